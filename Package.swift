@@ -1,0 +1,146 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One list of compiler settings shared by every target (STYLE §13).
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Vocabulary shared by every stage: addresses, envelope, queue id,
+        // SMTP replies and the pipeline contracts. No I/O.
+        .target(
+            name: "SluiceCore",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        // The SMTP protocol with no I/O: command parser, address grammar,
+        // reply formatting, the server session state machine, DATA/BDAT receivers.
+        .target(
+            name: "SluiceSMTP",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The accept stage: traffic policies and relay control, as pure evaluation.
+        .target(
+            name: "SluicePolicy",
+            dependencies: ["SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Configuration values with defaults, and their YAML reader with file:line:column errors.
+        .target(
+            name: "SluiceConfig",
+            dependencies: ["SluiceCore", "SluicePolicy", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // The durable on-disk queue (Postfix discipline: write, fsync, rename, fsync dir).
+        .target(
+            name: "SluiceQueue",
+            dependencies: ["SluiceCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Delivery targets and the queue manager that drives them.
+        .target(
+            name: "SluiceDelivery",
+            dependencies: [
+                "SluiceCore", "SluiceQueue",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // SwiftNIO glue: listeners, the channel handler that runs the SMTP session, TLS.
+        .target(
+            name: "SluiceServer",
+            dependencies: [
+                "SluiceCore", "SluiceSMTP", "SluiceQueue",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon: builds the pipeline from the config and runs it as a ServiceGroup.
+        .target(
+            name: "SluiceDaemon",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command-line verbs (serve, check, queue ...), behind a thin executable.
+        .target(
+            name: "SluiceCLI",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: ["SluiceCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceSMTPTests",
+            dependencies: ["SluiceSMTP", "SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluicePolicyTests",
+            dependencies: ["SluicePolicy", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceConfigTests",
+            dependencies: ["SluiceConfig", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceQueueTests",
+            dependencies: ["SluiceQueue", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceIntegrationTests",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

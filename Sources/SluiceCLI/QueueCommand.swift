@@ -1,0 +1,128 @@
+// `sluice queue list|show|delete`: look at and manage the on-disk queue, like
+// mailq and postsuper. Works whether or not the daemon runs.
+
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceQueue
+
+struct QueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue", abstract: "Inspect and manage the mail queue.",
+        subcommands: [List.self, Show.self, Delete.self])
+
+    static func openStore(_ options: ConfigOption) throws -> QueueStore {
+        let config = try options.load()
+        return try QueueStore(directory: config.queueDirectory)
+    }
+
+    static func parseID(_ text: String) throws -> QueueID {
+        guard let id = QueueID(text.uppercased()) else { throw UserError("'\(text)' is not a queue id") }
+        return id
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List queued messages.")
+        @OptionGroup var options: ConfigOption
+        @Flag(name: .long, help: "One JSON document instead of a table.") var json = false
+
+        func run() async throws {
+            let store = try QueueCommand.openStore(options)
+            var rows: [QueueEntry] = []
+            for result in store.entries() {
+                switch result {
+                case .success(let e): rows.append(e)
+                case .failure(let error): FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
+                }
+            }
+            if json {
+                let items = rows.map(QueueCommand.summary)
+                print(try QueueCommand.jsonText(["messages": items, "count": items.count]))
+                return
+            }
+            if rows.isEmpty {
+                print("Mail queue is empty")
+                return
+            }
+            let table = TextTable(headers: ["ID", "SIZE", "QUEUED", "STATE", "SENDER", "RECIPIENTS"])
+            for e in rows {
+                table.add([
+                    e.id.rawValue, "\(e.size)", ISO8601DateFormatter().string(from: e.queuedAt), QueueCommand.state(e),
+                    e.envelope.senderDescription,
+                    e.envelope.recipients.map { $0.address.description }.joined(separator: ","),
+                ])
+            }
+            print(table.render(), terminator: "")
+            print("-- \(rows.count) message(s), \(rows.reduce(0) { $0 + $1.size }) bytes")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one message's envelope, plan and state.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Queue id.") var id: String
+        @Flag(name: .long, help: "One JSON document.") var json = false
+        @Flag(name: .long, help: "Also print the message bytes.") var body = false
+
+        func run() async throws {
+            let store = try QueueCommand.openStore(options)
+            let qid = try QueueCommand.parseID(id)
+            guard let e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+            if json {
+                print(try QueueCommand.jsonText(QueueCommand.summary(e)))
+            } else {
+                print("id:          \(e.id)")
+                print("state:       \(QueueCommand.state(e))")
+                print("queued:      \(ISO8601DateFormatter().string(from: e.queuedAt))")
+                print("size:        \(e.size)")
+                print("sender:      \(e.envelope.senderDescription)")
+                print("client:      \(e.envelope.client.address.map(\.description) ?? "?") helo=\(e.envelope.client.helo ?? "-") listener=\(e.envelope.client.listener)")
+                for r in e.routes {
+                    print("route:       \(r.route.target) [\(r.status.rawValue), \(r.attempts) attempt(s)] -> \(r.route.recipients.map(\.description).joined(separator: ", "))")
+                    if let err = r.lastError { print("last error:  \(err)") }
+                }
+                print("next try:    \(ISO8601DateFormatter().string(from: e.nextAttempt))")
+            }
+            if body, let data = FileManager.default.contents(atPath: store.messagePath(for: qid)) {
+                print("")
+                FileHandle.standardOutput.write(data)
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a message from the queue (it will not be delivered).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Queue id.") var id: String
+
+        func run() async throws {
+            let store = try QueueCommand.openStore(options)
+            let qid = try QueueCommand.parseID(id)
+            guard try store.load(qid) != nil else { throw UserError("no message \(qid) in the queue") }
+            try store.remove(qid)
+            print("deleted \(qid)")
+        }
+    }
+
+    static func state(_ e: QueueEntry) -> String {
+        if e.held { return "held" }
+        return e.attempts == 0 ? "active" : "deferred"
+    }
+
+    static func summary(_ e: QueueEntry) -> [String: Any] {
+        [
+            "id": e.id.rawValue, "size": e.size, "queued_at": ISO8601DateFormatter().string(from: e.queuedAt),
+            "state": state(e), "sender": e.envelope.sender?.description ?? "",
+            "recipients": e.envelope.recipients.map { $0.address.description },
+            "next_attempt": ISO8601DateFormatter().string(from: e.nextAttempt),
+            "routes": e.routes.map { r -> [String: Any] in
+                ["target": r.route.target.description, "status": r.status.rawValue, "attempts": r.attempts,
+                 "recipients": r.route.recipients.map(\.description), "last_error": r.lastError ?? NSNull()]
+            },
+        ]
+    }
+
+    static func jsonText(_ object: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
+    }
+}

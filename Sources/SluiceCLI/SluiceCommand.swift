@@ -1,0 +1,69 @@
+// The `sluice` command line: verbs of SPEC §1 "CLI conventions". Exit 0 on
+// success, 1 on a user error (one line on stderr), 2 on usage errors.
+
+import ArgumentParser
+import Foundation
+import SluiceConfig
+
+public struct SluiceCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Sluice: an SMTP relay and mail gateway.",
+        subcommands: [ServeCommand.self, CheckCommand.self, QueueCommand.self])
+
+    public init() {}
+
+    /// Parses, runs, and maps errors to the exit codes of the CLI conventions.
+    public static func main(arguments: [String]) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch let e as UserError {
+            FileHandle.standardError.write(Data("sluice: \(e.message)\n".utf8))
+            Foundation.exit(1)
+        } catch let e as ConfigError {
+            FileHandle.standardError.write(Data("sluice: \(e)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help and --version.
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+                Foundation.exit(2)
+            }
+            FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+}
+
+/// A mistake the user can fix; printed as one line, exit status 1.
+public struct UserError: Error {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// `--config FILE`, shared by every verb.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The configuration file (default: etc/sluice.yaml in a checkout, else /etc/sluice/sluice.yaml).")
+    var config: String?
+
+    var path: String {
+        if let config { return config }
+        if FileManager.default.fileExists(atPath: "etc/sluice.yaml") { return "etc/sluice.yaml" }
+        return "/etc/sluice/sluice.yaml"
+    }
+
+    func load() throws -> SluiceConfiguration {
+        try SluiceConfiguration.load(file: path)
+    }
+}

@@ -1,0 +1,142 @@
+// ConfigNode: a YAML node with its file and key path, and typed readers that
+// fail with a ConfigError pointing at the node (file:line:column).
+
+import Foundation
+import SluiceCore
+import Yams
+
+struct ConfigNode {
+    let node: Node
+    let path: String
+    let file: String
+
+    func error(_ reason: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, keyPath: path, reason: reason)
+    }
+
+    func child(_ key: String, _ value: Node) -> ConfigNode {
+        ConfigNode(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
+
+    /// The node as a mapping whose keys are all in `allowed`; unknown keys are errors.
+    func mapping(allowed: [String]) throws -> [String: ConfigNode] {
+        guard let mapping = node.mapping else { throw error("expected a mapping of keys") }
+        var out: [String: ConfigNode] = [:]
+        for (k, v) in mapping {
+            let key = k.string ?? ""
+            let keyNode = ConfigNode(node: k, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+            guard allowed.contains(key) else {
+                let hint = allowed.isEmpty ? "" : " (known keys: \(allowed.joined(separator: ", ")))"
+                throw keyNode.error("unknown key '\(key)'\(hint)")
+            }
+            guard out[key] == nil else { throw keyNode.error("duplicate key '\(key)'") }
+            out[key] = child(key, v)
+        }
+        return out
+    }
+
+    /// The node as a mapping with free-form keys (names of listeners, policies ...).
+    func namedEntries() throws -> [(String, ConfigNode)] {
+        guard let mapping = node.mapping else { throw error("expected a mapping of names") }
+        var seen = Set<String>()
+        return try mapping.map { k, v in
+            let key = k.string ?? ""
+            guard !key.isEmpty else { throw ConfigNode(node: k, path: path, file: file).error("empty name") }
+            guard seen.insert(key).inserted else { throw ConfigNode(node: k, path: path, file: file).error("duplicate name '\(key)'") }
+            return (key, child(key, v))
+        }
+    }
+
+    var isNull: Bool {
+        if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
+        return false
+    }
+
+    func list() throws -> [ConfigNode] {
+        if isNull { return [] }
+        guard let seq = node.sequence else { throw error("expected a list") }
+        return seq.enumerated().map { i, n in ConfigNode(node: n, path: "\(path)[\(i)]", file: file) }
+    }
+
+    func string() throws -> String {
+        guard case .scalar(let s) = node else { throw error("expected a string") }
+        return s.string
+    }
+
+    func nonEmptyString() throws -> String {
+        let s = try string()
+        guard !s.isEmpty else { throw error("must not be empty") }
+        return s
+    }
+
+    func bool() throws -> Bool {
+        guard let b = node.bool else { throw error("expected true or false") }
+        return b
+    }
+
+    func int(in range: ClosedRange<Int>) throws -> Int {
+        guard let i = node.int else { throw error("expected a whole number") }
+        guard range.contains(i) else { throw error("must be between \(range.lowerBound) and \(range.upperBound)") }
+        return i
+    }
+
+    func size() throws -> Int {
+        let text = try string()
+        guard let n = ByteSize.parse(text) else { throw error("expected a size like 25MB, 512KB or 1GB, got '\(text)'") }
+        return n
+    }
+
+    func duration() throws -> Double {
+        let text = try string()
+        guard let d = DurationText.parse(text) else { throw error("expected a duration like 30s, 5m, 2h or 5d, got '\(text)'") }
+        return d
+    }
+
+    func oneOf(_ choices: [String]) throws -> String {
+        let s = try string()
+        guard choices.contains(s) else { throw error("must be one of \(choices.joined(separator: ", ")), got '\(s)'") }
+        return s
+    }
+
+    func stringList() throws -> [String] {
+        if case .scalar = node, !isNull { return [try nonEmptyString()] }
+        return try list().map { try $0.nonEmptyString() }
+    }
+
+    func cidrList() throws -> [CIDR] {
+        let items: [ConfigNode]
+        if case .scalar = node, !isNull { items = [self] } else { items = try list() }
+        return try items.map { item in
+            let text = try item.string()
+            guard let cidr = CIDR(text) else { throw item.error("not an IP network: '\(text)'") }
+            return cidr
+        }
+    }
+}
+
+/// Sizes: "25MB", "512KB", "1GB", "1000" (bytes). Powers of 1024.
+public enum ByteSize {
+    public static func parse(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Int)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            guard let n = Int(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n >= 0 else { return nil }
+            return n.multipliedReportingOverflow(by: factor).overflow ? nil : n * factor
+        }
+        guard let n = Int(t), n >= 0 else { return nil }
+        return n
+    }
+}
+
+/// Durations: "30s", "5m", "2h", "5d", "1w", "250ms"; seconds as a Double.
+public enum DurationText {
+    public static func parse(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604800)]
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            guard let n = Double(t.dropLast(suffix.count)), n >= 0, n.isFinite else { continue }
+            return n * factor
+        }
+        return nil
+    }
+}

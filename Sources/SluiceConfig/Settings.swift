@@ -1,0 +1,89 @@
+// The configuration as plain values with documented defaults. Each key's name
+// and default is declared once, here; SluiceConfiguration+YAML.swift reads them.
+
+import Foundation
+import SluiceCore
+import SluicePolicy
+
+public enum TLSMode: String, Sendable {
+    case none, starttls, implicit
+}
+
+public enum AuthMode: String, Sendable {
+    case none, optional, required
+}
+
+public struct ListenerSettings: Sendable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    /// `tls:` none | starttls | implicit (default starttls).
+    public var tls: TLSMode = .starttls
+    /// `require_tls:` refuse MAIL before STARTTLS (default false).
+    public var requireTLS = false
+    /// `auth:` none | optional | required (default none).
+    public var auth: AuthMode = .none
+    /// `policy:` a name under `policies:` (default: none, relay control only).
+    public var policy: String?
+    /// `rules:` the rule set file in rules/ (used once the rules engine is configured).
+    public var rules: String?
+    /// `max_message_size:` (default 25MB; a policy's own limit applies if lower).
+    public var maxMessageSize = 25 << 20
+    /// `max_recipients:` per message (default 100).
+    public var maxRecipients = 100
+    /// `max_connections:` at once on this listener (default 1000).
+    public var maxConnections = 1000
+    /// `max_connections_per_ip:` (default 50).
+    public var maxConnectionsPerIP = 50
+    /// `command_timeout:` idle time allowed between commands (default 5m).
+    public var commandTimeout: Double = 300
+    /// `data_timeout:` idle time allowed inside DATA/BDAT (default 10m).
+    public var dataTimeout: Double = 600
+    /// `bare_lf:` reject | normalize (default reject).
+    public var bareLineEndings: BareLineEndingPolicy = .reject
+    /// `max_received_headers:` more is a mail loop (default 50).
+    public var maxReceivedHeaders = 50
+
+    public init(name: String, host: String, port: Int) {
+        self.name = name
+        self.host = host
+        self.port = port
+    }
+}
+
+public struct TLSSettings: Sendable {
+    /// `certificate:` PEM chain (default var/tls/cert.pem; made self-signed if absent).
+    public var certificate: String
+    /// `key:` PEM private key (default var/tls/key.pem).
+    public var key: String
+}
+
+public struct DeliverySettings: Sendable {
+    /// `store:` the directory the default route writes .eml files to (default var/outbox).
+    public var storeDirectory: String
+    /// `max_delivery_time:` give up (and bounce) after this long (default 5d).
+    public var maxDeliveryTime: Double = 5 * 86400
+    /// `retry_schedule:` waits between attempts; the last repeats (default 1m, 5m, 15m, 30m, 1h).
+    public var retrySchedule: [Double] = [60, 300, 900, 1800, 3600]
+}
+
+public struct SluiceConfiguration: Sendable {
+    /// Where this configuration was read from.
+    public var file: String
+    /// `hostname:` the name in the greeting and Received headers (default: the machine's name).
+    public var hostname: String
+    /// `data_dir:` queue, outbox, TLS material and state (default var).
+    public var dataDir: String
+    /// `rules_dir:` (default rules/ beside etc/).
+    public var rulesDir: String
+    public var tls: TLSSettings
+    public var listeners: [ListenerSettings]
+    public var policies: [String: TrafficPolicy]
+    /// `networks: { trusted: [...] }` may relay to any domain (default 127.0.0.0/8, ::1/128).
+    public var trustedNetworks: [CIDR]
+    /// `local_domains:` domains Sluice accepts mail for from anyone (default none).
+    public var localDomains: [String]
+    public var delivery: DeliverySettings
+
+    public var queueDirectory: String { (dataDir as NSString).appendingPathComponent("queue") }
+}

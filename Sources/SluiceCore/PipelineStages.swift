@@ -1,0 +1,81 @@
+// The pipeline contracts. A message goes
+//   accept (SessionCheck) -> verify/inspect (MessageCheck) -> decide (RoutePlanner)
+//   -> queue -> transform (MessageModifier) -> deliver (DeliveryTarget).
+// Each later feature (rules, DLP, DKIM, relaying, archive) is one more
+// conformance plugged into the daemon, not an edit of the SMTP server.
+
+import Foundation
+
+/// accept: decisions taken during the SMTP dialogue. Throw an SMTPError to refuse.
+public protocol SessionCheck: Sendable {
+    func checkConnection(_ client: ClientInfo) async throws
+    func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws
+    func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo) async throws
+}
+
+extension SessionCheck {
+    public func checkConnection(_ client: ClientInfo) async throws {}
+    public func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {}
+    public func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo) async throws {}
+}
+
+/// A received message at end of DATA, before the reply: what checks and the
+/// decide stage see. The body stays on disk; `headers` is the parsed header section.
+public struct ReceivedMessage: Sendable {
+    public var envelope: Envelope
+    public var headers: MessageHeaders
+    /// The spooled message (Received header included), on disk.
+    public var spoolPath: String
+    public var size: Int
+    /// Results of verify/inspect stages, by name ("spf", "dlp.pci", ...), for decide and logs.
+    public var annotations: [String: String]
+
+    public init(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int) {
+        self.envelope = envelope
+        self.headers = headers
+        self.spoolPath = spoolPath
+        self.size = size
+        self.annotations = [:]
+    }
+}
+
+/// verify / inspect: looks at a whole message at end of DATA; may annotate or refuse.
+public protocol MessageCheck: Sendable {
+    var name: String { get }
+    func check(_ message: inout ReceivedMessage) async throws
+}
+
+/// decide: turns a checked message into the plan stored with it in the queue.
+public protocol RoutePlanner: Sendable {
+    func plan(for message: ReceivedMessage) async throws -> DeliveryPlan
+}
+
+/// The message as it leaves: extra header lines to put in front, then the queued bytes.
+public struct OutgoingMessage: Sendable {
+    public var envelope: Envelope
+    public var prependedHeaders: [String]
+    public var bodyPath: String
+
+    public init(envelope: Envelope, prependedHeaders: [String], bodyPath: String) {
+        self.envelope = envelope
+        self.prependedHeaders = prependedHeaders
+        self.bodyPath = bodyPath
+    }
+
+    /// The prepended header lines in wire form.
+    public var prefixBytes: [UInt8] {
+        Array(prependedHeaders.map { $0 + "\r\n" }.joined().utf8)
+    }
+}
+
+/// transform: envelope and header changes made after queueing, at delivery.
+/// DKIM signing is the last modifier.
+public protocol MessageModifier: Sendable {
+    func modify(_ message: inout OutgoingMessage) async throws
+}
+
+/// deliver: a place messages go. Returns per-recipient outcomes; throwing means
+/// every recipient of this route failed with that error (unknown errors are temporary).
+public protocol DeliveryTarget: Sendable {
+    func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws
+}

@@ -1,0 +1,62 @@
+// JSONLogHandler: one JSON object per line on stderr (time, level, message,
+// then metadata as fields), so every event can be traced by queue_id.
+
+import Foundation
+import Logging
+
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    let label: String
+    let text: Bool
+
+    public init(label: String, text: Bool = false) {
+        self.label = label
+        self.text = text
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let level = event.level
+        let message = event.message
+        let extra = event.metadata
+        var fields = metadata
+        if let extra { fields.merge(extra) { _, new in new } }
+        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        var out: String
+        if text {
+            out = "\(time) \(level) \(message)"
+            for (k, v) in fields.sorted(by: { $0.key < $1.key }) { out += " \(k)=\(v)" }
+        } else {
+            out = "{\"time\":\(Self.quote(time)),\"level\":\(Self.quote("\(level)")),\"msg\":\(Self.quote("\(message)"))"
+            for (k, v) in fields.sorted(by: { $0.key < $1.key }) { out += ",\(Self.quote(k)):\(Self.quote("\(v)"))" }
+            out += "}"
+        }
+        out += "\n"
+        FileHandle.standardError.write(Data(out.utf8))
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

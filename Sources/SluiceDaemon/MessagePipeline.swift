@@ -1,0 +1,42 @@
+// MessagePipeline: what happens at end of DATA, before the reply. Runs the
+// verify/inspect checks, asks the planner for the delivery plan, commits the
+// message to the queue (fsync'd), and triggers the queue manager. Only when it
+// returns does the client get "250 ... queued as ID".
+
+import Foundation
+import Logging
+import SluiceCore
+import SluiceDelivery
+import SluiceQueue
+import SluiceServer
+
+public struct MessagePipeline: MessageReceiver {
+    public var checks: [any MessageCheck]
+    public var planner: any RoutePlanner
+    public var store: QueueStore
+    public var queueManager: QueueManager
+    public var fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
+
+    public func receive(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int) async throws -> QueueID {
+        var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: spoolPath, size: size)
+        for check in checks { try await check.check(&message) }
+        let plan = try await planner.plan(for: message)
+        let entry = QueueEntry(envelope: message.envelope, plan: plan, size: size, queuedAt: Date())
+        let store = self.store
+        try await fileIO { try store.commit(entry) }
+        await queueManager.enqueued(entry.id)
+        return entry.id
+    }
+}
+
+/// The decide stage until rule sets are configured: every recipient goes to
+/// the `delivery.store` directory.
+public struct StoreEverythingPlanner: RoutePlanner {
+    public var directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public func plan(for message: ReceivedMessage) async throws -> DeliveryPlan {
+        DeliveryPlan(routes: [Route(target: .store(directory: directory), recipients: message.envelope.recipients.map(\.address))])
+    }
+}

@@ -1,0 +1,169 @@
+// QueueManager: takes committed messages from the queue and runs the transform
+// and deliver stages for each route of their plan. Woken by a trigger when a
+// message is queued (like Postfix's qmgr), and by its own timer for retries.
+// Temporary failures are retried on the schedule; a permanent failure or
+// expiry marks the route failed (bounces arrive with outbound delivery).
+
+import Foundation
+import Logging
+import SluiceCore
+import SluiceQueue
+
+public actor QueueManager {
+    let store: QueueStore
+    let targets: [any DeliveryTarget]
+    let modifiers: [any MessageModifier]
+    let schedule: RetrySchedule
+    let maxConcurrent: Int
+    var logger: Logger
+
+    /// Due times of queued messages (ids and dates only: the queue stays on disk).
+    private var due: [QueueID: Date] = [:]
+    private var running: Set<QueueID> = []
+    private var wakeUp: CheckedContinuation<Void, Never>?
+    private var stopped = false
+
+    public init(
+        store: QueueStore, target: any DeliveryTarget, modifiers: [any MessageModifier] = [],
+        schedule: RetrySchedule, maxConcurrent: Int = 16, logger: Logger
+    ) {
+        self.store = store
+        self.targets = [target]
+        self.modifiers = modifiers
+        self.schedule = schedule
+        self.maxConcurrent = maxConcurrent
+        self.logger = logger
+    }
+
+    /// Loads what the queue holds (after recovery) and delivers until `stop()`.
+    public func run() async {
+        for result in store.entries() {
+            switch result {
+            case .success(let entry) where !entry.held: due[entry.id] = entry.nextAttempt
+            case .success: break
+            case .failure(let error): logger.error("queue entry unreadable", metadata: ["error": "\(error)"])
+            }
+        }
+        logger.info("queue manager started", metadata: ["queue.depth": "\(due.count)"])
+        while !stopped {
+            dispatchDue()
+            let nextDue = due.filter { !running.contains($0.key) }.values.min()
+            let wait = min(max(nextDue.map { $0.timeIntervalSinceNow } ?? 1, 0.05), 1)
+            await sleep(seconds: wait)
+        }
+    }
+
+    public func stop() {
+        stopped = true
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    /// A message was committed: deliver it now.
+    public func enqueued(_ id: QueueID) {
+        due[id] = Date()
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    public var depth: Int { due.count }
+
+    private func sleep(seconds: Double) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            wakeUp = c
+            Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                await self?.timerFired(c)
+            }
+        }
+    }
+
+    private func timerFired(_ c: CheckedContinuation<Void, Never>) {
+        // Resume only if this continuation is still the one waiting.
+        guard wakeUp != nil else { return }
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    private func dispatchDue() {
+        let now = Date()
+        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.map(\.key).sorted()
+        for id in ready where running.count < maxConcurrent {
+            running.insert(id)
+            Task { await self.attempt(id) }
+        }
+    }
+
+    private func attempt(_ id: QueueID) async {
+        defer {
+            running.remove(id)
+            wakeUp?.resume()
+            wakeUp = nil
+        }
+        let log = logger.with(queueID: id)
+        guard var entry = try? store.load(id) else {
+            due[id] = nil  // deleted by an operator
+            return
+        }
+        if entry.held {
+            due[id] = nil
+            return
+        }
+        var outgoing = OutgoingMessage(
+            envelope: entry.envelope, prependedHeaders: entry.plan.addHeaders, bodyPath: store.messagePath(for: id))
+        do {
+            for modifier in modifiers { try await modifier.modify(&outgoing) }
+        } catch {
+            log.error("transform failed", metadata: ["error": "\(SMTPError.from(error))"])
+        }
+        let now = Date()
+        for index in entry.routes.indices where entry.routes[index].status == .pending {
+            let route = entry.routes[index].route
+            entry.routes[index].attempts += 1
+            let started = Date()
+            do {
+                try await targets[0].deliver(outgoing, to: route.recipients, route: route.target)
+                entry.routes[index].status = .delivered
+                entry.routes[index].lastError = nil
+                log.info(
+                    "delivered",
+                    metadata: [
+                        "event": "delivered", "route": "\(route.target)",
+                        "recipients": "\(route.recipients.map(\.description).joined(separator: ","))",
+                        "duration_ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                    ])
+            } catch {
+                let e = SMTPError.from(error)
+                entry.routes[index].lastError = e.description
+                if e.isPermanent || schedule.hasExpired(queuedAt: entry.queuedAt, now: now) {
+                    entry.routes[index].status = .failed
+                    log.error("delivery failed", metadata: ["event": "failed", "route": "\(route.target)", "error": "\(e)"])
+                } else {
+                    log.warning("delivery deferred", metadata: ["event": "deferred", "route": "\(route.target)", "error": "\(e)"])
+                }
+            }
+        }
+        do {
+            if entry.isFinished {
+                try store.remove(id)
+                due[id] = nil
+                log.info("removed from queue", metadata: ["event": "removed"])
+            } else {
+                entry.nextAttempt = now.addingTimeInterval(schedule.delay(afterAttempt: entry.attempts))
+                try store.update(entry)
+                due[id] = entry.nextAttempt
+            }
+        } catch {
+            log.error("queue update failed", metadata: ["error": "\(error)"])
+            due[id] = Date().addingTimeInterval(schedule.delay(afterAttempt: 1))
+        }
+    }
+}
+
+extension Logger {
+    public func with(queueID: QueueID) -> Logger {
+        var copy = self
+        copy[metadataKey: "queue_id"] = "\(queueID)"
+        return copy
+    }
+}

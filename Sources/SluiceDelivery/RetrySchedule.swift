@@ -1,0 +1,23 @@
+// RetrySchedule: when to try a deferred message again, as a pure function of
+// the attempts made so far (the last interval repeats), and when to give up.
+
+import Foundation
+
+public struct RetrySchedule: Sendable {
+    public var intervals: [Double]
+    public var maxDeliveryTime: Double
+
+    public init(intervals: [Double], maxDeliveryTime: Double) {
+        self.intervals = intervals.isEmpty ? [60] : intervals
+        self.maxDeliveryTime = maxDeliveryTime
+    }
+
+    /// The wait after the `attempts`-th failed attempt (1-based).
+    public func delay(afterAttempt attempts: Int) -> Double {
+        intervals[min(max(attempts, 1), intervals.count) - 1]
+    }
+
+    public func hasExpired(queuedAt: Date, now: Date) -> Bool {
+        now.timeIntervalSince(queuedAt) >= maxDeliveryTime
+    }
+}

@@ -1,0 +1,43 @@
+// QueueEntry: the envelope file of a queued message: envelope, the plan the
+// decide stage made, and per-route delivery state. Its presence on disk is what
+// makes a message part of the queue.
+
+import Foundation
+import SluiceCore
+
+public struct RouteState: Sendable, Codable {
+    public enum Status: String, Sendable, Codable {
+        case pending, delivered, failed
+    }
+
+    public var route: Route
+    public var status: Status = .pending
+    public var attempts = 0
+    public var lastError: String?
+
+    public init(route: Route) { self.route = route }
+}
+
+public struct QueueEntry: Sendable, Codable {
+    public var envelope: Envelope
+    public var plan: DeliveryPlan
+    public var routes: [RouteState]
+    public var size: Int
+    public var queuedAt: Date
+    public var nextAttempt: Date
+    public var held = false
+
+    public init(envelope: Envelope, plan: DeliveryPlan, size: Int, queuedAt: Date) {
+        self.envelope = envelope
+        self.plan = plan
+        self.routes = plan.routes.map(RouteState.init)
+        self.size = size
+        self.queuedAt = queuedAt
+        self.nextAttempt = queuedAt
+    }
+
+    public var id: QueueID { envelope.queueID }
+    public var isFinished: Bool { routes.allSatisfy { $0.status != .pending } }
+    public var attempts: Int { routes.map(\.attempts).max() ?? 0 }
+    public var lastError: String? { routes.compactMap(\.lastError).last }
+}
