@@ -64,6 +64,8 @@ let package = Package(
             name: "SluiceDelivery",
             dependencies: [
                 "SluiceCore", "SluiceQueue",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -85,7 +85,7 @@ struct QueueCommand: AsyncParsableCommand {
             }
             if body, let data = FileManager.default.contents(atPath: store.messagePath(for: qid)) {
                 print("")
-                FileHandle.standardOutput.write(data)
+                FileHandle.standardOutput.write(data.prefix(e.size))
             }
         }
     }

@@ -54,12 +54,15 @@ public protocol RoutePlanner: Sendable {
 public struct OutgoingMessage: Sendable {
     public var envelope: Envelope
     public var prependedHeaders: [String]
+    /// The file holding the queued message; only its first `bodyLength` bytes are the message.
     public var bodyPath: String
+    public var bodyLength: Int
 
-    public init(envelope: Envelope, prependedHeaders: [String], bodyPath: String) {
+    public init(envelope: Envelope, prependedHeaders: [String], bodyPath: String, bodyLength: Int) {
         self.envelope = envelope
         self.prependedHeaders = prependedHeaders
         self.bodyPath = bodyPath
+        self.bodyLength = bodyLength
     }
 
     /// The prepended header lines in wire form.

@@ -44,13 +44,15 @@ public struct Daemon {
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
 
         // 2. The pipeline.
-        let fileIO = NIOThreadPool(numberOfThreads: 4)
+        // Blocking file work (spool writes, fsync, renames) runs on these threads; fsyncs of
+        // concurrent messages overlap and share directory syncs (group commit).
+        let fileIO = NIOThreadPool(numberOfThreads: 16)
         fileIO.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let manager = QueueManager(
-            store: store, target: StoreTarget(),
+            store: store, target: StoreTarget(io: fileIO),
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
-            logger: logger)
+            io: fileIO, logger: logger)
         let pipeline = MessagePipeline(
             checks: [], planner: StoreEverythingPlanner(directory: config.delivery.storeDirectory), store: store,
             queueManager: manager,
@@ -94,8 +96,11 @@ public struct Daemon {
             configuration: .init(
                 services: [.init(service: queueService), .init(service: listenerService)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let systemd = SystemdNotifier()
         logger.notice("sluice ready", metadata: ["event": "ready", "hostname": "\(config.hostname)"])
+        systemd.notify("READY=1\nSTATUS=accepting mail on \(listeners.map { "\($0.name):\($0.localPort)" }.joined(separator: ", "))")
         try await group2.run()
+        systemd.notify("STOPPING=1")
         try? await group.shutdownGracefully()
         try? await fileIO.shutdownGracefully()
         logger.notice("sluice stopped", metadata: ["event": "stopped"])
@@ -136,6 +141,7 @@ struct ListenerService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
+        SystemdNotifier().notify("STOPPING=1\nSTATUS=finishing sessions in flight")
         logger.notice("stopping: no new connections", metadata: ["event": "stopping"])
         for l in listeners { await l.close() }
         let deadline = Date().addingTimeInterval(grace)

@@ -6,6 +6,7 @@
 
 import Foundation
 import Logging
+import NIOPosix
 import SluiceCore
 import SluiceQueue
 
@@ -15,6 +16,8 @@ public actor QueueManager {
     let modifiers: [any MessageModifier]
     let schedule: RetrySchedule
     let maxConcurrent: Int
+    /// Queue file reads and writes (fsync) run here, never on the cooperative pool.
+    let io: NIOThreadPool
     var logger: Logger
 
     /// Due times of queued messages (ids and dates only: the queue stays on disk).
@@ -25,8 +28,9 @@ public actor QueueManager {
 
     public init(
         store: QueueStore, target: any DeliveryTarget, modifiers: [any MessageModifier] = [],
-        schedule: RetrySchedule, maxConcurrent: Int = 16, logger: Logger
+        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, logger: Logger
     ) {
+        self.io = io
         self.store = store
         self.targets = [target]
         self.modifiers = modifiers
@@ -101,7 +105,8 @@ public actor QueueManager {
             wakeUp = nil
         }
         let log = logger.with(queueID: id)
-        guard var entry = try? store.load(id) else {
+        let store = self.store
+        guard var entry = try? await io.runIfActive({ try store.load(id) }) else {
             due[id] = nil  // deleted by an operator
             return
         }
@@ -110,7 +115,8 @@ public actor QueueManager {
             return
         }
         var outgoing = OutgoingMessage(
-            envelope: entry.envelope, prependedHeaders: entry.plan.addHeaders, bodyPath: store.messagePath(for: id))
+            envelope: entry.envelope, prependedHeaders: entry.plan.addHeaders, bodyPath: store.messagePath(for: id),
+            bodyLength: entry.size)
         do {
             for modifier in modifiers { try await modifier.modify(&outgoing) }
         } catch {
@@ -145,12 +151,13 @@ public actor QueueManager {
         }
         do {
             if entry.isFinished {
-                try store.remove(id)
+                try await io.runIfActive { try store.remove(id) }
                 due[id] = nil
                 log.info("removed from queue", metadata: ["event": "removed"])
             } else {
                 entry.nextAttempt = now.addingTimeInterval(schedule.delay(afterAttempt: entry.attempts))
-                try store.update(entry)
+                let updated = entry
+                try await io.runIfActive { try store.update(updated) }
                 due[id] = entry.nextAttempt
             }
         } catch {

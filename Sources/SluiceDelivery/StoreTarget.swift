@@ -3,42 +3,66 @@
 // Idempotent by queue id, so a redelivery after a crash replaces, not duplicates.
 
 import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
 import SluiceCore
 import SluiceQueue
 
 public struct StoreTarget: DeliveryTarget {
-    public init() {}
+    /// Blocking file work runs here, never on the cooperative pool.
+    let io: NIOThreadPool
+    /// One group-commit syncer per directory, shared by concurrent deliveries.
+    private let syncers = NIOLockedValueBox<[String: DirectorySync]>([:])
+
+    public init(io: NIOThreadPool) { self.io = io }
+
+    private func syncer(_ directory: String) -> DirectorySync {
+        syncers.withLockedValue { map in
+            if let s = map[directory] { return s }
+            let s = DirectorySync(path: directory)
+            map[directory] = s
+            return s
+        }
+    }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws {
         guard case .store(let directory) = route else {
             throw SMTPError(554, .init(5, 3, 0), "Internal routing error", reason: "StoreTarget got \(route)")
         }
+        try await io.runIfActive { try write(message, into: directory) }
+    }
+
+    private func write(_ message: OutgoingMessage, into directory: String) throws {
         try FileSystem.makeDirectory(directory)
         let id = message.envelope.queueID
         let tmp = "\(directory)/.\(id).eml.tmp"
         let file = try SpoolFile(creating: tmp)
         do {
             try file.write(message.prefixBytes)
-            try copy(from: message.bodyPath, to: file)
+            try copy(from: message.bodyPath, length: message.bodyLength, to: file)
             try file.sync()
             try file.close()
             try FileSystem.rename(tmp, "\(directory)/\(id).eml")
-            try FileSystem.syncDirectory(directory)
+            try syncer(directory).sync()
         } catch {
             file.discard()
             throw error
         }
     }
 
-    private func copy(from path: String, to file: SpoolFile) throws {
+    private func copy(from path: String, length: Int, to file: SpoolFile) throws {
         guard let input = FileHandle(forReadingAtPath: path) else {
             throw SMTPError(451, .init(4, 3, 0), "Queue file missing", reason: "cannot open \(path)")
         }
         defer { try? input.close() }
-        while true {
-            let chunk = try input.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { break }
+        var remaining = length
+        while remaining > 0 {
+            let chunk = try input.read(upToCount: min(1 << 20, remaining)) ?? Data()
+            if chunk.isEmpty {
+                throw SMTPError(451, .init(4, 3, 0), "Queue file truncated", reason: "\(path) shorter than \(length)")
+            }
             try chunk.withUnsafeBytes { try file.write($0) }
+            remaining -= chunk.count
         }
     }
 }

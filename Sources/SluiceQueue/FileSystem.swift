@@ -63,6 +63,18 @@ public final class SpoolFile: @unchecked Sendable {
         fd = try FileSystem.check(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640), "create", path)
     }
 
+    /// Opens an existing file to add to its end.
+    public init(appendingTo path: String) throws {
+        self.path = path
+        fd = try FileSystem.check(open(path, O_WRONLY | O_APPEND | O_CLOEXEC), "open", path)
+        let end = lseek(fd, 0, SEEK_END)
+        if end < 0 { throw FileSystemError(operation: "seek", path: path, code: errno) }
+        bytesWritten = Int(end)
+    }
+
+    /// Bytes in the file: what was there when opened plus what was written since.
+    public var offset: Int { bytesWritten }
+
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {

@@ -338,7 +338,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             self.spool = nil
             return pool.runIfActive(eventLoop: loop) { () throws -> (String, Int) in
                 do {
-                    try file.sync()
+                    // No fsync here: the queue commit appends the end record and fsyncs once.
                     try file.close()
                     return (file.path, file.bytesWritten)
                 } catch {

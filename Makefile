@@ -1,0 +1,63 @@
+# Sluice: `make run` and `make test` work on a fresh Debian machine as root:
+# they install what is missing (apt), build, and run.
+
+SWIFT        ?= swift
+CONFIG       ?= etc/sluice.yaml
+# Debian packages the tests need: interop clients and TLS tooling.
+TEST_PACKAGES  = swaks python3 openssl ca-certificates
+# Postfix's smtp-source/smtp-sink drive the benchmarks.
+BENCH_PACKAGES = postfix
+APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold
+
+.PHONY: all build release run test test-unit bench deps deps-test deps-bench clean check
+
+all: build
+
+# Installs only the packages that are missing, so a prepared machine stays offline.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or install:$$missing" >&2; exit 1; fi; \
+	  $(APT_GET) update >/dev/null && $(APT_GET) install --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 toolchain not found on PATH (https://swift.org/install)" >&2; exit 1; }
+
+deps-test: deps
+	$(call apt_install,$(TEST_PACKAGES))
+
+deps-bench: deps-test
+	$(call apt_install,$(BENCH_PACKAGES))
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Builds in release mode and runs the daemon on the default config (Ctrl-C stops it).
+run: release
+	.build/release/sluice serve --config $(CONFIG) --log-format text
+
+check: build
+	.build/debug/sluice check --config $(CONFIG)
+
+# Every test: unit, integration (real daemon on 127.0.0.1 ephemeral ports) and interop.
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-unit: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip SluiceIntegrationTests
+
+# Throughput and idle-connection figures; see bench/README.md.
+bench: deps-bench release
+	bench/ingest.sh
+	bench/idle.sh
+
+clean:
+	rm -rf .build var/queue var/outbox var/run

@@ -1,0 +1,31 @@
+# Shared by the bench scripts: start a release Sluice on port 0 with a
+# throwaway data dir, and find the ports it bound.
+
+SLUICE_BIN=${SLUICE_BIN:-$(pwd)/.build/release/sluice}
+
+start_sluice() {  # $1: extra YAML (optional); sets BENCH_DIR, SLUICE_PID, SLUICE_PORT
+  BENCH_DIR=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+  mkdir -p "$BENCH_DIR/etc"
+  cat > "$BENCH_DIR/etc/sluice.yaml" <<YAML
+hostname: bench.sluice.test
+data_dir: var
+listeners:
+  - { name: relay, address: "127.0.0.1:0", tls: none, max_connections: 20000, max_connections_per_ip: 20000 }
+${1:-}
+YAML
+  "$SLUICE_BIN" serve --config "$BENCH_DIR/etc/sluice.yaml" 2>"$BENCH_DIR/sluice.log" &
+  SLUICE_PID=$!
+  for _ in $(seq 1 200); do
+    if [ -f "$BENCH_DIR/var/run/listeners.json" ]; then break; fi
+    sleep 0.05
+  done
+  SLUICE_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["relay"])' "$BENCH_DIR/var/run/listeners.json")
+}
+
+stop_sluice() {
+  kill "$SLUICE_PID" 2>/dev/null || true
+  wait "$SLUICE_PID" 2>/dev/null || true
+  rm -rf "$BENCH_DIR"
+}
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
