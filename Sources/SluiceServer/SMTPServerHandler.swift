@@ -24,6 +24,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var input = ByteBuffer()
     /// Waiting for a check, the message stages, or a TLS handshake.
     private var waiting = false
+    /// Waiting for the client's TLS handshake: the command timeout applies.
+    private var handshaking = false
     private var needsFlush = false
     private var closing = false
     private var acquired = false
@@ -63,6 +65,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         if shared.implicitTLS {
             // Greet after the handshake: see userInboundEventTriggered.
             waiting = true
+            handshaking = true
+            armTimeout(context: context)
         } else {
             greet(context: context)
         }
@@ -104,6 +108,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
+            handshaking = false
             let version = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion
             session.tlsEstablished(version: version.map(Self.describe) ?? "TLS", cipher: nil)
             logger.info("tls established", metadata: ["event": "tls", "tls.version": "\(version.map(Self.describe) ?? "?")"])
@@ -169,7 +174,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private func armTimeout(context: ChannelHandlerContext) {
         timeout?.cancel()
         timeout = nil
-        guard !waiting, !closing else { return }
+        guard !waiting || handshaking, !closing else { return }
         let amount = session.isReceivingData ? shared.dataTimeout : shared.commandTimeout
         timeout = context.eventLoop.assumeIsolated().scheduleTask(in: amount) {
             guard !self.closing else { return }
@@ -204,6 +209,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             context.flush()
             needsFlush = false
             waiting = true
+            handshaking = true
             input.clear()
             do {
                 try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)

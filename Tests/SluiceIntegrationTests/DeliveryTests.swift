@@ -196,6 +196,18 @@ final class DeliveryTests: XCTestCase {
         XCTAssertTrue(c.isClosedByPeer())
     }
 
+    func testSilentClientOnImplicitTLSIsDisconnected() throws {
+        let d = try DaemonProcess(yaml: """
+            listeners:
+              - { name: smtps, address: "127.0.0.1:0", tls: implicit, command_timeout: 1s }
+            """)
+        try d.start()
+        let c = try TestSMTPClient(port: d.port("smtps"), timeout: 10)
+        let started = Date()
+        XCTAssertTrue(c.isClosedByPeer())
+        XCTAssertLessThan(Date().timeIntervalSince(started), 9)
+    }
+
     func testPerAddressConnectionLimit() throws {
         let d = try DaemonProcess(yaml: """
             listeners:
