@@ -3,8 +3,9 @@
 
 SWIFT        ?= swift
 CONFIG       ?= etc/sluice.yaml
-# Debian packages the tests need: interop clients and TLS tooling.
-TEST_PACKAGES  = swaks python3 openssl ca-certificates
+# Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
+# a recommends that --no-install-recommends would skip) and TLS tooling.
+TEST_PACKAGES  = swaks libnet-ssleay-perl python3 openssl ca-certificates
 # Postfix's smtp-source/smtp-sink drive the benchmarks.
 BENCH_PACKAGES = postfix
 APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold
