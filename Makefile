@@ -49,11 +49,11 @@ check: build
 # Every test: unit, integration (real daemon on 127.0.0.1 ephemeral ports) and interop.
 test: deps-test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 test-unit: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip SluiceIntegrationTests
+	$(SWIFT) test --skip-build --disable-swift-testing --skip SluiceIntegrationTests
 
 # Throughput and idle-connection figures; see bench/README.md.
 bench: deps-bench release
