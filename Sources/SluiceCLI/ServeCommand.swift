@@ -24,12 +24,13 @@ struct ServeCommand: AsyncParsableCommand {
         let config = try options.load()
         let text = logFormat == "text"
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, text: text) }
+        let registry = Daemon.bootstrapMetrics()
         var logger = Logger(label: "sluice")
         logger.logLevel = .info
         var daemon = Daemon(config: config, logger: logger)
         daemon.shutdownGrace = shutdownGrace
         do {
-            try await daemon.run()
+            try await daemon.run(metrics: registry)
         } catch let e as DaemonError {
             throw UserError(e.description)
         }

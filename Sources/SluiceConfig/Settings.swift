@@ -67,6 +67,12 @@ public struct DeliverySettings: Sendable {
     public var retrySchedule: [Double] = [60, 300, 900, 1800, 3600]
 }
 
+public struct AdminSettings: Sendable {
+    /// `address:` of the admin HTTP listener: /metrics, /healthz, /readyz, /status (default 127.0.0.1:9325).
+    public var host = "127.0.0.1"
+    public var port = 9325
+}
+
 public struct SluiceConfiguration: Sendable {
     /// Where this configuration was read from.
     public var file: String
@@ -84,6 +90,7 @@ public struct SluiceConfiguration: Sendable {
     /// `local_domains:` domains Sluice accepts mail for from anyone (default none).
     public var localDomains: [String]
     public var delivery: DeliverySettings
+    public var admin: AdminSettings
 
     public var queueDirectory: String { (dataDir as NSString).appendingPathComponent("queue") }
 }

@@ -17,11 +17,11 @@ extension SluiceConfiguration {
         "upstreams": "upstream relays arrive with outbound delivery",
         "dkim": "DKIM signing arrives with message authentication",
         "archives": "archives arrive with the archive feature",
-        "admin": "the admin HTTP listener arrives with operations support",
     ]
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
+        "admin",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -89,6 +89,16 @@ extension SluiceConfiguration {
             }
         }
 
+        var admin = AdminSettings()
+        if let a = try keys["admin"]?.mapping(allowed: ["address"]), let addressNode = a["address"] {
+            let text = try addressNode.nonEmptyString()
+            guard let (host, port) = HostPort.parse(text) else {
+                throw addressNode.error("expected host:port such as 127.0.0.1:9325, got '\(text)'")
+            }
+            admin.host = host
+            admin.port = port
+        }
+
         var listeners: [ListenerSettings] = []
         guard let listenersNode = keys["listeners"] else {
             throw top.error("no 'listeners:' configured; Sluice needs at least one address to accept mail on")
@@ -109,7 +119,7 @@ extension SluiceConfiguration {
 
         return SluiceConfiguration(
             file: file, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
-            policies: policies, trustedNetworks: trusted, localDomains: localDomains, delivery: delivery)
+            policies: policies, trustedNetworks: trusted, localDomains: localDomains, delivery: delivery, admin: admin)
     }
 
     static func readListener(_ node: ConfigNode) throws -> ListenerSettings {

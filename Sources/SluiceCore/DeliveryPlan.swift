@@ -11,6 +11,13 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
         case .store(let directory): return "store:\(directory)"
         }
     }
+
+    /// The kind of target, a bounded label for metrics ("store", later "relay", "send" ...).
+    public var kind: String {
+        switch self {
+        case .store: return "store"
+        }
+    }
 }
 
 public struct Route: Sendable, Hashable, Codable {

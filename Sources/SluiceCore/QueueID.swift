@@ -1,6 +1,6 @@
 // QueueID: the identifier every message carries from acceptance to delivery,
 // in replies ("queued as ID") and in every log line. Time-ordered, 16 characters
-// of Crockford base32 (microseconds since 1970 then 30 random bits), safe as a
+// of Crockford base32 (55 bits of microseconds since 1970, then 25 random bits), safe as a
 // file name.
 
 import Foundation
@@ -17,16 +17,16 @@ public struct QueueID: Sendable, Hashable, Comparable, CustomStringConvertible, 
 
     public static func generate(now: Date = Date()) -> QueueID {
         let micros = UInt64(max(0, now.timeIntervalSince1970 * 1_000_000))
-        let random = UInt64.random(in: 0..<(1 << 30))
+        let random = UInt64.random(in: 0..<(1 << 25))
         var chars = [UInt8](repeating: 0, count: 16)
-        // 50 bits of time (8 chars of 5 bits covers 40; use 10 chars = 50 bits), 30 bits random (6 chars).
-        var t = micros & ((1 << 50) - 1)
-        for i in stride(from: 9, through: 0, by: -1) {
+        // 11 characters of time (55 bits: good for a thousand years), 5 of randomness.
+        var t = micros & ((1 << 55) - 1)
+        for i in stride(from: 10, through: 0, by: -1) {
             chars[i] = alphabet[Int(t & 31)]
             t >>= 5
         }
         var r = random
-        for i in stride(from: 15, through: 10, by: -1) {
+        for i in stride(from: 15, through: 11, by: -1) {
             chars[i] = alphabet[Int(r & 31)]
             r >>= 5
         }
@@ -34,6 +34,15 @@ public struct QueueID: Sendable, Hashable, Comparable, CustomStringConvertible, 
     }
 
     private init(uncheckedRaw: String) { rawValue = uncheckedRaw }
+
+    /// When the id was made (to the microsecond): the message's arrival.
+    public var timestamp: Date {
+        var t: UInt64 = 0
+        for c in rawValue.utf8.prefix(11) {
+            t = (t << 5) | UInt64(Self.alphabet.firstIndex(of: c) ?? 0)
+        }
+        return Date(timeIntervalSince1970: Double(t) / 1_000_000)
+    }
 
     public var description: String { rawValue }
     public static func < (a: QueueID, b: QueueID) -> Bool { a.rawValue < b.rawValue }

@@ -1,12 +1,15 @@
 // Daemon: builds the pipeline from a configuration and runs it as a
-// ServiceGroup: queue manager first, listeners last (they stop first).
+// ServiceGroup: queue manager first, then the admin listener, the reload
+// handler, and the SMTP listeners last (they stop first on shutdown).
 // Config and TLS problems are reported before any port is bound (R-OPS-4).
 
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Prometheus
 import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
@@ -19,7 +22,7 @@ import SluiceServer
 public struct Daemon {
     public let config: SluiceConfiguration
     public var logger: Logger
-    /// How long sessions in flight may run after SIGTERM before the process exits.
+    /// How long sessions in flight may run after SIGTERM before they get a 421.
     public var shutdownGrace: Double = 30
 
     public init(config: SluiceConfiguration, logger: Logger) {
@@ -27,21 +30,24 @@ public struct Daemon {
         self.logger = logger
     }
 
-    public func run() async throws {
+    /// Installs the Prometheus registry as the swift-metrics backend (once per process).
+    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    public func run(metrics registry: PrometheusCollectorRegistry) async throws {
+        let started = Date()
         // 1. Everything that can fail because of the config, before binding.
-        let tlsNeeded = config.listeners.contains { $0.tls != .none }
-        var sslContext: NIOSSLContext?
-        if tlsNeeded {
-            if try TLSMaterial.ensure(certificate: config.tls.certificate, key: config.tls.key, hostname: config.hostname) {
-                logger.notice("created a self-signed TLS certificate", metadata: ["path": "\(config.tls.certificate)"])
-            }
-            sslContext = try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
-        }
+        let tls = try Self.makeTLSContext(config, logger: logger)
         let store = try QueueStore(directory: config.queueDirectory)
-        for removed in try store.recover() {
-            logger.notice("removed unfinished queue file", metadata: ["event": "recover", "file": "\(removed)"])
+        for action in try store.recover() {
+            logger.event(.recover, level: .notice, "queue recovery", [.file: action])
         }
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
+        let readiness = Readiness(queueDirectory: config.queueDirectory)
+        readiness.rulesLoaded()  // no rule sets in this version: the fixed route is always loaded
 
         // 2. The pipeline.
         // Blocking file work (spool writes, fsync, renames) runs on these threads; fsyncs of
@@ -57,96 +63,98 @@ public struct Daemon {
             checks: [], planner: StoreEverythingPlanner(directory: config.delivery.storeDirectory), store: store,
             queueManager: manager,
             fileIO: { work in try await fileIO.runIfActive { try work() } })
-        let relay = RelayControl(localDomains: config.localDomains, trustedNetworks: config.trustedNetworks)
+        let tlsHolder = tls.map(TLSContextHolder.init)
 
-        // 3. Listeners.
+        // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.
+        let directory = ListenerDirectory()
+        let admin = try await AdminServer.bind(
+            host: config.admin.host, port: config.admin.port, group: group,
+            routes: AdminRoutes.make(
+                registry: registry, readiness: readiness, store: store, listeners: directory, hostname: config.hostname,
+                started: started))
         var listeners: [SMTPListener] = []
+        var policies: [String: ReloadableAcceptPolicy] = [:]
         do {
             for l in config.listeners {
-                let policy = l.policy.flatMap { config.policies[$0] }
-                var session = SMTPServerSession.Configuration(
-                    hostname: config.hostname, maxMessageSize: min(l.maxMessageSize, policy?.maxMessageSize ?? .max),
-                    maxRecipients: l.maxRecipients, tlsAvailable: l.tls == .starttls, requireTLS: l.requireTLS)
-                session.bareLineEndings = l.bareLineEndings
-                session.maxReceivedHeaders = l.maxReceivedHeaders
+                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l))
+                policies[l.name] = policy
                 let context = ListenerContext(
-                    name: l.name, session: session, checks: AcceptPolicy(relay: relay, policy: policy), receiver: pipeline,
-                    tls: l.tls == .none ? nil : sslContext, implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
+                    name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: pipeline,
+                    tls: l.tls == .none ? nil : tlsHolder, implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
                     limiter: ConnectionLimiter(maxTotal: l.maxConnections, maxPerIP: l.maxConnectionsPerIP),
                     commandTimeout: .milliseconds(Int64(l.commandTimeout * 1000)),
                     dataTimeout: .milliseconds(Int64(l.dataTimeout * 1000)), logger: logger)
                 let listener = try await SMTPListener.bind(host: l.host, port: l.port, context: context, group: group)
                 listeners.append(listener)
-                logger.notice(
-                    "listening",
-                    metadata: [
-                        "event": "listening", "listener": "\(l.name)", "address": "\(l.host)",
-                        "port": "\(listener.localPort)", "tls": "\(l.tls.rawValue)",
-                    ])
+                logger.event(
+                    .listening, level: .notice, "listening",
+                    [.listener: l.name, .address: l.host, .port: "\(listener.localPort)"])
             }
         } catch {
             for l in listeners { await l.close() }
+            await admin.close()
             throw DaemonError("cannot listen: \(error)")
         }
-        try writeRuntimeState(listeners)
+        directory.set(listeners)
+        try writeRuntimeState(listeners, adminPort: admin.localPort)
+        readiness.listenersBound()
 
-        let queueService = QueueService(manager: manager)
-        let listenerService = ListenerService(listeners: listeners, grace: shutdownGrace, logger: logger)
-        let group2 = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: queueService), .init(service: listenerService)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
         let systemd = SystemdNotifier()
-        logger.notice("sluice ready", metadata: ["event": "ready", "hostname": "\(config.hostname)"])
+        let reload = ReloadService(
+            configFile: config.file, current: config, policies: policies, tls: tlsHolder, logger: logger, systemd: systemd)
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: QueueService(manager: manager, store: store)),
+                    .init(service: AdminService(server: admin)),
+                    .init(service: reload),
+                    .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.event(.ready, level: .notice, "sluice ready", [.address: config.hostname])
         systemd.notify("READY=1\nSTATUS=accepting mail on \(listeners.map { "\($0.name):\($0.localPort)" }.joined(separator: ", "))")
-        try await group2.run()
+        try await services.run()
         systemd.notify("STOPPING=1")
         try? await group.shutdownGracefully()
         try? await fileIO.shutdownGracefully()
-        logger.notice("sluice stopped", metadata: ["event": "stopped"])
+        logger.event(.stopped, level: .notice, "sluice stopped")
     }
 
-    /// data_dir/run/listeners.json: the ports actually bound (port 0 picks one),
-    /// for tests and tools.
-    func writeRuntimeState(_ listeners: [SMTPListener]) throws {
+    static func makeTLSContext(_ config: SluiceConfiguration, logger: Logger) throws -> NIOSSLContext? {
+        guard config.listeners.contains(where: { $0.tls != .none }) else { return nil }
+        if try TLSMaterial.ensure(certificate: config.tls.certificate, key: config.tls.key, hostname: config.hostname) {
+            logger.event(.ready, level: .notice, "created a self-signed TLS certificate", [.file: config.tls.certificate])
+        }
+        return try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
+    }
+
+    static func acceptPolicy(_ config: SluiceConfiguration, _ l: ListenerSettings) -> AcceptPolicy {
+        AcceptPolicy(
+            relay: RelayControl(localDomains: config.localDomains, trustedNetworks: config.trustedNetworks),
+            policy: l.policy.flatMap { config.policies[$0] })
+    }
+
+    static func sessionConfiguration(_ config: SluiceConfiguration, _ l: ListenerSettings) -> SMTPServerSession.Configuration {
+        let policy = l.policy.flatMap { config.policies[$0] }
+        var session = SMTPServerSession.Configuration(
+            hostname: config.hostname, maxMessageSize: min(l.maxMessageSize, policy?.maxMessageSize ?? .max),
+            maxRecipients: l.maxRecipients, tlsAvailable: l.tls == .starttls, requireTLS: l.requireTLS)
+        session.bareLineEndings = l.bareLineEndings
+        session.maxReceivedHeaders = l.maxReceivedHeaders
+        return session
+    }
+
+    /// data_dir/run/listeners.json: the ports actually bound (port 0 picks one)
+    /// and the pid, for `sluice status`, `sluice reload`, tests and tools.
+    func writeRuntimeState(_ listeners: [SMTPListener], adminPort: Int) throws {
         let dir = config.dataDir + "/run"
         try FileSystem.makeDirectory(dir)
         var object: [String: Int] = [:]
         for l in listeners { object[l.name] = l.localPort }
-        let data = try JSONSerialization.data(withJSONObject: ["listeners": object, "pid": Int(getpid())], options: [.sortedKeys])
+        let data = try JSONSerialization.data(
+            withJSONObject: ["listeners": object, "admin": adminPort, "pid": Int(getpid())], options: [.sortedKeys])
         try FileSystem.writeDurably(Array(data), to: dir + "/listeners.json.tmp")
         try FileSystem.rename(dir + "/listeners.json.tmp", dir + "/listeners.json")
-    }
-}
-
-/// Runs the queue manager until graceful shutdown.
-struct QueueService: Service {
-    let manager: QueueManager
-
-    func run() async throws {
-        await withGracefulShutdownHandler {
-            await manager.run()
-        } onGracefulShutdown: {
-            Task { await manager.stop() }
-        }
-    }
-}
-
-/// Holds the listeners open until graceful shutdown, then stops accepting and
-/// waits (within a bound) for sessions in flight to end.
-struct ListenerService: Service {
-    let listeners: [SMTPListener]
-    let grace: Double
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        SystemdNotifier().notify("STOPPING=1\nSTATUS=finishing sessions in flight")
-        logger.notice("stopping: no new connections", metadata: ["event": "stopping"])
-        for l in listeners { await l.close() }
-        let deadline = Date().addingTimeInterval(grace)
-        while Date() < deadline && listeners.contains(where: { $0.limiter.current > 0 }) {
-            try? await Task.sleep(nanoseconds: 100_000_000)
-        }
     }
 }

@@ -45,10 +45,10 @@ public actor QueueManager {
             switch result {
             case .success(let entry) where !entry.held: due[entry.id] = entry.nextAttempt
             case .success: break
-            case .failure(let error): logger.error("queue entry unreadable", metadata: ["error": "\(error)"])
+            case .failure(let error): logger.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
             }
         }
-        logger.info("queue manager started", metadata: ["queue.depth": "\(due.count)"])
+        logger.event(.ready, "queue manager started", [.size: "\(due.count)"])
         while !stopped {
             dispatchDue()
             let nextDue = due.filter { !running.contains($0.key) }.values.min()
@@ -120,32 +120,40 @@ public actor QueueManager {
         do {
             for modifier in modifiers { try await modifier.modify(&outgoing) }
         } catch {
-            log.error("transform failed", metadata: ["error": "\(SMTPError.from(error))"])
+            log.event(.error, level: .error, "transform failed", [.error: "\(SMTPError.from(error))"])
         }
         let now = Date()
         for index in entry.routes.indices where entry.routes[index].status == .pending {
             let route = entry.routes[index].route
             entry.routes[index].attempts += 1
             let started = Date()
+            let kind = route.target.kind
+            var fields: [LogKey: String] = [
+                .route: "\(route.target)", .recipients: route.recipients.map(\.description).joined(separator: ","),
+            ]
             do {
                 try await targets[0].deliver(outgoing, to: route.recipients, route: route.target)
                 entry.routes[index].status = .delivered
                 entry.routes[index].lastError = nil
-                log.info(
-                    "delivered",
-                    metadata: [
-                        "event": "delivered", "route": "\(route.target)",
-                        "recipients": "\(route.recipients.map(\.description).joined(separator: ","))",
-                        "duration_ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
-                    ])
+                let took = Date().timeIntervalSince(started)
+                fields[.durationMS] = "\(Int(took * 1000))"
+                SluiceMetrics.deliveryAttempt(target: kind, outcome: "delivered", seconds: took)
+                SluiceMetrics.delivered(target: kind, secondsSinceAccepted: Date().timeIntervalSince(entry.queuedAt))
+                log.event(.delivered, "delivered", fields)
             } catch {
                 let e = SMTPError.from(error)
+                let took = Date().timeIntervalSince(started)
                 entry.routes[index].lastError = e.description
+                fields[.durationMS] = "\(Int(took * 1000))"
+                fields[.reply] = "\(e.reply)"
+                fields[.reason] = e.reason
                 if e.isPermanent || schedule.hasExpired(queuedAt: entry.queuedAt, now: now) {
                     entry.routes[index].status = .failed
-                    log.error("delivery failed", metadata: ["event": "failed", "route": "\(route.target)", "error": "\(e)"])
+                    SluiceMetrics.deliveryAttempt(target: kind, outcome: "failed", seconds: took)
+                    log.event(.failed, level: .error, "delivery failed", fields)
                 } else {
-                    log.warning("delivery deferred", metadata: ["event": "deferred", "route": "\(route.target)", "error": "\(e)"])
+                    SluiceMetrics.deliveryAttempt(target: kind, outcome: "deferred", seconds: took)
+                    log.event(.deferred, level: .warning, "delivery deferred", fields)
                 }
             }
         }
@@ -153,7 +161,7 @@ public actor QueueManager {
             if entry.isFinished {
                 try await io.runIfActive { try store.remove(id) }
                 due[id] = nil
-                log.info("removed from queue", metadata: ["event": "removed"])
+                log.event(.removed, "removed from queue")
             } else {
                 entry.nextAttempt = now.addingTimeInterval(schedule.delay(afterAttempt: entry.attempts))
                 let updated = entry
@@ -161,7 +169,7 @@ public actor QueueManager {
                 due[id] = entry.nextAttempt
             }
         } catch {
-            log.error("queue update failed", metadata: ["error": "\(error)"])
+            log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])
             due[id] = Date().addingTimeInterval(schedule.delay(afterAttempt: 1))
         }
     }
@@ -170,7 +178,7 @@ public actor QueueManager {
 extension Logger {
     public func with(queueID: QueueID) -> Logger {
         var copy = self
-        copy[metadataKey: "queue_id"] = "\(queueID)"
+        copy[.queueID] = queueID.rawValue
         return copy
     }
 }

@@ -94,6 +94,24 @@ public struct SMTPServerSession: Sendable {
         }
     }
 
+    /// Between transactions, with nothing in flight: a session that may be
+    /// closed (421) without losing anything when the daemon drains.
+    public var isIdle: Bool {
+        if case .command(nil) = state { return pending.isEmpty }
+        return false
+    }
+
+    /// The queue id of the transaction in progress, for logs.
+    public var currentQueueID: QueueID? {
+        switch state {
+        case .command(let t): return t?.envelope.queueID
+        case .checkingSender(let e): return e.queueID
+        case .checkingRecipient(let t, _), .data(let t, _): return t.envelope.queueID
+        case .bdat(let t, _, _, _): return t?.envelope.queueID
+        default: return nil
+        }
+    }
+
     public var isClosed: Bool {
         if case .closed = state { return true }
         return false

@@ -14,18 +14,19 @@ public struct ListenerContext: Sendable {
     public var session: SMTPServerSession.Configuration
     public var checks: any SessionCheck
     public var receiver: any MessageReceiver
-    public var tls: NIOSSLContext?
+    public var tls: TLSContextHolder?
     public var implicitTLS: Bool
     public var queue: QueueStore
     public var fileIO: NIOThreadPool
     public var limiter: ConnectionLimiter
+    public var sessions: SessionRegistry
     public var commandTimeout: TimeAmount
     public var dataTimeout: TimeAmount
     public var logger: Logger
 
     public init(
         name: String, session: SMTPServerSession.Configuration, checks: any SessionCheck, receiver: any MessageReceiver,
-        tls: NIOSSLContext?, implicitTLS: Bool, queue: QueueStore, fileIO: NIOThreadPool, limiter: ConnectionLimiter,
+        tls: TLSContextHolder?, implicitTLS: Bool, queue: QueueStore, fileIO: NIOThreadPool, limiter: ConnectionLimiter,
         commandTimeout: TimeAmount, dataTimeout: TimeAmount, logger: Logger
     ) {
         self.name = name
@@ -37,6 +38,7 @@ public struct ListenerContext: Sendable {
         self.queue = queue
         self.fileIO = fileIO
         self.limiter = limiter
+        self.sessions = SessionRegistry()
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
         self.logger = logger

@@ -13,12 +13,14 @@ public final class SMTPListener: Sendable {
     public let channel: any Channel
     public let localPort: Int
     public let limiter: ConnectionLimiter
+    public let sessions: SessionRegistry
 
-    private init(name: String, channel: any Channel, limiter: ConnectionLimiter) {
+    private init(name: String, channel: any Channel, limiter: ConnectionLimiter, sessions: SessionRegistry) {
         self.name = name
         self.channel = channel
         self.localPort = channel.localAddress?.port ?? 0
         self.limiter = limiter
+        self.sessions = sessions
     }
 
     public static func bind(host: String, port: Int, context: ListenerContext, group: any EventLoopGroup) async throws -> SMTPListener {
@@ -34,13 +36,13 @@ public final class SMTPListener: Sendable {
                     var client = ClientInfo(address: remote?.ipAddress.flatMap(IPAddress.init), port: remote?.port, listener: context.name)
                     client.reverseName = nil
                     if context.implicitTLS, let tls = context.tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
                     try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(shared: context, client: client))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
-        return SMTPListener(name: context.name, channel: channel, limiter: context.limiter)
+        return SMTPListener(name: context.name, channel: channel, limiter: context.limiter, sessions: context.sessions)
     }
 
     /// Stops accepting new connections.

@@ -30,6 +30,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var closing = false
     private var acquired = false
     private var refusal: SMTPError?
+    /// The daemon is shutting down: finish the transaction in progress, then 421.
+    private var draining = false
 
     // Spooling of the message in flight.
     private var spool: SpoolFile?
@@ -50,8 +52,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         self.shared = shared
         self.session = SMTPServerSession(configuration: shared.session, client: client)
         var logger = shared.logger
-        logger[metadataKey: "client"] = "\(client.address.map(\.description) ?? "?")"
-        logger[metadataKey: "listener"] = "\(shared.name)"
+        logger[.session] = String(UInt32.random(in: .min ... .max), radix: 16)
+        logger[.client] = client.address.map(\.description) ?? "?"
+        logger[.listener] = shared.name
         self.logger = logger
     }
 
@@ -61,7 +64,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let client = session.client
         refusal = shared.limiter.acquire(client.address)
         acquired = refusal == nil
-        logger.info("connect", metadata: ["event": "connect"])
+        shared.sessions.add(context.channel)
+        SluiceMetrics.connectionOpened(listener: shared.name)
+        logger.event(.connect, "connect", [.port: "\(client.port ?? 0)"])
         if shared.implicitTLS {
             // Greet after the handshake: see userInboundEventTriggered.
             waiting = true
@@ -77,14 +82,17 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         timeout?.cancel()
         if acquired { shared.limiter.release(session.client.address) }
         acquired = false
+        shared.sessions.remove(context.channel)
+        SluiceMetrics.connectionClosed(listener: shared.name)
         discardSpool()
-        logger.info("disconnect", metadata: ["event": "disconnect"])
+        logger.event(.disconnect, "disconnect")
         context.fireChannelInactive()
     }
 
     private func greet(context: ChannelHandlerContext) {
         if let refusal {
-            logger.notice("connection refused", metadata: ["event": "reject", "reply": "\(refusal.reply)"])
+            logger.event(.reject, level: .notice, "connection refused", [.reply: "\(refusal.reply)", .reason: refusal.reason])
+            SluiceMetrics.rejected(listener: shared.name, stage: "connect", status: refusal.reply.status?.description ?? "\(refusal.reply.code)")
             execute(session.refuse(refusal), context: context)
             flushIfNeeded(context: context)
             return
@@ -99,7 +107,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .success: self.execute(self.session.start(), context: context)
             case .failure(let error):
                 let e = SMTPError.from(error)
-                self.logger.notice("connection refused", metadata: ["event": "reject", "reason": "\(e.reason)"])
+                self.logger.event(.reject, level: .notice, "connection refused", [.reply: "\(e.reply)", .reason: e.reason])
+                SluiceMetrics.rejected(listener: self.shared.name, stage: "connect", status: e.reply.status?.description ?? "\(e.reply.code)")
                 self.execute(self.session.refuse(e), context: context)
             }
             self.process(context: context)
@@ -111,7 +120,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             handshaking = false
             let version = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion
             session.tlsEstablished(version: version.map(Self.describe) ?? "TLS", cipher: nil)
-            logger.info("tls established", metadata: ["event": "tls", "tls.version": "\(version.map(Self.describe) ?? "?")"])
+            logger.event(.tls, "tls established", [.tlsVersion: version.map(Self.describe) ?? "?"])
             if shared.implicitTLS && !session.isClosed && !sessionStarted {
                 sessionStarted = true
                 greet(context: context)
@@ -120,13 +129,40 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 process(context: context)
             }
         }
+        if let control = event as? SessionControl {
+            switch control {
+            case .drain:
+                draining = true
+                closeIfDrained(context: context)
+            case .forceClose:
+                closeForShutdown(context: context)
+            }
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
     private var sessionStarted = false
 
+    private func closeIfDrained(context: ChannelHandlerContext) {
+        guard draining, !closing, !waiting || handshaking, session.isIdle || handshaking || !sessionStarted && shared.implicitTLS else {
+            return
+        }
+        closeForShutdown(context: context)
+    }
+
+    private func closeForShutdown(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        discardSpool()
+        write(SMTPReply(421, .init(4, 3, 2), "\(shared.session.hostname) Service shutting down, try again later"), context: context)
+        closing = true
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.info("connection error", metadata: ["error": "\(error)"])
+        logger.event(.error, "connection error", [.error: "\(error)"])
         context.close(promise: nil)
     }
 
@@ -155,6 +191,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         flushIfNeeded(context: context)
         updateBackpressure(context: context)
         armTimeout(context: context)
+        closeIfDrained(context: context)
     }
 
     private func updateBackpressure(context: ChannelHandlerContext) {
@@ -178,7 +215,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let amount = session.isReceivingData ? shared.dataTimeout : shared.commandTimeout
         timeout = context.eventLoop.assumeIsolated().scheduleTask(in: amount) {
             guard !self.closing else { return }
-            self.logger.notice("timeout", metadata: ["event": "timeout"])
+            self.logger.event(.timeout, level: .notice, "timeout", [.queueID: self.session.currentQueueID?.rawValue ?? ""])
             self.discardSpool()
             self.write(SMTPReply(421, .init(4, 4, 2), "\(self.shared.session.hostname) Error: timeout exceeded"), context: context)
             self.closing = true
@@ -192,9 +229,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private func execute(_ action: SMTPServerSession.Action, context: ChannelHandlerContext) {
         switch action {
         case .send(let reply):
-            if !reply.isPositive { logger.info("reply", metadata: ["event": "reject", "reply": "\(reply)"]) }
+            if !reply.isPositive { logRejection(reply) }
             write(reply, context: context)
         case .sendAndClose(let reply):
+            if !reply.isPositive { logRejection(reply) }
             write(reply, context: context)
             closing = true
             context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
@@ -212,9 +250,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             handshaking = true
             input.clear()
             do {
-                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current), position: .first)
             } catch {
-                logger.error("cannot start TLS", metadata: ["error": "\(error)"])
+                logger.event(.error, level: .error, "cannot start TLS", [.error: "\(error)"])
                 context.close(promise: nil)
             }
         case .checkSender(let sender):
@@ -234,10 +272,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             }
             future.assumeIsolated().whenComplete { result in
                 if case .failure(let error) = result {
-                    let e = SMTPError.from(error)
-                    self.logger.notice(
-                        "recipient refused",
-                        metadata: ["event": "reject", "recipient": "\(recipient)", "reason": "\(e.reason)"])
+                    self.rejectedReason = SMTPError.from(error).reason
+                    self.rejectedRecipient = recipient.description
                 }
                 self.resume(self.session.recipientChecked(result.mapError(SMTPError.from)), context: context)
             }
@@ -252,6 +288,26 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             waiting = true
             finishSpool(envelope, headers: headers, context: context)
         }
+    }
+
+    /// The message being received or decided, for the log line of its refusal.
+    private var messageQueueID: QueueID?
+    private var rejectedReason: String?
+    private var rejectedRecipient: String?
+
+    /// One `reject` event per refusal reply, with the queue id of the transaction if any.
+    private func logRejection(_ reply: SMTPReply) {
+        var fields: [LogKey: String] = [.reply: "\(reply)"]
+        if let id = session.currentQueueID ?? messageQueueID { fields[.queueID] = id.rawValue }
+        messageQueueID = nil
+        if let r = rejectedReason { fields[.reason] = r }
+        if let r = rejectedRecipient { fields[.recipient] = r }
+        rejectedReason = nil
+        rejectedRecipient = nil
+        logger.event(.reject, level: .notice, "refused", fields)
+        SluiceMetrics.rejected(
+            listener: shared.name, stage: session.isReceivingData ? "data" : "command",
+            status: reply.status?.description ?? "\(reply.code)")
     }
 
     private func resume(_ action: SMTPServerSession.Action, context: ChannelHandlerContext) {
@@ -281,6 +337,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let received = ReceivedHeader.make(envelope: envelope, hostname: shared.session.hostname, date: envelope.receivedAt) + "\r\n"
         spoolFailure = nil
         spoolBuffer.clear()
+        messageQueueID = envelope.queueID
         let opened = shared.fileIO.runIfActive(eventLoop: context.eventLoop) { () throws -> SpoolFile in
             let file = try SpoolFile(creating: path)
             try file.write(Array(received.utf8))
@@ -289,9 +346,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         spoolChain = opened.assumeIsolated().map { file in
             self.spool = file
         }.nonisolated()
-        logger.info(
-            "message begins",
-            metadata: ["event": "data", "queue_id": "\(envelope.queueID)", "from": "\(envelope.senderDescription)"])
+        logger.event(
+            .data, "message begins",
+            [.queueID: envelope.queueID.rawValue, .from: envelope.senderDescription, .helo: envelope.client.helo ?? "",
+             .recipients: envelope.recipients.map { $0.address.description }.joined(separator: ",")])
     }
 
     private func flushSpoolBuffer(context: ChannelHandlerContext) {
@@ -359,19 +417,19 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         }
         done.assumeIsolated().whenComplete { result in
             let result = result.mapError(SMTPError.from)
-            var log = self.logger
-            log[metadataKey: "queue_id"] = "\(envelope.queueID)"
             switch result {
-            case .success:
-                log.info(
-                    "queued",
-                    metadata: [
-                        "event": "queued", "from": "\(envelope.senderDescription)",
-                        "recipients": "\(envelope.recipients.count)",
-                        "latency_ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
+            case .success(let id):
+                self.messageQueueID = nil
+                SluiceMetrics.messageAccepted(listener: self.shared.name)
+                self.logger.event(
+                    .queued, "queued",
+                    [
+                        .queueID: id.rawValue, .from: envelope.senderDescription,
+                        .recipients: envelope.recipients.map { $0.address.description }.joined(separator: ","),
+                        .latencyMS: "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
                     ])
             case .failure(let e):
-                log.notice("message refused", metadata: ["event": "reject", "reply": "\(e.reply)", "reason": "\(e.reason)"])
+                self.rejectedReason = e.reason
                 // The spool may still exist if the receiver refused before committing.
                 let path = self.shared.queue.spoolPath(for: envelope.queueID)
                 pool.submit { _ in try? FileSystem.remove(path) }

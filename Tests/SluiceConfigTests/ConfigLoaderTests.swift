@@ -75,6 +75,7 @@ final class ConfigLoaderTests: XCTestCase {
             ("listeners:\n  - name: a\n    address: 1.2.3.4:25\n    policy: nope\n", 2, 5, "listeners[0]", "policy 'nope' is not defined"),
             ("networks: { trusted: [10.0.0.0/40] }\nlisteners: []\n", 1, 23, "networks.trusted[0]", "not an IP network"),
             ("dkim: []\nlisteners: []\n", 1, 7, "dkim", "not supported by this version"),
+            ("admin: { address: everywhere }\nlisteners: []\n", 1, 19, "admin.address", "expected host:port"),
             ("listeners:\n  - { name: a, address: 127.0.0.1:25, auth: required }\n", 2, 45, "listeners[0].auth", "not supported"),
             ("listeners: [ {name: a\n", 2, 1, "", "YAML syntax"),
         ]

@@ -23,6 +23,8 @@ final class DaemonProcess {
         return dir.appendingPathComponent("sluice").path
     }
 
+    static let defaultAdmin = "admin: { address: \"127.0.0.1:0\" }"
+
     static let defaultListeners = """
         listeners:
           - { name: relay, address: "127.0.0.1:0", tls: starttls }
@@ -35,6 +37,7 @@ final class DaemonProcess {
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         var config = "hostname: mx.sluice.test\ndata_dir: var\n"
         if !yaml.contains("listeners:") { config += Self.defaultListeners + "\n" }
+        if !yaml.contains("admin:") { config += Self.defaultAdmin + "\n" }
         config += yaml + "\n"
         logPath = root + "/sluice.log"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -69,6 +72,7 @@ final class DaemonProcess {
                 json["pid"] as? Int == Int(p.processIdentifier), let l = json["listeners"] as? [String: Int]
             {
                 ports = l
+                ports["admin"] = json["admin"] as? Int
                 return
             }
             if !p.isRunning { break }

@@ -60,7 +60,7 @@ final class DurabilityTests: XCTestCase {
         usleep(300_000)
         d.kill9()
         try d.start()
-        XCTAssertTrue(d.waitForLog("removed unfinished queue file"), d.log())
+        XCTAssertTrue(d.waitForLog("\"event\":\"recover\""), d.log())
         let (_, out, _) = try d.cli(["queue", "list"])
         XCTAssertTrue(out.contains("Mail queue is empty"), out)
         XCTAssertEqual(d.outboxFiles().count, 0)
@@ -101,7 +101,7 @@ final class DurabilityTests: XCTestCase {
         let d = try DaemonProcess(yaml: "listeners:\n  - { name: relay, address: \"127.0.0.1:0\", tls: sometimes }\n")
         let (status, _, err) = try d.cli(["check"])
         XCTAssertEqual(status, 1)
-        XCTAssertTrue(err.contains("sluice.yaml:4:"), err)
+        XCTAssertTrue(err.contains("sluice.yaml:5:49: "), err)
         XCTAssertTrue(err.contains("listeners[0].tls: must be one of none, starttls, implicit"), err)
         // serve refuses before binding anything.
         let (serveStatus, _, serveErr) = try runTool(DaemonProcess.binary, ["serve", "--config", d.configPath])

@@ -22,5 +22,7 @@ final class MessageHeadersTests: XCTestCase {
         XCTAssertLessThan(a, b)
         XCTAssertEqual(QueueID(a.rawValue), a)
         XCTAssertNil(QueueID("../../etc/passwd"))
+        let now = Date()
+        XCTAssertEqual(QueueID.generate(now: now).timestamp.timeIntervalSince1970, now.timeIntervalSince1970, accuracy: 0.001)
     }
 }

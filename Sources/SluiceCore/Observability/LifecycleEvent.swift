@@ -1,0 +1,60 @@
+// The catalogue of lifecycle events and of log keys (R-OPS-1). Every log line
+// about mail carries `event` from this list; fields use these key names, so
+// `sluice trace` and log pipelines can rely on them.
+
+import Logging
+
+public enum LifecycleEvent: String, Sendable, CaseIterable {
+    // Connections
+    case connect, disconnect, tls, timeout
+    // Dialogue and acceptance
+    case reject, data, queued
+    // Queue and delivery
+    case delivered, deferred, failed, removed, recover
+    // Daemon
+    case listening, ready, reload
+    case reloadFailed = "reload_failed"
+    case stopping, stopped
+    case error
+}
+
+public enum LogKey: String, Sendable {
+    case event
+    case queueID = "queue_id"
+    case session
+    case client
+    case listener
+    case helo
+    case from
+    case recipient
+    case recipients
+    case reply
+    case reason
+    case route
+    case durationMS = "duration_ms"
+    case latencyMS = "latency_ms"
+    case size
+    case tlsVersion = "tls_version"
+    case address
+    case port
+    case file
+    case error
+}
+
+extension Logger {
+    /// Logs one lifecycle event with its fields.
+    public func event(
+        _ event: LifecycleEvent, level: Logger.Level = .info, _ message: @autoclosure () -> Logger.Message,
+        _ fields: [LogKey: String] = [:]
+    ) {
+        guard level >= logLevel else { return }
+        var metadata: Logger.Metadata = [LogKey.event.rawValue: .string(event.rawValue)]
+        for (k, v) in fields { metadata[k.rawValue] = .string(v) }
+        log(level: level, message(), metadata: metadata)
+    }
+
+    public subscript(key: LogKey) -> String? {
+        get { self[metadataKey: key.rawValue].map { "\($0)" } }
+        set { self[metadataKey: key.rawValue] = newValue.map { .string($0) } }
+    }
+}

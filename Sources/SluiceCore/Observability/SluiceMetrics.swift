@@ -1,0 +1,44 @@
+// SluiceMetrics: every metric Sluice exports, named once (R-OPS-2). Stages
+// call these; the daemon decides the backend (Prometheus on the admin listener).
+// Labels have bounded values: listener and target names from the config,
+// enhanced status codes, fixed outcome words.
+
+import Metrics
+
+public enum SluiceMetrics {
+    public static func connectionOpened(listener: String) {
+        Counter(label: "sluice_connections_total", dimensions: [("listener", listener)]).increment()
+        Meter(label: "sluice_connections_current", dimensions: [("listener", listener)]).increment()
+    }
+
+    public static func connectionClosed(listener: String) {
+        Meter(label: "sluice_connections_current", dimensions: [("listener", listener)]).decrement()
+    }
+
+    public static func messageAccepted(listener: String) {
+        Counter(label: "sluice_messages_accepted_total", dimensions: [("listener", listener)]).increment()
+    }
+
+    /// A refused connection, recipient or message; `status` is the enhanced status ("5.7.1").
+    public static func rejected(listener: String, stage: String, status: String) {
+        Counter(
+            label: "sluice_rejections_total", dimensions: [("listener", listener), ("stage", stage), ("status", status)]
+        ).increment()
+    }
+
+    /// outcome: delivered | deferred | failed.
+    public static func deliveryAttempt(target: String, outcome: String, seconds: Double) {
+        Counter(label: "sluice_delivery_attempts_total", dimensions: [("target", target), ("outcome", outcome)]).increment()
+        Timer(label: "sluice_delivery_attempt_seconds", dimensions: [("target", target)]).recordSeconds(seconds)
+    }
+
+    /// From acceptance to final delivery of a route.
+    public static func delivered(target: String, secondsSinceAccepted: Double) {
+        Timer(label: "sluice_delivery_latency_seconds", dimensions: [("target", target)]).recordSeconds(secondsSinceAccepted)
+    }
+
+    public static func queue(depth: Int, oldestAgeSeconds: Double) {
+        Gauge(label: "sluice_queue_depth").record(depth)
+        Gauge(label: "sluice_queue_oldest_age_seconds").record(oldestAgeSeconds)
+    }
+}

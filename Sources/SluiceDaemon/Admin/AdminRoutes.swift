@@ -1,0 +1,61 @@
+// AdminRoutes: what the admin listener answers, from the daemon's live state.
+
+import Foundation
+import NIOConcurrencyHelpers
+import NIOHTTP1
+import Prometheus
+import SluiceCore
+import SluiceQueue
+import SluiceServer
+
+/// The SMTP listeners once bound, for /status.
+final class ListenerDirectory: Sendable {
+    private let box = NIOLockedValueBox<[SMTPListener]>([])
+    func set(_ listeners: [SMTPListener]) { box.withLockedValue { $0 = listeners } }
+    var all: [SMTPListener] { box.withLockedValue { $0 } }
+}
+
+enum AdminRoutes {
+    static func make(
+        registry: PrometheusCollectorRegistry, readiness: Readiness, store: QueueStore, listeners: ListenerDirectory,
+        hostname: String, started: Date
+    ) -> [String: AdminServer.Route] {
+        let text = "text/plain; charset=utf-8"
+        return [
+            "/metrics": {
+                QueueGauges.update(store)
+                return (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
+            },
+            "/healthz": { (.ok, text, Array("ok\n".utf8)) },
+            "/readyz": {
+                if let why = readiness.notReadyReason { return (.serviceUnavailable, text, Array("not ready: \(why)\n".utf8)) }
+                return (.ok, text, Array("ready\n".utf8))
+            },
+            "/status": {
+                let ids = store.ids()
+                let oldest = ids.first.map { Date().timeIntervalSince($0.timestamp) } ?? 0
+                let object: [String: Any] = [
+                    "hostname": hostname,
+                    "pid": Int(getpid()),
+                    "uptime_seconds": Int(Date().timeIntervalSince(started)),
+                    "ready": readiness.notReadyReason == nil,
+                    "not_ready_reason": readiness.notReadyReason ?? NSNull(),
+                    "listeners": listeners.all.map { ["name": $0.name, "port": $0.localPort, "connections": $0.limiter.current] },
+                    "queue": ["depth": ids.count, "oldest_age_seconds": Int(oldest)],
+                    "rules": "fixed route (delivery.store); rule sets not configured",
+                ]
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+                return (.ok, "application/json", Array(data) + [10])
+            },
+        ]
+    }
+}
+
+/// Queue depth and oldest age, read from the queue directory when scraped.
+enum QueueGauges {
+    static func update(_ store: QueueStore) {
+        let ids = store.ids()
+        let oldest = ids.first.map { Date().timeIntervalSince($0.timestamp) } ?? 0
+        SluiceMetrics.queue(depth: ids.count, oldestAgeSeconds: max(0, oldest))
+    }
+}

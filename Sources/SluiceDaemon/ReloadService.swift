@@ -1,0 +1,85 @@
+// ReloadService: SIGHUP re-reads the configuration. What can change safely
+// while running changes for new connections and checks: traffic policies,
+// trusted networks, local domains, and the TLS certificate and key. Listener
+// addresses and storage paths need a restart, and say so. A file that does not
+// load is refused with file:line:column and the running configuration stays.
+// systemd hears RELOADING=1 (with MONOTONIC_USEC) and then READY=1.
+
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import SluiceConfig
+import SluiceCore
+import SluiceServer
+import UnixSignals
+
+final class ReloadService: Service {
+    let configFile: String
+    private let current: NIOLockedValueBox<SluiceConfiguration>
+    let policies: [String: ReloadableAcceptPolicy]
+    let tls: TLSContextHolder?
+    let logger: Logger
+    let systemd: SystemdNotifier
+
+    init(
+        configFile: String, current: SluiceConfiguration, policies: [String: ReloadableAcceptPolicy], tls: TLSContextHolder?,
+        logger: Logger, systemd: SystemdNotifier
+    ) {
+        self.configFile = configFile
+        self.current = NIOLockedValueBox(current)
+        self.policies = policies
+        self.tls = tls
+        self.logger = logger
+        self.systemd = systemd
+    }
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await withGracefulShutdownHandler {
+            for await _ in signals.cancelOnGracefulShutdown() {
+                reload()
+            }
+        } onGracefulShutdown: {}
+    }
+
+    func reload() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
+        defer { systemd.notify("READY=1") }
+        let new: SluiceConfiguration
+        do {
+            new = try SluiceConfiguration.load(file: configFile)
+        } catch {
+            logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
+            systemd.notify("STATUS=reload refused: \(error)")
+            return
+        }
+        let old = current.withLockedValue { $0 }
+        var needsRestart: [String] = []
+        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls)" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls)" }) {
+            needsRestart.append("listeners")
+        }
+        if new.dataDir != old.dataDir { needsRestart.append("data_dir") }
+        if new.delivery.storeDirectory != old.delivery.storeDirectory { needsRestart.append("delivery.store") }
+        if new.admin.host != old.admin.host || new.admin.port != old.admin.port { needsRestart.append("admin") }
+        if new.hostname != old.hostname { needsRestart.append("hostname") }
+
+        if let tls {
+            do {
+                if let context = try Daemon.makeTLSContext(new, logger: logger) { tls.replace(context) }
+            } catch {
+                logger.event(.reloadFailed, level: .error, "TLS certificate not reloaded; the old one stays", [.error: "\(error)"])
+            }
+        }
+        for l in new.listeners {
+            policies[l.name]?.replace(Daemon.acceptPolicy(new, l))
+        }
+        current.withLockedValue { $0 = new }
+        var fields: [LogKey: String] = [.file: configFile]
+        if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }
+        logger.event(.reload, level: .notice, "configuration reloaded", fields)
+        systemd.notify("STATUS=configuration reloaded")
+    }
+}

@@ -1,0 +1,63 @@
+// The daemon's services, in ServiceGroup order (started in this order,
+// stopped in reverse): queue manager, admin listener, reload handler, SMTP listeners.
+
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceDelivery
+import SluiceQueue
+import SluiceServer
+
+/// Runs the queue manager until graceful shutdown.
+struct QueueService: Service {
+    let manager: QueueManager
+    let store: QueueStore
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await manager.run()
+        } onGracefulShutdown: {
+            Task { await manager.stop() }
+        }
+    }
+}
+
+/// Keeps the admin listener open until shutdown.
+struct AdminService: Service {
+    let server: AdminServer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await server.close()
+    }
+}
+
+/// Holds the SMTP listeners open until graceful shutdown; then stops
+/// accepting, lets each session finish its transaction in flight (then 421),
+/// and after `grace` seconds closes what is left with a 421.
+struct ListenerService: Service {
+    let listeners: [SMTPListener]
+    let grace: Double
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        readiness.stopping()
+        SystemdNotifier().notify("STOPPING=1\nSTATUS=finishing sessions in flight")
+        logger.event(.stopping, level: .notice, "stopping: no new connections, draining sessions")
+        for l in listeners { await l.close() }
+        for l in listeners { l.sessions.broadcast(.drain) }
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline && listeners.contains(where: { $0.sessions.count > 0 }) {
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        let left = listeners.reduce(0) { $0 + $1.sessions.count }
+        if left > 0 {
+            logger.event(.stopping, level: .notice, "grace period over: closing sessions", [.size: "\(left)"])
+            for l in listeners { l.sessions.broadcast(.forceClose) }
+            try? await Task.sleep(nanoseconds: 200_000_000)
+        }
+    }
+}
