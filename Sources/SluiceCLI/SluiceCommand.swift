@@ -9,7 +9,9 @@ public struct SluiceCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Sluice: an SMTP relay and mail gateway.",
-        subcommands: [ServeCommand.self, CheckCommand.self, QueueCommand.self])
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, QueueCommand.self, StatusCommand.self, ReloadCommand.self, TraceCommand.self,
+        ])
 
     public init() {}
 

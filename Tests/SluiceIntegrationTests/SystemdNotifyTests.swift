@@ -36,8 +36,16 @@ final class SystemdNotifyTests: XCTestCase {
         let ready = receive()
         XCTAssertTrue(ready.contains("READY=1"), ready)
         XCTAssertTrue(ready.contains("STATUS=accepting mail on relay:\(d.port())"), ready)
+        kill(d.process!.processIdentifier, SIGHUP)
+        let reloading = receive()
+        XCTAssertTrue(reloading.contains("RELOADING=1") && reloading.contains("MONOTONIC_USEC="), reloading)
+        var afterReload = receive()
+        while afterReload.hasPrefix("STATUS=") { afterReload = receive() }
+        XCTAssertTrue(afterReload.contains("READY=1"), afterReload)
         d.process?.terminate()
-        XCTAssertTrue(receive().contains("STOPPING=1"))
+        var stopping = receive()
+        while !stopping.isEmpty && !stopping.contains("STOPPING=1") { stopping = receive() }
+        XCTAssertTrue(stopping.contains("STOPPING=1"))
         d.process?.waitUntilExit()
         XCTAssertEqual(d.process?.terminationStatus, 0)
     }

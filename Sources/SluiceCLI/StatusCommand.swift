@@ -1,0 +1,55 @@
+// `sluice status`: asks the running daemon (admin listener) for its listeners,
+// queue depth, readiness and uptime. `sluice reload`: SIGHUP to the daemon.
+
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running daemon's state.")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "One JSON document instead of a table.") var json = false
+
+    func run() async throws {
+        let config = try options.load()
+        let state = try RuntimeState.read(config)
+        let host = config.admin.host == "0.0.0.0" ? "127.0.0.1" : (config.admin.host == "::" ? "::1" : config.admin.host)
+        let (code, body) = try httpGet(host: host, port: state.adminPort, path: "/status")
+        guard code == 200 else { throw UserError("the admin listener answered \(code)") }
+        if json {
+            FileHandle.standardOutput.write(body)
+            return
+        }
+        guard let s = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw UserError("unreadable status")
+        }
+        let queue = s["queue"] as? [String: Any] ?? [:]
+        print("sluice \(s["hostname"] ?? "?") pid \(s["pid"] ?? "?"), up \(s["uptime_seconds"] ?? 0)s, "
+            + ((s["ready"] as? Bool) == true ? "ready" : "NOT READY: \(s["not_ready_reason"] ?? "")"))
+        print("queue: \(queue["depth"] ?? 0) message(s), oldest \(queue["oldest_age_seconds"] ?? 0)s")
+        print("rules: \(s["rules"] ?? "?")")
+        let table = TextTable(headers: ["LISTENER", "PORT", "CONNECTIONS"])
+        for l in s["listeners"] as? [[String: Any]] ?? [] {
+            table.add(["\(l["name"] ?? "")", "\(l["port"] ?? "")", "\(l["connections"] ?? "")"])
+        }
+        print(table.render(), terminator: "")
+    }
+}
+
+struct ReloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload", abstract: "Ask the running daemon to reload its configuration (SIGHUP).")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()  // refuse early, with the position, if the file is broken
+        let state = try RuntimeState.read(config)
+        guard kill(state.pid, SIGHUP) == 0 else { throw UserError("cannot signal pid \(state.pid)") }
+        print("reload requested (pid \(state.pid)); the daemon logs the outcome")
+    }
+}
