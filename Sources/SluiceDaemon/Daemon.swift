@@ -18,6 +18,7 @@ import SluicePolicy
 import SluiceQueue
 import SluiceSMTP
 import SluiceServer
+import UnixSignals
 
 public struct Daemon {
     public let config: SluiceConfiguration
@@ -39,6 +40,8 @@ public struct Daemon {
 
     public func run(metrics registry: PrometheusCollectorRegistry) async throws {
         let started = Date()
+        // Trap SIGHUP before anything can learn our pid: its default action would end the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         // 1. Everything that can fail because of the config, before binding.
         let tls = try Self.makeTLSContext(config, logger: logger)
         let store = try QueueStore(directory: config.queueDirectory)
@@ -102,7 +105,8 @@ public struct Daemon {
         // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, current: config, policies: policies, tls: tlsHolder, logger: logger, systemd: systemd)
+            configFile: config.file, current: config, policies: policies, tls: tlsHolder, logger: logger, systemd: systemd,
+            hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(
                 services: [

@@ -17,13 +17,22 @@ public struct MessagePipeline: MessageReceiver {
     public var queueManager: QueueManager
     public var fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
 
-    public func receive(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int) async throws -> QueueID {
+    public func receive(
+        envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, logger: Logger
+    ) async throws -> QueueID {
         var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: spoolPath, size: size)
         for check in checks { try await check.check(&message) }
         let plan = try await planner.plan(for: message)
         let entry = QueueEntry(envelope: message.envelope, plan: plan, size: size, queuedAt: Date())
         let store = self.store
         try await fileIO { try store.commit(entry) }
+        logger.event(
+            .queued, "queued",
+            [
+                .queueID: entry.id.rawValue, .from: envelope.senderDescription,
+                .recipients: envelope.recipients.map { $0.address.description }.joined(separator: ","), .size: "\(size)",
+                .latencyMS: "\(Int(Date().timeIntervalSince(envelope.receivedAt) * 1000))",
+            ])
         await queueManager.enqueued(entry.id)
         return entry.id
     }

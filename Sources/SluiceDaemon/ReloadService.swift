@@ -21,11 +21,15 @@ final class ReloadService: Service {
     let tls: TLSContextHolder?
     let logger: Logger
     let systemd: SystemdNotifier
+    let hangups: UnixSignalsSequence
 
+    /// `hangups` must be created before the daemon says it is ready, so that an
+    /// early SIGHUP reloads instead of killing the process (its default action).
     init(
         configFile: String, current: SluiceConfiguration, policies: [String: ReloadableAcceptPolicy], tls: TLSContextHolder?,
-        logger: Logger, systemd: SystemdNotifier
+        logger: Logger, systemd: SystemdNotifier, hangups: UnixSignalsSequence
     ) {
+        self.hangups = hangups
         self.configFile = configFile
         self.current = NIOLockedValueBox(current)
         self.policies = policies
@@ -35,9 +39,8 @@ final class ReloadService: Service {
     }
 
     func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
         await withGracefulShutdownHandler {
-            for await _ in signals.cancelOnGracefulShutdown() {
+            for await _ in hangups.cancelOnGracefulShutdown() {
                 reload()
             }
         } onGracefulShutdown: {}

@@ -2,10 +2,12 @@
 // checks during the dialogue (SessionCheck, from SluiceCore) and, at end of
 // data, a MessageReceiver that runs the message stages and commits to the queue.
 
+import Logging
 import SluiceCore
 
 public protocol MessageReceiver: Sendable {
-    /// The message is spooled and fsync'd at `spoolPath`. Returns the queue id
-    /// once the message is durably queued; throws an SMTPError to refuse it.
-    func receive(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int) async throws -> QueueID
+    /// The message is spooled at `spoolPath`. Returns the queue id once the
+    /// message is durably queued (and logs `queued` with `logger`, the session's,
+    /// before delivery can start); throws an SMTPError to refuse it.
+    func receive(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, logger: Logger) async throws -> QueueID
 }

@@ -394,7 +394,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let pool = shared.fileIO
         let loop = context.eventLoop
         let receiver = shared.receiver
-        let started = NIODeadline.now()
+        let logger = self.logger
         let done = chain.assumeIsolated().flatMap { () -> EventLoopFuture<(String, Int)> in
             guard let file = self.spool else {
                 return loop.makeFailedFuture(SMTPError(451, .init(4, 3, 0), "Temporary local problem", reason: "no spool"))
@@ -412,22 +412,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             }
         }.nonisolated().flatMap { (path, size) -> EventLoopFuture<QueueID> in
             loop.makeFutureWithTask {
-                try await receiver.receive(envelope: envelope, headers: headers, spoolPath: path, size: size)
+                try await receiver.receive(envelope: envelope, headers: headers, spoolPath: path, size: size, logger: logger)
             }
         }
         done.assumeIsolated().whenComplete { result in
             let result = result.mapError(SMTPError.from)
             switch result {
-            case .success(let id):
+            case .success:
                 self.messageQueueID = nil
                 SluiceMetrics.messageAccepted(listener: self.shared.name)
-                self.logger.event(
-                    .queued, "queued",
-                    [
-                        .queueID: id.rawValue, .from: envelope.senderDescription,
-                        .recipients: envelope.recipients.map { $0.address.description }.joined(separator: ","),
-                        .latencyMS: "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
-                    ])
             case .failure(let e):
                 self.rejectedReason = e.reason
                 // The spool may still exist if the receiver refused before committing.
