@@ -145,6 +145,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SluiceDaemonTests",
+            dependencies: ["SluiceDaemon", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SluiceIntegrationTests",
             dependencies: [
                 "SluiceCore",

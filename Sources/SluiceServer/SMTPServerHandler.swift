@@ -85,7 +85,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         shared.sessions.remove(context.channel)
         SluiceMetrics.connectionClosed(listener: shared.name)
         discardSpool()
-        logger.event(.disconnect, "disconnect")
+        var fields: [LogKey: String] = [:]
+        if let v = session.client.tlsVersion { fields[.tlsVersion] = v }
+        logger.event(.disconnect, "disconnect", fields)
         context.fireChannelInactive()
     }
 

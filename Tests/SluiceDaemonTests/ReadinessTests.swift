@@ -1,0 +1,36 @@
+// /readyz: not ready until the listeners are bound and rules loaded, not ready
+// while stopping or when the queue cannot be written.
+
+import Foundation
+import XCTest
+
+@testable import SluiceDaemon
+
+final class ReadinessTests: XCTestCase {
+    func testReadinessFollowsTheDaemonsLife() throws {
+        let dir = NSTemporaryDirectory() + "sluice-ready-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = Readiness(queueDirectory: dir)
+        XCTAssertEqual(r.notReadyReason, "SMTP listeners not bound yet")
+        r.listenersBound()
+        XCTAssertEqual(r.notReadyReason, "rules not loaded")
+        r.rulesLoaded()
+        XCTAssertNil(r.notReadyReason)
+        r.stopping()
+        XCTAssertEqual(r.notReadyReason, "shutting down")
+        let missing = Readiness(queueDirectory: dir + "/nope")
+        missing.listenersBound()
+        missing.rulesLoaded()
+        XCTAssertEqual(missing.notReadyReason, "queue directory not writable")
+    }
+
+    func testSystemdNotifierIsSilentWithoutSocket() {
+        XCTAssertTrue(SystemdNotifier(environment: [:]).notify("READY=1"))
+        XCTAssertFalse(SystemdNotifier(environment: ["NOTIFY_SOCKET": "/nonexistent/socket"]).notify("READY=1"))
+    }
+
+    func testJSONLogQuoting() {
+        XCTAssertEqual(JSONLogHandler.quote("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"")
+    }
+}
