@@ -3,6 +3,8 @@
 
 SWIFT        ?= swift
 CONFIG       ?= etc/sluice.yaml
+# Debian packages the build needs: SQLite headers for GRDB (credentials store).
+BUILD_PACKAGES = libsqlite3-dev pkg-config
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
 # a recommends that --no-install-recommends would skip) and TLS tooling.
 TEST_PACKAGES  = swaks libnet-ssleay-perl python3 openssl ca-certificates
@@ -26,6 +28,7 @@ endef
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 toolchain not found on PATH (https://swift.org/install)" >&2; exit 1; }
+	$(call apt_install,$(BUILD_PACKAGES))
 
 deps-test: deps
 	$(call apt_install,$(TEST_PACKAGES))

@@ -10,7 +10,8 @@ public struct SluiceCommand: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "Sluice: an SMTP relay and mail gateway.",
         subcommands: [
-            ServeCommand.self, CheckCommand.self, QueueCommand.self, StatusCommand.self, ReloadCommand.self, TraceCommand.self,
+            ServeCommand.self, CheckCommand.self, QueueCommand.self, CredsCommand.self, StatusCommand.self, ReloadCommand.self,
+            TraceCommand.self,
         ])
 
     public init() {}

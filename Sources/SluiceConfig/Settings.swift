@@ -9,9 +9,7 @@ public enum TLSMode: String, Sendable {
     case none, starttls, implicit
 }
 
-public enum AuthMode: String, Sendable {
-    case none, optional, required
-}
+public typealias AuthMode = AuthRequirement
 
 public struct ListenerSettings: Sendable {
     public var name: String
@@ -21,8 +19,14 @@ public struct ListenerSettings: Sendable {
     public var tls: TLSMode = .starttls
     /// `require_tls:` refuse MAIL before STARTTLS (default false).
     public var requireTLS = false
-    /// `auth:` none | optional | required (default none).
+    /// `auth:` none | optional | required (default none): SMTP AUTH PLAIN/LOGIN with `sluice creds` credentials.
     public var auth: AuthMode = .none
+    /// `auth_requires_tls:` offer AUTH only after STARTTLS or on implicit TLS (default true).
+    public var authRequiresTLS = true
+    /// `auth_max_failures:` failed AUTH per client IP and per user in a minute before refusing (default 10).
+    public var authMaxFailures = 10
+    /// `auth_failure_delay:` first delay before a 535; doubles per failure up to 8x (default 1s).
+    public var authFailureDelay: Double = 1
     /// `policy:` a name under `policies:` (default: none, relay control only).
     public var policy: String?
     /// `rules:` the rule set file in rules/ (used once the rules engine is configured).
@@ -87,10 +91,13 @@ public struct SluiceConfiguration: Sendable {
     public var policies: [String: TrafficPolicy]
     /// `networks: { trusted: [...] }` may relay to any domain (default 127.0.0.0/8, ::1/128).
     public var trustedNetworks: [CIDR]
+    /// `senders: { trusted: [...] }` domains/addresses trusted networks may send as (default: any).
+    public var trustedSenders: [String]?
     /// `local_domains:` domains Sluice accepts mail for from anyone (default none).
     public var localDomains: [String]
     public var delivery: DeliverySettings
     public var admin: AdminSettings
 
     public var queueDirectory: String { (dataDir as NSString).appendingPathComponent("queue") }
+    public var credentialsFile: String { (dataDir as NSString).appendingPathComponent("credentials.sqlite") }
 }

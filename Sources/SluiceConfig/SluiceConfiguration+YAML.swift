@@ -13,7 +13,6 @@ extension SluiceConfiguration {
     /// reason until this build implements them, never silently ignored.
     static let notYetSupported: [String: String] = [
         "dns": "DNS settings arrive with outbound delivery",
-        "senders": "sender identity rules arrive with authenticated submission",
         "upstreams": "upstream relays arrive with outbound delivery",
         "dkim": "DKIM signing arrives with message authentication",
         "archives": "archives arrive with the archive feature",
@@ -21,7 +20,7 @@ extension SluiceConfiguration {
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin",
+        "admin", "senders",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -76,6 +75,11 @@ extension SluiceConfiguration {
             trusted = try t.cidrList()
         }
 
+        var trustedSenders: [String]?
+        if let sn = try keys["senders"]?.mapping(allowed: ["trusted"]), let t = sn["trusted"] {
+            trustedSenders = try t.stringList()
+        }
+
         let localDomains = try keys["local_domains"]?.stringList().map { $0.lowercased() } ?? []
 
         var delivery = DeliverySettings(storeDirectory: "\(dataDir)/outbox")
@@ -119,14 +123,15 @@ extension SluiceConfiguration {
 
         return SluiceConfiguration(
             file: file, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
-            policies: policies, trustedNetworks: trusted, localDomains: localDomains, delivery: delivery, admin: admin)
+            policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
+            delivery: delivery, admin: admin)
     }
 
     static func readListener(_ node: ConfigNode) throws -> ListenerSettings {
         let m = try node.mapping(allowed: [
             "name", "address", "tls", "require_tls", "auth", "policy", "rules", "max_message_size", "max_recipients",
             "max_connections", "max_connections_per_ip", "command_timeout", "data_timeout", "bare_lf",
-            "max_received_headers",
+            "max_received_headers", "auth_requires_tls", "auth_max_failures", "auth_failure_delay",
         ])
         guard let nameNode = m["name"] else { throw node.error("a listener needs a 'name'") }
         guard let addressNode = m["address"] else { throw node.error("a listener needs an 'address' (host:port)") }
@@ -139,9 +144,12 @@ extension SluiceConfiguration {
         if let n = m["require_tls"] { l.requireTLS = try n.bool() }
         if let n = m["auth"] {
             l.auth = AuthMode(rawValue: try n.oneOf(["none", "optional", "required"]))!
-            if l.auth != .none {
-                throw n.error("auth: \(l.auth.rawValue) is not supported by this version yet (SMTP AUTH arrives with authenticated submission); use auth: none")
-            }
+        }
+        if let n = m["auth_requires_tls"] { l.authRequiresTLS = try n.bool() }
+        if let n = m["auth_max_failures"] { l.authMaxFailures = try n.int(in: 1...10_000) }
+        if let n = m["auth_failure_delay"] { l.authFailureDelay = try n.duration() }
+        if l.auth != .none && l.authRequiresTLS && l.tls == .none {
+            throw (m["auth"] ?? node).error("auth: \(l.auth.rawValue) on a listener with tls: none would never offer AUTH; use TLS or set auth_requires_tls: false")
         }
         if l.requireTLS && l.tls == .none { throw node.error("require_tls: true needs tls: starttls or implicit") }
         if let n = m["policy"] { l.policy = try n.nonEmptyString() }

@@ -19,6 +19,17 @@ extension SessionCheck {
     public func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo) async throws {}
 }
 
+/// Whether a listener offers SMTP AUTH, and whether it insists on it.
+public enum AuthRequirement: String, Sendable {
+    case none, optional, required
+}
+
+/// accept: checks AUTH credentials. Returns the authenticated user name, or
+/// throws the SMTPError to answer (535 5.7.8, 454 4.7.0 ...). Never logs the secret.
+public protocol SMTPAuthenticator: Sendable {
+    func authenticate(user: String, secret: String, client: ClientInfo) async throws -> String
+}
+
 /// A received message at end of DATA, before the reply: what checks and the
 /// decide stage see. The body stays on disk; `headers` is the parsed header section.
 public struct ReceivedMessage: Sendable {

@@ -13,6 +13,7 @@ import Prometheus
 import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
+import SluiceCredentials
 import SluiceDelivery
 import SluicePolicy
 import SluiceQueue
@@ -49,6 +50,8 @@ public struct Daemon {
             logger.event(.recover, level: .notice, "queue recovery", [.file: action])
         }
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
+        let credentials = try CredentialStore(path: config.credentialsFile)
+        let identity = SenderIdentityCheck(store: credentials, settings: Self.identitySettings(config))
         let readiness = Readiness(queueDirectory: config.queueDirectory)
         readiness.rulesLoaded()  // no rule sets in this version: the fixed route is always loaded
 
@@ -63,7 +66,7 @@ public struct Daemon {
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         let pipeline = MessagePipeline(
-            checks: [], planner: StoreEverythingPlanner(directory: config.delivery.storeDirectory), store: store,
+            checks: [identity], planner: StoreEverythingPlanner(directory: config.delivery.storeDirectory), store: store,
             queueManager: manager,
             fileIO: { work in try await fileIO.runIfActive { try work() } })
         let tlsHolder = tls.map(TLSContextHolder.init)
@@ -79,14 +82,19 @@ public struct Daemon {
         var policies: [String: ReloadableAcceptPolicy] = [:]
         do {
             for l in config.listeners {
-                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l))
+                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l), identity: identity)
                 policies[l.name] = policy
-                let context = ListenerContext(
+                var context = ListenerContext(
                     name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: pipeline,
                     tls: l.tls == .none ? nil : tlsHolder, implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
                     limiter: ConnectionLimiter(maxTotal: l.maxConnections, maxPerIP: l.maxConnectionsPerIP),
                     commandTimeout: .milliseconds(Int64(l.commandTimeout * 1000)),
                     dataTimeout: .milliseconds(Int64(l.dataTimeout * 1000)), logger: logger)
+                if l.auth != .none {
+                    let throttle = AuthThrottle(
+                        policy: AuthThrottlePolicy(maxFailures: l.authMaxFailures, window: 60, baseDelay: l.authFailureDelay))
+                    context.authenticator = CredentialAuthenticator(store: credentials, throttle: throttle)
+                }
                 let listener = try await SMTPListener.bind(host: l.host, port: l.port, context: context, group: group)
                 listeners.append(listener)
                 logger.event(
@@ -133,6 +141,10 @@ public struct Daemon {
         return try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
     }
 
+    static func identitySettings(_ config: SluiceConfiguration) -> SenderIdentityCheck.Settings {
+        .init(trustedNetworks: config.trustedNetworks, trustedSenders: config.trustedSenders.map(SenderAllowList.init))
+    }
+
     static func acceptPolicy(_ config: SluiceConfiguration, _ l: ListenerSettings) -> AcceptPolicy {
         AcceptPolicy(
             relay: RelayControl(localDomains: config.localDomains, trustedNetworks: config.trustedNetworks),
@@ -145,6 +157,8 @@ public struct Daemon {
             hostname: config.hostname, maxMessageSize: min(l.maxMessageSize, policy?.maxMessageSize ?? .max),
             maxRecipients: l.maxRecipients, tlsAvailable: l.tls == .starttls, requireTLS: l.requireTLS)
         session.bareLineEndings = l.bareLineEndings
+        session.auth = l.auth
+        session.authRequiresTLS = l.authRequiresTLS
         session.maxReceivedHeaders = l.maxReceivedHeaders
         return session
     }

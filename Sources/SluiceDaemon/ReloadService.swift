@@ -11,6 +11,7 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
+import SluiceCredentials
 import SluiceServer
 import UnixSignals
 
@@ -61,7 +62,7 @@ final class ReloadService: Service {
         }
         let old = current.withLockedValue { $0 }
         var needsRestart: [String] = []
-        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls)" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls)" }) {
+        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS)" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS)" }) {
             needsRestart.append("listeners")
         }
         if new.dataDir != old.dataDir { needsRestart.append("data_dir") }
@@ -79,6 +80,7 @@ final class ReloadService: Service {
         for l in new.listeners {
             policies[l.name]?.replace(Daemon.acceptPolicy(new, l))
         }
+        policies.values.first?.identity.replace(Daemon.identitySettings(new))
         current.withLockedValue { $0 = new }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }

@@ -20,6 +20,10 @@ public struct SMTPServerSession: Sendable {
         public var tlsAvailable: Bool
         public var requireTLS: Bool
         public var bareLineEndings: BareLineEndingPolicy = .reject
+        /// SMTP AUTH (RFC 4954): offered when not `.none`; `.required` refuses MAIL before it.
+        public var auth: AuthRequirement = .none
+        /// Offer and accept AUTH only over TLS (the default; plaintext needs a listener to say so).
+        public var authRequiresTLS = true
         public var makeQueueID: @Sendable () -> QueueID = { QueueID.generate() }
         public var now: @Sendable () -> Date = { Date() }
 
@@ -43,6 +47,8 @@ public struct SMTPServerSession: Sendable {
         case checkSender(MailAddress?)
         /// Run the accept-stage recipient checks, then call `recipientChecked`.
         case checkRecipient(MailAddress)
+        /// Check these credentials, then call `authenticationFinished`. Never log `secret`.
+        case authenticate(user: String, secret: String, mechanism: String)
         /// A message begins: open a spool file for this envelope.
         case beginMessage(Envelope)
         /// Append these bytes to the spool file.
@@ -58,8 +64,16 @@ public struct SMTPServerSession: Sendable {
         var filter: ContentFilter?
     }
 
+    enum AuthExchange: Sendable {
+        case plain
+        case loginUser
+        case loginPassword(user: String)
+    }
+
     enum State: Sendable {
         case notStarted
+        case authenticating(AuthExchange)
+        case checkingCredentials
         case command(Transaction?)
         case checkingSender(Envelope)
         case checkingRecipient(Transaction, Recipient)
@@ -136,8 +150,17 @@ public struct SMTPServerSession: Sendable {
     public mutating func next(_ input: inout ByteBuffer) -> Action? {
         if !pending.isEmpty { return pending.removeFirst() }
         switch state {
-        case .notStarted, .checkingSender, .checkingRecipient, .awaitingResult, .awaitingTLS, .closed:
+        case .notStarted, .checkingSender, .checkingRecipient, .awaitingResult, .awaitingTLS, .closed, .checkingCredentials:
             return nil
+        case .authenticating(let exchange):
+            guard let frame = framer.next(&input) else { return nil }
+            switch frame {
+            case .tooLong:
+                state = .command(nil)
+                return error(SMTPError(500, .init(5, 5, 6), "Error: authentication line too long"))
+            case .line(let bytes):
+                return continueAuthentication(exchange, response: String(decoding: bytes, as: UTF8.self))
+            }
         case .data(var transaction, var receiver):
             while true {
                 var out = ByteBuffer()
@@ -231,6 +254,19 @@ public struct SMTPServerSession: Sendable {
         }
     }
 
+    /// The credentials were checked: 235, or the refusal.
+    public mutating func authenticationFinished(_ result: Result<String, SMTPError>) -> Action {
+        guard case .checkingCredentials = state else { return protocolMisuse() }
+        state = .command(nil)
+        switch result {
+        case .success(let user):
+            client.authenticatedUser = user
+            return .send(SMTPReply(235, .init(2, 7, 0), "Authentication successful"))
+        case .failure(let e):
+            return error(e)
+        }
+    }
+
     /// TLS handshake completed: the session starts over (RFC 3207 §4.2).
     public mutating func tlsEstablished(version: String, cipher: String?) {
         client.tlsVersion = version
@@ -259,6 +295,9 @@ public struct SMTPServerSession: Sendable {
             guard greeting != nil else { return error(SMTPError(503, .init(5, 5, 1), "Error: send HELO/EHLO first")) }
             if configuration.requireTLS && !client.usesTLS {
                 return error(SMTPError(530, .init(5, 7, 0), "Must issue a STARTTLS command first"))
+            }
+            if configuration.auth == .required && client.authenticatedUser == nil {
+                return error(SMTPError(530, .init(5, 7, 0), "Authentication required"))
             }
             guard transaction == nil else { return error(SMTPError(503, .init(5, 5, 1), "Error: nested MAIL command")) }
             if let size = parameters.size, size > configuration.maxMessageSize {
@@ -345,8 +384,89 @@ public struct SMTPServerSession: Sendable {
             input.moveReaderIndex(forwardBy: input.readableBytes)
             state = .awaitingTLS
             return .startTLS(SMTPReply(220, .init(2, 0, 0), "Ready to start TLS"))
-        case .auth:
+        case .auth(let mechanism, let initial):
+            return startAuthentication(mechanism: mechanism, initial: initial, transaction: transaction)
+        }
+    }
+
+    private var authOffered: Bool {
+        configuration.auth != .none && (client.usesTLS || !configuration.authRequiresTLS)
+    }
+
+    // MARK: AUTH (RFC 4954: PLAIN per RFC 4616, LOGIN)
+
+    private mutating func startAuthentication(mechanism: String, initial: String?, transaction: Transaction?) -> Action {
+        guard configuration.auth != .none else {
             return error(SMTPError(502, .init(5, 5, 1), "Error: authentication not enabled on this listener"))
+        }
+        guard greeting?.extended == true else { return error(SMTPError(503, .init(5, 5, 1), "Error: send EHLO first")) }
+        guard client.authenticatedUser == nil else { return error(SMTPError(503, .init(5, 5, 1), "Error: already authenticated")) }
+        guard transaction == nil else {
+            return error(SMTPError(503, .init(5, 5, 1), "Error: AUTH not allowed during a mail transaction"))
+        }
+        guard client.usesTLS || !configuration.authRequiresTLS else {
+            return error(SMTPError(538, .init(5, 7, 11), "Encryption required for requested authentication mechanism"))
+        }
+        switch mechanism {
+        case "PLAIN":
+            guard let initial else {
+                state = .authenticating(.plain)
+                return .send(SMTPReply(334, nil, ""))
+            }
+            return continueAuthentication(.plain, response: initial)
+        case "LOGIN":
+            guard let initial else {
+                state = .authenticating(.loginUser)
+                return .send(SMTPReply(334, nil, "VXNlcm5hbWU6"))  // "Username:"
+            }
+            return continueAuthentication(.loginUser, response: initial)
+        default:
+            return error(SMTPError(504, .init(5, 5, 4), "Error: unrecognized authentication type; use PLAIN or LOGIN"))
+        }
+    }
+
+    private mutating func continueAuthentication(_ exchange: AuthExchange, response: String) -> Action {
+        if response == "*" {
+            state = .command(nil)
+            return error(SMTPError(501, .init(5, 7, 0), "Authentication aborted"))
+        }
+        let decoded: [UInt8]?
+        if response == "=" {
+            decoded = []
+        } else {
+            decoded = Data(base64Encoded: response).map(Array.init)
+        }
+        guard let decoded else {
+            state = .command(nil)
+            return error(SMTPError(501, .init(5, 5, 2), "Error: invalid base64 in authentication response"))
+        }
+        switch exchange {
+        case .plain:
+            // authzid NUL authcid NUL passwd; acting for someone else is not supported.
+            let parts = decoded.split(separator: 0, omittingEmptySubsequences: false)
+            guard parts.count == 3, let user = String(validating: parts[1], as: UTF8.self),
+                let secret = String(validating: parts[2], as: UTF8.self), !user.isEmpty,
+                parts[0].isEmpty || Array(parts[0]) == Array(parts[1])
+            else {
+                state = .command(nil)
+                return error(SMTPError(535, .init(5, 7, 8), "Authentication credentials invalid"))
+            }
+            state = .checkingCredentials
+            return .authenticate(user: user, secret: secret, mechanism: "PLAIN")
+        case .loginUser:
+            guard let user = String(validating: decoded, as: UTF8.self), !user.isEmpty else {
+                state = .command(nil)
+                return error(SMTPError(535, .init(5, 7, 8), "Authentication credentials invalid"))
+            }
+            state = .authenticating(.loginPassword(user: user))
+            return .send(SMTPReply(334, nil, "UGFzc3dvcmQ6"))  // "Password:"
+        case .loginPassword(let user):
+            guard let secret = String(validating: decoded, as: UTF8.self) else {
+                state = .command(nil)
+                return error(SMTPError(535, .init(5, 7, 8), "Authentication credentials invalid"))
+            }
+            state = .checkingCredentials
+            return .authenticate(user: user, secret: secret, mechanism: "LOGIN")
         }
     }
 
@@ -362,6 +482,7 @@ public struct SMTPServerSession: Sendable {
             "ENHANCEDSTATUSCODES", "CHUNKING", "DSN",
         ]
         if configuration.tlsAvailable && !client.usesTLS { lines.append("STARTTLS") }
+        if authOffered { lines.append("AUTH PLAIN LOGIN") }
         return SMTPReply(code: 250, status: nil, lines: lines)
     }
 

@@ -13,6 +13,8 @@ public struct ListenerContext: Sendable {
     public var name: String
     public var session: SMTPServerSession.Configuration
     public var checks: any SessionCheck
+    /// Checks AUTH credentials; nil when the listener offers no AUTH.
+    public var authenticator: (any SMTPAuthenticator)?
     public var receiver: any MessageReceiver
     public var tls: TLSContextHolder?
     public var implicitTLS: Bool
@@ -39,6 +41,7 @@ public struct ListenerContext: Sendable {
         self.fileIO = fileIO
         self.limiter = limiter
         self.sessions = SessionRegistry()
+        self.authenticator = nil
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
         self.logger = logger

@@ -279,6 +279,30 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 }
                 self.resume(self.session.recipientChecked(result.mapError(SMTPError.from)), context: context)
             }
+        case .authenticate(let user, let secret, let mechanism):
+            waiting = true
+            guard let authenticator = shared.authenticator else {
+                resume(session.authenticationFinished(.failure(SMTPError(454, .init(4, 7, 0), "Temporary authentication failure"))), context: context)
+                return
+            }
+            let client = session.client
+            let future = context.eventLoop.makeFutureWithTask { () async throws -> String in
+                try await authenticator.authenticate(user: user, secret: secret, client: client)
+            }
+            future.assumeIsolated().whenComplete { result in
+                let result = result.mapError(SMTPError.from)
+                switch result {
+                case .success(let name):
+                    self.logger[.user] = name
+                    self.logger.event(.auth, "authenticated", [.mechanism: mechanism])
+                case .failure(let e):
+                    // The user name is logged (it is not a secret); the secret never is.
+                    self.logger.event(.auth, level: .notice, "authentication failed", [.user: user, .mechanism: mechanism, .reply: "\(e.reply)"])
+                }
+                self.waiting = false
+                self.execute(self.session.authenticationFinished(result), context: context)
+                self.process(context: context)
+            }
         case .beginMessage(let envelope):
             beginSpool(envelope, context: context)
         case .messageData(var bytes):

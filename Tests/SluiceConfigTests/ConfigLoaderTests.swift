@@ -76,7 +76,7 @@ final class ConfigLoaderTests: XCTestCase {
             ("networks: { trusted: [10.0.0.0/40] }\nlisteners: []\n", 1, 23, "networks.trusted[0]", "not an IP network"),
             ("dkim: []\nlisteners: []\n", 1, 7, "dkim", "not supported by this version"),
             ("admin: { address: everywhere }\nlisteners: []\n", 1, 19, "admin.address", "expected host:port"),
-            ("listeners:\n  - { name: a, address: 127.0.0.1:25, auth: required }\n", 2, 45, "listeners[0].auth", "not supported"),
+            ("listeners:\n  - { name: a, address: 127.0.0.1:25, tls: none, auth: required }\n", 2, 56, "listeners[0].auth", "would never offer AUTH"),
             ("listeners: [ {name: a\n", 2, 1, "", "YAML syntax"),
         ]
         for (yaml, line, column, key, reason) in cases {

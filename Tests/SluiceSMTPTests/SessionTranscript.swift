@@ -21,6 +21,11 @@ final class SessionTranscript {
     var recipientCheck: (MailAddress) -> SMTPError? = { _ in nil }
     var senderCheck: (MailAddress?) -> SMTPError? = { _ in nil }
     var messageResult: (Envelope) -> Result<QueueID, SMTPError> = { .success($0.queueID) }
+    /// Decides AUTH: the right secret for "app" is "s3cret".
+    var credentials: (String, String) -> Result<String, SMTPError> = { user, secret in
+        user == "app" && secret == "s3cret" ? .success(user) : .failure(SMTPError(535, .init(5, 7, 8), "Authentication credentials invalid"))
+    }
+    var authAttempts: [(String, String, String)] = []
 
     init(configure: (inout SMTPServerSession.Configuration) -> Void = { _ in }) {
         var config = SMTPServerSession.Configuration(
@@ -44,6 +49,9 @@ final class SessionTranscript {
         case .checkRecipient(let r):
             let e = recipientCheck(r)
             execute(session.recipientChecked(e.map { .failure($0) } ?? .success(())))
+        case .authenticate(let user, let secret, let mechanism):
+            authAttempts.append((user, secret, mechanism))
+            execute(session.authenticationFinished(credentials(user, secret)))
         case .beginMessage: spooled = ""
         case .messageData(let b): spooled += String(buffer: b)
         case .abortMessage: aborted += 1; spooled = ""

@@ -6,7 +6,7 @@ import Logging
 
 public enum LifecycleEvent: String, Sendable, CaseIterable {
     // Connections
-    case connect, disconnect, tls, timeout
+    case connect, disconnect, tls, timeout, auth
     // Dialogue and acceptance
     case reject, data, queued
     // Queue and delivery
@@ -35,6 +35,9 @@ public enum LogKey: String, Sendable {
     case latencyMS = "latency_ms"
     case size
     case tlsVersion = "tls_version"
+    case user
+    case credential
+    case mechanism
     case address
     case port
     case file

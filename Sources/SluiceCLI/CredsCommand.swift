@@ -1,0 +1,144 @@
+// `sluice creds add|list|rotate|revoke`: SMTP credentials, one per device or
+// server, like personal access tokens. Secrets are printed once, here, and
+// stored only as hashes. Changes apply to the next AUTH without a restart.
+
+import ArgumentParser
+import Foundation
+import SluiceConfig
+import SluiceCredentials
+
+struct CredsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "creds", abstract: "Manage SMTP AUTH credentials.",
+        subcommands: [Add.self, List.self, Rotate.self, Revoke.self])
+
+    static func open(_ options: ConfigOption) throws -> CredentialStore {
+        let config = try options.load()
+        return try CredentialStore(path: config.credentialsFile)
+    }
+
+    static func duration(_ text: String, allowNever: Bool) throws -> Double? {
+        if allowNever && text == "never" { return nil }
+        guard let d = DurationText.parse(text), d > 0 else {
+            throw ValidationError("'\(text)' is not a duration like 90d, 12h\(allowNever ? " or never" : "")")
+        }
+        return d
+    }
+
+    static func printSecret(user: String, name: String, secret: String, json: Bool) throws {
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: ["user": user, "name": name, "secret": secret], options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(secret)
+            FileHandle.standardError.write(
+                Data("credential \(user)/\(name): the secret above is shown once; use it as the SMTP AUTH password for user \(user)\n".utf8))
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a credential for USER and print its secret once.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The principal (user or application) name used in AUTH.") var user: String
+        @Option(name: .long, help: "The credential's name, e.g. the device or server (default: default).") var name = "default"
+        @Option(name: .long, help: "Comma-separated domains/addresses USER may send as ('*' for any).") var allowFrom: String?
+        @Option(name: .long, help: "Lifetime: 90d, 12h, or never (default 365d).") var expires = "365d"
+        @Flag(name: .long, help: "JSON output (the secret under \"secret\").") var json = false
+
+        func run() async throws {
+            let store = try CredsCommand.open(options)
+            let allow = allowFrom.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            do {
+                let secret = try store.add(
+                    user: user, name: name, allowFrom: allow, expiresIn: try CredsCommand.duration(expires, allowNever: true))
+                try CredsCommand.printSecret(user: user, name: name, secret: secret, json: json)
+                if try await store.allowedSenders(user: user).isEmpty {
+                    FileHandle.standardError.write(
+                        Data("note: \(user) may not send as any address until you set --allow-from\n".utf8))
+                }
+            } catch let e as CredentialError {
+                throw UserError(e.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List credentials (never their secrets).")
+        @OptionGroup var options: ConfigOption
+        @Flag(name: .long, help: "One JSON document.") var json = false
+
+        func run() async throws {
+            let store = try CredsCommand.open(options)
+            let now = Date()
+            let rows = try store.list()
+            let iso = ISO8601DateFormatter()
+            if json {
+                let items: [[String: Any]] = rows.map { c in
+                    [
+                        "user": c.user, "name": c.name, "state": c.state(at: now).rawValue,
+                        "created_at": iso.string(from: c.createdAt),
+                        "expires_at": c.expiresAt.map(iso.string(from:)) ?? NSNull(),
+                        "last_used_at": c.lastUsedAt.map(iso.string(from:)) ?? NSNull(),
+                        "retires_at": c.retiresAt.map(iso.string(from:)) ?? NSNull(),
+                        "allow_from": c.allowFrom,
+                    ]
+                }
+                let data = try JSONSerialization.data(withJSONObject: ["credentials": items], options: [.sortedKeys, .prettyPrinted])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            if rows.isEmpty {
+                print("No credentials. Create one with: sluice creds add USER --name DEVICE --allow-from DOMAIN")
+                return
+            }
+            let table = TextTable(headers: ["USER", "NAME", "STATE", "CREATED", "EXPIRES", "LAST USED", "ALLOW FROM"])
+            for c in rows {
+                var state = c.state(at: now).rawValue
+                if let r = c.retiresAt, c.state(at: now) == .retiring { state += " until \(iso.string(from: r))" }
+                table.add([
+                    c.user, c.name, state, iso.string(from: c.createdAt), c.expiresAt.map(iso.string(from:)) ?? "never",
+                    c.lastUsedAt.map(iso.string(from:)) ?? "-", c.allowFrom.joined(separator: ","),
+                ])
+            }
+            print(table.render(), terminator: "")
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a new secret for USER/NAME; the old one works until the overlap ends.")
+        @OptionGroup var options: ConfigOption
+        @Argument var user: String
+        @Option(name: .long, help: "The credential's name.") var name: String
+        @Option(name: .long, help: "How long the old secret keeps working (default 7d; 0s ends it now).") var overlap = "7d"
+        @Flag(name: .long, help: "JSON output (the secret under \"secret\").") var json = false
+
+        func run() async throws {
+            let store = try CredsCommand.open(options)
+            let overlapSeconds = overlap == "0s" || overlap == "0" ? 0 : try CredsCommand.duration(overlap, allowNever: false) ?? 0
+            do {
+                let secret = try store.rotate(user: user, name: name, overlap: overlapSeconds)
+                try CredsCommand.printSecret(user: user, name: name, secret: secret, json: json)
+            } catch let e as CredentialError {
+                throw UserError(e.description)
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke USER/NAME at once (current and retiring secrets).")
+        @OptionGroup var options: ConfigOption
+        @Argument var user: String
+        @Option(name: .long, help: "The credential's name.") var name: String
+
+        func run() async throws {
+            let store = try CredsCommand.open(options)
+            do {
+                try store.revoke(user: user, name: name)
+                print("revoked \(user)/\(name)")
+            } catch let e as CredentialError {
+                throw UserError(e.description)
+            }
+        }
+    }
+}

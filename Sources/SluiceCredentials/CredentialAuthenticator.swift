@@ -1,0 +1,30 @@
+// CredentialAuthenticator: SMTP AUTH against the credential store, behind the
+// failed-login throttle. Failures are answered 535 5.7.8 after a growing
+// delay; an IP or user past the limit gets 454 4.7.0 until the window passes.
+
+import Foundation
+import SluiceCore
+
+public struct CredentialAuthenticator: SMTPAuthenticator {
+    let store: CredentialStore
+    let throttle: AuthThrottle
+
+    public init(store: CredentialStore, throttle: AuthThrottle) {
+        self.store = store
+        self.throttle = throttle
+    }
+
+    public func authenticate(user: String, secret: String, client: ClientInfo) async throws -> String {
+        let ip = client.address?.description ?? "unknown"
+        if throttle.isBlocked(ip: ip, user: user) {
+            throw SMTPError(454, .init(4, 7, 0), "Too many failed authentications, try again later", reason: "throttled")
+        }
+        if try await store.authenticate(user: user, secret: secret) != nil {
+            throttle.recordSuccess(user: user)
+            return user
+        }
+        let delay = throttle.recordFailure(ip: ip, user: user)
+        try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+        throw SMTPError(535, .init(5, 7, 8), "Authentication credentials invalid", reason: "bad, expired or revoked credential")
+    }
+}

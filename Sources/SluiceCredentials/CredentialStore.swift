@@ -1,0 +1,203 @@
+// CredentialStore: SMTP credentials in SQLite (GRDB, WAL) in the data dir.
+// A principal (a user, an application) holds named credentials, one per
+// device or server, each with an expiry, revocable one by one, and rotatable
+// with an overlap in which old and new both work. Only hashes are stored.
+// The daemon and the CLI open the same file; changes apply to the next AUTH.
+
+import Foundation
+import GRDB
+import SluiceCore
+
+public struct CredentialInfo: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case active, retiring, expired, revoked, retired
+    }
+
+    public var user: String
+    public var name: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var lastUsedAt: Date?
+    public var retiresAt: Date?
+    public var revokedAt: Date?
+    public var allowFrom: [String]
+
+    public func state(at now: Date) -> State {
+        if revokedAt != nil { return .revoked }
+        if let r = retiresAt { return now < r ? .retiring : .retired }
+        if let e = expiresAt, now >= e { return .expired }
+        return .active
+    }
+}
+
+public struct CredentialError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ d: String) { description = d }
+}
+
+struct Candidate: Sendable {
+    let id: Int64
+    let name: String
+    let hash: [UInt8]
+}
+
+public final class CredentialStore: Sendable {
+    let db: DatabasePool
+    let now: @Sendable () -> Date
+
+    public init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        db = try DatabasePool(path: path, configuration: config)
+        self.now = now
+        try Self.migrator.migrate(db)
+        chmod(path, 0o600)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.create(table: "principal") { t in
+                t.column("name", .text).primaryKey()
+                t.column("allow_from", .text).notNull().defaults(to: "")
+                t.column("created_at", .double).notNull()
+            }
+            try db.create(table: "credential") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("principal", .text).notNull().references("principal", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("secret_hash", .blob).notNull()
+                t.column("created_at", .double).notNull()
+                t.column("expires_at", .double)
+                t.column("last_used_at", .double)
+                t.column("retires_at", .double)
+                t.column("revoked_at", .double)
+            }
+            try db.create(index: "credential_principal", on: "credential", columns: ["principal", "name"])
+        }
+        return m
+    }
+
+    /// Creates a credential (and its principal if new); returns the secret, shown once.
+    public func add(user: String, name: String, allowFrom: [String]?, expiresIn: Double?) throws -> String {
+        guard Self.isValidName(user) else { throw CredentialError("invalid user name '\(user)': use letters, digits, . _ - @") }
+        guard Self.isValidName(name) else { throw CredentialError("invalid credential name '\(name)': use letters, digits, . _ - @") }
+        let secret = Secret.generate()
+        let t = now()
+        try db.write { db in
+            if let existing = try Row.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) {
+                if let allowFrom {
+                    try db.execute(sql: "UPDATE principal SET allow_from = ? WHERE name = ?", arguments: [allowFrom.joined(separator: ","), user])
+                }
+                _ = existing
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO principal (name, allow_from, created_at) VALUES (?, ?, ?)",
+                    arguments: [user, (allowFrom ?? []).joined(separator: ","), t.timeIntervalSince1970])
+            }
+            let live = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM credential WHERE principal = ? AND name = ? AND revoked_at IS NULL AND retires_at IS NULL",
+                arguments: [user, name]) ?? 0
+            guard live == 0 else { throw CredentialError("\(user) already has a credential named '\(name)'; rotate or revoke it") }
+            try db.execute(
+                sql: "INSERT INTO credential (principal, name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [user, name, Data(Secret.hash(secret)), t.timeIntervalSince1970, expiresIn.map { t.timeIntervalSince1970 + $0 }])
+        }
+        return secret
+    }
+
+    /// Issues a new secret for USER/NAME; the old one keeps working for `overlap` seconds.
+    public func rotate(user: String, name: String, overlap: Double) throws -> String {
+        let secret = Secret.generate()
+        let t = now()
+        try db.write { db in
+            guard let old = try Row.fetchOne(
+                db, sql: "SELECT id, expires_at, created_at FROM credential WHERE principal = ? AND name = ? AND revoked_at IS NULL AND retires_at IS NULL",
+                arguments: [user, name])
+            else { throw CredentialError("\(user) has no live credential named '\(name)'") }
+            let oldID: Int64 = old["id"]
+            let lifetime = (old["expires_at"] as Double?).map { $0 - (old["created_at"] as Double) }
+            try db.execute(sql: "UPDATE credential SET retires_at = ? WHERE id = ?", arguments: [t.timeIntervalSince1970 + overlap, oldID])
+            try db.execute(
+                sql: "INSERT INTO credential (principal, name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [user, name, Data(Secret.hash(secret)), t.timeIntervalSince1970, lifetime.map { t.timeIntervalSince1970 + $0 }])
+        }
+        return secret
+    }
+
+    /// Revokes every secret of USER/NAME (current and retiring) at once.
+    public func revoke(user: String, name: String) throws {
+        try db.write { db in
+            try db.execute(
+                sql: "UPDATE credential SET revoked_at = ? WHERE principal = ? AND name = ? AND revoked_at IS NULL",
+                arguments: [now().timeIntervalSince1970, user, name])
+            guard db.changesCount > 0 else { throw CredentialError("\(user) has no credential named '\(name)'") }
+        }
+    }
+
+    public func list() throws -> [CredentialInfo] {
+        try db.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.principal, c.name, c.created_at, c.expires_at, c.last_used_at, c.retires_at, c.revoked_at, p.allow_from
+                    FROM credential c JOIN principal p ON p.name = c.principal ORDER BY c.principal, c.name, c.created_at
+                    """
+            ).map { row in
+                CredentialInfo(
+                    user: row[0], name: row[1], createdAt: Date(timeIntervalSince1970: row[2]),
+                    expiresAt: (row[3] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    lastUsedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    retiresAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    revokedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    allowFrom: Self.splitList(row[7]))
+            }
+        }
+    }
+
+    /// Checks USER/secret against every usable credential of USER; records last use.
+    /// Returns the matching credential's name, or nil.
+    public func authenticate(user: String, secret: String) async throws -> String? {
+        let hash = Secret.hash(secret)
+        let t = now().timeIntervalSince1970
+        let rows: [Candidate] = try await db.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, name, secret_hash FROM credential
+                    WHERE principal = ? AND revoked_at IS NULL
+                      AND (expires_at IS NULL OR expires_at > ?) AND (retires_at IS NULL OR retires_at > ?)
+                    """, arguments: [user, t, t]
+            ).map { Candidate(id: $0["id"], name: $0["name"], hash: Array($0["secret_hash"] as Data)) }
+        }
+        var matched: (Int64, String)?
+        for row in rows {
+            // Every candidate is compared, so timing does not tell which one matched.
+            if Secret.equal(row.hash, hash) { matched = (row.id, row.name) }
+        }
+        guard let matched else { return nil }
+        try await db.write { db in
+            try db.execute(sql: "UPDATE credential SET last_used_at = ? WHERE id = ?", arguments: [t, matched.0])
+        }
+        return matched.1
+    }
+
+    /// The sender addresses/domains USER may use; empty means none configured.
+    public func allowedSenders(user: String) async throws -> SenderAllowList {
+        let text = try await db.read { db in
+            try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user])
+        }
+        return SenderAllowList(Self.splitList(text ?? ""))
+    }
+
+    static func splitList(_ text: String) -> [String] {
+        text.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+    }
+
+    static func isValidName(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 128
+            && s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-@+".unicodeScalars.contains($0) }
+    }
+}

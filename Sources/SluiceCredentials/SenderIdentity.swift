@@ -1,0 +1,76 @@
+// SenderIdentity: who may use which sender addresses (R-AUTH-2). An allow
+// list holds domains ("example.test", or ".example.test" for subdomains) and
+// addresses ("billing@example.test"); comparison is case-insensitive on the
+// domain and exact (lowercased) on the local part.
+
+import SluiceCore
+
+public struct SenderAllowList: Sendable, Equatable {
+    public let entries: [String]
+
+    public init(_ entries: [String]) {
+        self.entries = entries.map { $0.lowercased().trimmingTrailingDot() }
+    }
+
+    public var isEmpty: Bool { entries.isEmpty }
+
+    public func allows(localPart: String, domain: String) -> Bool {
+        let d = domain.lowercased().trimmingTrailingDot()
+        let address = "\(localPart.lowercased())@\(d)"
+        return entries.contains { entry in
+            if entry.contains("@") { return entry == address }
+            if entry.hasPrefix(".") { return d.hasSuffix(entry) }
+            if entry.hasPrefix("*.") { return d.hasSuffix(String(entry.dropFirst())) }
+            return d == entry
+        }
+    }
+
+    public func allows(_ address: MailAddress) -> Bool {
+        allows(localPart: address.unquotedLocalPart, domain: address.normalizedDomain)
+    }
+
+    /// The (local part, domain) of each mailbox in an address-list header value
+    /// ("Name <user@domain>, other@domain"); quotes and comments are skipped.
+    public static func headerAddresses(_ value: String) -> [(String, String)] {
+        var mailboxes: [String] = []
+        var current = ""
+        var inQuote = false
+        var depth = 0
+        for ch in value {
+            if ch == "\"" && depth == 0 { inQuote.toggle(); continue }
+            if inQuote { continue }
+            if ch == "(" { depth += 1; continue }
+            if ch == ")" { depth = max(0, depth - 1); continue }
+            if depth > 0 { continue }
+            if ch == "," || ch == ";" {
+                mailboxes.append(current)
+                current = ""
+            } else if ch == ":" {
+                current = ""  // group name
+            } else {
+                current.append(ch)
+            }
+        }
+        mailboxes.append(current)
+        return mailboxes.compactMap { raw in
+            var text = raw
+            if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
+                text = String(text[text.index(after: open)..<close])
+            }
+            text = text.trimmingCharacters(in: " \t\r\n")
+            guard let at = text.lastIndex(of: "@"), at != text.startIndex else { return nil }
+            return (String(text[..<at]), String(text[text.index(after: at)...]))
+        }
+    }
+}
+
+extension String {
+    func trimmingTrailingDot() -> String { hasSuffix(".") ? String(dropLast()) : self }
+
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

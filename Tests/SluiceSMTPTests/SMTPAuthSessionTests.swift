@@ -1,0 +1,117 @@
+// SMTP AUTH in the session: advertised only over TLS, PLAIN and LOGIN with and
+// without initial responses, cancellation, and `auth: required`.
+
+import Foundation
+import SluiceCore
+import XCTest
+
+@testable import SluiceSMTP
+
+final class SMTPAuthSessionTests: XCTestCase {
+    func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
+
+    func session(_ auth: AuthRequirement = .optional, tls: Bool = true) -> SessionTranscript {
+        let t = SessionTranscript { $0.auth = auth }
+        t.expect("220")
+        if tls {
+            t.send("EHLO c.test")
+            t.expect("250")
+            t.send("STARTTLS")
+            t.expect("220")
+        }
+        t.send("EHLO c.test")
+        return t
+    }
+
+    func testAUTHIsOfferedOnlyAfterTLS() {
+        let plain = session(tls: false)
+        XCTAssertFalse(plain.replies.last!.lines.contains("AUTH PLAIN LOGIN"))
+        plain.expect("250")
+        plain.send("AUTH PLAIN \(b64("\0app\0s3cret"))")
+        plain.expect("538 5.7.11")
+        XCTAssertTrue(plain.authAttempts.isEmpty)
+        let tls = session()
+        XCTAssertTrue(tls.replies.last!.lines.contains("AUTH PLAIN LOGIN"))
+    }
+
+    func testPlainWithInitialResponse() {
+        let t = session()
+        t.expect("250")
+        t.send("AUTH PLAIN \(b64("\0app\0s3cret"))")
+        t.expect("235 2.7.0")
+        XCTAssertEqual(t.session.client.authenticatedUser, "app")
+        t.send("AUTH PLAIN \(b64("\0app\0s3cret"))")
+        t.expect("503 5.5.1")
+    }
+
+    func testPlainChallengeAndLogin() {
+        let t = session()
+        t.expect("250")
+        t.send("AUTH PLAIN")
+        t.expect("334")
+        t.send(b64("app\0app\0wrong"))
+        t.expect("535 5.7.8")
+        t.send("AUTH LOGIN")
+        t.expect("334 VXNlcm5hbWU6")
+        t.send(b64("app"))
+        t.expect("334 UGFzc3dvcmQ6")
+        t.send(b64("s3cret"))
+        t.expect("235 2.7.0")
+        XCTAssertEqual(t.authAttempts.map(\.2), ["PLAIN", "LOGIN"])
+    }
+
+    func testLoginWithInitialUserAndCancellation() {
+        let t = session()
+        t.expect("250")
+        t.send("AUTH LOGIN \(b64("app"))")
+        t.expect("334 UGFzc3dvcmQ6")
+        t.send("*")
+        t.expect("501 5.7.0")
+        t.send("AUTH LOGIN")
+        t.expect("334")
+        t.send("not base64!")
+        t.expect("501 5.5.2")
+        t.send("AUTH CRAM-MD5")
+        t.expect("504 5.5.4")
+        t.send("NOOP")
+        t.expect("250")
+    }
+
+    func testProxyAuthorizationIsRefused() {
+        let t = session()
+        t.expect("250")
+        t.send("AUTH PLAIN \(b64("boss\0app\0s3cret"))")
+        t.expect("535 5.7.8")
+        XCTAssertTrue(t.authAttempts.isEmpty)
+    }
+
+    func testRequiredAuthBlocksMail() {
+        let t = session(.required)
+        t.expect("250")
+        t.send("MAIL FROM:<a@s.test>")
+        t.expect("530 5.7.0")
+        t.send("AUTH PLAIN \(b64("\0app\0s3cret"))")
+        t.expect("235")
+        t.send("MAIL FROM:<a@s.test>")
+        t.expect("250")
+        t.send("AUTH PLAIN \(b64("\0app\0s3cret"))")
+        t.expect("503 5.5.1")
+    }
+
+    func testAuthNotEnabled() {
+        let t = session(.none)
+        t.expect("250")
+        t.send("AUTH PLAIN \(b64("\0app\0s3cret"))")
+        t.expect("502 5.5.1")
+    }
+
+    func testReceivedHeaderNamesTheUser() {
+        var env = Envelope(
+            queueID: QueueID.generate(), sender: nil, client: ClientInfo(address: IPAddress("192.0.2.7"), listener: "submission"))
+        env.client.tlsVersion = "TLSv1.3"
+        env.client.authenticatedUser = "app"
+        let h = ReceivedHeader.make(envelope: env, hostname: "mx.test", date: Date())
+        XCTAssertTrue(h.contains("(Authenticated sender: app)"), h)
+        XCTAssertTrue(h.contains("with ESMTPSA"), h)
+    }
+}
