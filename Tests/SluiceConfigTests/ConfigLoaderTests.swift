@@ -37,7 +37,9 @@ final class ConfigLoaderTests: XCTestCase {
     func testTheShippedDefaultConfigLoads() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../etc/sluice.yaml").standardizedFileURL.path
         let c = try SluiceConfiguration.load(file: path)
-        XCTAssertEqual(c.listeners.map(\.name), ["relay", "smtps"])
+        XCTAssertEqual(c.listeners.map(\.name), ["relay", "submission", "submissions"])
+        XCTAssertEqual(c.listeners[1].auth, .required)
+        XCTAssertEqual(c.trustedSenders, ["example.test"])
         XCTAssertNotNil(c.policies["trusted-only"])
     }
 
