@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 CONNECTIONS=${CONNECTIONS:-1000}
-ulimit -n $((CONNECTIONS * 2 + 1024))
+# Raise the descriptor limit as far as the hard limit allows (client and daemon each need one per connection).
+want=$((CONNECTIONS + 1024))
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$want" -gt "$hard" ]; then want=$hard; fi
+ulimit -n "$want"
 start_sluice
 trap stop_sluice EXIT
 before=$(rss_kib "$SLUICE_PID")
