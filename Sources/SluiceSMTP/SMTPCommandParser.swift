@@ -122,21 +122,30 @@ public enum SMTPCommandParser {
         }
     }
 
-    static func parameter(_ raw: Substring) -> (String, Substring?) {
-        if let eq = raw.firstIndex(of: "=") {
-            return (raw[..<eq].uppercased(), raw[raw.index(after: eq)...])
+    /// Splits "KEY=value" parameters (keys uppercased); a key given twice is an error.
+    static func keyedParameters(_ params: [Substring]) throws(SMTPError) -> [(String, Substring?)] {
+        var seen = Set<String>()
+        var out: [(String, Substring?)] = []
+        for raw in params {
+            let key: String
+            var value: Substring?
+            if let eq = raw.firstIndex(of: "=") {
+                key = raw[..<eq].uppercased()
+                value = raw[raw.index(after: eq)...]
+            } else {
+                key = raw.uppercased()
+            }
+            guard seen.insert(key).inserted else {
+                throw SMTPError(501, .init(5, 5, 4), "Error: duplicate \(key) parameter")
+            }
+            out.append((key, value))
         }
-        return (raw.uppercased(), nil)
+        return out
     }
 
     static func parseMailParameters(_ params: [Substring]) throws(SMTPError) -> MailParameters {
         var p = MailParameters()
-        var seen = Set<String>()
-        for raw in params {
-            let (key, value) = parameter(raw)
-            guard seen.insert(key).inserted else {
-                throw SMTPError(501, .init(5, 5, 4), "Error: duplicate \(key) parameter")
-            }
+        for (key, value) in try keyedParameters(params) {
             switch (key, value) {
             case ("SIZE", let v?):
                 guard let n = Int(v), n >= 0 else { throw SMTPError(501, .init(5, 5, 4), "Error: bad SIZE value") }
@@ -171,12 +180,7 @@ public enum SMTPCommandParser {
 
     static func parseRecipientParameters(_ params: [Substring]) throws(SMTPError) -> RecipientParameters {
         var p = RecipientParameters()
-        var seen = Set<String>()
-        for raw in params {
-            let (key, value) = parameter(raw)
-            guard seen.insert(key).inserted else {
-                throw SMTPError(501, .init(5, 5, 4), "Error: duplicate \(key) parameter")
-            }
+        for (key, value) in try keyedParameters(params) {
             switch (key, value) {
             case ("NOTIFY", let v?):
                 var notify: DSNNotify = []

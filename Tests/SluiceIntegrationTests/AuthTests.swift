@@ -131,14 +131,7 @@ final class AuthTests: XCTestCase {
 
         // From: header of another domain with an allowed envelope sender.
         func rawSession(port: Int, from: String, header: String) throws -> Int {
-            let c = try TestSMTPClient(port: port)
-            _ = try c.reply()
-            _ = try c.command("EHLO raw.test")
-            _ = try c.command("MAIL FROM:<\(from)>")
-            _ = try c.command("RCPT TO:<x@example.org>")
-            _ = try c.command("DATA")
-            try c.write("From: \(header)\r\nSubject: identity\r\n\r\nhi\r\n.\r\n")
-            return try c.reply().code
+            try TestSMTPClient.sendMessage(port: port, from: from, to: "x@example.org", message: "From: \(header)\r\nSubject: identity\r\n\r\nhi\r\n").code
         }
         // Trusted network limited to example.test by senders.trusted: envelope and header both checked.
         XCTAssertEqual(try rawSession(port: d.port("relay"), from: "app@example.test", header: "<app@example.test>"), 250)

@@ -18,14 +18,7 @@ final class DurabilityTests: XCTestCase {
     }
 
     func send(port: Int, subject: String) throws -> String {
-        let c = try TestSMTPClient(port: port)
-        _ = try c.reply()
-        _ = try c.command("EHLO client.test")
-        _ = try c.command("MAIL FROM:<a@example.test>")
-        _ = try c.command("RCPT TO:<b@example.org>")
-        _ = try c.command("DATA")
-        try c.write("Subject: \(subject)\r\nMessage-ID: <\(subject)@test>\r\n\r\nbody\r\n.\r\n")
-        let r = try c.reply()
+        let r = try TestSMTPClient.sendMessage(port: port, message: "Subject: \(subject)\r\nMessage-ID: <\(subject)@test>\r\n\r\nbody\r\n")
         XCTAssertEqual(r.code, 250, r.text)
         return String(r.text.split(separator: " ").last!)
     }

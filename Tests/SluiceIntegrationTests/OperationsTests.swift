@@ -7,16 +7,8 @@ import Foundation
 import XCTest
 
 final class OperationsTests: XCTestCase {
-    func send(_ port: Int, subject: String, body: String = "body\r\n", extraRcpt: String? = nil) throws -> (Int, String) {
-        let c = try TestSMTPClient(port: port)
-        _ = try c.reply()
-        _ = try c.command("EHLO ops.test")
-        _ = try c.command("MAIL FROM:<a@example.test>")
-        _ = try c.command("RCPT TO:<b@example.org>")
-        _ = try c.command("DATA")
-        try c.write("Subject: \(subject)\r\nMessage-ID: <\(subject)@ops.test>\r\n\r\n\(body).\r\n")
-        let r = try c.reply()
-        _ = try? c.command("QUIT")
+    func send(_ port: Int, subject: String, body: String = "body\r\n") throws -> (Int, String) {
+        let r = try TestSMTPClient.sendMessage(port: port, message: "Subject: \(subject)\r\nMessage-ID: <\(subject)@ops.test>\r\n\r\n\(body)")
         return (r.code, r.text)
     }
 

@@ -82,3 +82,23 @@ final class TestSMTPClient {
         return recv(fd, &byte, 1, 0) == 0
     }
 }
+
+extension TestSMTPClient {
+    /// One whole transaction on a new connection: greeting, EHLO, MAIL, RCPT,
+    /// DATA with `message` (CRLF lines, without the final dot). Returns the
+    /// reply to the end of data.
+    static func sendMessage(
+        port: Int, from: String = "a@example.test", to: String = "b@example.org", message: String
+    ) throws -> (code: Int, text: String, lines: [String]) {
+        let c = try TestSMTPClient(port: port)
+        _ = try c.reply()
+        _ = try c.command("EHLO client.test")
+        _ = try c.command("MAIL FROM:<\(from)>")
+        _ = try c.command("RCPT TO:<\(to)>")
+        _ = try c.command("DATA")
+        try c.write(message + ".\r\n")
+        let r = try c.reply()
+        _ = try? c.command("QUIT")
+        return r
+    }
+}
