@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceSMTPTests",
-            dependencies: ["SluiceSMTP", "SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SluiceSMTP", "SluiceServer", "SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

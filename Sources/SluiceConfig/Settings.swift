@@ -47,6 +47,10 @@ public struct ListenerSettings: Sendable {
     public var bareLineEndings: BareLineEndingPolicy = .reject
     /// `max_received_headers:` more is a mail loop (default 50).
     public var maxReceivedHeaders = 50
+    /// `proxy_protocol:` the listener is behind a load balancer that sends a PROXY v1/v2 header (default false).
+    public var proxyProtocol = false
+    /// `proxy_from:` the load balancers' addresses; required with proxy_protocol, others are refused.
+    public var proxyFrom: [CIDR] = []
 
     public init(name: String, host: String, port: Int) {
         self.name = name

@@ -90,6 +90,7 @@ public struct Daemon {
                     limiter: ConnectionLimiter(maxTotal: l.maxConnections, maxPerIP: l.maxConnectionsPerIP),
                     commandTimeout: .milliseconds(Int64(l.commandTimeout * 1000)),
                     dataTimeout: .milliseconds(Int64(l.dataTimeout * 1000)), logger: logger)
+                if l.proxyProtocol { context.proxyFrom = l.proxyFrom }
                 if l.auth != .none {
                     let throttle = AuthThrottle(
                         policy: AuthThrottlePolicy(maxFailures: l.authMaxFailures, window: 60, baseDelay: l.authFailureDelay))
@@ -147,7 +148,8 @@ public struct Daemon {
 
     static func acceptPolicy(_ config: SluiceConfiguration, _ l: ListenerSettings) -> AcceptPolicy {
         AcceptPolicy(
-            relay: RelayControl(localDomains: config.localDomains, trustedNetworks: config.trustedNetworks),
+            relay: RelayControl(
+                localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname]),
             policy: l.policy.flatMap { config.policies[$0] })
     }
 

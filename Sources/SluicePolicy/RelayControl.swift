@@ -9,8 +9,11 @@ import SluiceCore
 public struct RelayControl: Sendable {
     public var localDomains: [String]
     public var trustedNetworks: [CIDR]
+    /// This server's own names: postmaster@ them is always accepted (RFC 5321 §4.5.1).
+    public var ownNames: [String]
 
-    public init(localDomains: [String], trustedNetworks: [CIDR]) {
+    public init(localDomains: [String], trustedNetworks: [CIDR], ownNames: [String] = []) {
+        self.ownNames = ownNames.map { $0.lowercased() }
         self.localDomains = localDomains.map { d in
             var d = d.lowercased()
             if d.hasSuffix(".") { d.removeLast() }
@@ -40,6 +43,7 @@ public struct RelayControl: Sendable {
                 reason: "sender-specified routing from untrusted client")
         }
         if isLocal(recipient) { return nil }
+        if recipient.unquotedLocalPart.lowercased() == "postmaster", ownNames.contains(recipient.normalizedDomain) { return nil }
         return SMTPError(550, .init(5, 7, 1), "<\(recipient)>: Relay access denied", reason: "relay attempt")
     }
 }

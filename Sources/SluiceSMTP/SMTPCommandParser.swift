@@ -38,6 +38,11 @@ public enum SMTPCommandParser {
         case "RCPT":
             let (path, params) = try splitPath(rest, keyword: "TO:", usage: "Syntax: RCPT TO:<address>")
             let parameters = try parseRecipientParameters(params)
+            // RFC 5321 §4.5.1: "<Postmaster>" without a domain must be accepted; the session
+            // gives it the server's own name.
+            if path.lowercased() == "<postmaster>" {
+                return .rcpt(recipient: MailAddress(localPart: "postmaster", domain: ""), parameters: parameters)
+            }
             do {
                 let recipient = try AddressParser.parsePath(path, allowUTF8: utf8Recipients)
                 return .rcpt(recipient: recipient, parameters: parameters)

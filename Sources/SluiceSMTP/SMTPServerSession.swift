@@ -276,7 +276,11 @@ public struct SMTPServerSession: Sendable {
         state = .command(nil)
     }
 
-    public mutating func setAuthenticatedUser(_ user: String?) { client.authenticatedUser = user }
+    /// The PROXY protocol named the real client (before the greeting).
+    public mutating func clientIdentified(address: IPAddress, port: Int?) {
+        client.address = address
+        client.port = port
+    }
 
     // MARK: Commands
 
@@ -312,7 +316,8 @@ public struct SMTPServerSession: Sendable {
             envelope.dsnEnvelopeID = parameters.envelopeID
             state = .checkingSender(envelope)
             return .checkSender(sender)
-        case .rcpt(let address, let parameters):
+        case .rcpt(var address, let parameters):
+            if address.domain.isEmpty { address = MailAddress(localPart: address.localPart, domain: configuration.hostname) }
             guard let transaction else { return error(SMTPError(503, .init(5, 5, 1), "Error: need MAIL command")) }
             guard transaction.envelope.recipients.count < configuration.maxRecipients else {
                 return .send(SMTPReply(452, .init(4, 5, 3), "Error: too many recipients"))

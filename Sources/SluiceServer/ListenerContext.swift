@@ -15,6 +15,8 @@ public struct ListenerContext: Sendable {
     public var checks: any SessionCheck
     /// Checks AUTH credentials; nil when the listener offers no AUTH.
     public var authenticator: (any SMTPAuthenticator)?
+    /// PROXY protocol: the load balancers allowed to connect; nil when not behind one.
+    public var proxyFrom: [CIDR]?
     public var receiver: any MessageReceiver
     public var tls: TLSContextHolder?
     public var implicitTLS: Bool
@@ -42,6 +44,7 @@ public struct ListenerContext: Sendable {
         self.limiter = limiter
         self.sessions = SessionRegistry()
         self.authenticator = nil
+        self.proxyFrom = nil
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
         self.logger = logger

@@ -33,8 +33,18 @@ public final class SMTPListener: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let remote = channel.remoteAddress
-                    var client = ClientInfo(address: remote?.ipAddress.flatMap(IPAddress.init), port: remote?.port, listener: context.name)
-                    client.reverseName = nil
+                    let client = ClientInfo(address: remote?.ipAddress.flatMap(IPAddress.init), port: remote?.port, listener: context.name)
+                    if let proxies = context.proxyFrom {
+                        // Behind a load balancer only the balancers may connect; they speak first.
+                        guard let peer = client.address, proxies.contains(where: { $0.contains(peer) }) else {
+                            context.logger.event(
+                                .reject, level: .notice, "connection from outside proxy_from closed",
+                                [.client: client.address?.description ?? "?", .listener: context.name])
+                            channel.close(promise: nil)
+                            return
+                        }
+                        try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler())
+                    }
                     if context.implicitTLS, let tls = context.tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     }

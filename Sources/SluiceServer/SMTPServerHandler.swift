@@ -26,6 +26,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var waiting = false
     /// Waiting for the client's TLS handshake: the command timeout applies.
     private var handshaking = false
+    /// Waiting for the PROXY protocol header: the command timeout applies.
+    private var awaitingProxy = false
     private var needsFlush = false
     private var closing = false
     private var acquired = false
@@ -61,11 +63,24 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     // MARK: Lifecycle
 
     func channelActive(context: ChannelHandlerContext) {
+        shared.sessions.add(context.channel)
+        SluiceMetrics.connectionOpened(listener: shared.name)
+        if shared.proxyFrom != nil {
+            // Admission waits for the PROXY header, which names the real client.
+            waiting = true
+            awaitingProxy = true
+            armTimeout(context: context)
+        } else {
+            admit(context: context)
+        }
+        context.fireChannelActive()
+    }
+
+    /// The client is known: count it against the limits, log it, and greet (or await TLS).
+    private func admit(context: ChannelHandlerContext) {
         let client = session.client
         refusal = shared.limiter.acquire(client.address)
         acquired = refusal == nil
-        shared.sessions.add(context.channel)
-        SluiceMetrics.connectionOpened(listener: shared.name)
         logger.event(.connect, "connect", [.port: "\(client.port ?? 0)"])
         if shared.implicitTLS {
             // Greet after the handshake: see userInboundEventTriggered.
@@ -75,7 +90,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         } else {
             greet(context: context)
         }
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -130,6 +144,16 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 waiting = false
                 process(context: context)
             }
+        }
+        if let proxied = event as? ProxiedClient {
+            awaitingProxy = false
+            waiting = false
+            if let address = proxied.address {
+                session.clientIdentified(address: address, port: proxied.port)
+                logger[.client] = address.description
+            }
+            admit(context: context)
+            return
         }
         if let control = event as? SessionControl {
             switch control {
@@ -213,7 +237,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private func armTimeout(context: ChannelHandlerContext) {
         timeout?.cancel()
         timeout = nil
-        guard !waiting || handshaking, !closing else { return }
+        guard !waiting || handshaking || awaitingProxy, !closing else { return }
         let amount = session.isReceivingData ? shared.dataTimeout : shared.commandTimeout
         timeout = context.eventLoop.assumeIsolated().scheduleTask(in: amount) {
             guard !self.closing else { return }

@@ -241,3 +241,42 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(r.code, 530)
     }
 }
+
+final class ProxyProtocolTests: XCTestCase {
+    func testClientBehindLoadBalancer() throws {
+        // Loopback is the load balancer; the real clients are elsewhere. Only 192.0.2.0/24 is trusted.
+        let d = try DaemonProcess(yaml: """
+            networks: { trusted: [192.0.2.0/24] }
+            listeners:
+              - { name: lb, address: "127.0.0.1:0", tls: none, proxy_protocol: true, proxy_from: [127.0.0.1/32] }
+              - { name: lb-other, address: "127.0.0.1:0", tls: none, proxy_protocol: true, proxy_from: [10.9.9.9/32] }
+            """)
+        try d.start()
+        // A trusted client behind the balancer may relay; the Received header names it.
+        let c = try TestSMTPClient(port: d.port("lb"))
+        try c.write("PROXY TCP4 192.0.2.44 127.0.0.1 40001 25\r\n")
+        XCTAssertEqual(try c.reply().code, 220)
+        _ = try c.command("EHLO behind.test")
+        XCTAssertEqual(try c.command("MAIL FROM:<a@example.test>").code, 250)
+        XCTAssertEqual(try c.command("RCPT TO:<b@example.org>").code, 250)
+        _ = try c.command("DATA")
+        try c.write("Subject: proxied\r\n\r\nhi\r\n.\r\n")
+        XCTAssertEqual(try c.reply().code, 250)
+        let file = String(decoding: d.waitForOutbox(count: 1)[0], as: UTF8.self)
+        XCTAssertTrue(file.contains("(unknown [192.0.2.44])"), file)
+        // An untrusted client behind it may not; nor may a direct connection skip the header.
+        let u = try TestSMTPClient(port: d.port("lb"))
+        try u.write("PROXY TCP4 198.51.100.5 127.0.0.1 40002 25\r\n")
+        _ = try u.reply()
+        _ = try u.command("EHLO outsider.test")
+        _ = try u.command("MAIL FROM:<a@example.test>")
+        XCTAssertEqual(try u.command("RCPT TO:<b@example.org>").code, 550)
+        let raw = try TestSMTPClient(port: d.port("lb"))
+        try raw.write("EHLO sneaky.test\r\n")
+        XCTAssertTrue(raw.isClosedByPeer())
+        // Connections from addresses outside proxy_from are closed before any byte.
+        let outsider = try TestSMTPClient(port: d.port("lb-other"))
+        XCTAssertTrue(outsider.isClosedByPeer())
+        XCTAssertTrue(d.log().contains("connection from outside proxy_from closed"))
+    }
+}

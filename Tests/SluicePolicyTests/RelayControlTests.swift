@@ -6,7 +6,9 @@ import XCTest
 @testable import SluicePolicy
 
 final class RelayControlTests: XCTestCase {
-    let relay = RelayControl(localDomains: ["local.test", ".sub.local.test"], trustedNetworks: [CIDR("10.0.0.0/8")!, CIDR("2001:db8::/32")!])
+    let relay = RelayControl(
+        localDomains: ["local.test", ".sub.local.test"], trustedNetworks: [CIDR("10.0.0.0/8")!, CIDR("2001:db8::/32")!],
+        ownNames: ["mx.local.test"])
 
     func client(_ ip: String, user: String? = nil) -> ClientInfo {
         var c = ClientInfo(address: IPAddress(ip), listener: "t")
@@ -32,6 +34,10 @@ final class RelayControlTests: XCTestCase {
             (addr("\"u@other.test\"", "local.test"), false),
             (addr("\"u%other.test\"", "local.test"), false),
             (addr("u", "[192.0.2.1]"), false),
+            (addr("postmaster", "mx.local.test"), true),
+            (addr("PostMaster", "MX.local.test."), true),
+            (addr("root", "mx.local.test"), false),
+            (addr("postmaster", "other.test"), false),
         ]
         for (a, accepted) in table {
             XCTAssertEqual(relay.check(recipient: a, client: outsider) == nil, accepted, "\(a)")

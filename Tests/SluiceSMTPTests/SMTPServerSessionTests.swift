@@ -77,6 +77,17 @@ final class SMTPServerSessionTests: XCTestCase {
         t.expect("503 5.5.1")
     }
 
+    func testPostmasterWithoutDomainGetsOurName() {
+        let t = greeted()
+        var seen: [MailAddress] = []
+        t.recipientCheck = { seen.append($0); return nil }
+        t.send("MAIL FROM:<a@s.test>")
+        t.expect("250")
+        t.send("RCPT TO:<Postmaster>")
+        t.expect("250 2.1.5")
+        XCTAssertEqual(seen, [MailAddress(localPart: "postmaster", domain: "mx.test")])
+    }
+
     func testVRFYNOOPHELP() {
         let t = greeted()
         t.send("VRFY root")
