@@ -12,7 +12,7 @@ import SluiceQueue
 
 public actor QueueManager {
     let store: QueueStore
-    let targets: [any DeliveryTarget]
+    let target: any DeliveryTarget
     let modifiers: [any MessageModifier]
     let schedule: RetrySchedule
     let maxConcurrent: Int
@@ -32,7 +32,7 @@ public actor QueueManager {
     ) {
         self.io = io
         self.store = store
-        self.targets = [target]
+        self.target = target
         self.modifiers = modifiers
         self.schedule = schedule
         self.maxConcurrent = maxConcurrent
@@ -132,7 +132,7 @@ public actor QueueManager {
                 .route: "\(route.target)", .recipients: route.recipients.map(\.description).joined(separator: ","),
             ]
             do {
-                try await targets[0].deliver(outgoing, to: route.recipients, route: route.target)
+                try await target.deliver(outgoing, to: route.recipients, route: route.target)
                 entry.routes[index].status = .delivered
                 entry.routes[index].lastError = nil
                 let took = Date().timeIntervalSince(started)

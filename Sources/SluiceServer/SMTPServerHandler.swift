@@ -39,7 +39,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var spool: SpoolFile?
     private var spoolChain: EventLoopFuture<Void>?
     private var spoolBuffer = ByteBuffer()
-    private var spoolFailure: (any Error)?
     private var pendingSpoolBytes = 0
     private static let spoolFlushThreshold = 256 * 1024
     private static let maxPendingSpoolBytes = 4 * 1024 * 1024
@@ -385,7 +384,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private func beginSpool(_ envelope: Envelope, context: ChannelHandlerContext) {
         let path = shared.queue.spoolPath(for: envelope.queueID)
         let received = ReceivedHeader.make(envelope: envelope, hostname: shared.session.hostname, date: envelope.receivedAt) + "\r\n"
-        spoolFailure = nil
         spoolBuffer.clear()
         messageQueueID = envelope.queueID
         let opened = shared.fileIO.runIfActive(eventLoop: context.eventLoop) { () throws -> SpoolFile in
@@ -409,15 +407,19 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         pendingSpoolBytes += bytes.readableBytes
         let pool = shared.fileIO
         let loop = context.eventLoop
-        spoolChain = chain.assumeIsolated().flatMap { () -> EventLoopFuture<Void> in
+        let next = chain.assumeIsolated().flatMap { () -> EventLoopFuture<Void> in
             guard let file = self.spool else { return loop.makeSucceededVoidFuture() }
             return pool.runIfActive(eventLoop: loop) {
                 try bytes.withUnsafeReadableBytes { try file.write($0) }
             }
-        }.map {
-            self.pendingSpoolBytes -= bytes.readableBytes
-            self.updateBackpressure(context: context)
         }.nonisolated()
+        // Success or failure (disk full): the bytes are no longer pending. A failed write
+        // fails the chain, so end of data answers 451 and the spool is thrown away.
+        next.assumeIsolated().whenComplete { _ in
+            self.pendingSpoolBytes = max(0, self.pendingSpoolBytes - bytes.readableBytes)
+            self.updateBackpressure(context: context)
+        }
+        spoolChain = next
     }
 
     private func discardSpool() {
@@ -473,9 +475,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 SluiceMetrics.messageAccepted(listener: self.shared.name)
             case .failure(let e):
                 self.rejectedReason = e.reason
-                // The spool may still exist if the receiver refused before committing.
+                // The spool may still exist if the receiver refused before committing,
+                // or still be open if a write failed.
                 let path = self.shared.queue.spoolPath(for: envelope.queueID)
-                pool.submit { _ in try? FileSystem.remove(path) }
+                let file = self.spool
+                self.spool = nil
+                pool.submit { _ in
+                    file?.discard()
+                    try? FileSystem.remove(path)
+                }
             }
             self.resume(self.session.messageFinished(result), context: context)
         }
