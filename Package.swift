@@ -53,6 +53,17 @@ let package = Package(
             dependencies: ["SluiceCore"],
             swiftSettings: swiftSettings
         ),
+        // Rule sets: model, loader with file:line:column errors, per-recipient evaluator, planner. No I/O
+        // beyond reading rules/ at load time.
+        .target(
+            name: "SluiceRules",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceSMTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Configuration values with defaults, and their YAML reader with file:line:column errors.
         .target(
             name: "SluiceConfig",
@@ -107,7 +118,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
-                "SluiceCredentials",
+                "SluiceCredentials", "SluiceRules",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -127,7 +138,7 @@ let package = Package(
         .target(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials",
+                "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -161,6 +172,11 @@ let package = Package(
         .testTarget(
             name: "SluiceCredentialsTests",
             dependencies: ["SluiceCredentials", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceRulesTests",
+            dependencies: ["SluiceRules", "SluiceCore", "SluiceConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

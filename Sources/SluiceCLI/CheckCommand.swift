@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import SluiceDaemon
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate the configuration; exit 1 on error.")
@@ -10,6 +11,10 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
+        let rules = try Daemon.loadRules(config)
+        for (name, set) in rules.sorted(by: { $0.key < $1.key }) {
+            print("\(set.file): ok (rule set '\(name)', \(set.rules.count) rule(s))")
+        }
         print("\(options.path): ok (\(config.listeners.count) listener(s): \(config.listeners.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")))")
     }
 }

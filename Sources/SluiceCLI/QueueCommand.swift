@@ -3,13 +3,17 @@
 
 import ArgumentParser
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 import SluiceQueue
 
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "Inspect and manage the mail queue.",
-        subcommands: [List.self, Show.self, Delete.self])
+        subcommands: [List.self, Show.self, Delete.self, Release.self])
 
     static func openStore(_ options: ConfigOption) throws -> QueueStore {
         let config = try options.load()
@@ -25,13 +29,14 @@ struct QueueCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List queued messages.")
         @OptionGroup var options: ConfigOption
         @Flag(name: .long, help: "One JSON document instead of a table.") var json = false
+        @Flag(name: .long, help: "Only messages held in quarantine by a rule.") var quarantine = false
 
         func run() async throws {
             let store = try QueueCommand.openStore(options)
             var rows: [QueueEntry] = []
             for result in store.entries() {
                 switch result {
-                case .success(let e): rows.append(e)
+                case .success(let e): if !quarantine || e.isQuarantined { rows.append(e) }
                 case .failure(let error): FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
                 }
             }
@@ -41,7 +46,7 @@ struct QueueCommand: AsyncParsableCommand {
                 return
             }
             if rows.isEmpty {
-                print("Mail queue is empty")
+                print(quarantine ? "Quarantine is empty" : "Mail queue is empty")
                 return
             }
             let table = TextTable(headers: ["ID", "SIZE", "QUEUED", "STATE", "SENDER", "RECIPIENTS"])
@@ -104,8 +109,31 @@ struct QueueCommand: AsyncParsableCommand {
         }
     }
 
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Release a message from quarantine (or hold): deliver it as its rules decided.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Queue id.") var id: String
+
+        func run() async throws {
+            let config = try options.load()
+            let store = try QueueStore(directory: config.queueDirectory)
+            let qid = try QueueCommand.parseID(id)
+            guard var e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+            guard e.isQuarantined || e.held else { throw UserError("\(qid) is not held or quarantined") }
+            e.held = false
+            for i in e.routes.indices { e.routes[i].route.held = false }
+            e.nextAttempt = Date()
+            try store.update(e)
+            // Tell a running daemon to look at the queue again now.
+            if let state = try? RuntimeState.read(config) { kill(state.pid, SIGUSR1) }
+            print("released \(qid)")
+        }
+    }
+
     static func state(_ e: QueueEntry) -> String {
         if e.held { return "held" }
+        if e.isQuarantined { return "quarantined" }
         return e.attempts == 0 ? "active" : "deferred"
     }
 

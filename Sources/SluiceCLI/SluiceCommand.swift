@@ -10,7 +10,8 @@ public struct SluiceCommand: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "Sluice: an SMTP relay and mail gateway.",
         subcommands: [
-            ServeCommand.self, CheckCommand.self, QueueCommand.self, CredsCommand.self, StatusCommand.self, ReloadCommand.self,
+            ServeCommand.self, CheckCommand.self, QueueCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
+            ReloadCommand.self,
             TraceCommand.self,
         ])
 

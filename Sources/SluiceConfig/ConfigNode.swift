@@ -5,21 +5,45 @@ import Foundation
 import SluiceCore
 import Yams
 
-struct ConfigNode {
-    let node: Node
-    let path: String
-    let file: String
+public struct ConfigNode {
+    public init(node: Node, path: String, file: String) {
+        self.node = node
+        self.path = path
+        self.file = file
+    }
 
-    func error(_ reason: String) -> ConfigError {
+    /// The root node of a YAML document, with syntax errors as ConfigErrors.
+    public static func root(yaml: String, file: String) throws -> ConfigNode {
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(file: file, line: 1, column: 1, keyPath: "", reason: "the file is empty")
+            }
+            return ConfigNode(node: node, path: "", file: file)
+        } catch let e as YamlError {
+            throw SluiceConfiguration.yamlError(e, file: file)
+        }
+    }
+
+    /// Whether the node is a scalar (as opposed to a mapping or a list).
+    public var isScalar: Bool {
+        if case .scalar = node { return true }
+        return false
+    }
+
+    public let node: Node
+    public let path: String
+    public let file: String
+
+    public func error(_ reason: String) -> ConfigError {
         ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, keyPath: path, reason: reason)
     }
 
-    func child(_ key: String, _ value: Node) -> ConfigNode {
+    public func child(_ key: String, _ value: Node) -> ConfigNode {
         ConfigNode(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file)
     }
 
     /// The node as a mapping whose keys are all in `allowed`; unknown keys are errors.
-    func mapping(allowed: [String]) throws -> [String: ConfigNode] {
+    public func mapping(allowed: [String]) throws -> [String: ConfigNode] {
         guard let mapping = node.mapping else { throw error("expected a mapping of keys") }
         var out: [String: ConfigNode] = [:]
         for (k, v) in mapping {
@@ -36,7 +60,7 @@ struct ConfigNode {
     }
 
     /// The node as a mapping with free-form keys (names of listeners, policies ...).
-    func namedEntries() throws -> [(String, ConfigNode)] {
+    public func namedEntries() throws -> [(String, ConfigNode)] {
         guard let mapping = node.mapping else { throw error("expected a mapping of names") }
         var seen = Set<String>()
         return try mapping.map { k, v in
@@ -47,63 +71,63 @@ struct ConfigNode {
         }
     }
 
-    var isNull: Bool {
+    public var isNull: Bool {
         if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
         return false
     }
 
-    func list() throws -> [ConfigNode] {
+    public func list() throws -> [ConfigNode] {
         if isNull { return [] }
         guard let seq = node.sequence else { throw error("expected a list") }
         return seq.enumerated().map { i, n in ConfigNode(node: n, path: "\(path)[\(i)]", file: file) }
     }
 
-    func string() throws -> String {
+    public func string() throws -> String {
         guard case .scalar(let s) = node else { throw error("expected a string") }
         return s.string
     }
 
-    func nonEmptyString() throws -> String {
+    public func nonEmptyString() throws -> String {
         let s = try string()
         guard !s.isEmpty else { throw error("must not be empty") }
         return s
     }
 
-    func bool() throws -> Bool {
+    public func bool() throws -> Bool {
         guard let b = node.bool else { throw error("expected true or false") }
         return b
     }
 
-    func int(in range: ClosedRange<Int>) throws -> Int {
+    public func int(in range: ClosedRange<Int>) throws -> Int {
         guard let i = node.int else { throw error("expected a whole number") }
         guard range.contains(i) else { throw error("must be between \(range.lowerBound) and \(range.upperBound)") }
         return i
     }
 
-    func size() throws -> Int {
+    public func size() throws -> Int {
         let text = try string()
         guard let n = ByteSize.parse(text) else { throw error("expected a size like 25MB, 512KB or 1GB, got '\(text)'") }
         return n
     }
 
-    func duration() throws -> Double {
+    public func duration() throws -> Double {
         let text = try string()
         guard let d = DurationText.parse(text) else { throw error("expected a duration like 30s, 5m, 2h or 5d, got '\(text)'") }
         return d
     }
 
-    func oneOf(_ choices: [String]) throws -> String {
+    public func oneOf(_ choices: [String]) throws -> String {
         let s = try string()
         guard choices.contains(s) else { throw error("must be one of \(choices.joined(separator: ", ")), got '\(s)'") }
         return s
     }
 
-    func stringList() throws -> [String] {
+    public func stringList() throws -> [String] {
         if case .scalar = node, !isNull { return [try nonEmptyString()] }
         return try list().map { try $0.nonEmptyString() }
     }
 
-    func cidrList() throws -> [CIDR] {
+    public func cidrList() throws -> [CIDR] {
         let items: [ConfigNode]
         if case .scalar = node, !isNull { items = [self] } else { items = try list() }
         return try items.map { item in

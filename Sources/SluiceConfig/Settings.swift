@@ -84,6 +84,8 @@ public struct AdminSettings: Sendable {
 public struct SluiceConfiguration: Sendable {
     /// Where this configuration was read from.
     public var file: String
+    /// What relative paths resolve against: the parent of the config file's directory.
+    public var baseDirectory: String
     /// `hostname:` the name in the greeting and Received headers (default: the machine's name).
     public var hostname: String
     /// `data_dir:` queue, outbox, TLS material and state (default var).
@@ -101,6 +103,11 @@ public struct SluiceConfiguration: Sendable {
     public var localDomains: [String]
     public var delivery: DeliverySettings
     public var admin: AdminSettings
+
+    /// A path from the config or a rule file, made absolute against `baseDirectory`.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
 
     public var queueDirectory: String { (dataDir as NSString).appendingPathComponent("queue") }
     public var credentialsFile: String { (dataDir as NSString).appendingPathComponent("credentials.sqlite") }

@@ -122,7 +122,7 @@ extension SluiceConfiguration {
         }
 
         return SluiceConfiguration(
-            file: file, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
+            file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
             delivery: delivery, admin: admin)
     }

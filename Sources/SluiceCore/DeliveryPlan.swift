@@ -20,23 +20,50 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
+/// What to do when a route cannot be delivered (rule option `on_failure`).
+public enum OnFailure: String, Sendable, Codable, Hashable {
+    /// Give up on this route as usual when it fails for good, and go on with the rest.
+    case `continue`
+    /// Give up silently: no bounce.
+    case drop
+    /// Treat even permanent failures as temporary until the delivery time runs out.
+    case `defer`
+}
+
 public struct Route: Sendable, Hashable, Codable {
     public var target: RouteTarget
     public var recipients: [MailAddress]
+    /// Header lines ("Name: value") the transform stage prepends for this route.
+    public var addHeaders: [String]
+    /// Tags put in front of the Subject for this route ("[EXTERNAL]").
+    public var subjectTags: [String]
+    /// Quarantined: not delivered until an operator releases it.
+    public var held: Bool
+    public var onFailure: OnFailure
+    /// Overrides delivery.max_delivery_time for this route.
+    public var maxDeliveryTime: Double?
 
-    public init(target: RouteTarget, recipients: [MailAddress]) {
+    public init(
+        target: RouteTarget, recipients: [MailAddress], addHeaders: [String] = [], subjectTags: [String] = [],
+        held: Bool = false, onFailure: OnFailure = .continue, maxDeliveryTime: Double? = nil
+    ) {
         self.target = target
         self.recipients = recipients
+        self.addHeaders = addHeaders
+        self.subjectTags = subjectTags
+        self.held = held
+        self.onFailure = onFailure
+        self.maxDeliveryTime = maxDeliveryTime
     }
 }
 
 public struct DeliveryPlan: Sendable, Hashable, Codable {
     public var routes: [Route]
-    /// Header lines ("Name: value", no CRLF) the transform stage prepends at delivery.
-    public var addHeaders: [String]
+    /// Recipients no rule delivered anywhere (dropped, or no delivering action), for the log.
+    public var dropped: [MailAddress]
 
-    public init(routes: [Route], addHeaders: [String] = []) {
+    public init(routes: [Route], dropped: [MailAddress] = []) {
         self.routes = routes
-        self.addHeaders = addHeaders
+        self.dropped = dropped
     }
 }

@@ -109,3 +109,38 @@ public func countMailboxes(inAddressList value: String) -> Int {
     if sawContent { count += 1 }
     return count
 }
+
+/// "local@domain" of each mailbox in an address-list header value
+/// ("Name <a@x>, (comment) b@y, Team: c@z;"); quotes, comments and group names skipped.
+public func mailboxAddresses(inAddressList value: String) -> [String] {
+    var mailboxes: [String] = []
+    var current = ""
+    var inQuote = false
+    var depth = 0
+    for ch in value {
+        if ch == "\"" && depth == 0 { inQuote.toggle(); continue }
+        if inQuote { continue }
+        if ch == "(" { depth += 1; continue }
+        if ch == ")" { depth = max(0, depth - 1); continue }
+        if depth > 0 { continue }
+        if ch == "," || ch == ";" {
+            mailboxes.append(current)
+            current = ""
+        } else if ch == ":" {
+            current = ""  // a group name
+        } else {
+            current.append(ch)
+        }
+    }
+    mailboxes.append(current)
+    return mailboxes.compactMap { raw in
+        var text = Substring(raw)
+        if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
+            text = text[text.index(after: open)..<close]
+        }
+        while let f = text.first, f == " " || f == "\t" || f == "\r" || f == "\n" { text = text.dropFirst() }
+        while let l = text.last, l == " " || l == "\t" || l == "\r" || l == "\n" { text = text.dropLast() }
+        guard let at = text.lastIndex(of: "@"), at != text.startIndex, text.index(after: at) != text.endIndex else { return nil }
+        return String(text)
+    }
+}

@@ -5,6 +5,7 @@
 // conformance plugged into the daemon, not an edit of the SMTP server.
 
 import Foundation
+import Logging
 
 /// accept: decisions taken during the SMTP dialogue. Throw an SMTPError to refuse.
 public protocol SessionCheck: Sendable {
@@ -58,13 +59,16 @@ public protocol MessageCheck: Sendable {
 
 /// decide: turns a checked message into the plan stored with it in the queue.
 public protocol RoutePlanner: Sendable {
-    func plan(for message: ReceivedMessage) async throws -> DeliveryPlan
+    /// Throws an SMTPError to refuse the message (a rule's reject). Logs its decisions with `logger`.
+    func plan(for message: ReceivedMessage, logger: Logger) async throws -> DeliveryPlan
 }
 
 /// The message as it leaves: extra header lines to put in front, then the queued bytes.
 public struct OutgoingMessage: Sendable {
     public var envelope: Envelope
     public var prependedHeaders: [String]
+    /// Tags to put in front of the Subject ("[EXTERNAL]").
+    public var subjectTags: [String] = []
     /// The file holding the queued message; only its first `bodyLength` bytes are the message.
     public var bodyPath: String
     public var bodyLength: Int

@@ -29,37 +29,11 @@ public struct SenderAllowList: Sendable, Equatable {
         allows(localPart: address.unquotedLocalPart, domain: address.normalizedDomain)
     }
 
-    /// The (local part, domain) of each mailbox in an address-list header value
-    /// ("Name <user@domain>, other@domain"); quotes and comments are skipped.
+    /// The (local part, domain) of each mailbox in an address-list header value.
     public static func headerAddresses(_ value: String) -> [(String, String)] {
-        var mailboxes: [String] = []
-        var current = ""
-        var inQuote = false
-        var depth = 0
-        for ch in value {
-            if ch == "\"" && depth == 0 { inQuote.toggle(); continue }
-            if inQuote { continue }
-            if ch == "(" { depth += 1; continue }
-            if ch == ")" { depth = max(0, depth - 1); continue }
-            if depth > 0 { continue }
-            if ch == "," || ch == ";" {
-                mailboxes.append(current)
-                current = ""
-            } else if ch == ":" {
-                current = ""  // group name
-            } else {
-                current.append(ch)
-            }
-        }
-        mailboxes.append(current)
-        return mailboxes.compactMap { raw in
-            var text = raw
-            if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
-                text = String(text[text.index(after: open)..<close])
-            }
-            text = text.trimmingCharacters(in: " \t\r\n")
-            guard let at = text.lastIndex(of: "@"), at != text.startIndex else { return nil }
-            return (String(text[..<at]), String(text[text.index(after: at)...]))
+        mailboxAddresses(inAddressList: value).map { a in
+            let at = a.lastIndex(of: "@")!
+            return (String(a[..<at]), String(a[a.index(after: at)...]))
         }
     }
 }

@@ -17,6 +17,7 @@ import SluiceCredentials
 import SluiceDelivery
 import SluicePolicy
 import SluiceQueue
+import SluiceRules
 import SluiceSMTP
 import SluiceServer
 import UnixSignals
@@ -43,6 +44,7 @@ public struct Daemon {
         let started = Date()
         // Trap SIGHUP before anything can learn our pid: its default action would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let rescans = await UnixSignalsSequence(trapping: .sigusr1)
         // 1. Everything that can fail because of the config, before binding.
         let tls = try Self.makeTLSContext(config, logger: logger)
         let store = try QueueStore(directory: config.queueDirectory)
@@ -53,7 +55,8 @@ public struct Daemon {
         let credentials = try CredentialStore(path: config.credentialsFile)
         let identity = SenderIdentityCheck(store: credentials, settings: Self.identitySettings(config))
         let readiness = Readiness(queueDirectory: config.queueDirectory)
-        readiness.rulesLoaded()  // no rule sets in this version: the fixed route is always loaded
+        let book = RuleBook(try Self.loadRules(config))
+        readiness.rulesLoaded()
 
         // 2. The pipeline.
         // Blocking file work (spool writes, fsync, renames) runs on these threads; fsyncs of
@@ -66,7 +69,7 @@ public struct Daemon {
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         let pipeline = MessagePipeline(
-            checks: [identity], planner: StoreEverythingPlanner(directory: config.delivery.storeDirectory), store: store,
+            checks: [identity], planner: Self.planner(config, book: book), store: store,
             queueManager: manager,
             fileIO: { work in try await fileIO.runIfActive { try work() } })
         let tlsHolder = tls.map(TLSContextHolder.init)
@@ -114,12 +117,12 @@ public struct Daemon {
         // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, current: config, policies: policies, tls: tlsHolder, logger: logger, systemd: systemd,
-            hangups: hangups)
+            configFile: config.file, current: config, policies: policies, tls: tlsHolder, rules: book, logger: logger,
+            systemd: systemd, hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: QueueService(manager: manager, store: store)),
+                    .init(service: QueueService(manager: manager, store: store, rescans: rescans)),
                     .init(service: AdminService(server: admin)),
                     .init(service: reload),
                     .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
@@ -140,6 +143,22 @@ public struct Daemon {
             logger.event(.ready, level: .notice, "created a self-signed TLS certificate", [.file: config.tls.certificate])
         }
         return try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
+    }
+
+    /// Every rule set a listener names, loaded and validated (file:line:column on error).
+    public static func loadRules(_ config: SluiceConfiguration) throws -> [String: RuleSet] {
+        var loader = RuleLoader(rulesDirectory: config.rulesDir, resolvePath: config.resolve)
+        var sets: [String: RuleSet] = [:]
+        for name in Set(config.listeners.compactMap(\.rules)).sorted() {
+            sets[name] = try loader.load(set: name)
+        }
+        return sets
+    }
+
+    static func planner(_ config: SluiceConfiguration, book: RuleBook) -> RulesPlanner {
+        var byListener: [String: String] = [:]
+        for l in config.listeners { if let r = l.rules { byListener[l.name] = r } }
+        return RulesPlanner(book: book, setForListener: byListener, fallback: .store(directory: config.delivery.storeDirectory))
     }
 
     static func identitySettings(_ config: SluiceConfiguration) -> SenderIdentityCheck.Settings {

@@ -22,7 +22,15 @@ public struct MessagePipeline: MessageReceiver {
     ) async throws -> QueueID {
         var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: spoolPath, size: size)
         for check in checks { try await check.check(&message) }
-        let plan = try await planner.plan(for: message)
+        let plan = try await planner.plan(for: message, logger: logger)
+        for r in plan.dropped {
+            logger.event(
+                .dropped, level: .notice, "recipient dropped by rules",
+                [.queueID: envelope.queueID.rawValue, .recipient: r.description])
+        }
+        if plan.routes.contains(where: \.held) {
+            logger.event(.quarantined, level: .notice, "quarantined", [.queueID: envelope.queueID.rawValue])
+        }
         let entry = QueueEntry(envelope: message.envelope, plan: plan, size: size, queuedAt: Date())
         let store = self.store
         try await fileIO { try store.commit(entry) }
@@ -38,14 +46,4 @@ public struct MessagePipeline: MessageReceiver {
     }
 }
 
-/// The decide stage until rule sets are configured: every recipient goes to
-/// the `delivery.store` directory.
-public struct StoreEverythingPlanner: RoutePlanner {
-    public var directory: String
 
-    public init(directory: String) { self.directory = directory }
-
-    public func plan(for message: ReceivedMessage) async throws -> DeliveryPlan {
-        DeliveryPlan(routes: [Route(target: .store(directory: directory), recipients: message.envelope.recipients.map(\.address))])
-    }
-}

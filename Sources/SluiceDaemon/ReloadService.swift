@@ -12,6 +12,7 @@ import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
 import SluiceCredentials
+import SluiceRules
 import SluiceServer
 import UnixSignals
 
@@ -20,6 +21,7 @@ final class ReloadService: Service {
     private let current: NIOLockedValueBox<SluiceConfiguration>
     let policies: [String: ReloadableAcceptPolicy]
     let tls: TLSContextHolder?
+    let rules: RuleBook
     let logger: Logger
     let systemd: SystemdNotifier
     let hangups: UnixSignalsSequence
@@ -28,8 +30,9 @@ final class ReloadService: Service {
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
         configFile: String, current: SluiceConfiguration, policies: [String: ReloadableAcceptPolicy], tls: TLSContextHolder?,
-        logger: Logger, systemd: SystemdNotifier, hangups: UnixSignalsSequence
+        rules: RuleBook, logger: Logger, systemd: SystemdNotifier, hangups: UnixSignalsSequence
     ) {
+        self.rules = rules
         self.hangups = hangups
         self.configFile = configFile
         self.current = NIOLockedValueBox(current)
@@ -53,8 +56,10 @@ final class ReloadService: Service {
         systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
         defer { systemd.notify("READY=1") }
         let new: SluiceConfiguration
+        let newRules: [String: RuleSet]
         do {
             new = try SluiceConfiguration.load(file: configFile)
+            newRules = try Daemon.loadRules(new)
         } catch {
             logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
             systemd.notify("STATUS=reload refused: \(error)")
@@ -62,7 +67,7 @@ final class ReloadService: Service {
         }
         let old = current.withLockedValue { $0 }
         var needsRestart: [String] = []
-        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS)" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS)" }) {
+        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "")" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "")" }) {
             needsRestart.append("listeners")
         }
         if new.dataDir != old.dataDir { needsRestart.append("data_dir") }
@@ -81,6 +86,8 @@ final class ReloadService: Service {
             policies[l.name]?.replace(Daemon.acceptPolicy(new, l))
         }
         policies.values.first?.identity.replace(Daemon.identitySettings(new))
+        // Rule sets are swapped whole, for messages whose DATA ends from now on.
+        rules.replace(newRules)
         current.withLockedValue { $0 = new }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }

@@ -8,15 +8,27 @@ import SluiceCore
 import SluiceDelivery
 import SluiceQueue
 import SluiceServer
+import UnixSignals
 
 /// Runs the queue manager until graceful shutdown.
+/// SIGUSR1 (sent by `sluice queue release`) makes it re-read the queue.
 struct QueueService: Service {
     let manager: QueueManager
     let store: QueueStore
+    let rescans: UnixSignalsSequence
 
     func run() async throws {
+        let manager = self.manager
+        let rescans = self.rescans
         await withGracefulShutdownHandler {
-            await manager.run()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await manager.run() }
+                group.addTask {
+                    for await _ in rescans.cancelOnGracefulShutdown() { await manager.rescan() }
+                }
+                await group.next()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             Task { await manager.stop() }
         }

@@ -41,13 +41,7 @@ public actor QueueManager {
 
     /// Loads what the queue holds (after recovery) and delivers until `stop()`.
     public func run() async {
-        for result in store.entries() {
-            switch result {
-            case .success(let entry) where !entry.held: due[entry.id] = entry.nextAttempt
-            case .success: break
-            case .failure(let error): logger.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
-            }
-        }
+        rescan()
         logger.event(.ready, "queue manager started", [.size: "\(due.count)"])
         while !stopped {
             dispatchDue()
@@ -55,6 +49,20 @@ public actor QueueManager {
             let wait = min(max(nextDue.map { $0.timeIntervalSinceNow } ?? 1, 0.05), 1)
             await sleep(seconds: wait)
         }
+    }
+
+    /// Re-reads the queue (after an operator released or changed messages: SIGUSR1).
+    public func rescan() {
+        for result in store.entries() {
+            switch result {
+            case .success(let entry) where entry.hasDeliverableRoutes:
+                if !running.contains(entry.id) { due[entry.id] = entry.nextAttempt }
+            case .success: break
+            case .failure(let error): logger.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
+            }
+        }
+        wakeUp?.resume()
+        wakeUp = nil
     }
 
     public func stop() {
@@ -114,17 +122,18 @@ public actor QueueManager {
             due[id] = nil
             return
         }
-        var outgoing = OutgoingMessage(
-            envelope: entry.envelope, prependedHeaders: entry.plan.addHeaders, bodyPath: store.messagePath(for: id),
-            bodyLength: entry.size)
-        do {
-            for modifier in modifiers { try await modifier.modify(&outgoing) }
-        } catch {
-            log.event(.error, level: .error, "transform failed", [.error: "\(SMTPError.from(error))"])
-        }
         let now = Date()
-        for index in entry.routes.indices where entry.routes[index].status == .pending {
+        for index in entry.routes.indices where entry.routes[index].status == .pending && !entry.routes[index].route.held {
             let route = entry.routes[index].route
+            var outgoing = OutgoingMessage(
+                envelope: entry.envelope, prependedHeaders: route.addHeaders, bodyPath: store.messagePath(for: id),
+                bodyLength: entry.size)
+            outgoing.subjectTags = route.subjectTags
+            do {
+                for modifier in modifiers { try await modifier.modify(&outgoing) }
+            } catch {
+                log.event(.error, level: .error, "transform failed", [.error: "\(SMTPError.from(error))"])
+            }
             entry.routes[index].attempts += 1
             let started = Date()
             let kind = route.target.kind
@@ -147,10 +156,15 @@ public actor QueueManager {
                 fields[.durationMS] = "\(Int(took * 1000))"
                 fields[.reply] = "\(e.reply)"
                 fields[.reason] = e.reason
-                if e.isPermanent || schedule.hasExpired(queuedAt: entry.queuedAt, now: now) {
+                let expired = schedule.hasExpired(queuedAt: entry.queuedAt, now: now, limit: route.maxDeliveryTime)
+                if expired || (e.isPermanent && route.onFailure != .defer) {
                     entry.routes[index].status = .failed
                     SluiceMetrics.deliveryAttempt(target: kind, outcome: "failed", seconds: took)
-                    log.event(.failed, level: .error, "delivery failed", fields)
+                    if route.onFailure == .drop {
+                        log.event(.dropped, level: .notice, "delivery failed; dropped as the rule says (on_failure: drop)", fields)
+                    } else {
+                        log.event(.failed, level: .error, "delivery failed", fields)
+                    }
                 } else {
                     SluiceMetrics.deliveryAttempt(target: kind, outcome: "deferred", seconds: took)
                     log.event(.deferred, level: .warning, "delivery deferred", fields)
@@ -166,7 +180,8 @@ public actor QueueManager {
                 entry.nextAttempt = now.addingTimeInterval(schedule.delay(afterAttempt: entry.attempts))
                 let updated = entry
                 try await io.runIfActive { try store.update(updated) }
-                due[id] = entry.nextAttempt
+                // Only quarantined routes left: wait for a release instead of retrying.
+                due[id] = entry.hasDeliverableRoutes ? entry.nextAttempt : nil
             }
         } catch {
             log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])

@@ -17,7 +17,8 @@ public struct RetrySchedule: Sendable {
         intervals[min(max(attempts, 1), intervals.count) - 1]
     }
 
-    public func hasExpired(queuedAt: Date, now: Date) -> Bool {
-        now.timeIntervalSince(queuedAt) >= maxDeliveryTime
+    /// `limit`: a route's own max_delivery_time, when its rule set one.
+    public func hasExpired(queuedAt: Date, now: Date, limit: Double? = nil) -> Bool {
+        now.timeIntervalSince(queuedAt) >= (limit ?? maxDeliveryTime)
     }
 }

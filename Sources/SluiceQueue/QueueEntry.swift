@@ -38,6 +38,10 @@ public struct QueueEntry: Sendable, Codable {
 
     public var id: QueueID { envelope.queueID }
     public var isFinished: Bool { routes.allSatisfy { $0.status != .pending } }
+    /// Pending routes held in quarantine, waiting for `sluice queue release`.
+    public var isQuarantined: Bool { routes.contains { $0.status == .pending && $0.route.held } }
+    /// Whether anything is left that the queue manager may deliver now.
+    public var hasDeliverableRoutes: Bool { !held && routes.contains { $0.status == .pending && !$0.route.held } }
     public var attempts: Int { routes.map(\.attempts).max() ?? 0 }
     public var lastError: String? { routes.compactMap(\.lastError).last }
 }

@@ -11,6 +11,8 @@ public enum LifecycleEvent: String, Sendable, CaseIterable {
     case reject, data, queued
     // Queue and delivery
     case delivered, deferred, failed, removed, recover
+    // Rules
+    case rule, dropped, quarantined, released
     // Daemon
     case listening, ready, reload
     case reloadFailed = "reload_failed"
@@ -38,6 +40,8 @@ public enum LogKey: String, Sendable {
     case user
     case credential
     case mechanism
+    case rule
+    case actions
     case address
     case port
     case file

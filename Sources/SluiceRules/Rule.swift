@@ -1,0 +1,102 @@
+// The rule model (SPEC §6): a rule set is an ordered list of rules; a rule has
+// `when` conditions (all must match), `unless` conditions (none may match) and
+// actions run in order. Pure values; RuleLoader builds them from YAML and
+// RuleEvaluator runs them per recipient.
+
+import Foundation
+import SluiceCore
+
+public struct RuleSet: Sendable {
+    public var name: String
+    public var file: String
+    public var rules: [Rule]
+
+    public init(name: String, file: String, rules: [Rule]) {
+        self.name = name
+        self.file = file
+        self.rules = rules
+    }
+}
+
+public struct Rule: Sendable {
+    public var name: String
+    public var when: [Condition]
+    public var unless: [Condition]
+    public var actions: [RuleAction]
+}
+
+/// What a string condition looks at.
+public enum StringField: Sendable, Equatable, CustomStringConvertible {
+    case sender, recipient, helo, listener, user
+    /// A header by name; From/To/Cc/Sender/Reply-To are compared address by address.
+    case header(String)
+
+    var holdsAddresses: Bool {
+        switch self {
+        case .sender, .recipient: return true
+        case .header(let name): return ["from", "to", "cc", "sender", "reply-to"].contains(name.lowercased())
+        default: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sender: return "sender"
+        case .recipient: return "recipient"
+        case .helo: return "helo"
+        case .listener: return "listener"
+        case .user: return "user"
+        case .header(let n): return "header \(n)"
+        }
+    }
+}
+
+/// String operators, all case-insensitive.
+public enum StringOperator: Sendable {
+    case equals([String])
+    case contains([String])
+    case startsWith([String])
+    case endsWith([String])
+    /// The address's domain is one of these (".example" also matches subdomains).
+    case domain([String])
+    case matches(NSRegularExpressionBox)
+    case inList(AddressList)
+}
+
+/// NSRegularExpression is immutable once made; this box lets it travel as Sendable.
+public final class NSRegularExpressionBox: @unchecked Sendable {
+    public let pattern: String
+    let regex: NSRegularExpression
+
+    public init(_ pattern: String) throws {
+        self.pattern = pattern
+        regex = try NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+    }
+
+    func matches(_ s: String) -> Bool {
+        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    }
+}
+
+public indirect enum Condition: Sendable {
+    case string(StringField, StringOperator)
+    case sizeAbove(Int)
+    case sizeBelow(Int)
+    case clientIP([CIDR])
+    case tls(Bool)
+    case tlsVersionAtLeast(String)
+    case authenticated(Bool)
+    /// At least one of these matches.
+    case any([Condition])
+}
+
+public enum RuleAction: Sendable {
+    case store(directory: String, onFailure: OnFailure, maxDeliveryTime: Double?)
+    case quarantine
+    case drop
+    case reject(SMTPError)
+    case addHeader(name: String, value: String)
+    case replaceRecipient([MailAddress])
+    case tagSubject(String)
+    case stop
+}

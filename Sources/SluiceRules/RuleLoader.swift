@@ -1,0 +1,226 @@
+// RuleLoader: rules/NAME.yaml into a RuleSet, with full validation. Every
+// error names file:line:column and says what is wrong in a sentence. Address
+// lists come from rules/lists/NAME.txt. Conditions and actions of features
+// this version does not have are refused here, never silently ignored.
+
+import Foundation
+import SluiceConfig
+import SluiceCore
+import SluiceSMTP
+
+public struct RuleLoader {
+    public let rulesDirectory: String
+    /// Resolves relative paths in actions (store) like the config does.
+    public let resolvePath: (String) -> String
+    private var lists: [String: AddressList] = [:]
+
+    public init(rulesDirectory: String, resolvePath: @escaping (String) -> String) {
+        self.rulesDirectory = rulesDirectory
+        self.resolvePath = resolvePath
+    }
+
+    static let unavailable: [String: String] = [
+        "dlp": "DLP conditions arrive with the DLP feature",
+        "spf": "SPF verdicts arrive with message authentication",
+        "dkim": "DKIM verdicts arrive with message authentication",
+        "dmarc": "DMARC verdicts arrive with message authentication",
+        "attachment": "attachment conditions arrive with the MIME parser of the DLP feature",
+        "relay": "relaying to upstreams arrives with outbound delivery",
+        "send": "direct MX delivery arrives with outbound delivery",
+        "archive": "archives arrive with the archive feature",
+        "bounce": "bounces (DSNs) arrive with outbound delivery",
+    ]
+
+    public mutating func load(set name: String) throws -> RuleSet {
+        let file = "\(rulesDirectory)/\(name).yaml"
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigError(file: file, line: nil, column: nil, keyPath: "", reason: "rule set '\(name)' not found (expected \(file))")
+        }
+        return try parse(yaml: text, file: file, name: name)
+    }
+
+    public mutating func parse(yaml: String, file: String, name: String) throws -> RuleSet {
+        let root = try ConfigNode.root(yaml: yaml, file: file)
+        let top = try root.mapping(allowed: ["rules"])
+        guard let rulesNode = top["rules"] else { throw root.error("a rule set needs a 'rules:' list") }
+        var rules: [Rule] = []
+        var names = Set<String>()
+        for item in try rulesNode.list() {
+            let m = try item.mapping(allowed: ["name", "when", "unless", "then"])
+            guard let nameNode = m["name"] else { throw item.error("every rule needs a 'name'") }
+            let ruleName = try nameNode.nonEmptyString()
+            guard names.insert(ruleName).inserted else { throw nameNode.error("another rule is already named '\(ruleName)'") }
+            let when = try (m["when"]?.list() ?? []).map { try condition($0) }
+            let unless = try (m["unless"]?.list() ?? []).map { try condition($0) }
+            guard let thenNode = m["then"] else { throw item.error("rule '\(ruleName)' needs a 'then:' list of actions") }
+            let actions = try thenNode.list().map { try action($0) }
+            guard !actions.isEmpty else { throw thenNode.error("rule '\(ruleName)' has no actions") }
+            rules.append(Rule(name: ruleName, when: when, unless: unless, actions: actions))
+        }
+        return RuleSet(name: name, file: file, rules: rules)
+    }
+
+    // MARK: Conditions
+
+    mutating func condition(_ node: ConfigNode) throws -> Condition {
+        let m = try node.mapping(allowed: [
+            "sender", "recipient", "from", "to", "cc", "subject", "header", "helo", "listener", "user", "size", "client_ip",
+            "tls", "tls_version", "authenticated", "any",
+        ] + Self.unavailable.keys.sorted())
+        guard m.count == 1, let (key, value) = m.first else {
+            throw node.error("a condition has exactly one key, such as 'sender:' or 'any:' (use several list items for AND)")
+        }
+        if let why = Self.unavailable[key] { throw value.error("'\(key)' is not available in this version: \(why)") }
+        switch key {
+        case "sender": return .string(.sender, try stringOperator(value, addresses: true))
+        case "recipient": return .string(.recipient, try stringOperator(value, addresses: true))
+        case "from": return .string(.header("From"), try stringOperator(value, addresses: true))
+        case "to": return .string(.header("To"), try stringOperator(value, addresses: true))
+        case "cc": return .string(.header("Cc"), try stringOperator(value, addresses: true))
+        case "subject": return .string(.header("Subject"), try stringOperator(value, addresses: false))
+        case "helo": return .string(.helo, try stringOperator(value, addresses: false))
+        case "listener": return .string(.listener, try stringOperator(value, addresses: false))
+        case "user": return .string(.user, try stringOperator(value, addresses: false))
+        case "header":
+            let hm = try value.mapping(allowed: ["name", "equals", "contains", "starts_with", "ends_with", "domain", "matches", "in_list"])
+            guard let n = hm["name"] else { throw value.error("a header condition needs 'name:' (the header field name)") }
+            let field = StringField.header(try n.nonEmptyString())
+            var rest = hm
+            rest["name"] = nil
+            return .string(field, try stringOperator(entries: rest, at: value, addresses: field.holdsAddresses))
+        case "size":
+            let sm = try value.mapping(allowed: ["gt", "lt"])
+            guard sm.count == 1 else { throw value.error("size takes one of 'gt:' or 'lt:', e.g. size: { gt: 10MB }") }
+            if let gt = sm["gt"] { return .sizeAbove(try gt.size()) }
+            return .sizeBelow(try sm["lt"]!.size())
+        case "client_ip": return .clientIP(try value.cidrList())
+        case "tls": return .tls(try value.bool())
+        case "tls_version": return .tlsVersionAtLeast(try value.oneOf(["TLSv1.2", "TLSv1.3"]))
+        case "authenticated": return .authenticated(try value.bool())
+        default:  // any
+            let items = try value.list()
+            guard !items.isEmpty else { throw value.error("'any:' needs at least one condition") }
+            return .any(try items.map { try condition($0) })
+        }
+    }
+
+    mutating func stringOperator(_ node: ConfigNode, addresses: Bool) throws -> StringOperator {
+        if node.isScalar || node.node.sequence != nil {
+            return .equals(try node.stringList())  // shorthand: sender: a@b.example
+        }
+        let m = try node.mapping(allowed: ["equals", "contains", "starts_with", "ends_with", "domain", "matches", "in_list"])
+        return try stringOperator(entries: m, at: node, addresses: addresses)
+    }
+
+    mutating func stringOperator(entries m: [String: ConfigNode], at node: ConfigNode, addresses: Bool) throws -> StringOperator {
+        guard m.count == 1, let (op, value) = m.first else {
+            throw node.error("use exactly one operator: equals, contains, starts_with, ends_with, domain, matches or in_list")
+        }
+        switch op {
+        case "equals": return .equals(try value.stringList())
+        case "contains": return .contains(try value.stringList())
+        case "starts_with": return .startsWith(try value.stringList())
+        case "ends_with": return .endsWith(try value.stringList())
+        case "domain":
+            guard addresses else { throw value.error("'domain' applies to addresses (sender, recipient, from, to, cc)") }
+            return .domain(try value.stringList())
+        case "matches":
+            let pattern = try value.nonEmptyString()
+            do { return .matches(try NSRegularExpressionBox(pattern)) } catch {
+                throw value.error("not a valid regular expression: \(pattern)")
+            }
+        default:
+            guard addresses else { throw value.error("'in_list' applies to addresses (sender, recipient, from, to, cc)") }
+            return .inList(try list(named: try value.nonEmptyString(), at: value))
+        }
+    }
+
+    mutating func list(named name: String, at node: ConfigNode) throws -> AddressList {
+        if let l = lists[name] { return l }
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw node.error("list names are letters, digits, '-', '_' and '.'")
+        }
+        let path = "\(rulesDirectory)/lists/\(name).txt"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw node.error("address list '\(name)' not found (expected \(path))")
+        }
+        let l = AddressList(name: name, text: text)
+        lists[name] = l
+        return l
+    }
+
+    // MARK: Actions
+
+    func action(_ node: ConfigNode) throws -> RuleAction {
+        if node.isScalar {
+            switch try node.string() {
+            case "drop": return .drop
+            case "stop": return .stop
+            case "quarantine": return .quarantine
+            case let other: throw node.error("'\(other)' needs a value (write it as '\(other): ...'), or use drop, stop or quarantine")
+            }
+        }
+        let m = try node.mapping(allowed: [
+            "store", "quarantine", "drop", "reject", "add_header", "replace_recipient", "tag_subject", "stop",
+        ] + Self.unavailable.keys.sorted())
+        guard m.count == 1, let (key, value) = m.first else { throw node.error("an action has exactly one key, such as 'store:'") }
+        if let why = Self.unavailable[key] { throw value.error("'\(key)' is not available in this version: \(why)") }
+        switch key {
+        case "store":
+            if value.isScalar { return .store(directory: resolvePath(try value.nonEmptyString()), onFailure: .continue, maxDeliveryTime: nil) }
+            let sm = try value.mapping(allowed: ["path", "on_failure", "max_delivery_time"])
+            guard let p = sm["path"] else { throw value.error("store needs 'path:' (a directory)") }
+            return .store(
+                directory: resolvePath(try p.nonEmptyString()),
+                onFailure: try sm["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .continue,
+                maxDeliveryTime: try sm["max_delivery_time"]?.duration())
+        case "quarantine", "drop", "stop":
+            if !value.isNull, value.isScalar, let b = value.node.bool, b == false {
+                throw value.error("'\(key): false' does nothing; remove the action")
+            }
+            return key == "quarantine" ? .quarantine : key == "drop" ? .drop : .stop
+        case "reject":
+            if value.isNull { return .reject(SMTPError(550, .init(5, 7, 1), "Message rejected by policy")) }
+            let rm = try value.mapping(allowed: ["code", "status", "message"])
+            let code = try rm["code"]?.int(in: 400...599) ?? 550
+            let statusText = try rm["status"]?.string() ?? (code >= 500 ? "5.7.1" : "4.7.1")
+            guard let status = EnhancedStatus(statusText), status.klass == code / 100 else {
+                throw (rm["status"] ?? value).error("status must look like \(code / 100).7.1 and match the code's class")
+            }
+            guard code / 100 == 4 || code / 100 == 5 else { throw rm["code"]!.error("reject codes are 4xx or 5xx") }
+            let message = try rm["message"]?.nonEmptyString() ?? "Message rejected by policy"
+            try noLineBreaks(message, rm["message"] ?? value)
+            return .reject(SMTPError(code, status, message, reason: "rule reject"))
+        case "add_header":
+            let hm = try value.mapping(allowed: ["name", "value"])
+            guard let n = hm["name"], let v = hm["value"] else { throw value.error("add_header needs 'name:' and 'value:'") }
+            let name = try n.nonEmptyString()
+            guard name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {
+                throw n.error("a header name is printable ASCII without spaces or ':'")
+            }
+            let text = try v.string()
+            try noLineBreaks(text, v)
+            return .addHeader(name: name, value: text)
+        case "replace_recipient":
+            let target = value.isScalar || value.node.sequence != nil ? value : try value.mapping(allowed: ["with"])["with"] ?? value
+            let addresses = try target.stringList().map { text -> MailAddress in
+                do { return try AddressParser.parsePath(Substring(text), allowUTF8: true) } catch {
+                    throw target.error("not a valid address: '\(text)'")
+                }
+            }
+            guard !addresses.isEmpty else { throw value.error("replace_recipient needs at least one address") }
+            return .replaceRecipient(addresses)
+        default:  // tag_subject
+            let tag = value.isScalar ? try value.nonEmptyString() : try value.mapping(allowed: ["tag"])["tag"]?.nonEmptyString() ?? ""
+            guard !tag.isEmpty else { throw value.error("tag_subject needs the tag text, e.g. tag_subject: \"[EXTERNAL]\"") }
+            try noLineBreaks(tag, value)
+            return .tagSubject(tag)
+        }
+    }
+
+    func noLineBreaks(_ s: String, _ node: ConfigNode) throws {
+        if s.contains(where: { $0 == "\r" || $0 == "\n" }) || s.unicodeScalars.contains(where: { $0.value < 32 && $0 != "\t" }) {
+            throw node.error("must not contain line breaks or control characters (header injection)")
+        }
+    }
+}

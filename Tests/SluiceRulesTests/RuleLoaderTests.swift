@@ -1,0 +1,60 @@
+// The loader: each kind of mistake gets file:line:column and a sentence.
+
+import Foundation
+import SluiceConfig
+import XCTest
+
+@testable import SluiceRules
+
+final class RuleLoaderTests: XCTestCase {
+    func error(_ yaml: String) -> ConfigError? {
+        var loader = RuleLoader(rulesDirectory: "/nonexistent", resolvePath: { $0 })
+        do {
+            _ = try loader.parse(yaml: yaml, file: "/r/default.yaml", name: "default")
+            XCTFail("accepted:\n\(yaml)")
+            return nil
+        } catch let e as ConfigError {
+            return e
+        } catch {
+            XCTFail("\(error)")
+            return nil
+        }
+    }
+
+    func testErrorsPointAtTheMistake() {
+        let cases: [(String, Int, Int, String)] = [
+            ("rules:\n  - name: a\n    then: [ stop ]\n    whenn: []\n", 4, 5, "unknown key 'whenn'"),
+            ("rules:\n  - then: [ stop ]\n", 2, 5, "every rule needs a 'name'"),
+            ("rules:\n  - name: a\n", 2, 5, "needs a 'then:'"),
+            ("rules:\n  - { name: a, then: [ stop ] }\n  - { name: a, then: [ stop ] }\n", 3, 13, "already named 'a'"),
+            ("rules:\n  - name: a\n    when: [ { sender: { matches: '([' } } ]\n    then: [ stop ]\n", 3, 34, "not a valid regular expression"),
+            ("rules:\n  - name: a\n    when: [ { client_ip: [10.0.0.0/33] } ]\n    then: [ stop ]\n", 3, 27, "not an IP network"),
+            ("rules:\n  - name: a\n    when: [ { sender: { in_list: nosuch } } ]\n    then: [ stop ]\n", 3, 34, "address list 'nosuch' not found"),
+            ("rules:\n  - name: a\n    when: [ { dlp: pci } ]\n    then: [ stop ]\n", 3, 20, "not available in this version"),
+            ("rules:\n  - name: a\n    then: [ { relay: smarthost } ]\n", 3, 22, "not available in this version"),
+            ("rules:\n  - name: a\n    then: [ { reject: { code: 250 } } ]\n", 3, 31, "between 400 and 599"),
+            ("rules:\n  - name: a\n    then: [ { reject: { code: 550, status: 4.7.1 } } ]\n", 3, 44, "match the code's class"),
+            ("rules:\n  - name: a\n    then: [ { add_header: { name: 'X Bad', value: v } } ]\n", 3, 35, "printable ASCII"),
+            ("rules:\n  - name: a\n    then: [ { add_header: { name: X-A, value: \"a\\r\\nBcc: evil@x\" } } ]\n", 3, 47, "header injection"),
+            ("rules:\n  - name: a\n    then: [ { replace_recipient: 'not an address' } ]\n", 3, 34, "not a valid address"),
+            ("rules:\n  - name: a\n    when: [ { sender: a, recipient: b } ]\n    then: [ stop ]\n", 3, 13, "exactly one key"),
+            ("rules:\n  - name: a\n    when: [ { subject: { domain: x } } ]\n    then: [ stop ]\n", 3, 34, "applies to addresses"),
+            ("rules:\n  - name: a\n    then: [ bogus ]\n", 3, 13, "needs a value"),
+            ("rules: [ {name: a\n", 2, 1, "YAML syntax"),
+        ]
+        for (yaml, line, column, reason) in cases {
+            guard let e = error(yaml) else { continue }
+            XCTAssertEqual(e.file, "/r/default.yaml")
+            XCTAssertEqual(e.line, line, "\(e)")
+            XCTAssertEqual(e.column, column, "\(e)")
+            XCTAssertTrue(e.reason.contains(reason), "\(e)")
+        }
+    }
+
+    func testTheShippedDefaultRuleSetLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
+        var loader = RuleLoader(rulesDirectory: root + "/rules", resolvePath: { root + "/" + $0 })
+        let set = try loader.load(set: "default")
+        XCTAssertEqual(set.rules.last?.name, "deliver")
+    }
+}
