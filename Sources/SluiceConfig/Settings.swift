@@ -47,6 +47,8 @@ public struct ListenerSettings: Sendable {
     public var bareLineEndings: BareLineEndingPolicy = .reject
     /// `max_received_headers:` more is a mail loop (default 50).
     public var maxReceivedHeaders = 50
+    /// `rules_timeout:` how long checks and rules may take at end of DATA before a 451 (default 30s).
+    public var rulesTimeout: Double = 30
     /// `proxy_protocol:` the listener is behind a load balancer that sends a PROXY v1/v2 header (default false).
     public var proxyProtocol = false
     /// `proxy_from:` the load balancers' addresses; required with proxy_protocol, others are refused.

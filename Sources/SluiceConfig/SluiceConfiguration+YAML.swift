@@ -132,7 +132,7 @@ extension SluiceConfiguration {
             "name", "address", "tls", "require_tls", "auth", "policy", "rules", "max_message_size", "max_recipients",
             "max_connections", "max_connections_per_ip", "command_timeout", "data_timeout", "bare_lf",
             "max_received_headers", "auth_requires_tls", "auth_max_failures", "auth_failure_delay", "proxy_protocol",
-            "proxy_from",
+            "proxy_from", "rules_timeout",
         ])
         guard let nameNode = m["name"] else { throw node.error("a listener needs a 'name'") }
         guard let addressNode = m["address"] else { throw node.error("a listener needs an 'address' (host:port)") }
@@ -163,6 +163,7 @@ extension SluiceConfiguration {
         if let n = m["data_timeout"] { l.dataTimeout = try n.duration() }
         if let n = m["bare_lf"] { l.bareLineEndings = BareLineEndingPolicy(rawValue: try n.oneOf(["reject", "normalize"]))! }
         if let n = m["max_received_headers"] { l.maxReceivedHeaders = try n.int(in: 1...1000) }
+        if let n = m["rules_timeout"] { l.rulesTimeout = try n.duration() }
         if let n = m["proxy_protocol"] { l.proxyProtocol = try n.bool() }
         if let n = m["proxy_from"] { l.proxyFrom = try n.cidrList() }
         if l.proxyProtocol && l.proxyFrom.isEmpty {

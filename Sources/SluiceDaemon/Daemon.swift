@@ -68,10 +68,11 @@ public struct Daemon {
             store: store, target: StoreTarget(io: fileIO),
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
-        let pipeline = MessagePipeline(
+        var pipeline = MessagePipeline(
             checks: [identity], planner: Self.planner(config, book: book), store: store,
             queueManager: manager,
             fileIO: { work in try await fileIO.runIfActive { try work() } })
+        for l in config.listeners { pipeline.budgets[l.name] = l.rulesTimeout }
         let tlsHolder = tls.map(TLSContextHolder.init)
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.

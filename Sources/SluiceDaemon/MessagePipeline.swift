@@ -16,13 +16,27 @@ public struct MessagePipeline: MessageReceiver {
     public var store: QueueStore
     public var queueManager: QueueManager
     public var fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
+    /// Per listener: how long the checks and rules may take before the client gets a 451.
+    public var budgets: [String: Double] = [:]
 
     public func receive(
         envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, logger: Logger
     ) async throws -> QueueID {
-        var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: spoolPath, size: size)
-        for check in checks { try await check.check(&message) }
-        let plan = try await planner.plan(for: message, logger: logger)
+        let checks = self.checks
+        let planner = self.planner
+        let budget = budgets[envelope.client.listener] ?? 30
+        // R-RULES-3: bounded time before the reply. Past the budget the client is told
+        // to try again later; nothing has been queued, so nothing is lost.
+        let (message, plan) = try await withDeadline(
+            seconds: budget,
+            onTimeout: {
+                SMTPError(451, .init(4, 3, 0), "Temporary local problem, try again later", reason: "checks and rules exceeded \(budget)s")
+            }
+        ) { () async throws -> (ReceivedMessage, DeliveryPlan) in
+            var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: spoolPath, size: size)
+            for check in checks { try await check.check(&message) }
+            return (message, try await planner.plan(for: message, logger: logger))
+        }
         for r in plan.dropped {
             logger.event(
                 .dropped, level: .notice, "recipient dropped by rules",

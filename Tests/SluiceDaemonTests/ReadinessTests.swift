@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 
+import SluiceCore
 @testable import SluiceDaemon
 
 final class ReadinessTests: XCTestCase {
@@ -32,5 +33,24 @@ final class ReadinessTests: XCTestCase {
 
     func testJSONLogQuoting() {
         XCTAssertEqual(JSONLogHandler.quote("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"")
+    }
+}
+
+final class DeadlineTests: XCTestCase {
+    struct TimedOut: Error {}
+
+    func testDeadlineAnswersOnTimeWithoutWaitingForTheWork() async throws {
+        let started = Date()
+        do {
+            _ = try await withDeadline(seconds: 0.1, onTimeout: { TimedOut() }) { () async throws -> Int in
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                return 1
+            }
+            XCTFail("no timeout")
+        } catch is TimedOut {
+            XCTAssertLessThan(Date().timeIntervalSince(started), 1.5)
+        }
+        let value = try await withDeadline(seconds: 5, onTimeout: { TimedOut() }) { 42 }
+        XCTAssertEqual(value, 42)
     }
 }

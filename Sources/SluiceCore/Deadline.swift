@@ -1,0 +1,39 @@
+// withDeadline: runs work, but answers by a deadline. The work is not
+// interrupted (it may be CPU-bound, like a regular expression); its result is
+// simply not waited for, and the caller gets the timeout error instead.
+
+import Foundation
+
+public func withDeadline<T: Sendable>(
+    seconds: Double, onTimeout: @escaping @Sendable () -> any Error, _ work: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let once = OnceFlag()
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        Task {
+            do {
+                let value = try await work()
+                if once.claim() { continuation.resume(returning: value) }
+            } catch {
+                if once.claim() { continuation.resume(throwing: error) }
+            }
+        }
+        Task {
+            try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+            if once.claim() { continuation.resume(throwing: onTimeout()) }
+        }
+    }
+}
+
+/// True for the first caller only.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var taken = false
+
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if taken { return false }
+        taken = true
+        return true
+    }
+}
