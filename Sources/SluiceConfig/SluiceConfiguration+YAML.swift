@@ -174,11 +174,22 @@ extension SluiceConfiguration {
     }
 
     static func readPolicy(name: String, _ node: ConfigNode) throws -> TrafficPolicy {
-        let m = try node.mapping(allowed: ["default", "max_message_size", "statements"])
+        let m = try node.mapping(allowed: ["default", "max_message_size", "statements", "rate_limits"])
         guard let d = m["default"] else { throw node.error("a policy needs 'default: allow' or 'default: deny'") }
         let defaultAction = TrafficPolicy.Decision(rawValue: try d.oneOf(["allow", "deny"]))!
         var policy = TrafficPolicy(name: name, defaultAction: defaultAction, statements: [])
         if let s = m["max_message_size"] { policy.maxMessageSize = try s.size() }
+        for item in try m["rate_limits"]?.list() ?? [] {
+            let r = try item.mapping(allowed: ["per", "messages", "recipients", "window"])
+            guard let per = r["per"] else { throw item.error("a rate limit needs 'per: client_ip', 'per: user' or 'per: sender_domain'") }
+            let key = RateLimit.Key(rawValue: try per.oneOf(["client_ip", "user", "sender_domain"]))!
+            let messages = try r["messages"]?.int(in: 1...100_000_000)
+            let recipients = try r["recipients"]?.int(in: 1...100_000_000)
+            guard messages != nil || recipients != nil else { throw item.error("a rate limit needs 'messages:' or 'recipients:' (or both)") }
+            let window = try r["window"]?.duration() ?? 60
+            guard window > 0 else { throw r["window"]!.error("must be longer than 0s") }
+            policy.rateLimits.append(RateLimit(key: key, messages: messages, recipients: recipients, window: window))
+        }
         for st in try m["statements"]?.list() ?? [] {
             let sm = try st.mapping(allowed: ["action", "when"])
             guard let a = sm["action"] else { throw st.error("a statement needs 'action: allow' or 'action: deny'") }

@@ -6,6 +6,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -55,6 +56,7 @@ public struct Daemon {
         let credentials = try CredentialStore(path: config.credentialsFile)
         let identity = SenderIdentityCheck(store: credentials, settings: Self.identitySettings(config))
         let readiness = Readiness(queueDirectory: config.queueDirectory)
+        let limiters = RateLimiters()
         let book = RuleBook(try Self.loadRules(config))
         readiness.rulesLoaded()
 
@@ -86,7 +88,7 @@ public struct Daemon {
         var policies: [String: ReloadableAcceptPolicy] = [:]
         do {
             for l in config.listeners {
-                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l), identity: identity)
+                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l, limiters: limiters), identity: identity)
                 policies[l.name] = policy
                 var context = ListenerContext(
                     name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: pipeline,
@@ -118,7 +120,8 @@ public struct Daemon {
         // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, current: config, policies: policies, tls: tlsHolder, rules: book, logger: logger,
+            configFile: config.file, current: config, policies: policies, tls: tlsHolder, rules: book, limiters: limiters,
+            logger: logger,
             systemd: systemd, hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(
@@ -166,11 +169,12 @@ public struct Daemon {
         .init(trustedNetworks: config.trustedNetworks, trustedSenders: config.trustedSenders.map(SenderAllowList.init))
     }
 
-    static func acceptPolicy(_ config: SluiceConfiguration, _ l: ListenerSettings) -> AcceptPolicy {
-        AcceptPolicy(
+    static func acceptPolicy(_ config: SluiceConfiguration, _ l: ListenerSettings, limiters: RateLimiters) -> AcceptPolicy {
+        let policy = l.policy.flatMap { config.policies[$0] }
+        return AcceptPolicy(
             relay: RelayControl(
                 localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname]),
-            policy: l.policy.flatMap { config.policies[$0] })
+            policy: policy, limiter: policy.flatMap { limiters.limiter(for: $0) })
     }
 
     static func sessionConfiguration(_ config: SluiceConfiguration, _ l: ListenerSettings) -> SMTPServerSession.Configuration {
@@ -196,5 +200,23 @@ public struct Daemon {
             withJSONObject: ["listeners": object, "admin": adminPort, "pid": Int(getpid())], options: [.sortedKeys])
         try FileSystem.writeDurably(Array(data), to: dir + "/listeners.json.tmp")
         try FileSystem.rename(dir + "/listeners.json.tmp", dir + "/listeners.json")
+    }
+}
+
+/// One rate limiter per traffic policy name, kept across reloads (counts survive, limits change).
+final class RateLimiters: Sendable {
+    private let box = NIOLockedValueBox<[String: RateLimiter]>([:])
+
+    func limiter(for policy: TrafficPolicy) -> RateLimiter? {
+        guard !policy.rateLimits.isEmpty else { return nil }
+        return box.withLockedValue { map in
+            if let l = map[policy.name] {
+                l.update(policy.rateLimits)
+                return l
+            }
+            let l = RateLimiter(limits: policy.rateLimits)
+            map[policy.name] = l
+            return l
+        }
     }
 }

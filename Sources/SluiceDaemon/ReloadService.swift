@@ -22,6 +22,7 @@ final class ReloadService: Service {
     let policies: [String: ReloadableAcceptPolicy]
     let tls: TLSContextHolder?
     let rules: RuleBook
+    let limiters: RateLimiters
     let logger: Logger
     let systemd: SystemdNotifier
     let hangups: UnixSignalsSequence
@@ -30,9 +31,10 @@ final class ReloadService: Service {
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
         configFile: String, current: SluiceConfiguration, policies: [String: ReloadableAcceptPolicy], tls: TLSContextHolder?,
-        rules: RuleBook, logger: Logger, systemd: SystemdNotifier, hangups: UnixSignalsSequence
+        rules: RuleBook, limiters: RateLimiters, logger: Logger, systemd: SystemdNotifier, hangups: UnixSignalsSequence
     ) {
         self.rules = rules
+        self.limiters = limiters
         self.hangups = hangups
         self.configFile = configFile
         self.current = NIOLockedValueBox(current)
@@ -83,7 +85,7 @@ final class ReloadService: Service {
             }
         }
         for l in new.listeners {
-            policies[l.name]?.replace(Daemon.acceptPolicy(new, l))
+            policies[l.name]?.replace(Daemon.acceptPolicy(new, l, limiters: limiters))
         }
         policies.values.first?.identity.replace(Daemon.identitySettings(new))
         // Rule sets are swapped whole, for messages whose DATA ends from now on.

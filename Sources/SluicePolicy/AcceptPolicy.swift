@@ -1,16 +1,23 @@
 // AcceptPolicy: the accept stage of a listener as one SessionCheck: the
 // connection-time part of its traffic policy, then relay control and the
-// traffic policy for each recipient.
+// traffic policy for each recipient, and the policy's rate limits.
 
 import SluiceCore
 
 public struct AcceptPolicy: SessionCheck {
     public var relay: RelayControl
     public var policy: TrafficPolicy?
+    /// The policy's rate limits; shared by every listener using the policy.
+    public var limiter: RateLimiter?
 
-    public init(relay: RelayControl, policy: TrafficPolicy?) {
+    public init(relay: RelayControl, policy: TrafficPolicy?, limiter: RateLimiter? = nil) {
         self.relay = relay
         self.policy = policy
+        self.limiter = limiter
+    }
+
+    public func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {
+        if let refusal = limiter?.admitMessage(client: client, sender: sender) { throw refusal }
     }
 
     public func checkConnection(_ client: ClientInfo) async throws {
@@ -26,5 +33,6 @@ public struct AcceptPolicy: SessionCheck {
                 550, .init(5, 7, 1), "<\(recipient)>: Recipient address rejected by policy",
                 reason: "traffic policy \(policy.name) denies")
         }
+        if let refusal = limiter?.admitRecipient(client: client, sender: sender) { throw refusal }
     }
 }

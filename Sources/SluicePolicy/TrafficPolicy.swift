@@ -41,6 +41,8 @@ public struct TrafficPolicy: Sendable {
     public var defaultAction: Decision
     public var statements: [Statement]
     public var maxMessageSize: Int?
+    /// Messages/recipients per window per client IP, user or sender domain.
+    public var rateLimits: [RateLimit] = []
 
     public init(name: String, defaultAction: Decision, statements: [Statement], maxMessageSize: Int? = nil) {
         self.name = name

@@ -46,7 +46,7 @@ public struct SMTPServerSession: Sendable {
         /// Run the accept-stage sender checks, then call `senderChecked`.
         case checkSender(MailAddress?)
         /// Run the accept-stage recipient checks, then call `recipientChecked`.
-        case checkRecipient(MailAddress)
+        case checkRecipient(MailAddress, sender: MailAddress?)
         /// Check these credentials, then call `authenticationFinished`. Never log `secret`.
         case authenticate(user: String, secret: String, mechanism: String)
         /// A message begins: open a spool file for this envelope.
@@ -325,7 +325,7 @@ public struct SMTPServerSession: Sendable {
             let recipient = Recipient(
                 address: address, notify: parameters.notify, originalRecipient: parameters.originalRecipient)
             state = .checkingRecipient(transaction, recipient)
-            return .checkRecipient(address)
+            return .checkRecipient(address, sender: transaction.envelope.sender)
         case .data:
             guard var transaction else { return error(SMTPError(503, .init(5, 5, 1), "Error: need MAIL command")) }
             guard !transaction.envelope.recipients.isEmpty else {

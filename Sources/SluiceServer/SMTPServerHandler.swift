@@ -288,12 +288,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             future.assumeIsolated().whenComplete { result in
                 self.resume(self.session.senderChecked(result.mapError(SMTPError.from)), context: context)
             }
-        case .checkRecipient(let recipient):
+        case .checkRecipient(let recipient, let sender):
             waiting = true
             let checks = shared.checks
             let client = session.client
             let future = context.eventLoop.makeFutureWithTask { () async throws -> Void in
-                try await checks.checkRecipient(recipient, sender: nil, client: client)
+                try await checks.checkRecipient(recipient, sender: sender, client: client)
             }
             future.assumeIsolated().whenComplete { result in
                 if case .failure(let error) = result {

@@ -137,6 +137,34 @@ final class DeliveryTests: XCTestCase {
         }
     }
 
+    func testRateLimitsAnswer451() throws {
+        let d = try DaemonProcess(yaml: """
+            policies:
+              limited:
+                default: allow
+                rate_limits:
+                  - { per: client_ip, messages: 2, window: 1h }
+                  - { per: sender_domain, recipients: 3, window: 1h }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, policy: limited }
+            """)
+        try d.start()
+        let c = try TestSMTPClient(port: d.port())
+        _ = try c.reply()
+        _ = try c.command("EHLO busy.test")
+        XCTAssertEqual(try c.command("MAIL FROM:<a@busy.test>").code, 250)
+        for i in 0..<3 { XCTAssertEqual(try c.command("RCPT TO:<r\(i)@example.org>").code, 250) }
+        let r = try c.command("RCPT TO:<r9@example.org>")
+        XCTAssertEqual(r.code, 451)
+        XCTAssertTrue(r.text.hasPrefix("4.7.1 Rate limit exceeded (recipients for domain busy.test)"), r.text)
+        XCTAssertEqual(try c.command("RSET").code, 250)
+        XCTAssertEqual(try c.command("MAIL FROM:<a@other.test>").code, 250)
+        XCTAssertEqual(try c.command("RSET").code, 250)
+        let m = try c.command("MAIL FROM:<a@other.test>")
+        XCTAssertEqual(m.code, 451)
+        XCTAssertTrue(m.text.hasPrefix("4.7.1"), m.text)
+    }
+
     func testTrafficPolicyDeniesConnection() throws {
         let d = try DaemonProcess(yaml: """
             policies:

@@ -46,7 +46,7 @@ final class SessionTranscript {
         case .checkSender(let s):
             let e = senderCheck(s)
             execute(session.senderChecked(e.map { .failure($0) } ?? .success(())))
-        case .checkRecipient(let r):
+        case .checkRecipient(let r, _):
             let e = recipientCheck(r)
             execute(session.recipientChecked(e.map { .failure($0) } ?? .success(())))
         case .authenticate(let user, let secret, let mechanism):
