@@ -91,22 +91,24 @@ final class AuthTests: XCTestCase {
         (status, out) = try python(["starttls", port, "nobody", good, "app@example.test", "bad2@test"])
         XCTAssertEqual(status, 2, out)
 
-        let shortLived = try addCredential(d, ["app", "--name", "short", "--expires", "1s"])
+        let shortLived = try addCredential(d, ["app", "--name", "short", "--expires", "5s"])
         (status, out) = try python(["starttls", port, "app", shortLived, "app@example.test", "short1@test"])
         XCTAssertEqual(status, 0, out)
-        sleep(2)
+        sleep(6)
         (status, out) = try python(["starttls", port, "app", shortLived, "app@example.test", "short2@test"])
         XCTAssertEqual(status, 2, "expired secret accepted: \(out)")
 
         // Rotation: during the overlap both work; after it only the new one.
-        let (rotStatus, rotOut, rotErr) = try d.cli(["creds", "rotate", "app", "--name", "a", "--overlap", "3s", "--json"])
+        let (rotStatus, rotOut, rotErr) = try d.cli(["creds", "rotate", "app", "--name", "a", "--overlap", "8s", "--json"])
+        let rotated = Date()
         XCTAssertEqual(rotStatus, 0, rotErr)
         let new = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(rotOut.utf8)) as? [String: Any])?["secret"] as? String)
         XCTAssertEqual(try python(["starttls", port, "app", good, "app@example.test", "old@test"]).0, 0)
         XCTAssertEqual(try python(["starttls", port, "app", new, "app@example.test", "new@test"]).0, 0)
         let (_, listing, _) = try d.cli(["creds", "list"])
         XCTAssertTrue(listing.contains("retiring until"), listing)
-        sleep(4)
+        let wait = 9 - Date().timeIntervalSince(rotated)
+        if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
         XCTAssertEqual(try python(["starttls", port, "app", good, "app@example.test", "old2@test"]).0, 2)
         XCTAssertEqual(try python(["starttls", port, "app", new, "app@example.test", "new2@test"]).0, 0)
 

@@ -76,8 +76,13 @@ final class OperationsTests: XCTestCase {
         for i in 0..<3 { XCTAssertEqual(try send(d.port(), subject: "m\(i)").0, 250) }
         XCTAssertEqual(try send(d.port(), subject: "bad", body: "x\ny\r\n").0, 554)
         d.waitForOutbox(count: 3)
-        usleep(200_000)
-        let after = try httpGet(admin, "/metrics").1
+        // The counters move right after the files appear; poll briefly.
+        var after = try httpGet(admin, "/metrics").1
+        let deadline = Date().addingTimeInterval(10)
+        while metric(after, "sluice_delivery_attempts_total") < 3 && Date() < deadline {
+            usleep(50_000)
+            after = try httpGet(admin, "/metrics").1
+        }
         XCTAssertEqual(metric(after, "sluice_messages_accepted_total{listener=\"relay\"}"), 3, after)
         XCTAssertEqual(metric(after, "sluice_connections_total{listener=\"relay\"}"), 4, after)
         XCTAssertEqual(metric(after, "sluice_rejections_total{"), 1, after)
@@ -177,7 +182,15 @@ final class OperationsTests: XCTestCase {
                 }
             }
         }
-        usleep(1_500_000)
+        // Let the load run until a good number of messages were acknowledged.
+        let loadDeadline = Date().addingTimeInterval(30)
+        while Date() < loadDeadline {
+            lock.lock()
+            let n = acknowledged.count
+            lock.unlock()
+            if n >= 100 { break }
+            usleep(50_000)
+        }
         d.process!.terminate()
         group.wait()
         d.process!.waitUntilExit()
