@@ -82,8 +82,8 @@ public struct Daemon {
         let admin = try await AdminServer.bind(
             host: config.admin.host, port: config.admin.port, group: group,
             routes: AdminRoutes.make(
-                registry: registry, readiness: readiness, store: store, listeners: directory, hostname: config.hostname,
-                started: started))
+                registry: registry, readiness: readiness, store: store, listeners: directory, rules: book,
+                hostname: config.hostname, started: started))
         var listeners: [SMTPListener] = []
         var policies: [String: ReloadableAcceptPolicy] = [:]
         do {

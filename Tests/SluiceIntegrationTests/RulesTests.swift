@@ -63,6 +63,8 @@ final class RulesTests: XCTestCase {
         XCTAssertFalse(b[0].contains("X-Sluice-Route"))
         XCTAssertTrue(b[0].contains("\r\nSubject: hello\r\n"))
         XCTAssertTrue(d.log().contains("\"event\":\"rule\""))
+        let (_, status, _) = try d.cli(["status"])
+        XCTAssertTrue(status.contains("rules: default"), status)
 
         // A broken rule file is refused on SIGHUP, with its position; the old rules go on.
         try (Self.rules + "\n  - name: broken\n    then: [ { relay: nowhere } ]\n").write(
