@@ -162,6 +162,8 @@ public struct SMTPServerSession: Sendable {
                 return continueAuthentication(exchange, response: String(decoding: bytes, as: UTF8.self))
             }
         case .data(var transaction, var receiver):
+            // Park the state so the copies above are unique and mutate without copy-on-write.
+            state = .awaitingResult
             while true {
                 var out = ByteBuffer()
                 let ended = receiver.consume(&input, into: &out)
