@@ -92,8 +92,11 @@ let package = Package(
         .target(
             name: "SluiceDelivery",
             dependencies: [
-                "SluiceCore", "SluiceQueue",
+                "SluiceCore", "SluiceQueue", "SluiceSMTP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -67,7 +67,7 @@ public struct Daemon {
         fileIO.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let manager = QueueManager(
-            store: store, target: StoreTarget(io: fileIO),
+            store: store, targets: ["store": StoreTarget(io: fileIO)],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         var pipeline = MessagePipeline(

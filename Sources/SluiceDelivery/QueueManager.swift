@@ -12,7 +12,8 @@ import SluiceQueue
 
 public actor QueueManager {
     let store: QueueStore
-    let target: any DeliveryTarget
+    /// Delivery targets by route kind ("store", "relay").
+    let targets: [String: any DeliveryTarget]
     let modifiers: [any MessageModifier]
     let schedule: RetrySchedule
     let maxConcurrent: Int
@@ -27,12 +28,12 @@ public actor QueueManager {
     private var stopped = false
 
     public init(
-        store: QueueStore, target: any DeliveryTarget, modifiers: [any MessageModifier] = [],
+        store: QueueStore, targets: [String: any DeliveryTarget], modifiers: [any MessageModifier] = [],
         schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, logger: Logger
     ) {
         self.io = io
         self.store = store
-        self.target = target
+        self.targets = targets
         self.modifiers = modifiers
         self.schedule = schedule
         self.maxConcurrent = maxConcurrent
@@ -106,6 +107,82 @@ public actor QueueManager {
         }
     }
 
+    /// One delivery attempt of one route. The route may split: delivered
+    /// recipients, refused ones (failed for good) and deferred ones.
+    private func attempt(_ state: RouteState, of entry: QueueEntry, now: Date, log: Logger) async -> [RouteState] {
+        let route = state.route
+        var outgoing = OutgoingMessage(
+            envelope: entry.envelope, prependedHeaders: route.addHeaders, bodyPath: store.messagePath(for: entry.id),
+            bodyLength: entry.size)
+        outgoing.subjectTags = route.subjectTags
+        do {
+            for modifier in modifiers { try await modifier.modify(&outgoing) }
+        } catch {
+            log.event(.error, level: .error, "transform failed", [.error: "\(SMTPError.from(error))"])
+        }
+        let started = Date()
+        let kind = route.target.kind
+        var report: DeliveryReport
+        do {
+            guard let target = targets[kind] else {
+                throw SMTPError(451, .init(4, 3, 5), "No delivery target for \(kind)", reason: "\(kind) is not configured")
+            }
+            report = try await target.deliver(outgoing, to: route.recipients, route: route.target)
+        } catch {
+            let e = SMTPError.from(error)
+            report = DeliveryReport(refused: Dictionary(uniqueKeysWithValues: route.recipients.map { ($0, e) }))
+        }
+        let took = Date().timeIntervalSince(started)
+        var results: [RouteState] = []
+        let delivered = route.recipients.filter { report.refused[$0] == nil }
+        var base: [LogKey: String] = [.route: "\(route.target)", .durationMS: "\(Int(took * 1000))"]
+        if let detail = report.detail { base[.reply] = detail }
+        if !delivered.isEmpty {
+            var done = state
+            done.route.recipients = delivered
+            done.attempts += 1
+            done.status = .delivered
+            done.lastError = nil
+            results.append(done)
+            SluiceMetrics.deliveryAttempt(target: kind, outcome: "delivered", seconds: took)
+            SluiceMetrics.delivered(target: kind, secondsSinceAccepted: Date().timeIntervalSince(entry.queuedAt))
+            var fields = base
+            fields[.recipients] = delivered.map(\.description).joined(separator: ",")
+            log.event(.delivered, "delivered", fields)
+        }
+        // Refused recipients, grouped by what was said about them.
+        var groups: [(SMTPError, [MailAddress])] = []
+        for r in route.recipients {
+            guard let e = report.refused[r] else { continue }
+            if let i = groups.firstIndex(where: { $0.0.description == e.description }) { groups[i].1.append(r) } else { groups.append((e, [r])) }
+        }
+        for (e, recipients) in groups {
+            var rest = state
+            rest.route.recipients = recipients
+            rest.attempts += 1
+            rest.lastError = e.description
+            var fields = base
+            fields[.recipients] = recipients.map(\.description).joined(separator: ",")
+            fields[.reply] = "\(e.reply)"
+            fields[.reason] = e.reason
+            let expired = schedule.hasExpired(queuedAt: entry.queuedAt, now: now, limit: route.maxDeliveryTime)
+            if expired || (e.isPermanent && route.onFailure != .defer) {
+                rest.status = .failed
+                SluiceMetrics.deliveryAttempt(target: kind, outcome: "failed", seconds: took)
+                if route.onFailure == .drop {
+                    log.event(.dropped, level: .notice, "delivery failed; dropped as the rule says (on_failure: drop)", fields)
+                } else {
+                    log.event(.failed, level: .error, "delivery failed", fields)
+                }
+            } else {
+                SluiceMetrics.deliveryAttempt(target: kind, outcome: "deferred", seconds: took)
+                log.event(.deferred, level: .warning, "delivery deferred", fields)
+            }
+            results.append(rest)
+        }
+        return results
+    }
+
     private func attempt(_ id: QueueID) async {
         defer {
             running.remove(id)
@@ -123,54 +200,15 @@ public actor QueueManager {
             return
         }
         let now = Date()
-        for index in entry.routes.indices where entry.routes[index].status == .pending && !entry.routes[index].route.held {
-            let route = entry.routes[index].route
-            var outgoing = OutgoingMessage(
-                envelope: entry.envelope, prependedHeaders: route.addHeaders, bodyPath: store.messagePath(for: id),
-                bodyLength: entry.size)
-            outgoing.subjectTags = route.subjectTags
-            do {
-                for modifier in modifiers { try await modifier.modify(&outgoing) }
-            } catch {
-                log.event(.error, level: .error, "transform failed", [.error: "\(SMTPError.from(error))"])
+        var routes: [RouteState] = []
+        for state in entry.routes {
+            guard state.status == .pending && !state.route.held else {
+                routes.append(state)
+                continue
             }
-            entry.routes[index].attempts += 1
-            let started = Date()
-            let kind = route.target.kind
-            var fields: [LogKey: String] = [
-                .route: "\(route.target)", .recipients: route.recipients.map(\.description).joined(separator: ","),
-            ]
-            do {
-                try await target.deliver(outgoing, to: route.recipients, route: route.target)
-                entry.routes[index].status = .delivered
-                entry.routes[index].lastError = nil
-                let took = Date().timeIntervalSince(started)
-                fields[.durationMS] = "\(Int(took * 1000))"
-                SluiceMetrics.deliveryAttempt(target: kind, outcome: "delivered", seconds: took)
-                SluiceMetrics.delivered(target: kind, secondsSinceAccepted: Date().timeIntervalSince(entry.queuedAt))
-                log.event(.delivered, "delivered", fields)
-            } catch {
-                let e = SMTPError.from(error)
-                let took = Date().timeIntervalSince(started)
-                entry.routes[index].lastError = e.description
-                fields[.durationMS] = "\(Int(took * 1000))"
-                fields[.reply] = "\(e.reply)"
-                fields[.reason] = e.reason
-                let expired = schedule.hasExpired(queuedAt: entry.queuedAt, now: now, limit: route.maxDeliveryTime)
-                if expired || (e.isPermanent && route.onFailure != .defer) {
-                    entry.routes[index].status = .failed
-                    SluiceMetrics.deliveryAttempt(target: kind, outcome: "failed", seconds: took)
-                    if route.onFailure == .drop {
-                        log.event(.dropped, level: .notice, "delivery failed; dropped as the rule says (on_failure: drop)", fields)
-                    } else {
-                        log.event(.failed, level: .error, "delivery failed", fields)
-                    }
-                } else {
-                    SluiceMetrics.deliveryAttempt(target: kind, outcome: "deferred", seconds: took)
-                    log.event(.deferred, level: .warning, "delivery deferred", fields)
-                }
-            }
+            routes += await attempt(state, of: entry, now: now, log: log)
         }
+        entry.routes = routes
         do {
             if entry.isFinished {
                 try await io.runIfActive { try store.remove(id) }

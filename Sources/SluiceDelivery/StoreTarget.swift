@@ -25,11 +25,12 @@ public struct StoreTarget: DeliveryTarget {
         }
     }
 
-    public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws {
+    public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
         guard case .store(let directory) = route else {
             throw SMTPError(554, .init(5, 3, 0), "Internal routing error", reason: "StoreTarget got \(route)")
         }
         try await io.runIfActive { try write(message, into: directory) }
+        return DeliveryReport(detail: "\(directory)/\(message.envelope.queueID).eml")
     }
 
     private func write(_ message: OutgoingMessage, into directory: String) throws {

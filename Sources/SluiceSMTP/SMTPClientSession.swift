@@ -1,0 +1,215 @@
+// SMTPClientSession: the client side of one SMTP delivery as a pure state
+// machine: greeting, EHLO (HELO fallback), STARTTLS as the TLS policy says,
+// MAIL with the parameters the message needs and the server offers, RCPT for
+// each recipient, DATA, QUIT. It never sends 8-bit or UTF-8 mail to a server
+// that did not offer 8BITMIME/SMTPUTF8: those recipients fail clearly instead.
+
+import SluiceCore
+
+public enum OutboundTLS: String, Sendable, Codable {
+    /// Verify the certificate and host name; no TLS, no delivery.
+    case required
+    /// Use STARTTLS when offered, without verification; else plaintext.
+    case opportunistic
+    case none
+}
+
+public struct SMTPClientSession: Sendable {
+    public struct Job: Sendable {
+        public var sender: MailAddress?
+        public var recipients: [MailAddress]
+        public var bodyType: BodyType
+        public var smtpUTF8: Bool
+        public var size: Int
+
+        public init(sender: MailAddress?, recipients: [MailAddress], bodyType: BodyType, smtpUTF8: Bool, size: Int) {
+            self.sender = sender
+            self.recipients = recipients
+            self.bodyType = bodyType
+            self.smtpUTF8 = smtpUTF8
+            self.size = size
+        }
+    }
+
+    /// The result of one delivery attempt over one connection.
+    public struct Outcome: Sendable {
+        /// Recipients the server took (the message was accepted after DATA).
+        public var accepted: [MailAddress] = []
+        /// Recipients refused, with the reason (4xx: try again later; 5xx: give up).
+        public var refused: [(MailAddress, SMTPError)] = []
+        /// Set when the whole attempt failed before any recipient was decided.
+        public var failure: SMTPError?
+        /// The last reply, for the log ("250 2.0.0 Ok: queued as ...").
+        public var lastReply: SMTPReply?
+        public var usedTLS = false
+
+        public init() {}
+    }
+
+    public enum Action: Sendable {
+        case send(String)
+        case startTLS
+        /// Stream the message (dot-stuffed), then wait for the reply.
+        case sendBody
+        /// Finished: send nothing more (QUIT was sent where polite) and close.
+        case done(Outcome)
+    }
+
+    enum State: Sendable {
+        case greeting, ehlo, helo, startTLS, ehloAfterTLS, mail, rcpt(Int), data, body, quit, finished
+    }
+
+    public let heloName: String
+    public let tls: OutboundTLS
+    public let job: Job
+    private var state: State = .greeting
+    private var extensions: Set<String> = []
+    private var tlsActive = false
+    private var outcome = Outcome()
+    private var accepting: [MailAddress] = []
+
+    public init(heloName: String, tls: OutboundTLS, job: Job) {
+        self.heloName = heloName
+        self.tls = tls
+        self.job = job
+    }
+
+    /// The connection failed (refused, reset, timed out, TLS error).
+    public mutating func connectionFailed(_ why: String) -> Action {
+        fail(SMTPError(451, .init(4, 4, 1), "Connection problem: \(why)", reason: why))
+    }
+
+    public mutating func tlsEstablished() -> Action {
+        tlsActive = true
+        outcome.usedTLS = true
+        state = .ehloAfterTLS
+        return .send("EHLO \(heloName)\r\n")
+    }
+
+    public mutating func received(_ reply: SMTPReply) -> Action {
+        outcome.lastReply = reply
+        switch state {
+        case .greeting:
+            guard reply.code == 220 else { return fail(from: reply, "greeting") }
+            state = .ehlo
+            return .send("EHLO \(heloName)\r\n")
+        case .ehlo, .ehloAfterTLS:
+            if reply.code != 250 {
+                if case .ehlo = state, reply.code >= 500 {
+                    state = .helo
+                    return .send("HELO \(heloName)\r\n")
+                }
+                return fail(from: reply, "EHLO")
+            }
+            extensions = Set(reply.lines.dropFirst().map { $0.uppercased() })
+            if !tlsActive && tls != .none && offers("STARTTLS") {
+                state = .startTLS
+                return .send("STARTTLS\r\n")
+            }
+            if !tlsActive && tls == .required {
+                return fail(SMTPError(454, .init(4, 7, 10), "TLS required but the server does not offer STARTTLS"))
+            }
+            return mail()
+        case .helo:
+            guard reply.code == 250 else { return fail(from: reply, "HELO") }
+            if tls == .required {
+                return fail(SMTPError(454, .init(4, 7, 10), "TLS required but the server does not speak ESMTP"))
+            }
+            return mail()
+        case .startTLS:
+            if reply.code == 220 { return .startTLS }
+            if tls == .required { return fail(from: reply, "STARTTLS") }
+            return mail()  // opportunistic: go on in plaintext
+        case .mail:
+            guard reply.code == 250 else { return fail(from: reply, "MAIL FROM") }
+            return nextRecipient(0)
+        case .rcpt(let i):
+            if reply.code == 250 || reply.code == 251 {
+                accepting.append(job.recipients[i])
+            } else {
+                outcome.refused.append((job.recipients[i], error(from: reply, "RCPT TO")))
+            }
+            return nextRecipient(i + 1)
+        case .data:
+            guard reply.code == 354 else { return failAccepting(from: reply, "DATA") }
+            state = .body
+            return .sendBody
+        case .body:
+            guard reply.code == 250 else { return failAccepting(from: reply, "end of data") }
+            outcome.accepted = accepting
+            state = .quit
+            return .send("QUIT\r\n")
+        case .quit:
+            return finish()
+        case .finished:
+            return .done(outcome)
+        }
+    }
+
+    private func offers(_ keyword: String) -> Bool {
+        extensions.contains { $0 == keyword || $0.hasPrefix(keyword + " ") }
+    }
+
+    private mutating func mail() -> Action {
+        if job.smtpUTF8 && !offers("SMTPUTF8") {
+            return failAll(SMTPError(553, .init(5, 6, 7), "The next hop does not support SMTPUTF8; the addresses need it"))
+        }
+        if job.bodyType == .eightBitMIME && !offers("8BITMIME") {
+            return failAll(SMTPError(554, .init(5, 6, 3), "The next hop does not support 8BITMIME; the message needs it"))
+        }
+        var command = "MAIL FROM:<\(job.sender?.description ?? "")>"
+        if offers("SIZE") { command += " SIZE=\(job.size)" }
+        if job.bodyType == .eightBitMIME { command += " BODY=8BITMIME" }
+        if job.smtpUTF8 { command += " SMTPUTF8" }
+        state = .mail
+        return .send(command + "\r\n")
+    }
+
+    private mutating func nextRecipient(_ i: Int) -> Action {
+        if i < job.recipients.count {
+            state = .rcpt(i)
+            return .send("RCPT TO:<\(job.recipients[i])>\r\n")
+        }
+        guard !accepting.isEmpty else {
+            state = .quit
+            return .send("QUIT\r\n")
+        }
+        state = .data
+        return .send("DATA\r\n")
+    }
+
+    private func error(from reply: SMTPReply, _ step: String) -> SMTPError {
+        SMTPError(reply, reason: "\(step): \(reply)")
+    }
+
+    private mutating func fail(from reply: SMTPReply, _ step: String) -> Action {
+        fail(error(from: reply, step))
+    }
+
+    /// The whole attempt failed: nothing was decided for any recipient.
+    private mutating func fail(_ e: SMTPError) -> Action {
+        outcome.failure = e
+        return finish()
+    }
+
+    /// Every recipient fails with this (the message cannot go to this server at all).
+    private mutating func failAll(_ e: SMTPError) -> Action {
+        outcome.refused = job.recipients.map { ($0, e) }
+        state = .quit
+        return .send("QUIT\r\n")
+    }
+
+    /// DATA or the message was refused: the recipients accepted so far fail with it.
+    private mutating func failAccepting(from reply: SMTPReply, _ step: String) -> Action {
+        let e = error(from: reply, step)
+        outcome.refused += accepting.map { ($0, e) }
+        accepting = []
+        state = .quit
+        return .send("QUIT\r\n")
+    }
+
+    private mutating func finish() -> Action {
+        state = .finished
+        return .done(outcome)
+    }
+}
