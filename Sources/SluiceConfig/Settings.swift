@@ -77,6 +77,17 @@ public struct DeliverySettings: Sendable {
     public var retrySchedule: [Double] = [60, 300, 900, 1800, 3600]
 }
 
+/// `upstreams: { NAME: { hosts: [...], tls: ..., backup: NAME } }`: SMTP relays mail can be sent to.
+public struct UpstreamSettings: Sendable {
+    public var name: String
+    /// `hosts:` "host:port" entries (port 25 when omitted).
+    public var hosts: [(host: String, port: Int)]
+    /// `tls:` required (verified) | opportunistic | none (default opportunistic).
+    public var tls: String = "opportunistic"
+    /// `backup:` the pool used while every host of this one fails.
+    public var backup: String?
+}
+
 public struct AdminSettings: Sendable {
     /// `address:` of the admin HTTP listener: /metrics, /healthz, /readyz, /status (default 127.0.0.1:9325).
     public var host = "127.0.0.1"
@@ -104,6 +115,7 @@ public struct SluiceConfiguration: Sendable {
     /// `local_domains:` domains Sluice accepts mail for from anyone (default none).
     public var localDomains: [String]
     public var delivery: DeliverySettings
+    public var upstreams: [String: UpstreamSettings] = [:]
     public var admin: AdminSettings
 
     /// A path from the config or a rule file, made absolute against `baseDirectory`.

@@ -13,14 +13,13 @@ extension SluiceConfiguration {
     /// reason until this build implements them, never silently ignored.
     static let notYetSupported: [String: String] = [
         "dns": "DNS settings arrive with outbound delivery",
-        "upstreams": "upstream relays arrive with outbound delivery",
         "dkim": "DKIM signing arrives with message authentication",
         "archives": "archives arrive with the archive feature",
     ]
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders",
+        "admin", "senders", "upstreams",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -93,6 +92,35 @@ extension SluiceConfiguration {
             }
         }
 
+        var upstreams: [String: UpstreamSettings] = [:]
+        if let u = keys["upstreams"] {
+            for (name, node) in try u.namedEntries() {
+                let m = try node.mapping(allowed: ["hosts", "tls", "backup"])
+                guard let hostsNode = m["hosts"] else { throw node.error("an upstream needs 'hosts:' (host:port, ...)") }
+                var up = UpstreamSettings(name: name, hosts: [])
+                for h in try hostsNode.list() {
+                    let text = try h.nonEmptyString()
+                    if let hp = HostPort.parse(text) {
+                        up.hosts.append((host: hp.0, port: hp.1))
+                    } else if !text.contains(":") || (text.hasPrefix("[") && text.hasSuffix("]")) {
+                        up.hosts.append((host: text.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: 25))
+                    } else {
+                        throw h.error("expected host or host:port, got '\(text)'")
+                    }
+                }
+                guard !up.hosts.isEmpty else { throw hostsNode.error("needs at least one host") }
+                if let t = m["tls"] { up.tls = try t.oneOf(["required", "opportunistic", "none"]) }
+                if let b = m["backup"], !b.isNull { up.backup = try b.nonEmptyString() }
+                upstreams[name] = up
+            }
+            for (name, up) in upstreams {
+                if let b = up.backup, upstreams[b] == nil || b == name {
+                    let node = try u.namedEntries().first { $0.0 == name }!.1
+                    throw node.error("backup '\(b)' must name another upstream")
+                }
+            }
+        }
+
         var admin = AdminSettings()
         if let a = try keys["admin"]?.mapping(allowed: ["address"]), let addressNode = a["address"] {
             let text = try addressNode.nonEmptyString()
@@ -124,7 +152,7 @@ extension SluiceConfiguration {
         return SluiceConfiguration(
             file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
-            delivery: delivery, admin: admin)
+            delivery: delivery, upstreams: upstreams, admin: admin)
     }
 
     static func readListener(_ node: ConfigNode) throws -> ListenerSettings {

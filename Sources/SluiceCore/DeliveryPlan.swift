@@ -5,10 +5,13 @@
 public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Write the final message as NAME.eml into a directory (absolute path).
     case store(directory: String)
+    /// Relay to a named upstream pool (`upstreams:` in the config).
+    case relay(upstream: String)
 
     public var description: String {
         switch self {
         case .store(let directory): return "store:\(directory)"
+        case .relay(let upstream): return "relay:\(upstream)"
         }
     }
 
@@ -16,6 +19,7 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     public var kind: String {
         switch self {
         case .store: return "store"
+        case .relay: return "relay"
         }
     }
 }

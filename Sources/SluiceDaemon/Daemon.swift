@@ -67,7 +67,7 @@ public struct Daemon {
         fileIO.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let manager = QueueManager(
-            store: store, targets: ["store": StoreTarget(io: fileIO)],
+            store: store, targets: ["store": StoreTarget(io: fileIO), "relay": try Self.relayTarget(config, group: group, io: fileIO)],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         var pipeline = MessagePipeline(
@@ -151,12 +151,21 @@ public struct Daemon {
 
     /// Every rule set a listener names, loaded and validated (file:line:column on error).
     public static func loadRules(_ config: SluiceConfiguration) throws -> [String: RuleSet] {
-        var loader = RuleLoader(rulesDirectory: config.rulesDir, resolvePath: config.resolve)
+        var loader = RuleLoader(rulesDirectory: config.rulesDir, resolvePath: config.resolve, upstreams: Set(config.upstreams.keys))
         var sets: [String: RuleSet] = [:]
         for name in Set(config.listeners.compactMap(\.rules)).sorted() {
             sets[name] = try loader.load(set: name)
         }
         return sets
+    }
+
+    static func relayTarget(_ config: SluiceConfiguration, group: any EventLoopGroup, io: NIOThreadPool) throws -> RelayTarget {
+        let pools = config.upstreams.values.map { u in
+            UpstreamPool(
+                name: u.name, hosts: u.hosts.map { SMTPClient.Endpoint(host: $0.host, port: $0.port) },
+                tls: OutboundTLS(rawValue: u.tls) ?? .opportunistic, backup: u.backup)
+        }
+        return try RelayTarget(pools: pools, heloName: config.hostname, group: group, io: io)
     }
 
     static func planner(_ config: SluiceConfiguration, book: RuleBook) -> RulesPlanner {

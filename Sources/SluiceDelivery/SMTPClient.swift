@@ -93,8 +93,10 @@ final class SMTPClientHandler: ChannelInboundHandler {
         arm(context: context)
         while !finished, let lf = buffer.readableBytesView.firstIndex(of: 10) {
             let length = lf - buffer.readerIndex + 1
-            var line = buffer.readString(length: length) ?? ""
-            while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+            var bytes = buffer.readBytes(length: length) ?? []
+            // Work on bytes: in a Swift String "\r\n" is one Character.
+            while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+            let line = String(decoding: bytes, as: UTF8.self)
             do {
                 if let reply = try parser.feed(line) { execute(session.received(reply), context: context) }
             } catch {

@@ -92,6 +92,7 @@ public indirect enum Condition: Sendable {
 
 public enum RuleAction: Sendable {
     case store(directory: String, onFailure: OnFailure, maxDeliveryTime: Double?)
+    case relay(upstream: String, onFailure: OnFailure, maxDeliveryTime: Double?)
     case quarantine
     case drop
     case reject(SMTPError)

@@ -78,6 +78,10 @@ public enum RuleEvaluator {
                     let d = Delivery(target: .store(directory: directory), onFailure: onFailure, maxDeliveryTime: max)
                     if !out.deliveries.contains(d) { out.deliveries.append(d) }
                     out.actionLog.append("store \(directory)")
+                case .relay(let upstream, let onFailure, let max):
+                    let d = Delivery(target: .relay(upstream: upstream), onFailure: onFailure, maxDeliveryTime: max)
+                    if !out.deliveries.contains(d) { out.deliveries.append(d) }
+                    out.actionLog.append("relay \(upstream)")
                 case .quarantine:
                     out.quarantined = true
                     out.actionLog.append("quarantine")

@@ -12,11 +12,14 @@ public struct RuleLoader {
     public let rulesDirectory: String
     /// Resolves relative paths in actions (store) like the config does.
     public let resolvePath: (String) -> String
+    /// The upstream pools `relay:` may name.
+    public let upstreams: Set<String>
     private var lists: [String: AddressList] = [:]
 
-    public init(rulesDirectory: String, resolvePath: @escaping (String) -> String) {
+    public init(rulesDirectory: String, resolvePath: @escaping (String) -> String, upstreams: Set<String> = []) {
         self.rulesDirectory = rulesDirectory
         self.resolvePath = resolvePath
+        self.upstreams = upstreams
     }
 
     static let unavailable: [String: String] = [
@@ -25,7 +28,6 @@ public struct RuleLoader {
         "dkim": "DKIM verdicts arrive with message authentication",
         "dmarc": "DMARC verdicts arrive with message authentication",
         "attachment": "attachment conditions arrive with the MIME parser of the DLP feature",
-        "relay": "relaying to upstreams arrives with outbound delivery",
         "send": "direct MX delivery arrives with outbound delivery",
         "archive": "archives arrive with the archive feature",
         "bounce": "bounces (DSNs) arrive with outbound delivery",
@@ -161,7 +163,7 @@ public struct RuleLoader {
             }
         }
         let m = try node.mapping(allowed: [
-            "store", "quarantine", "drop", "reject", "add_header", "replace_recipient", "tag_subject", "stop",
+            "store", "relay", "quarantine", "drop", "reject", "add_header", "replace_recipient", "tag_subject", "stop",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else { throw node.error("an action has exactly one key, such as 'store:'") }
         if let why = Self.unavailable[key] { throw value.error("'\(key)' is not available in this version: \(why)") }
@@ -174,6 +176,24 @@ public struct RuleLoader {
                 directory: resolvePath(try p.nonEmptyString()),
                 onFailure: try sm["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .continue,
                 maxDeliveryTime: try sm["max_delivery_time"]?.duration())
+        case "relay":
+            var name: String
+            var onFailure = OnFailure.continue
+            var max: Double?
+            if value.isScalar {
+                name = try value.nonEmptyString()
+            } else {
+                let rm = try value.mapping(allowed: ["upstream", "on_failure", "max_delivery_time"])
+                guard let u = rm["upstream"] else { throw value.error("relay needs 'upstream:' (a name under upstreams:)") }
+                name = try u.nonEmptyString()
+                onFailure = try rm["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .continue
+                max = try rm["max_delivery_time"]?.duration()
+            }
+            guard upstreams.contains(name) else {
+                let known = upstreams.isEmpty ? "none are configured" : "known: \(upstreams.sorted().joined(separator: ", "))"
+                throw value.error("upstream '\(name)' is not defined under upstreams: in the config (\(known))")
+            }
+            return .relay(upstream: name, onFailure: onFailure, maxDeliveryTime: max)
         case "quarantine", "drop", "stop":
             if !value.isNull, value.isScalar, let b = value.node.bool, b == false {
                 throw value.error("'\(key): false' does nothing; remove the action")

@@ -87,7 +87,8 @@ public struct SMTPClientSession: Sendable {
     }
 
     public mutating func received(_ reply: SMTPReply) -> Action {
-        outcome.lastReply = reply
+        // The reply worth logging is the last one before QUIT ("250 ... queued as ...").
+        if case .quit = state {} else { outcome.lastReply = reply }
         switch state {
         case .greeting:
             guard reply.code == 220 else { return fail(from: reply, "greeting") }

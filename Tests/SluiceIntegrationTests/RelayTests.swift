@@ -1,0 +1,99 @@
+// Relaying to upstream pools: a second Sluice is the next hop (a real SMTP
+// server with STARTTLS). Delivered bytes are identical, opportunistic TLS is
+// used, a dead primary fails over to the backup pool, mixed recipient results
+// are kept apart, and an unreachable upstream is retried until it comes back.
+
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class RelayTests: XCTestCase {
+    /// A port nobody listens on right now.
+    func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func relayDaemon(upstreams: String, extra: String = "") throws -> DaemonProcess {
+        let d = try DaemonProcess(yaml: """
+            upstreams:
+            \(upstreams)
+            delivery: { retry_schedule: [1s] }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            \(extra)
+            """)
+        try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
+        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: d.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        return d
+    }
+
+    func send(_ port: Int, to: [String], body: String) throws -> Int {
+        let c = try TestSMTPClient(port: port)
+        _ = try c.reply()
+        _ = try c.command("EHLO app.test")
+        _ = try c.command("MAIL FROM:<app@example.test> BODY=8BITMIME")
+        for r in to { XCTAssertEqual(try c.command("RCPT TO:<\(r)>").code, 250) }
+        _ = try c.command("DATA")
+        try c.write(body + ".\r\n")
+        return try c.reply().code
+    }
+
+    func testRelayToUpstreamWithTLSAndFailover() throws {
+        let sink = try DaemonProcess()
+        try sink.start()
+        let dead = freePort()
+        let relay = try relayDaemon(upstreams: """
+              primary: { hosts: ["127.0.0.1:\(dead)"], tls: opportunistic, backup: second }
+              second: { hosts: ["127.0.0.1:\(sink.port())"], tls: opportunistic }
+            """)
+        try relay.start()
+        let body = "From: app@example.test\r\nSubject: relayed\r\nMessage-ID: <relay-1@test>\r\n\r\nGrüße\r\n..dot\r\n"
+        XCTAssertEqual(try send(relay.port(), to: ["x@example.org", "y@example.net"], body: body), 250)
+        let files = sink.waitForOutbox(count: 1).map { String(decoding: $0, as: UTF8.self) }
+        // Two Received headers (sink's, then the relay's), then the bytes as sent (dots unstuffed again).
+        let parts = files[0].components(separatedBy: "Received: ")
+        XCTAssertEqual(parts.count, 3, files[0])
+        XCTAssertTrue(files[0].hasSuffix(body.replacingOccurrences(of: "\r\n..dot", with: "\r\n.dot")), files[0])
+        XCTAssertTrue(parts[1].contains("with ESMTPS"), parts[1])  // opportunistic STARTTLS to the sink
+        XCTAssertTrue(relay.waitForLog("\"event\":\"delivered\""))
+        XCTAssertTrue(relay.log().contains("second 127.0.0.1:\(sink.port()) (TLS): 250 2.0.0 Ok: queued as"), relay.log())
+    }
+
+    func testMixedRecipientsAndRetryUntilTheUpstreamReturns() throws {
+        // The next hop accepts only ok.test from us (loopback is not trusted there).
+        let port = freePort()
+        let sink = try DaemonProcess(yaml: """
+            networks: { trusted: [192.0.2.0/24] }
+            local_domains: [ok.test]
+            listeners:
+              - { name: relay, address: "127.0.0.1:\(port)", tls: none }
+            """)
+        let relay = try relayDaemon(upstreams: """
+              primary: { hosts: ["127.0.0.1:\(port)"], tls: opportunistic }
+            """)
+        try relay.start()
+        XCTAssertEqual(try send(relay.port(), to: ["a@ok.test", "b@elsewhere.test"], body: "Subject: mixed\r\n\r\nhi\r\n"), 250)
+        // Nobody listens yet: deferred, retried every second.
+        XCTAssertTrue(relay.waitForLog("\"event\":\"deferred\""), relay.log())
+        try sink.start()
+        let files = sink.waitForOutbox(count: 1, timeout: 30)
+        XCTAssertTrue(String(decoding: files.first ?? Data(), as: UTF8.self).contains("Subject: mixed"))
+        XCTAssertTrue(relay.waitForLog("\"event\":\"failed\""), relay.log())
+        let lines = relay.log().split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.contains("\"event\":\"delivered\"") && $0.contains("a@ok.test") && !$0.contains("b@elsewhere.test") })
+        XCTAssertTrue(lines.contains { $0.contains("\"event\":\"failed\"") && $0.contains("b@elsewhere.test") && $0.contains("550 5.7.1") })
+        XCTAssertTrue(relay.waitForLog("\"event\":\"removed\""))
+    }
+}

@@ -1,0 +1,90 @@
+// The client state machine, reply by reply, and the outbound pieces around it.
+
+import NIOCore
+import SluiceCore
+import XCTest
+
+@testable import SluiceSMTP
+
+final class SMTPClientSessionTests: XCTestCase {
+    func reply(_ text: String) -> SMTPReply {
+        var p = SMTPReplyParser()
+        for line in text.split(separator: "\n") {
+            if let r = try! p.feed(String(line)) { return r }
+        }
+        fatalError("incomplete reply \(text)")
+    }
+
+    func sent(_ a: SMTPClientSession.Action) -> String {
+        if case .send(let s) = a { return s }
+        return "\(a)"
+    }
+
+    let a = MailAddress(localPart: "a", domain: "x.test")
+    let b = MailAddress(localPart: "b", domain: "y.test")
+
+    func job(body: BodyType = .sevenBit, utf8: Bool = false) -> SMTPClientSession.Job {
+        .init(sender: MailAddress(localPart: "s", domain: "z.test"), recipients: [a, b], bodyType: body, smtpUTF8: utf8, size: 100)
+    }
+
+    let ehlo = "250-mx.test\n250-PIPELINING\n250-SIZE 1000\n250-8BITMIME\n250-SMTPUTF8\n250 STARTTLS"
+
+    func testFullDeliveryWithSTARTTLSAndMixedRecipients() {
+        var s = SMTPClientSession(heloName: "me.test", tls: .opportunistic, job: job(body: .eightBitMIME))
+        XCTAssertEqual(sent(s.received(reply("220 mx.test ESMTP"))), "EHLO me.test\r\n")
+        XCTAssertEqual(sent(s.received(reply(ehlo))), "STARTTLS\r\n")
+        guard case .startTLS = s.received(reply("220 2.0.0 go")) else { return XCTFail() }
+        XCTAssertEqual(sent(s.tlsEstablished()), "EHLO me.test\r\n")
+        XCTAssertEqual(sent(s.received(reply(ehlo))), "MAIL FROM:<s@z.test> SIZE=100 BODY=8BITMIME\r\n")
+        XCTAssertEqual(sent(s.received(reply("250 2.1.0 Ok"))), "RCPT TO:<a@x.test>\r\n")
+        XCTAssertEqual(sent(s.received(reply("250 2.1.5 Ok"))), "RCPT TO:<b@y.test>\r\n")
+        XCTAssertEqual(sent(s.received(reply("550 5.1.1 No such user"))), "DATA\r\n")
+        guard case .sendBody = s.received(reply("354 go")) else { return XCTFail() }
+        XCTAssertEqual(sent(s.received(reply("250 2.0.0 Ok: queued as X"))), "QUIT\r\n")
+        guard case .done(let o) = s.received(reply("221 bye")) else { return XCTFail() }
+        XCTAssertEqual(o.accepted, [a])
+        XCTAssertEqual(o.refused.map(\.0), [b])
+        XCTAssertEqual(o.refused.first?.1.reply.status, EnhancedStatus(5, 1, 1))
+        XCTAssertTrue(o.usedTLS)
+        XCTAssertNil(o.failure)
+    }
+
+    func testNever8BitToAServerWithout8BITMIME() {
+        var s = SMTPClientSession(heloName: "me.test", tls: .none, job: job(body: .eightBitMIME))
+        _ = s.received(reply("220 hi"))
+        XCTAssertEqual(sent(s.received(reply("250-mx.test\n250 SIZE 1000"))), "QUIT\r\n")
+        guard case .done(let o) = s.received(reply("221 bye")) else { return XCTFail() }
+        XCTAssertEqual(o.refused.count, 2)
+        XCTAssertEqual(o.refused.first?.1.reply.status, EnhancedStatus(5, 6, 3))
+    }
+
+    func testTLSRequiredButNotOffered() {
+        var s = SMTPClientSession(heloName: "me.test", tls: .required, job: job())
+        _ = s.received(reply("220 hi"))
+        guard case .done(let o) = s.received(reply("250-mx.test\n250 8BITMIME")) else { return XCTFail() }
+        XCTAssertEqual(o.failure?.reply.code, 454)
+    }
+
+    func testTemporaryGreetingFailureAndHELOFallback() {
+        var s = SMTPClientSession(heloName: "me.test", tls: .opportunistic, job: job())
+        guard case .done(let o) = s.received(reply("421 4.3.2 busy")) else { return XCTFail() }
+        XCTAssertEqual(o.failure?.reply.code, 421)
+        var old = SMTPClientSession(heloName: "me.test", tls: .opportunistic, job: job())
+        _ = old.received(reply("220 old"))
+        XCTAssertEqual(sent(old.received(reply("502 5.5.1 what"))), "HELO me.test\r\n")
+        XCTAssertEqual(sent(old.received(reply("250 hi"))), "MAIL FROM:<s@z.test>\r\n")
+    }
+
+    func testReplyParserAndDotStuffer() throws {
+        var p = SMTPReplyParser()
+        XCTAssertNil(try p.feed("250-first"))
+        let r = try XCTUnwrap(try p.feed("250 2.0.0 second"))
+        XCTAssertEqual(r.lines, ["first", "2.0.0 second"])
+        XCTAssertThrowsError(try p.feed("hello"))
+        var d = DotStuffer()
+        var out = String(buffer: d.stuff(ByteBuffer(string: ".a\r\nb\r")))
+        out += String(buffer: d.stuff(ByteBuffer(string: "\n.c\r\n..d")))
+        out += String(buffer: d.finish())
+        XCTAssertEqual(out, "..a\r\nb\r\n..c\r\n...d\r\n.\r\n")
+    }
+}
