@@ -97,3 +97,27 @@ final class RelayTests: XCTestCase {
         XCTAssertTrue(relay.waitForLog("\"event\":\"removed\""))
     }
 }
+
+final class RelayTLSTests: XCTestCase {
+    func testRequiredTLSRefusesAnUnverifiableUpstream() throws {
+        // The sink's certificate is self-signed: with tls: required nothing is sent to it.
+        let sink = try DaemonProcess()
+        try sink.start()
+        let relay = try DaemonProcess(yaml: """
+            upstreams:
+              primary: { hosts: ["127.0.0.1:\(sink.port())"], tls: required }
+            delivery: { retry_schedule: [1h] }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            """)
+        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
+        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.start()
+        let r = try TestSMTPClient.sendMessage(port: relay.port(), message: "Subject: secret\r\n\r\nhi\r\n")
+        XCTAssertEqual(r.code, 250)
+        XCTAssertTrue(relay.waitForLog("\"event\":\"deferred\""), relay.log())
+        sleep(1)
+        XCTAssertEqual(sink.outboxFiles().count, 0)
+        XCTAssertTrue(relay.log().contains("CERTIFICATE_VERIFY_FAILED"), relay.log())
+    }
+}
