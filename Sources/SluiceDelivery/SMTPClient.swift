@@ -24,31 +24,44 @@ public enum SMTPClient {
         to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, bodyPath: String, bodyLength: Int,
         prefix: [UInt8], group: any EventLoopGroup, io: NIOThreadPool, timeout: TimeAmount = .minutes(5)
     ) async -> SMTPClientSession.Outcome {
-        var failing = session
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: group)
+        let serverName = IPAddress(endpoint.host) == nil ? endpoint.host : nil
+        return await withCheckedContinuation { (continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>) in
+            let finish = OutcomeOnce(continuation)
+            // The handler is in the pipeline before the first byte can arrive (the greeting).
+            let bootstrap = ClientBootstrap(group: group)
                 .connectTimeout(.seconds(30))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .connect(host: endpoint.host, port: endpoint.port).get()
-        } catch {
-            if case .done(let outcome) = failing.connectionFailed("\(endpoint.host):\(endpoint.port): \(error)") { return outcome }
-            return SMTPClientSession.Outcome()
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            SMTPClientHandler(
+                                session: session, tls: tls, serverName: serverName, bodyPath: bodyPath, bodyLength: bodyLength,
+                                prefix: prefix, io: io, timeout: timeout, finish: finish))
+                    }
+                }
+            bootstrap.connect(host: endpoint.host, port: endpoint.port).whenFailure { error in
+                var failing = session
+                if case .done(let outcome) = failing.connectionFailed("\(endpoint.host):\(endpoint.port): \(error)") {
+                    finish.resume(outcome)
+                }
+            }
         }
-        let promise = channel.eventLoop.makePromise(of: SMTPClientSession.Outcome.self)
-        let serverName = IPAddress(endpoint.host) == nil ? endpoint.host : nil
-        do {
-            try await channel.eventLoop.submit {
-                let handler = SMTPClientHandler(
-                    session: session, tls: tls, serverName: serverName, bodyPath: bodyPath, bodyLength: bodyLength, prefix: prefix,
-                    io: io, timeout: timeout, promise: promise)
-                try channel.pipeline.syncOperations.addHandler(handler)
-            }.get()
-        } catch {
-            channel.close(promise: nil)
-            if case .done(let outcome) = failing.connectionFailed("\(error)") { return outcome }
-        }
-        return (try? await promise.futureResult.get()) ?? SMTPClientSession.Outcome()
+    }
+}
+
+/// Resumes the waiting delivery exactly once, whoever finishes first.
+final class OutcomeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>?
+
+    init(_ c: CheckedContinuation<SMTPClientSession.Outcome, Never>) { continuation = c }
+
+    func resume(_ outcome: SMTPClientSession.Outcome) {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume(returning: outcome)
     }
 }
 
@@ -64,7 +77,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private let prefix: [UInt8]
     private let io: NIOThreadPool
     private let timeout: TimeAmount
-    private let promise: EventLoopPromise<SMTPClientSession.Outcome>
+    private let finish: OutcomeOnce
     private var buffer = ByteBuffer()
     private var parser = SMTPReplyParser()
     private var finished = false
@@ -72,7 +85,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     init(
         session: SMTPClientSession, tls: NIOSSLContext?, serverName: String?, bodyPath: String, bodyLength: Int, prefix: [UInt8],
-        io: NIOThreadPool, timeout: TimeAmount, promise: EventLoopPromise<SMTPClientSession.Outcome>
+        io: NIOThreadPool, timeout: TimeAmount, finish: OutcomeOnce
     ) {
         self.session = session
         self.tls = tls
@@ -82,10 +95,13 @@ final class SMTPClientHandler: ChannelInboundHandler {
         self.prefix = prefix
         self.io = io
         self.timeout = timeout
-        self.promise = promise
+        self.finish = finish
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { arm(context: context) }
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context: context)
+        context.fireChannelActive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
@@ -153,7 +169,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         case .done(let outcome):
             finished = true
             timer?.cancel()
-            promise.succeed(outcome)
+            finish.resume(outcome)
             context.close(promise: nil)
         }
     }

@@ -61,7 +61,8 @@ final class RelayTests: XCTestCase {
         try relay.start()
         let body = "From: app@example.test\r\nSubject: relayed\r\nMessage-ID: <relay-1@test>\r\n\r\nGrüße\r\n..dot\r\n"
         XCTAssertEqual(try send(relay.port(), to: ["x@example.org", "y@example.net"], body: body), 250)
-        let files = sink.waitForOutbox(count: 1).map { String(decoding: $0, as: UTF8.self) }
+        let file = String(decoding: try XCTUnwrap(sink.waitForOutbox(count: 1).first), as: UTF8.self)
+        let files = [file]
         // Two Received headers (sink's, then the relay's), then the bytes as sent (dots unstuffed again).
         let parts = files[0].components(separatedBy: "Received: ")
         XCTAssertEqual(parts.count, 3, files[0])
