@@ -7,13 +7,14 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SluiceConfig
 import SluiceCore
 import SluiceQueue
 
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "Inspect and manage the mail queue.",
-        subcommands: [List.self, Show.self, Delete.self, Release.self])
+        subcommands: [List.self, Show.self, Delete.self, Retry.self, Hold.self, Release.self])
 
     static func openStore(_ options: ConfigOption) throws -> QueueStore {
         let config = try options.load()
@@ -109,6 +110,57 @@ struct QueueCommand: AsyncParsableCommand {
         }
     }
 
+    /// Tells a running daemon to look at the queue again now (SIGUSR1).
+    static func poke(_ config: SluiceConfiguration) {
+        if let state = try? RuntimeState.read(config) { kill(state.pid, SIGUSR1) }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Try deferred messages again now (like postqueue -f / -i).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Queue id (omit with --all).") var id: String?
+        @Flag(name: .long, help: "Every deferred message.") var all = false
+
+        func validate() throws {
+            guard (id != nil) != all else { throw ValidationError("give a queue id or --all") }
+        }
+
+        func run() async throws {
+            let config = try options.load()
+            let store = try QueueStore(directory: config.queueDirectory)
+            let ids = try id.map { [try QueueCommand.parseID($0)] } ?? store.ids()
+            var count = 0
+            for qid in ids {
+                guard var e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+                guard !e.held else {
+                    if id != nil { throw UserError("\(qid) is held; release it first") }
+                    continue
+                }
+                e.nextAttempt = Date()
+                try store.update(e)
+                count += 1
+            }
+            QueueCommand.poke(config)
+            print("\(count) message(s) scheduled for delivery now")
+        }
+    }
+
+    struct Hold: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop delivering a message until `queue release` (like postsuper -h).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Queue id.") var id: String
+
+        func run() async throws {
+            let config = try options.load()
+            let store = try QueueStore(directory: config.queueDirectory)
+            let qid = try QueueCommand.parseID(id)
+            guard var e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+            e.held = true
+            try store.update(e)
+            print("held \(qid)")
+        }
+    }
+
     struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Release a message from quarantine (or hold): deliver it as its rules decided.")
@@ -125,8 +177,7 @@ struct QueueCommand: AsyncParsableCommand {
             for i in e.routes.indices { e.routes[i].route.held = false }
             e.nextAttempt = Date()
             try store.update(e)
-            // Tell a running daemon to look at the queue again now.
-            if let state = try? RuntimeState.read(config) { kill(state.pid, SIGUSR1) }
+            QueueCommand.poke(config)
             print("released \(qid)")
         }
     }

@@ -75,6 +75,23 @@ final class DurabilityTests: XCTestCase {
         (status, _, err) = try d.cli(["queue", "show", "NOPE"])
         XCTAssertEqual(status, 1)
         XCTAssertTrue(err.contains("not a queue id"), err)
+        // Hold, then retry refuses it; release and retry bring it back (still failing: the store is blocked).
+        (status, out, err) = try d.cli(["queue", "hold", id])
+        XCTAssertEqual(status, 0, err)
+        (status, out, _) = try d.cli(["queue", "list"])
+        XCTAssertTrue(out.contains("held"), out)
+        (status, _, err) = try d.cli(["queue", "retry", id])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(err.contains("is held"), err)
+        XCTAssertEqual(try d.cli(["queue", "release", id]).0, 0)
+        let before = d.log().components(separatedBy: "\"event\":\"deferred\"").count
+        (status, out, err) = try d.cli(["queue", "retry", "--all"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("1 message(s)"), out)
+        let deadline = Date().addingTimeInterval(10)
+        while d.log().components(separatedBy: "\"event\":\"deferred\"").count <= before && Date() < deadline { usleep(50_000) }
+        XCTAssertGreaterThan(d.log().components(separatedBy: "\"event\":\"deferred\"").count, before, "retry did not attempt again")
+        XCTAssertEqual(try d.cli(["queue", "retry"]).0, 2)
         (status, out, _) = try d.cli(["queue", "delete", id])
         XCTAssertEqual(status, 0)
         (status, out, _) = try d.cli(["queue", "list", "--json"])
