@@ -61,6 +61,7 @@ test-unit: deps
 # Throughput and idle-connection figures; see bench/README.md.
 bench: deps-bench release
 	bench/ingest.sh
+	bench/relay.sh
 	bench/idle.sh
 
 clean:

@@ -75,6 +75,9 @@ public struct Daemon {
             queueManager: manager,
             fileIO: { work in try await fileIO.runIfActive { try work() } })
         for l in config.listeners { pipeline.budgets[l.name] = l.rulesTimeout }
+        await manager.setBouncer(
+            DSNBouncer(
+                store: store, planner: pipeline.planner, hostname: config.hostname, fileIO: pipeline.fileIO, logger: logger))
         let tlsHolder = tls.map(TLSContextHolder.init)
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.

@@ -10,6 +10,11 @@ import NIOPosix
 import SluiceCore
 import SluiceQueue
 
+/// Turns recipients that failed for good into a DSN to the sender, queued; returns its id.
+public protocol Bouncer: Sendable {
+    func bounce(_ entry: QueueEntry, failed: [DeliveryStatusNotification.FailedRecipient]) async throws -> QueueID?
+}
+
 public actor QueueManager {
     let store: QueueStore
     /// Delivery targets by route kind ("store", "relay").
@@ -19,6 +24,7 @@ public actor QueueManager {
     let maxConcurrent: Int
     /// Queue file reads and writes (fsync) run here, never on the cooperative pool.
     let io: NIOThreadPool
+    var bouncer: (any Bouncer)?
     var logger: Logger
 
     /// Due times of queued messages (ids and dates only: the queue stays on disk).
@@ -81,6 +87,8 @@ public actor QueueManager {
 
     public var depth: Int { due.count }
 
+    public func setBouncer(_ b: any Bouncer) { bouncer = b }
+
     private func sleep(seconds: Double) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             wakeUp = c
@@ -104,6 +112,38 @@ public actor QueueManager {
         for id in ready where running.count < maxConcurrent {
             running.insert(id)
             Task { await self.attempt(id) }
+        }
+    }
+
+    /// Sends one DSN for the recipients that failed in this attempt (not to the
+    /// null sender, only where NOTIFY asks for failures, never for on_failure: drop).
+    private func bounceNewFailures(_ entry: inout QueueEntry, log: Logger) async {
+        guard let bouncer, entry.envelope.sender != nil else { return }
+        var failed: [DeliveryStatusNotification.FailedRecipient] = []
+        var reported: [Int] = []
+        for (index, state) in entry.routes.enumerated() where state.status == .failed && !state.bounced && state.route.onFailure != .drop {
+            reported.append(index)
+            for address in state.route.recipients {
+                let original = entry.envelope.recipients.first { $0.address == address } ?? Recipient(address: address)
+                guard DeliveryStatusNotification.wanted(original) else { continue }
+                let e = state.lastErrorReply.map { SMTPError($0, reason: state.lastError ?? "") }
+                    ?? SMTPError(550, .init(5, 0, 0), state.lastError ?? "delivery failed")
+                failed.append(.init(recipient: original, error: e))
+            }
+        }
+        guard !failed.isEmpty else {
+            for i in reported { entry.routes[i].bounced = true }
+            return
+        }
+        do {
+            let id = try await bouncer.bounce(entry, failed: failed)
+            for i in reported { entry.routes[i].bounced = true }
+            if let id {
+                due[id] = Date()
+                log.event(.bounced, level: .notice, "bounce queued", [.recipients: failed.map { $0.recipient.address.description }.joined(separator: ","), .reason: "dsn \(id)"])
+            }
+        } catch {
+            log.event(.error, level: .error, "could not queue the bounce", [.error: "\(error)"])
         }
     }
 
@@ -161,6 +201,7 @@ public actor QueueManager {
             rest.route.recipients = recipients
             rest.attempts += 1
             rest.lastError = e.description
+            rest.lastErrorReply = e.reply.record
             var fields = base
             fields[.recipients] = recipients.map(\.description).joined(separator: ",")
             fields[.reply] = "\(e.reply)"
@@ -209,6 +250,7 @@ public actor QueueManager {
             routes += await attempt(state, of: entry, now: now, log: log)
         }
         entry.routes = routes
+        await bounceNewFailures(&entry, log: log)
         do {
             if entry.isFinished {
                 try await io.runIfActive { try store.remove(id) }

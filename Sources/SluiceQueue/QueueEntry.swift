@@ -14,6 +14,10 @@ public struct RouteState: Sendable, Codable {
     public var status: Status = .pending
     public var attempts = 0
     public var lastError: String?
+    /// The reply behind lastError, for the DSN.
+    public var lastErrorReply: SMTPReplyRecord?
+    /// A DSN for this route's failure was queued (so it is sent once).
+    public var bounced = false
 
     public init(route: Route) { self.route = route }
 }
@@ -44,4 +48,21 @@ public struct QueueEntry: Sendable, Codable {
     public var hasDeliverableRoutes: Bool { !held && routes.contains { $0.status == .pending && !$0.route.held } }
     public var attempts: Int { routes.map(\.attempts).max() ?? 0 }
     public var lastError: String? { routes.compactMap(\.lastError).last }
+}
+
+/// An SMTP reply as stored in the queue.
+public struct SMTPReplyRecord: Sendable, Codable {
+    public var code: Int
+    public var status: EnhancedStatus?
+    public var lines: [String]
+}
+
+extension SMTPError {
+    public init(_ record: SMTPReplyRecord, reason: String) {
+        self.init(SMTPReply(code: record.code, status: record.status, lines: record.lines), reason: reason)
+    }
+}
+
+extension SMTPReply {
+    public var record: SMTPReplyRecord { SMTPReplyRecord(code: code, status: status, lines: lines) }
 }

@@ -99,6 +99,55 @@ final class RelayTests: XCTestCase {
     }
 }
 
+final class BounceTests: XCTestCase {
+    func testOneDSNForRecipientsThatFailForGood() throws {
+        let sink = try DaemonProcess(yaml: """
+            networks: { trusted: [192.0.2.0/24] }
+            local_domains: [ok.test]
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none }
+            """)
+        try sink.start()
+        let relay = try DaemonProcess(yaml: """
+            upstreams:
+              primary: { hosts: ["127.0.0.1:\(sink.port())"], tls: none }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            """)
+        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
+        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.start()
+        let c = try TestSMTPClient(port: relay.port())
+        _ = try c.reply()
+        _ = try c.command("EHLO app.test")
+        XCTAssertEqual(try c.command("MAIL FROM:<app@ok.test> RET=HDRS ENVID=env-42").code, 250)
+        XCTAssertEqual(try c.command("RCPT TO:<a@ok.test>").code, 250)
+        XCTAssertEqual(try c.command("RCPT TO:<b@elsewhere.test> ORCPT=rfc822;b@elsewhere.test").code, 250)
+        XCTAssertEqual(try c.command("RCPT TO:<quiet@elsewhere.test> NOTIFY=NEVER").code, 250)
+        _ = try c.command("DATA")
+        try c.write("From: app@ok.test\r\nSubject: will partly bounce\r\n\r\nsecret body\r\n.\r\n")
+        XCTAssertEqual(try c.reply().code, 250)
+        // The sink gets the message for a@ok.test, then exactly one DSN back to app@ok.test.
+        let files = sink.waitForOutbox(count: 2, timeout: 20)
+        XCTAssertTrue(relay.waitForLog("\"event\":\"bounced\""), relay.log())
+        sleep(1)
+        XCTAssertEqual(sink.outboxFiles().count, 2)
+        let texts = files.map { String(decoding: $0, as: UTF8.self) }
+        let dsn = try XCTUnwrap(texts.first { $0.contains("multipart/report") })
+        XCTAssertTrue(dsn.contains("Original-Envelope-Id: env-42"), dsn)
+        XCTAssertTrue(dsn.contains("Original-Recipient: rfc822; b@elsewhere.test"), dsn)
+        XCTAssertFalse(dsn.contains("quiet@elsewhere.test"), "NOTIFY=NEVER must not be reported")
+        XCTAssertFalse(dsn.contains("secret body"), "RET=HDRS returns headers only")
+        XCTAssertTrue(dsn.contains("Subject: will partly bounce"))
+        guard let python = which("python3") else { throw XCTSkip("python3 not installed; make test installs it") }
+        let name = try XCTUnwrap(sink.outboxFiles().first { String(decoding: FileManager.default.contents(atPath: sink.outbox + "/" + $0)!, as: UTF8.self).contains("multipart/report") })
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../interop/dsn_check.py").standardizedFileURL.path
+        let (status, out, err) = try runTool(python, [script, sink.outbox + "/" + name, "b@elsewhere.test", "5.7.1"])
+        XCTAssertEqual(status, 0, out + err)
+        XCTAssertTrue(out.hasPrefix("ok 1 recipient"), out)
+    }
+}
+
 final class RelayTLSTests: XCTestCase {
     func testRequiredTLSRefusesAnUnverifiableUpstream() throws {
         // The sink's certificate is self-signed: with tls: required nothing is sent to it.

@@ -10,7 +10,7 @@ public enum LifecycleEvent: String, Sendable, CaseIterable {
     // Dialogue and acceptance
     case reject, data, queued
     // Queue and delivery
-    case delivered, deferred, failed, removed, recover
+    case delivered, deferred, failed, bounced, removed, recover
     // Rules
     case rule, dropped, quarantined, released
     // Daemon

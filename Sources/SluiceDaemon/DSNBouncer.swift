@@ -1,0 +1,62 @@
+// DSNBouncer: queues the RFC 3464 bounce for recipients that failed for good.
+// The DSN is a new message from the null sender to the original sender; the
+// rules of the listener the original came in on decide where it goes, as for
+// any message, and it is committed to the queue like any other.
+
+import Foundation
+import Logging
+import SluiceCore
+import SluiceDelivery
+import SluiceQueue
+
+struct DSNBouncer: Bouncer {
+    let store: QueueStore
+    let planner: any RoutePlanner
+    let hostname: String
+    let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
+    let logger: Logger
+    /// Larger originals are returned as headers only.
+    let maxReturnedBytes = 10 << 20
+
+    func bounce(_ entry: QueueEntry, failed: [DeliveryStatusNotification.FailedRecipient]) async throws -> QueueID? {
+        guard let sender = entry.envelope.sender else { return nil }
+        let store = self.store
+        var original: [UInt8] = []
+        let limit = min(entry.size, maxReturnedBytes)
+        let path = store.messagePath(for: entry.id)
+        let box = OriginalBox()
+        try await fileIO {
+            guard let h = FileHandle(forReadingAtPath: path) else { return }
+            defer { try? h.close() }
+            box.bytes = [UInt8](try h.read(upToCount: limit) ?? Data())
+        }
+        original = box.bytes
+        var envelope = entry.envelope
+        if entry.size > maxReturnedBytes { envelope.dsnReturn = .headers }
+        let id = QueueID.generate()
+        let bytes = DeliveryStatusNotification.build(
+            envelope: envelope, failed: failed, reportingMTA: hostname, original: original, date: Date(),
+            boundaryID: id.rawValue)
+        var client = ClientInfo(address: nil, listener: entry.envelope.client.listener)
+        client.helo = hostname
+        var dsn = Envelope(
+            queueID: id, sender: nil, recipients: [Recipient(address: sender, notify: .never)], bodyType: .eightBitMIME,
+            smtpUTF8: !sender.isASCII, client: client)
+        dsn.dsnReturn = nil
+        let headerEnd = DeliveryStatusNotification.headerSection(bytes).count
+        let message = ReceivedMessage(
+            envelope: dsn, headers: MessageHeaders(parsing: bytes[..<headerEnd]), spoolPath: store.spoolPath(for: id), size: bytes.count)
+        let plan = try await planner.plan(for: message, logger: logger)
+        let queued = QueueEntry(envelope: dsn, plan: plan, size: bytes.count, queuedAt: Date())
+        try await fileIO {
+            try FileSystem.writeDurably(bytes, to: store.spoolPath(for: id))
+            try store.commit(queued)
+        }
+        return id
+    }
+}
+
+/// Carries bytes out of a blocking closure.
+final class OriginalBox: @unchecked Sendable {
+    var bytes: [UInt8] = []
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Messages per second relayed end to end: Postfix's smtp-source -> Sluice
+# (durable queue, rule `relay`) -> Postfix's smtp-sink as the next hop.
+# 20 sessions, 4 KiB by default. Prints one line of figures.
+#   MESSAGES=5000 SESSIONS=20 SIZE=4096 bench/relay.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+MESSAGES=${MESSAGES:-5000}
+SESSIONS=${SESSIONS:-20}
+SIZE=${SIZE:-4096}
+SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
+SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
+
+sink_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+"$SMTP_SINK" 127.0.0.1:"$sink_port" 256 > /tmp/sluice-bench-sink.$$ 2>&1 &
+SINK_PID=$!
+BENCH_DIR=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+mkdir -p "$BENCH_DIR/etc" "$BENCH_DIR/rules"
+cat > "$BENCH_DIR/etc/sluice.yaml" <<YAML
+hostname: bench.sluice.test
+data_dir: var
+admin: { address: "127.0.0.1:0" }
+upstreams:
+  sink: { hosts: ["127.0.0.1:$sink_port"], tls: none }
+listeners:
+  - { name: relay, address: "127.0.0.1:0", tls: none, rules: bench, max_connections: 20000, max_connections_per_ip: 20000 }
+YAML
+printf 'rules:\n  - name: out\n    then: [ { relay: sink } ]\n' > "$BENCH_DIR/rules/bench.yaml"
+"$SLUICE_BIN" serve --config "$BENCH_DIR/etc/sluice.yaml" 2>"$BENCH_DIR/sluice.log" &
+SLUICE_PID=$!
+for _ in $(seq 1 200); do [ -f "$BENCH_DIR/var/run/listeners.json" ] && break; sleep 0.05; done
+SLUICE_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["relay"])' "$BENCH_DIR/var/run/listeners.json")
+trap 'stop_sluice; kill $SINK_PID 2>/dev/null || true; rm -f /tmp/sluice-bench-sink.$$' EXIT
+
+start=$(date +%s.%N)
+"$SMTP_SOURCE" -s "$SESSIONS" -l "$SIZE" -m "$MESSAGES" -f bench@example.test -t sink@example.org \
+  -M bench-client.test "127.0.0.1:$SLUICE_PORT"
+accepted_at=$(date +%s.%N)
+for _ in $(seq 1 1200); do
+  delivered=$(grep -c '"event":"delivered"' "$BENCH_DIR/sluice.log" || true)
+  [ "$delivered" -ge "$MESSAGES" ] && break
+  sleep 0.1
+done
+done_at=$(date +%s.%N)
+python3 - "$start" "$accepted_at" "$done_at" "$delivered" "$MESSAGES" "$SESSIONS" "$SIZE" <<'PY'
+import sys
+start, accepted, done = map(float, sys.argv[1:4])
+delivered, messages, sessions, size = map(int, sys.argv[4:8])
+print(f"relay: {delivered}/{messages} relayed to smtp-sink, {sessions} sessions, {size} B: "
+      f"{messages / (accepted - start):.0f} msg/s accepted, {delivered / (done - start):.0f} msg/s relayed end to end")
+PY
