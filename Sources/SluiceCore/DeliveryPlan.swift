@@ -7,11 +7,14 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     case store(directory: String)
     /// Relay to a named upstream pool (`upstreams:` in the config).
     case relay(upstream: String)
+    /// Deliver nothing; the recipient fails with this reply, which sends the sender a DSN.
+    case bounce(code: Int, status: EnhancedStatus, text: String)
 
     public var description: String {
         switch self {
         case .store(let directory): return "store:\(directory)"
         case .relay(let upstream): return "relay:\(upstream)"
+        case .bounce(let code, let status, _): return "bounce:\(code) \(status)"
         }
     }
 
@@ -20,6 +23,7 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .store: return "store"
         case .relay: return "relay"
+        case .bounce: return "bounce"
         }
     }
 }

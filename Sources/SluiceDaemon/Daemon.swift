@@ -67,7 +67,11 @@ public struct Daemon {
         fileIO.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let manager = QueueManager(
-            store: store, targets: ["store": StoreTarget(io: fileIO), "relay": try Self.relayTarget(config, group: group, io: fileIO)],
+            store: store,
+            targets: [
+                "store": StoreTarget(io: fileIO), "relay": try Self.relayTarget(config, group: group, io: fileIO),
+                "bounce": BounceTarget(),
+            ],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         var pipeline = MessagePipeline(

@@ -89,3 +89,16 @@ public struct StoreTarget: DeliveryTarget {
         }
     }
 }
+
+/// The `bounce` rule action as a delivery target: it always fails with the
+/// rule's reply, so the queue's ordinary failure path sends the DSN.
+public struct BounceTarget: DeliveryTarget {
+    public init() {}
+
+    public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
+        guard case .bounce(let code, let status, let text) = route else {
+            throw SMTPError(451, .init(4, 3, 5), "Internal routing error", reason: "BounceTarget got \(route)")
+        }
+        throw SMTPError(code, status, text, reason: "bounced by rule")
+    }
+}

@@ -96,6 +96,8 @@ public enum RuleAction: Sendable {
     case quarantine
     case drop
     case reject(SMTPError)
+    /// Accept, deliver nothing to this recipient, and send the sender a DSN with this reply.
+    case bounce(SMTPError)
     case addHeader(name: String, value: String)
     case replaceRecipient([MailAddress])
     case tagSubject(String)

@@ -93,6 +93,14 @@ public enum RuleEvaluator {
                     out.reject = e
                     out.actionLog.append("reject \(e.reply)")
                     break rules
+                case .bounce(let e):
+                    out.deliveries = [
+                        Delivery(
+                            target: .bounce(code: e.reply.code, status: e.reply.status ?? .init(5, 0, 0), text: e.reply.lines.joined(separator: " ")),
+                            onFailure: .continue, maxDeliveryTime: nil)
+                    ]
+                    out.actionLog.append("bounce \(e.reply)")
+                    break rules
                 case .addHeader(let name, let value):
                     out.addHeaders.append("\(name): \(value)")
                     out.actionLog.append("add_header \(name)")

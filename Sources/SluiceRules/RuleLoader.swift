@@ -30,7 +30,6 @@ public struct RuleLoader {
         "attachment": "attachment conditions arrive with the MIME parser of the DLP feature",
         "send": "direct MX delivery arrives with outbound delivery",
         "archive": "archives arrive with the archive feature",
-        "bounce": "bounces (DSNs) arrive with outbound delivery",
     ]
 
     public mutating func load(set name: String) throws -> RuleSet {
@@ -163,7 +162,7 @@ public struct RuleLoader {
             }
         }
         let m = try node.mapping(allowed: [
-            "store", "relay", "quarantine", "drop", "reject", "add_header", "replace_recipient", "tag_subject", "stop",
+            "store", "relay", "quarantine", "drop", "reject", "bounce", "add_header", "replace_recipient", "tag_subject", "stop",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else { throw node.error("an action has exactly one key, such as 'store:'") }
         if let why = Self.unavailable[key] { throw value.error("'\(key)' is not available in this version: \(why)") }
@@ -199,8 +198,12 @@ public struct RuleLoader {
                 throw value.error("'\(key): false' does nothing; remove the action")
             }
             return key == "quarantine" ? .quarantine : key == "drop" ? .drop : .stop
-        case "reject":
-            if value.isNull { return .reject(SMTPError(550, .init(5, 7, 1), "Message rejected by policy")) }
+        case "reject", "bounce":
+            let bounce = key == "bounce"
+            if value.isNull {
+                let e = SMTPError(550, .init(5, 7, 1), bounce ? "Delivery refused by policy" : "Message rejected by policy")
+                return bounce ? .bounce(e) : .reject(e)
+            }
             let rm = try value.mapping(allowed: ["code", "status", "message"])
             let code = try rm["code"]?.int(in: 400...599) ?? 550
             let statusText = try rm["status"]?.string() ?? (code >= 500 ? "5.7.1" : "4.7.1")
@@ -208,9 +211,11 @@ public struct RuleLoader {
                 throw (rm["status"] ?? value).error("status must look like \(code / 100).7.1 and match the code's class")
             }
             guard code / 100 == 4 || code / 100 == 5 else { throw rm["code"]!.error("reject codes are 4xx or 5xx") }
-            let message = try rm["message"]?.nonEmptyString() ?? "Message rejected by policy"
+            if bounce && code / 100 != 5 { throw rm["code"]!.error("a bounce reports a permanent failure: use a 5xx code") }
+            let message = try rm["message"]?.nonEmptyString() ?? (bounce ? "Delivery refused by policy" : "Message rejected by policy")
             try noLineBreaks(message, rm["message"] ?? value)
-            return .reject(SMTPError(code, status, message, reason: "rule reject"))
+            let e = SMTPError(code, status, message, reason: bounce ? "rule bounce" : "rule reject")
+            return bounce ? .bounce(e) : .reject(e)
         case "add_header":
             let hm = try value.mapping(allowed: ["name", "value"])
             guard let n = hm["name"], let v = hm["value"] else { throw value.error("add_header needs 'name:' and 'value:'") }

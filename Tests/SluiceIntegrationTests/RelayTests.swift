@@ -148,6 +148,34 @@ final class BounceTests: XCTestCase {
     }
 }
 
+extension BounceTests {
+    func testBounceRuleSendsADSNInsteadOfDelivering() throws {
+        let d = try DaemonProcess(yaml: """
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            """)
+        try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
+        try """
+            rules:
+              - name: gone
+                when: [ { recipient: { domain: gone.test } } ]
+                then: [ { bounce: { code: 550, status: 5.1.1, message: "This mailbox has moved" } } ]
+              - name: rest
+                then: [ { store: var/outbox } ]
+            """.write(toFile: d.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try d.start()
+        let r = try TestSMTPClient.sendMessage(port: d.port(), from: "app@example.test", to: "old@gone.test", message: "Subject: hello\r\n\r\nhi\r\n")
+        XCTAssertEqual(r.code, 250)
+        let files = d.waitForOutbox(count: 1)
+        let dsn = String(decoding: try XCTUnwrap(files.first), as: UTF8.self)
+        XCTAssertTrue(dsn.contains("multipart/report") && dsn.contains("This mailbox has moved"), dsn)
+        guard let python = which("python3") else { throw XCTSkip("python3 not installed; make test installs it") }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../interop/dsn_check.py").standardizedFileURL.path
+        let (status, out, err) = try runTool(python, [script, d.outbox + "/" + d.outboxFiles()[0], "old@gone.test", "5.1.1"])
+        XCTAssertEqual(status, 0, out + err)
+    }
+}
+
 final class RelayTLSTests: XCTestCase {
     func testRequiredTLSRefusesAnUnverifiableUpstream() throws {
         // The sink's certificate is self-signed: with tls: required nothing is sent to it.
