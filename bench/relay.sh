@@ -13,7 +13,10 @@ SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
 SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 
 sink_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-"$SMTP_SINK" 127.0.0.1:"$sink_port" 256 > /tmp/sluice-bench-sink.$$ 2>&1 &
+# smtp-sink refuses to run as root without -u.
+sink_user=()
+[ "$(id -u)" = 0 ] && sink_user=(-u nobody)
+"$SMTP_SINK" "${sink_user[@]}" 127.0.0.1:"$sink_port" 256 > /tmp/sluice-bench-sink.$$ 2>&1 &
 SINK_PID=$!
 BENCH_DIR=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 mkdir -p "$BENCH_DIR/etc" "$BENCH_DIR/rules"
