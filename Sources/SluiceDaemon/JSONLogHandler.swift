@@ -26,7 +26,7 @@ public struct JSONLogHandler: LogHandler {
         let extra = event.metadata
         var fields = metadata
         if let extra { fields.merge(extra) { _, new in new } }
-        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        let time = Self.timestamp(Date())
         var out: String
         if text {
             out = "\(time) \(level) \(message)"
@@ -38,6 +38,21 @@ public struct JSONLogHandler: LogHandler {
         }
         out += "\n"
         FileHandle.standardError.write(Data(out.utf8))
+    }
+
+    /// "2026-11-27T09:41:07.123Z" (UTC), without a formatter object on the hot path.
+    static func timestamp(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        var t = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let millis = Int((seconds - seconds.rounded(.down)) * 1000)
+        func pad(_ n: Int, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
+            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
     }
 
     static func quote(_ s: String) -> String {

@@ -31,6 +31,11 @@ final class ReadinessTests: XCTestCase {
         XCTAssertFalse(SystemdNotifier(environment: ["NOTIFY_SOCKET": "/nonexistent/socket"]).notify("READY=1"))
     }
 
+    func testJSONLogTimestamp() {
+        XCTAssertEqual(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 1_795_772_467.125)), "2026-11-27T09:41:07.125Z")
+        XCTAssertEqual(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 0)), "1970-01-01T00:00:00.000Z")
+    }
+
     func testJSONLogQuoting() {
         XCTAssertEqual(JSONLogHandler.quote("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"")
     }
