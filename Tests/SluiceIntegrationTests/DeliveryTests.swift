@@ -108,6 +108,11 @@ final class DeliveryTests: XCTestCase {
         // The session survives.
         XCTAssertEqual(try c.command("NOOP").code, 250)
         XCTAssertEqual(d.outboxFiles().count, 0)
+        // The refused message's spool is thrown away (asynchronously, off the event loop).
+        let deadline = Date().addingTimeInterval(10)
+        while (try FileManager.default.contentsOfDirectory(atPath: d.queueDir + "/tmp").count) > 0 && Date() < deadline {
+            usleep(20_000)
+        }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d.queueDir + "/tmp").count, 0)
     }
 
