@@ -3,16 +3,23 @@
 
 SLUICE_BIN=${SLUICE_BIN:-$(pwd)/.build/release/sluice}
 
-start_sluice() {  # $1: extra YAML (optional); sets BENCH_DIR, SLUICE_PID, SLUICE_PORT
+# start_sluice [EXTRA_YAML] [LISTENER_OPTIONS] [RULES_YAML]
+#   EXTRA_YAML: more top-level config (upstreams: ...)
+#   LISTENER_OPTIONS: appended to the relay listener, e.g. ", rules: bench"
+#   RULES_YAML: written to rules/bench.yaml
+# Sets BENCH_DIR, SLUICE_PID, SLUICE_PORT.
+start_sluice() {
   BENCH_DIR=$(mktemp -d /tmp/sluice-bench.XXXXXX)
-  mkdir -p "$BENCH_DIR/etc"
+  mkdir -p "$BENCH_DIR/etc" "$BENCH_DIR/rules"
   cat > "$BENCH_DIR/etc/sluice.yaml" <<YAML
 hostname: bench.sluice.test
 data_dir: var
+admin: { address: "127.0.0.1:0" }
 listeners:
-  - { name: relay, address: "127.0.0.1:0", tls: none, max_connections: 20000, max_connections_per_ip: 20000 }
+  - { name: relay, address: "127.0.0.1:0", tls: none, max_connections: 20000, max_connections_per_ip: 20000${2:-} }
 ${1:-}
 YAML
+  [ -n "${3:-}" ] && printf '%s\n' "$3" > "$BENCH_DIR/rules/bench.yaml"
   "$SLUICE_BIN" serve --config "$BENCH_DIR/etc/sluice.yaml" 2>"$BENCH_DIR/sluice.log" &
   SLUICE_PID=$!
   for _ in $(seq 1 200); do

@@ -18,22 +18,10 @@ sink_user=()
 [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
 "$SMTP_SINK" "${sink_user[@]}" 127.0.0.1:"$sink_port" 256 > /tmp/sluice-bench-sink.$$ 2>&1 &
 SINK_PID=$!
-BENCH_DIR=$(mktemp -d /tmp/sluice-bench.XXXXXX)
-mkdir -p "$BENCH_DIR/etc" "$BENCH_DIR/rules"
-cat > "$BENCH_DIR/etc/sluice.yaml" <<YAML
-hostname: bench.sluice.test
-data_dir: var
-admin: { address: "127.0.0.1:0" }
-upstreams:
-  sink: { hosts: ["127.0.0.1:$sink_port"], tls: none }
-listeners:
-  - { name: relay, address: "127.0.0.1:0", tls: none, rules: bench, max_connections: 20000, max_connections_per_ip: 20000 }
-YAML
-printf 'rules:\n  - name: out\n    then: [ { relay: sink } ]\n' > "$BENCH_DIR/rules/bench.yaml"
-"$SLUICE_BIN" serve --config "$BENCH_DIR/etc/sluice.yaml" 2>"$BENCH_DIR/sluice.log" &
-SLUICE_PID=$!
-for _ in $(seq 1 200); do [ -f "$BENCH_DIR/var/run/listeners.json" ] && break; sleep 0.05; done
-SLUICE_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["relay"])' "$BENCH_DIR/var/run/listeners.json")
+start_sluice "upstreams:
+  sink: { hosts: [\"127.0.0.1:$sink_port\"], tls: none }" ", rules: bench" "rules:
+  - name: out
+    then: [ { relay: sink } ]"
 trap 'stop_sluice; kill $SINK_PID 2>/dev/null || true; rm -f /tmp/sluice-bench-sink.$$' EXIT
 
 start=$(date +%s.%N)

@@ -21,6 +21,15 @@ struct QueueCommand: AsyncParsableCommand {
         return try QueueStore(directory: config.queueDirectory)
     }
 
+    /// The config, the store and the entry ID names; a clear error if it is not queued.
+    static func load(_ options: ConfigOption, _ id: String) throws -> (SluiceConfiguration, QueueStore, QueueEntry) {
+        let config = try options.load()
+        let store = try QueueStore(directory: config.queueDirectory)
+        let qid = try parseID(id)
+        guard let entry = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+        return (config, store, entry)
+    }
+
     static func parseID(_ text: String) throws -> QueueID {
         guard let id = QueueID(text.uppercased()) else { throw UserError("'\(text)' is not a queue id") }
         return id
@@ -71,9 +80,7 @@ struct QueueCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Also print the message bytes.") var body = false
 
         func run() async throws {
-            let store = try QueueCommand.openStore(options)
-            let qid = try QueueCommand.parseID(id)
-            guard let e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+            let (_, store, e) = try QueueCommand.load(options, id)
             if json {
                 print(try QueueCommand.jsonText(QueueCommand.summary(e)))
             } else {
@@ -89,7 +96,7 @@ struct QueueCommand: AsyncParsableCommand {
                 }
                 print("next try:    \(ISO8601DateFormatter().string(from: e.nextAttempt))")
             }
-            if body, let data = FileManager.default.contents(atPath: store.messagePath(for: qid)) {
+            if body, let data = FileManager.default.contents(atPath: store.messagePath(for: e.id)) {
                 print("")
                 FileHandle.standardOutput.write(data.prefix(e.size))
             }
@@ -102,11 +109,9 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument(help: "Queue id.") var id: String
 
         func run() async throws {
-            let store = try QueueCommand.openStore(options)
-            let qid = try QueueCommand.parseID(id)
-            guard try store.load(qid) != nil else { throw UserError("no message \(qid) in the queue") }
-            try store.remove(qid)
-            print("deleted \(qid)")
+            let (_, store, e) = try QueueCommand.load(options, id)
+            try store.remove(e.id)
+            print("deleted \(e.id)")
         }
     }
 
@@ -151,13 +156,10 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument(help: "Queue id.") var id: String
 
         func run() async throws {
-            let config = try options.load()
-            let store = try QueueStore(directory: config.queueDirectory)
-            let qid = try QueueCommand.parseID(id)
-            guard var e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+            var (_, store, e) = try QueueCommand.load(options, id)
             e.held = true
             try store.update(e)
-            print("held \(qid)")
+            print("held \(e.id)")
         }
     }
 
@@ -168,10 +170,8 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument(help: "Queue id.") var id: String
 
         func run() async throws {
-            let config = try options.load()
-            let store = try QueueStore(directory: config.queueDirectory)
-            let qid = try QueueCommand.parseID(id)
-            guard var e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
+            var (config, store, e) = try QueueCommand.load(options, id)
+            let qid = e.id
             guard e.isQuarantined || e.held else { throw UserError("\(qid) is not held or quarantined") }
             e.held = false
             for i in e.routes.indices { e.routes[i].route.held = false }

@@ -25,11 +25,13 @@ public func withDeadline<T: Sendable>(
 }
 
 /// True for the first caller only.
-final class OnceFlag: @unchecked Sendable {
+public final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var taken = false
 
-    func claim() -> Bool {
+    public init() {}
+
+    public func claim() -> Bool {
         lock.lock()
         defer { lock.unlock() }
         if taken { return false }

@@ -193,7 +193,7 @@ public final class CredentialStore: Sendable {
     }
 
     static func splitList(_ text: String) -> [String] {
-        text.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+        text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     static func isValidName(_ s: String) -> Bool {

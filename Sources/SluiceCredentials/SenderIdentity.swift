@@ -40,11 +40,4 @@ public struct SenderAllowList: Sendable, Equatable {
 
 extension String {
     func trimmingTrailingDot() -> String { hasSuffix(".") ? String(dropLast()) : self }
-
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
-    }
 }

@@ -133,7 +133,7 @@ public struct Daemon {
         let services = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: QueueService(manager: manager, store: store, rescans: rescans)),
+                    .init(service: QueueService(manager: manager, rescans: rescans)),
                     .init(service: AdminService(server: admin)),
                     .init(service: reload),
                     .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),

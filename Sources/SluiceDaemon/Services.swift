@@ -14,7 +14,6 @@ import UnixSignals
 /// SIGUSR1 (sent by `sluice queue release`) makes it re-read the queue.
 struct QueueService: Service {
     let manager: QueueManager
-    let store: QueueStore
     let rescans: UnixSignalsSequence
 
     func run() async throws {

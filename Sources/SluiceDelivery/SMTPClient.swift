@@ -50,18 +50,14 @@ public enum SMTPClient {
 }
 
 /// Resumes the waiting delivery exactly once, whoever finishes first.
-final class OutcomeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>?
+struct OutcomeOnce: Sendable {
+    let continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>
+    let once = OnceFlag()
 
     init(_ c: CheckedContinuation<SMTPClientSession.Outcome, Never>) { continuation = c }
 
     func resume(_ outcome: SMTPClientSession.Outcome) {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume(returning: outcome)
+        if once.claim() { continuation.resume(returning: outcome) }
     }
 }
 
