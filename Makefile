@@ -3,11 +3,13 @@
 
 SWIFT        ?= swift
 CONFIG       ?= etc/sluice.yaml
-# Debian packages the build needs: SQLite headers for GRDB (credentials store).
-BUILD_PACKAGES = libsqlite3-dev pkg-config
+# Debian packages the build needs: SQLite headers for GRDB (credentials store), libunbound
+# (the DNS resolver component).
+BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
-# a recommends that --no-install-recommends would skip) and TLS tooling.
-TEST_PACKAGES  = swaks libnet-ssleay-perl python3 openssl ca-certificates
+# a recommends that --no-install-recommends would skip), TLS tooling, and dnslib for the
+# fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3).
+TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib openssl ca-certificates
 # Postfix's smtp-source/smtp-sink drive the benchmarks.
 BENCH_PACKAGES = postfix
 APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold

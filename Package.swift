@@ -70,6 +70,20 @@ let package = Package(
             dependencies: ["SluiceCore", "SluicePolicy", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // libunbound (Debian libunbound-dev), linked directly: its .pc file requires libevent's.
+        .systemLibrary(
+            name: "CUnbound",
+            providers: [.apt(["libunbound-dev"])]
+        ),
+        // The DNS resolver component every lookup goes through (R-MAUTH-3), on libunbound.
+        .target(
+            name: "SluiceDNS",
+            dependencies: [
+                "SluiceCore", "CUnbound",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The durable on-disk queue (Postfix discipline: write, fsync, rename, fsync dir).
         .target(
             name: "SluiceQueue",
@@ -121,7 +135,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
-                "SluiceCredentials", "SluiceRules",
+                "SluiceCredentials", "SluiceRules", "SluiceDNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -155,6 +169,11 @@ let package = Package(
         .testTarget(
             name: "SluiceSMTPTests",
             dependencies: ["SluiceSMTP", "SluiceServer", "SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceDNSTests",
+            dependencies: ["SluiceDNS", "SluiceCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -75,6 +75,24 @@ public struct DeliverySettings: Sendable {
     public var maxDeliveryTime: Double = 5 * 86400
     /// `retry_schedule:` waits between attempts; the last repeats (default 1m, 5m, 15m, 30m, 1h).
     public var retrySchedule: [Double] = [60, 300, 900, 1800, 3600]
+    /// `send_port:` the port direct MX delivery (`send`) connects to (default 25; tests point it at a sink).
+    public var sendPort = 25
+    /// `send_tls:` STARTTLS for direct MX delivery: opportunistic (default) | required | none.
+    public var sendTLS = "opportunistic"
+    /// `destination_concurrency:` connections at once to one recipient domain for `send` (default 20, like Postfix).
+    public var destinationConcurrency = 20
+}
+
+/// `dns: { nameserver: system | HOST:PORT, timeout: 10s }`: the resolver every lookup uses (R-MAUTH-3).
+public struct DNSSettings: Sendable, Equatable {
+    /// nil: the system's nameservers (/etc/resolv.conf); else one nameserver, e.g. 127.0.0.1:5353.
+    public var nameserver: (host: String, port: Int)?
+    /// `timeout:` the longest one lookup may take before it counts as a temporary failure (default 10s).
+    public var timeout: Double = 10
+
+    public static func == (a: DNSSettings, b: DNSSettings) -> Bool {
+        a.nameserver?.host == b.nameserver?.host && a.nameserver?.port == b.nameserver?.port && a.timeout == b.timeout
+    }
 }
 
 /// `upstreams: { NAME: { hosts: [...], tls: ..., backup: NAME } }`: SMTP relays mail can be sent to.
@@ -86,6 +104,13 @@ public struct UpstreamSettings: Sendable {
     public var tls: String = "opportunistic"
     /// `backup:` the pool used while every host of this one fails.
     public var backup: String?
+    /// `auth: { username: U, password_file: PATH }`: AUTH PLAIN/LOGIN to the upstream, the secret read from a file.
+    public var username: String?
+    public var passwordFile: String?
+    /// `max_connections:` connections at once to one host of the pool (default 10).
+    public var maxConnections = 10
+    /// `probe_interval:` how often a resting host is probed with EHLO/QUIT to bring it back early (default 30s; 0 disables).
+    public var probeInterval: Double = 30
 }
 
 public struct AdminSettings: Sendable {
@@ -117,6 +142,7 @@ public struct SluiceConfiguration: Sendable {
     public var delivery: DeliverySettings
     public var upstreams: [String: UpstreamSettings] = [:]
     public var admin: AdminSettings
+    public var dns = DNSSettings()
 
     /// A path from the config or a rule file, made absolute against `baseDirectory`.
     public func resolve(_ path: String) -> String {

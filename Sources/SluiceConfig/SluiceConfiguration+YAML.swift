@@ -12,14 +12,13 @@ extension SluiceConfiguration {
     /// Top-level keys of SPEC §1 that later features own. Refused with a clear
     /// reason until this build implements them, never silently ignored.
     static let notYetSupported: [String: String] = [
-        "dns": "DNS settings arrive with outbound delivery",
         "dkim": "DKIM signing arrives with message authentication",
         "archives": "archives arrive with the archive feature",
     ]
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders", "upstreams",
+        "admin", "senders", "upstreams", "dns",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -82,7 +81,12 @@ extension SluiceConfiguration {
         let localDomains = try keys["local_domains"]?.stringList().map { $0.lowercased() } ?? []
 
         var delivery = DeliverySettings(storeDirectory: "\(dataDir)/outbox")
-        if let d = try keys["delivery"]?.mapping(allowed: ["store", "max_delivery_time", "retry_schedule"]) {
+        if let d = try keys["delivery"]?.mapping(allowed: [
+            "store", "max_delivery_time", "retry_schedule", "send_port", "send_tls", "destination_concurrency",
+        ]) {
+            if let p = d["send_port"] { delivery.sendPort = try p.int(in: 1...65535) }
+            if let t = d["send_tls"] { delivery.sendTLS = try t.oneOf(["required", "opportunistic", "none"]) }
+            if let c = d["destination_concurrency"] { delivery.destinationConcurrency = try c.int(in: 1...1000) }
             if let s = d["store"] { delivery.storeDirectory = resolve(try s.nonEmptyString()) }
             if let m = d["max_delivery_time"] { delivery.maxDeliveryTime = try m.duration() }
             if let r = d["retry_schedule"] {
@@ -95,7 +99,7 @@ extension SluiceConfiguration {
         var upstreams: [String: UpstreamSettings] = [:]
         if let u = keys["upstreams"] {
             for (name, node) in try u.namedEntries() {
-                let m = try node.mapping(allowed: ["hosts", "tls", "backup"])
+                let m = try node.mapping(allowed: ["hosts", "tls", "backup", "auth", "max_connections", "probe_interval"])
                 guard let hostsNode = m["hosts"] else { throw node.error("an upstream needs 'hosts:' (host:port, ...)") }
                 var up = UpstreamSettings(name: name, hosts: [])
                 for h in try hostsNode.list() {
@@ -111,6 +115,19 @@ extension SluiceConfiguration {
                 guard !up.hosts.isEmpty else { throw hostsNode.error("needs at least one host") }
                 if let t = m["tls"] { up.tls = try t.oneOf(["required", "opportunistic", "none"]) }
                 if let b = m["backup"], !b.isNull { up.backup = try b.nonEmptyString() }
+                if let c = m["max_connections"] { up.maxConnections = try c.int(in: 1...1000) }
+                if let p = m["probe_interval"] { up.probeInterval = try p.duration() }
+                if let a = m["auth"] {
+                    let auth = try a.mapping(allowed: ["username", "password_file"])
+                    guard let user = auth["username"], let file = auth["password_file"] else {
+                        throw a.error("auth needs 'username:' and 'password_file:' (a file holding the password)")
+                    }
+                    up.username = try user.nonEmptyString()
+                    up.passwordFile = resolve(try file.nonEmptyString())
+                    if up.tls == "none" {
+                        // Allowed, but the password then crosses the network in clear; the daemon logs a warning.
+                    }
+                }
                 upstreams[name] = up
             }
             for (name, up) in upstreams {
@@ -129,6 +146,21 @@ extension SluiceConfiguration {
             }
             admin.host = host
             admin.port = port
+        }
+
+        var dns = DNSSettings()
+        if let d = try keys["dns"]?.mapping(allowed: ["nameserver", "timeout"]) {
+            if let n = d["nameserver"] {
+                let text = try n.nonEmptyString()
+                if text != "system" {
+                    guard let (host, port) = HostPort.parse(text) ?? (IPAddress(text) != nil ? (text, 53) : nil) else {
+                        throw n.error("expected 'system' or an address such as 127.0.0.1:5353, got '\(text)'")
+                    }
+                    guard IPAddress(host) != nil else { throw n.error("the nameserver must be an IP address, got '\(host)'") }
+                    dns.nameserver = (host, port)
+                }
+            }
+            if let t = d["timeout"] { dns.timeout = try t.duration() }
         }
 
         var listeners: [ListenerSettings] = []
@@ -152,7 +184,7 @@ extension SluiceConfiguration {
         return SluiceConfiguration(
             file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
-            delivery: delivery, upstreams: upstreams, admin: admin)
+            delivery: delivery, upstreams: upstreams, admin: admin, dns: dns)
     }
 
     static func readListener(_ node: ConfigNode) throws -> ListenerSettings {

@@ -1,0 +1,2 @@
+// libunbound (Debian: libunbound-dev), NLnet Labs' validating, caching resolver library.
+#include <unbound.h>

@@ -1,0 +1,45 @@
+// Starts Tests/dns/fixture_dns.py (Debian's python3 with python3-dnslib) on a
+// free loopback port with the zone text a test gives, and stops it.
+
+import Foundation
+import XCTest
+
+final class FixtureDNSServer {
+    let process = Process()
+    let port: Int
+    let zoneFile: String
+
+    init(zone: String) throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw XCTSkip("Debian's python3 is missing; `make test` installs python3 and python3-dnslib")
+        }
+        zoneFile = NSTemporaryDirectory() + "sluice-zone-\(UUID().uuidString).txt"
+        try zone.write(toFile: zoneFile, atomically: true, encoding: .utf8)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("dns/fixture_dns.py").path
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, zoneFile]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 10 { line.append(b) }
+        guard let p = Int(String(decoding: line, as: UTF8.self)) else {
+            process.terminate()
+            throw XCTSkip("the fixture DNS server did not start (is python3-dnslib installed? `make test` installs it)")
+        }
+        port = p
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: zoneFile)
+    }
+
+    deinit { stop() }
+}
