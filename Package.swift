@@ -177,6 +177,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SluiceDeliveryTests",
+            dependencies: ["SluiceDelivery", "SluiceCore", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SluicePolicyTests",
             dependencies: ["SluicePolicy", "SluiceCore"],
             swiftSettings: swiftSettings

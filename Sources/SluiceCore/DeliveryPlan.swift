@@ -7,6 +7,8 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     case store(directory: String)
     /// Relay to a named upstream pool (`upstreams:` in the config).
     case relay(upstream: String)
+    /// Deliver directly to each recipient domain's MX hosts.
+    case send
     /// Deliver nothing; the recipient fails with this reply, which sends the sender a DSN.
     case bounce(code: Int, status: EnhancedStatus, text: String)
 
@@ -14,15 +16,17 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .store(let directory): return "store:\(directory)"
         case .relay(let upstream): return "relay:\(upstream)"
+        case .send: return "send"
         case .bounce(let code, let status, _): return "bounce:\(code) \(status)"
         }
     }
 
-    /// The kind of target, a bounded label for metrics ("store", later "relay", "send" ...).
+    /// The kind of target, a bounded label for metrics and the key of its DeliveryTarget.
     public var kind: String {
         switch self {
         case .store: return "store"
         case .relay: return "relay"
+        case .send: return "send"
         case .bounce: return "bounce"
         }
     }

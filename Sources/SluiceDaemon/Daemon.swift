@@ -16,6 +16,7 @@ import SluiceConfig
 import SluiceCore
 import SluiceCredentials
 import SluiceDelivery
+import SluiceDNS
 import SluicePolicy
 import SluiceQueue
 import SluiceRules
@@ -66,12 +67,16 @@ public struct Daemon {
         let fileIO = NIOThreadPool(numberOfThreads: 16)
         fileIO.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let resolver = try Self.resolver(config)
+        let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: fileIO)
+        let relay = try Self.relayTarget(config, deliverer: deliverer, logger: logger)
+        let send = SendTarget(
+            resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort,
+            tls: OutboundTLS(rawValue: config.delivery.sendTLS) ?? .opportunistic, hostname: config.hostname,
+            destinationConcurrency: config.delivery.destinationConcurrency, logger: logger)
         let manager = QueueManager(
             store: store,
-            targets: [
-                "store": StoreTarget(io: fileIO), "relay": try Self.relayTarget(config, group: group, io: fileIO),
-                "bounce": BounceTarget(),
-            ],
+            targets: ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         var pipeline = MessagePipeline(
@@ -134,6 +139,7 @@ public struct Daemon {
             configuration: .init(
                 services: [
                     .init(service: QueueService(manager: manager, rescans: rescans)),
+                    .init(service: UpstreamProbeService(relay: relay)),
                     .init(service: AdminService(server: admin)),
                     .init(service: reload),
                     .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
@@ -166,13 +172,44 @@ public struct Daemon {
         return sets
     }
 
-    static func relayTarget(_ config: SluiceConfiguration, group: any EventLoopGroup, io: NIOThreadPool) throws -> RelayTarget {
-        let pools = config.upstreams.values.map { u in
+    static func resolver(_ config: SluiceConfiguration) throws -> UnboundResolver {
+        do {
+            let nameserver: UnboundResolver.Nameserver =
+                config.dns.nameserver.map { .address($0.host, port: $0.port) } ?? .system
+            return try UnboundResolver(nameserver: nameserver, timeout: config.dns.timeout)
+        } catch {
+            throw DaemonError("DNS resolver: \(error)")
+        }
+    }
+
+    static func relayTarget(_ config: SluiceConfiguration, deliverer: SMTPDeliverer, logger: Logger) throws -> RelayTarget {
+        let pools = try config.upstreams.values.map { u in
             UpstreamPool(
                 name: u.name, hosts: u.hosts.map { SMTPClient.Endpoint(host: $0.host, port: $0.port) },
-                tls: OutboundTLS(rawValue: u.tls) ?? .opportunistic, backup: u.backup)
+                tls: OutboundTLS(rawValue: u.tls) ?? .opportunistic, backup: u.backup,
+                credentials: try upstreamCredentials(u, logger: logger), maxConnections: u.maxConnections,
+                probeInterval: u.probeInterval)
         }
-        return try RelayTarget(pools: pools, heloName: config.hostname, group: group, io: io)
+        return RelayTarget(pools: pools, deliverer: deliverer, logger: logger)
+    }
+
+    /// The upstream's password, read from its file (first line; the file should be readable by Sluice only).
+    static func upstreamCredentials(_ u: UpstreamSettings, logger: Logger) throws -> ClientCredentials? {
+        guard let user = u.username, let file = u.passwordFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw DaemonError("upstream \(u.name): cannot read password_file \(file)")
+        }
+        let password = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        guard !password.isEmpty else { throw DaemonError("upstream \(u.name): password_file \(file) is empty") }
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            logger.event(
+                .ready, level: .warning, "password file is readable by others; chmod 600 it",
+                [.file: file, .route: "upstream \(u.name)"])
+        }
+        if u.tls == "none" {
+            logger.event(.ready, level: .warning, "upstream with auth and tls: none sends its password in clear", [.route: u.name])
+        }
+        return ClientCredentials(username: user, password: password)
     }
 
     static func planner(_ config: SluiceConfiguration, book: RuleBook) -> RulesPlanner {

@@ -34,6 +34,16 @@ struct QueueService: Service {
     }
 }
 
+/// Probes resting upstream hosts until shutdown, so that traffic moves back as soon as they answer.
+struct UpstreamProbeService: Service {
+    let relay: RelayTarget
+
+    func run() async throws {
+        let relay = self.relay
+        await cancelWhenGracefulShutdown { await relay.runProbes() }
+    }
+}
+
 /// Keeps the admin listener open until shutdown.
 struct AdminService: Service {
     let server: AdminServer

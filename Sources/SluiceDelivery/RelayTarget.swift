@@ -1,15 +1,16 @@
 // RelayTarget: the `relay` route. Delivers to a named upstream pool (smart
-// hosts, security relays, partner servers): hosts are tried healthy-first,
+// hosts, security relays, partner servers). Healthy hosts are tried first,
 // rotating the starting host to spread load; a host that fails three times in
-// a row rests for a minute (passive health); when every host of the pool
-// fails, the pool's backup pool is tried. Recipients refused by a server come
-// back one by one; a server that cannot be reached is someone else's turn.
+// a row rests (passive health) until a periodic probe (EHLO, TLS, AUTH, QUIT)
+// finds it answering again, or a minute has passed. While every host of a pool
+// rests, its backup pool takes the traffic; resting hosts are tried only when
+// no healthy host is left anywhere in the chain. Recipients refused by a
+// server come back one by one; a server that cannot be reached is someone
+// else's turn.
 
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
-import NIOSSL
 import SluiceCore
 import SluiceSMTP
 
@@ -18,12 +19,23 @@ public struct UpstreamPool: Sendable {
     public var hosts: [SMTPClient.Endpoint]
     public var tls: OutboundTLS
     public var backup: String?
+    public var credentials: ClientCredentials?
+    /// Connections at once to one host of this pool.
+    public var maxConnections: Int
+    /// Seconds between probes of resting hosts (0: no probes).
+    public var probeInterval: Double
 
-    public init(name: String, hosts: [SMTPClient.Endpoint], tls: OutboundTLS, backup: String?) {
+    public init(
+        name: String, hosts: [SMTPClient.Endpoint], tls: OutboundTLS, backup: String?, credentials: ClientCredentials? = nil,
+        maxConnections: Int = 10, probeInterval: Double = 30
+    ) {
         self.name = name
         self.hosts = hosts
         self.tls = tls
         self.backup = backup
+        self.credentials = credentials
+        self.maxConnections = maxConnections
+        self.probeInterval = probeInterval
     }
 }
 
@@ -33,69 +45,76 @@ public final class RelayTarget: DeliveryTarget {
         var restUntil = Date.distantPast
     }
 
-    let pools: [String: UpstreamPool]
-    let heloName: String
-    let group: any EventLoopGroup
-    let io: NIOThreadPool
-    let verifying: NIOSSLContext
-    let opportunistic: NIOSSLContext
-    private let health = NIOLockedValueBox<[String: Health]>([:])
-    private let rotation = NIOLockedValueBox<Int>(0)
+    static let failuresBeforeRest = 3
+    static let restSeconds: Double = 60
 
-    public init(pools: [UpstreamPool], heloName: String, group: any EventLoopGroup, io: NIOThreadPool) throws {
+    let pools: [String: UpstreamPool]
+    let deliverer: SMTPDeliverer
+    let logger: Logger
+    private let health = NIOLockedValueBox<[SMTPClient.Endpoint: Health]>([:])
+    private let rotation = NIOLockedValueBox<Int>(0)
+    private let limiters: [String: KeyedLimiter]
+
+    public init(pools: [UpstreamPool], deliverer: SMTPDeliverer, logger: Logger) {
         self.pools = Dictionary(uniqueKeysWithValues: pools.map { ($0.name, $0) })
-        self.heloName = heloName
-        self.group = group
-        self.io = io
-        var strict = TLSConfiguration.makeClientConfiguration()
-        strict.minimumTLSVersion = .tlsv12
-        verifying = try NIOSSLContext(configuration: strict)
-        var loose = TLSConfiguration.makeClientConfiguration()
-        loose.certificateVerification = .none
-        opportunistic = try NIOSSLContext(configuration: loose)
+        self.deliverer = deliverer
+        self.logger = logger
+        limiters = Dictionary(uniqueKeysWithValues: pools.map { ($0.name, KeyedLimiter(limit: $0.maxConnections)) })
     }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
-        guard case .relay(let name) = route, var pool = pools[name] else {
+        guard case .relay(let name) = route, pools[name] != nil else {
             throw SMTPError(451, .init(4, 3, 5), "Unknown upstream", reason: "no upstream pool for \(route)")
         }
+        let chain = chain(from: name)
         var lastFailure = SMTPError(451, .init(4, 4, 1), "No upstream host could be reached")
-        var visited: Set<String> = []
-        while visited.insert(pool.name).inserted {
-            for host in order(pool.hosts) {
-                let job = SMTPClientSession.Job(
-                    sender: message.envelope.sender, recipients: recipients, bodyType: message.envelope.bodyType,
-                    smtpUTF8: message.envelope.smtpUTF8, size: message.bodyLength + message.prefixBytes.count)
-                let session = SMTPClientSession(heloName: heloName, tls: pool.tls, job: job)
-                let outcome = await SMTPClient.deliver(
-                    to: host, session: session, tls: pool.tls == .required ? verifying : opportunistic,
-                    bodyPath: message.bodyPath, bodyLength: message.bodyLength, prefix: message.prefixBytes, group: group, io: io)
-                let where_ = "\(pool.name) \(host.host):\(host.port)"
-                if let failure = outcome.failure {
-                    if failure.isPermanent {
-                        // The server understood and said no (e.g. MAIL FROM refused): final for every recipient.
-                        record(host, ok: true)
-                        return DeliveryReport(
-                            refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, failure) }), detail: "\(where_): \(failure.reply)")
+        // Healthy hosts of the whole chain first (primary, then backup ...); resting ones as a last resort.
+        for pass in [false, true] {
+            for pool in chain {
+                for host in order(pool.hosts, resting: pass) {
+                    let outcome = await limiters[pool.name]!.withSlot(host.description) {
+                        await self.deliverer.attempt(message, to: recipients, host: host, tls: pool.tls, credentials: pool.credentials)
                     }
-                    record(host, ok: false)
-                    lastFailure = SMTPError(failure.reply, reason: "\(where_): \(failure.reason)")
-                    continue
+                    let where_ = "\(pool.name) \(host)"
+                    if let failure = outcome.failure {
+                        if failure.isPermanent {
+                            // The server understood and said no (e.g. MAIL FROM refused): final for every recipient.
+                            record(host, ok: true)
+                            return DeliveryReport(
+                                refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, failure) }),
+                                detail: "\(where_): \(failure.reply)")
+                        }
+                        record(host, ok: false)
+                        logger.event(
+                            .attempt, level: .info, "upstream host failed; trying the next",
+                            [.route: where_, .reply: "\(failure.reply)", .reason: failure.reason])
+                        lastFailure = SMTPError(failure.reply, reason: "\(where_): \(failure.reason)")
+                        continue
+                    }
+                    record(host, ok: true)
+                    var refused: [MailAddress: SMTPError] = [:]
+                    for (r, e) in outcome.refused { refused[r] = SMTPError(e.reply, reason: "\(where_): \(e.reason)") }
+                    let tls = outcome.usedTLS ? " (TLS)" : ""
+                    return DeliveryReport(refused: refused, detail: "\(where_)\(tls): \(outcome.lastReply.map { "\($0)" } ?? "")")
                 }
-                record(host, ok: true)
-                var refused: [MailAddress: SMTPError] = [:]
-                for (r, e) in outcome.refused { refused[r] = SMTPError(e.reply, reason: "\(where_): \(e.reason)") }
-                let tls = outcome.usedTLS ? " (TLS)" : ""
-                return DeliveryReport(refused: refused, detail: "\(where_)\(tls): \(outcome.lastReply.map { "\($0)" } ?? "")")
             }
-            guard let backup = pool.backup, let next = pools[backup] else { break }
-            pool = next
         }
         throw lastFailure
     }
 
-    /// Healthy hosts first, starting at a rotating index; resting hosts last.
-    func order(_ hosts: [SMTPClient.Endpoint]) -> [SMTPClient.Endpoint] {
+    /// The pool and its backups in order, each once.
+    func chain(from name: String) -> [UpstreamPool] {
+        var out: [UpstreamPool] = []
+        var next: String? = name
+        while let n = next, let pool = pools[n], !out.contains(where: { $0.name == n }) {
+            out.append(pool)
+            next = pool.backup
+        }
+        return out
+    }
+
+    /// The healthy hosts (or, with `resting`, the resting ones), starting at a rotating index.
+    func order(_ hosts: [SMTPClient.Endpoint], resting: Bool) -> [SMTPClient.Endpoint] {
         guard !hosts.isEmpty else { return [] }
         let start = rotation.withLockedValue { r -> Int in
             r &+= 1
@@ -103,22 +122,48 @@ public final class RelayTarget: DeliveryTarget {
         }
         let rotated = (0..<hosts.count).map { hosts[(start + $0) % hosts.count] }
         let now = Date()
-        let resting = health.withLockedValue { map in Set(rotated.filter { (map[key($0)]?.restUntil ?? .distantPast) > now }.map(key)) }
-        return rotated.filter { !resting.contains(key($0)) } + rotated.filter { resting.contains(key($0)) }
+        return health.withLockedValue { map in rotated.filter { ((map[$0]?.restUntil ?? .distantPast) > now) == resting } }
     }
 
-    private func key(_ h: SMTPClient.Endpoint) -> String { "\(h.host):\(h.port)" }
+    func isResting(_ host: SMTPClient.Endpoint) -> Bool {
+        health.withLockedValue { ($0[host]?.restUntil ?? .distantPast) > Date() }
+    }
 
     private func record(_ host: SMTPClient.Endpoint, ok: Bool) {
-        health.withLockedValue { map in
-            var h = map[key(host)] ?? Health()
+        let changed = health.withLockedValue { map -> String? in
+            var h = map[host] ?? Health()
+            let wasResting = h.restUntil > Date()
             if ok {
-                h = Health()
-            } else {
-                h.failures += 1
-                if h.failures >= 3 { h.restUntil = Date().addingTimeInterval(60) }
+                map[host] = nil
+                return wasResting ? "upstream host healthy again" : nil
             }
-            map[key(host)] = h
+            h.failures += 1
+            map[host] = h
+            if h.failures >= Self.failuresBeforeRest && !wasResting {
+                map[host]?.restUntil = Date().addingTimeInterval(Self.restSeconds)
+                return "upstream host resting after \(h.failures) failures in a row"
+            }
+            return nil
+        }
+        if let changed { logger.event(.upstreamHealth, level: .warning, "\(changed)", [.address: "\(host)"]) }
+    }
+
+    /// Probes every resting host of every pool whose interval has come, until cancelled.
+    public func runProbes() async {
+        let intervals = pools.values.map(\.probeInterval).filter { $0 > 0 }
+        guard let tick = intervals.min() else { return }
+        var last: [String: Date] = [:]
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(tick))
+            let now = Date()
+            for pool in pools.values where pool.probeInterval > 0 {
+                guard now.timeIntervalSince(last[pool.name] ?? .distantPast) >= pool.probeInterval - 0.01 else { continue }
+                last[pool.name] = now
+                for host in pool.hosts where isResting(host) {
+                    let outcome = await deliverer.attempt(nil, to: [], host: host, tls: pool.tls, credentials: pool.credentials)
+                    if outcome.failure == nil { record(host, ok: true) }
+                }
+            }
         }
     }
 }

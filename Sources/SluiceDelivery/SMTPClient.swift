@@ -11,20 +11,26 @@ import SluiceCore
 import SluiceSMTP
 
 public enum SMTPClient {
-    public struct Endpoint: Sendable {
+    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         public var host: String
         public var port: Int
-        public init(host: String, port: Int) {
+        /// The name TLS verifies the certificate against (the MX name when `host` is its address).
+        public var serverName: String?
+
+        public init(host: String, port: Int, serverName: String? = nil) {
             self.host = host
             self.port = port
+            self.serverName = serverName
         }
+
+        public var description: String { "\(serverName.map { "\($0)[\(host)]" } ?? host):\(port)" }
     }
 
     public static func deliver(
         to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, bodyPath: String, bodyLength: Int,
         prefix: [UInt8], group: any EventLoopGroup, io: NIOThreadPool, timeout: TimeAmount = .minutes(5)
     ) async -> SMTPClientSession.Outcome {
-        let serverName = IPAddress(endpoint.host) == nil ? endpoint.host : nil
+        let serverName = endpoint.serverName ?? (IPAddress(endpoint.host) == nil ? endpoint.host : nil)
         return await withCheckedContinuation { (continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>) in
             let finish = OutcomeOnce(continuation)
             // The handler is in the pipeline before the first byte can arrive (the greeting).

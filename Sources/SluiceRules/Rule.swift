@@ -93,6 +93,8 @@ public indirect enum Condition: Sendable {
 public enum RuleAction: Sendable {
     case store(directory: String, onFailure: OnFailure, maxDeliveryTime: Double?)
     case relay(upstream: String, onFailure: OnFailure, maxDeliveryTime: Double?)
+    /// Direct delivery to the recipient domain's MX hosts.
+    case send(onFailure: OnFailure, maxDeliveryTime: Double?)
     case quarantine
     case drop
     case reject(SMTPError)

@@ -82,6 +82,10 @@ public enum RuleEvaluator {
                     let d = Delivery(target: .relay(upstream: upstream), onFailure: onFailure, maxDeliveryTime: max)
                     if !out.deliveries.contains(d) { out.deliveries.append(d) }
                     out.actionLog.append("relay \(upstream)")
+                case .send(let onFailure, let max):
+                    let d = Delivery(target: .send, onFailure: onFailure, maxDeliveryTime: max)
+                    if !out.deliveries.contains(d) { out.deliveries.append(d) }
+                    out.actionLog.append("send")
                 case .quarantine:
                     out.quarantined = true
                     out.actionLog.append("quarantine")

@@ -28,7 +28,6 @@ public struct RuleLoader {
         "dkim": "DKIM verdicts arrive with message authentication",
         "dmarc": "DMARC verdicts arrive with message authentication",
         "attachment": "attachment conditions arrive with the MIME parser of the DLP feature",
-        "send": "direct MX delivery arrives with outbound delivery",
         "archive": "archives arrive with the archive feature",
     ]
 
@@ -158,11 +157,14 @@ public struct RuleLoader {
             case "drop": return .drop
             case "stop": return .stop
             case "quarantine": return .quarantine
-            case let other: throw node.error("'\(other)' needs a value (write it as '\(other): ...'), or use drop, stop or quarantine")
+            case "send": return .send(onFailure: .continue, maxDeliveryTime: nil)
+            case let other:
+                throw node.error("'\(other)' needs a value (write it as '\(other): ...'), or use drop, stop, quarantine or send")
             }
         }
         let m = try node.mapping(allowed: [
-            "store", "relay", "quarantine", "drop", "reject", "bounce", "add_header", "replace_recipient", "tag_subject", "stop",
+            "store", "relay", "send", "quarantine", "drop", "reject", "bounce", "add_header", "replace_recipient", "tag_subject",
+            "stop",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else { throw node.error("an action has exactly one key, such as 'store:'") }
         if let why = Self.unavailable[key] { throw value.error("'\(key)' is not available in this version: \(why)") }
@@ -193,6 +195,13 @@ public struct RuleLoader {
                 throw value.error("upstream '\(name)' is not defined under upstreams: in the config (\(known))")
             }
             return .relay(upstream: name, onFailure: onFailure, maxDeliveryTime: max)
+        case "send":
+            // `- send`, `- send: {}` or `- send: { on_failure: defer, max_delivery_time: 2h }`
+            if value.isNull { return .send(onFailure: .continue, maxDeliveryTime: nil) }
+            let sm = try value.mapping(allowed: ["on_failure", "max_delivery_time"])
+            return .send(
+                onFailure: try sm["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .continue,
+                maxDeliveryTime: try sm["max_delivery_time"]?.duration())
         case "quarantine", "drop", "stop":
             if !value.isNull, value.isScalar, let b = value.node.bool, b == false {
                 throw value.error("'\(key): false' does nothing; remove the action")

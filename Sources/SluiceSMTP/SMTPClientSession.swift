@@ -3,8 +3,24 @@
 // MAIL with the parameters the message needs and the server offers, RCPT for
 // each recipient, DATA, QUIT. It never sends 8-bit or UTF-8 mail to a server
 // that did not offer 8BITMIME/SMTPUTF8: those recipients fail clearly instead.
+// With credentials it authenticates (AUTH PLAIN, else LOGIN) after TLS, and
+// never sends them over a plaintext connection unless TLS is `none`.
 
+import Foundation
 import SluiceCore
+
+/// A username and password for AUTH to an upstream. The description never shows the password.
+public struct ClientCredentials: Sendable, CustomStringConvertible {
+    public var username: String
+    public var password: String
+
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+
+    public var description: String { "\(username) (password not shown)" }
+}
 
 public enum OutboundTLS: String, Sendable, Codable {
     /// Verify the certificate and host name; no TLS, no delivery.
@@ -21,13 +37,19 @@ public struct SMTPClientSession: Sendable {
         public var bodyType: BodyType
         public var smtpUTF8: Bool
         public var size: Int
+        /// Authenticate before MAIL with these (upstreams with `auth:`).
+        public var credentials: ClientCredentials?
 
-        public init(sender: MailAddress?, recipients: [MailAddress], bodyType: BodyType, smtpUTF8: Bool, size: Int) {
+        public init(
+            sender: MailAddress?, recipients: [MailAddress], bodyType: BodyType, smtpUTF8: Bool, size: Int,
+            credentials: ClientCredentials? = nil
+        ) {
             self.sender = sender
             self.recipients = recipients
             self.bodyType = bodyType
             self.smtpUTF8 = smtpUTF8
             self.size = size
+            self.credentials = credentials
         }
     }
 
@@ -56,7 +78,8 @@ public struct SMTPClientSession: Sendable {
     }
 
     enum State: Sendable {
-        case greeting, ehlo, helo, startTLS, ehloAfterTLS, mail, rcpt(Int), data, body, quit, finished
+        case greeting, ehlo, helo, startTLS, ehloAfterTLS, authPlain, authLogin, authLoginUser, authLoginPassword
+        case mail, rcpt(Int), data, body, quit, finished
     }
 
     public let heloName: String
@@ -110,17 +133,28 @@ public struct SMTPClientSession: Sendable {
             if !tlsActive && tls == .required {
                 return fail(SMTPError(454, .init(4, 7, 10), "TLS required but the server does not offer STARTTLS"))
             }
-            return mail()
+            return authenticateOrMail()
         case .helo:
             guard reply.code == 250 else { return fail(from: reply, "HELO") }
             if tls == .required {
                 return fail(SMTPError(454, .init(4, 7, 10), "TLS required but the server does not speak ESMTP"))
             }
-            return mail()
+            return authenticateOrMail()
         case .startTLS:
             if reply.code == 220 { return .startTLS }
             if tls == .required { return fail(from: reply, "STARTTLS") }
-            return mail()  // opportunistic: go on in plaintext
+            return authenticateOrMail()  // opportunistic: go on in plaintext
+        case .authPlain, .authLoginPassword:
+            guard reply.code == 235 else { return authFailed(reply) }
+            return mail()
+        case .authLogin:
+            guard reply.code == 334, let c = job.credentials else { return authFailed(reply) }
+            state = .authLoginUser
+            return .send(Data(c.username.utf8).base64EncodedString() + "\r\n")
+        case .authLoginUser:
+            guard reply.code == 334, let c = job.credentials else { return authFailed(reply) }
+            state = .authLoginPassword
+            return .send(Data(c.password.utf8).base64EncodedString() + "\r\n")
         case .mail:
             guard reply.code == 250 else { return fail(from: reply, "MAIL FROM") }
             return nextRecipient(0)
@@ -151,7 +185,45 @@ public struct SMTPClientSession: Sendable {
         extensions.contains { $0 == keyword || $0.hasPrefix(keyword + " ") }
     }
 
+    /// The mechanisms the server lists in "AUTH PLAIN LOGIN" (or the old "AUTH=LOGIN").
+    private var authMechanisms: Set<String> {
+        var out: Set<String> = []
+        for e in extensions where e.hasPrefix("AUTH ") || e.hasPrefix("AUTH=") {
+            out.formUnion(e.dropFirst(5).split(separator: " ").map(String.init))
+        }
+        return out
+    }
+
+    private mutating func authenticateOrMail() -> Action {
+        guard let c = job.credentials else { return mail() }
+        if !tlsActive && tls != .none {
+            return fail(SMTPError(454, .init(4, 7, 10), "Not sending credentials without TLS: the server did not start TLS"))
+        }
+        let mechanisms = authMechanisms
+        if mechanisms.contains("PLAIN") {
+            state = .authPlain
+            let token = Data(([0] + Array(c.username.utf8) + [0] + Array(c.password.utf8)) as [UInt8]).base64EncodedString()
+            return .send("AUTH PLAIN \(token)\r\n")
+        }
+        if mechanisms.contains("LOGIN") {
+            state = .authLogin
+            return .send("AUTH LOGIN\r\n")
+        }
+        return fail(SMTPError(454, .init(4, 7, 0), "The server offers no AUTH PLAIN or LOGIN; credentials are configured"))
+    }
+
+    /// Refused credentials are a configuration problem on one side or the other: the mail waits
+    /// (4.7.8, like Postfix's SASL failures) rather than bouncing while an administrator fixes it.
+    private mutating func authFailed(_ reply: SMTPReply) -> Action {
+        fail(SMTPError(454, .init(4, 7, 8), "Authentication to the server failed", reason: "AUTH: \(reply)"))
+    }
+
     private mutating func mail() -> Action {
+        if job.recipients.isEmpty {
+            // A probe: the server greeted, spoke EHLO, TLS and AUTH as configured. Done.
+            state = .quit
+            return .send("QUIT\r\n")
+        }
         if job.smtpUTF8 && !offers("SMTPUTF8") {
             return failAll(SMTPError(553, .init(5, 6, 7), "The next hop does not support SMTPUTF8; the addresses need it"))
         }

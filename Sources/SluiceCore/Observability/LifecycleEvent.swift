@@ -11,6 +11,10 @@ public enum LifecycleEvent: String, Sendable, CaseIterable {
     case reject, data, queued
     // Queue and delivery
     case delivered, deferred, failed, bounced, removed, recover
+    /// One host of a route failed (the route goes on with the next host).
+    case attempt
+    /// An upstream host went to rest after failures, or came back.
+    case upstreamHealth = "upstream_health"
     // Rules
     case rule, dropped, quarantined, released
     // Daemon

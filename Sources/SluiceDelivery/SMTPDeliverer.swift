@@ -1,0 +1,83 @@
+// SMTPDeliverer: what `relay` and `send` share: one SMTP delivery attempt of
+// one message to one host, with the TLS policy and credentials of the route,
+// and at most N connections at once per host (or per destination domain).
+
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SluiceCore
+import SluiceSMTP
+
+public struct SMTPDeliverer: Sendable {
+    let heloName: String
+    let group: any EventLoopGroup
+    let io: NIOThreadPool
+    /// Verifies the certificate chain and the host name (`required`).
+    let verifying: NIOSSLContext
+    /// Encrypts without verifying (`opportunistic`): better than plaintext, and what MX delivery can do.
+    let opportunistic: NIOSSLContext
+
+    public init(heloName: String, group: any EventLoopGroup, io: NIOThreadPool) throws {
+        self.heloName = heloName
+        self.group = group
+        self.io = io
+        var strict = TLSConfiguration.makeClientConfiguration()
+        strict.minimumTLSVersion = .tlsv12
+        verifying = try NIOSSLContext(configuration: strict)
+        var loose = TLSConfiguration.makeClientConfiguration()
+        loose.certificateVerification = .none
+        opportunistic = try NIOSSLContext(configuration: loose)
+    }
+
+    /// One attempt over one connection. With no recipients it is a health probe: greeting, EHLO,
+    /// STARTTLS and AUTH are exercised, then QUIT.
+    func attempt(
+        _ message: OutgoingMessage?, to recipients: [MailAddress], host: SMTPClient.Endpoint, tls: OutboundTLS,
+        credentials: ClientCredentials? = nil
+    ) async -> SMTPClientSession.Outcome {
+        let job = SMTPClientSession.Job(
+            sender: message?.envelope.sender, recipients: recipients, bodyType: message?.envelope.bodyType ?? .sevenBit,
+            smtpUTF8: message?.envelope.smtpUTF8 ?? false, size: (message?.bodyLength ?? 0) + (message?.prefixBytes.count ?? 0),
+            credentials: credentials)
+        let session = SMTPClientSession(heloName: heloName, tls: tls, job: job)
+        return await SMTPClient.deliver(
+            to: host, session: session, tls: tls == .required ? verifying : opportunistic,
+            bodyPath: message?.bodyPath ?? "/dev/null", bodyLength: message?.bodyLength ?? 0, prefix: message?.prefixBytes ?? [],
+            group: group, io: io, timeout: message == nil ? .seconds(30) : .minutes(5))
+    }
+}
+
+/// At most `limit` holders per key at once (connections per host, deliveries per domain); the rest wait in order.
+public actor KeyedLimiter {
+    let limit: Int
+    private var inUse: [String: Int] = [:]
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    public init(limit: Int) { self.limit = max(1, limit) }
+
+    public func acquire(_ key: String) async {
+        if inUse[key, default: 0] < limit {
+            inUse[key, default: 0] += 1
+            return
+        }
+        await withCheckedContinuation { waiting[key, default: []].append($0) }
+    }
+
+    public func release(_ key: String) {
+        if var queue = waiting[key], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[key] = queue.isEmpty ? nil : queue
+            next.resume()  // the slot passes straight to the next waiter
+        } else {
+            inUse[key, default: 1] -= 1
+            if inUse[key] == 0 { inUse[key] = nil }
+        }
+    }
+
+    public func withSlot<T: Sendable>(_ key: String, _ body: @Sendable () async -> T) async -> T {
+        await acquire(key)
+        let result = await body()
+        release(key)
+        return result
+    }
+}

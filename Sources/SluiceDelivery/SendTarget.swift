@@ -1,0 +1,131 @@
+// SendTarget: the `send` route, direct delivery to each recipient domain's
+// MX hosts (R-DELIVER-2). Domains are delivered concurrently, each with at
+// most `destination_concurrency` connections at once; per domain, the MX
+// hosts are tried in preference order and each host's addresses (A, then
+// AAAA) in turn, with opportunistic STARTTLS by default. All DNS goes through
+// the resolver component. What cannot be decided now (DNS trouble, no host
+// answering) is a 4xx and is retried; NXDOMAIN and null MX are final.
+
+import Logging
+import SluiceCore
+import SluiceSMTP
+
+public final class SendTarget: DeliveryTarget {
+    /// At most this many addresses are tried per domain and attempt (Postfix's smtp_mx_address_limit).
+    static let addressLimit = 5
+
+    let resolver: any DNSResolver
+    let deliverer: SMTPDeliverer
+    let port: Int
+    let tls: OutboundTLS
+    let hostname: String
+    let domains: KeyedLimiter
+    let logger: Logger
+
+    public init(
+        resolver: any DNSResolver, deliverer: SMTPDeliverer, port: Int, tls: OutboundTLS, hostname: String,
+        destinationConcurrency: Int, logger: Logger
+    ) {
+        self.resolver = resolver
+        self.deliverer = deliverer
+        self.port = port
+        self.tls = tls
+        self.hostname = hostname
+        self.domains = KeyedLimiter(limit: destinationConcurrency)
+        self.logger = logger
+    }
+
+    struct DomainResult: Sendable {
+        var refused: [MailAddress: SMTPError] = [:]
+        var detail: String
+    }
+
+    public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
+        let byDomain = Dictionary(grouping: recipients) { $0.domain.lowercased() }
+        let results = await withTaskGroup(of: DomainResult.self) { group in
+            for (domain, rcpts) in byDomain {
+                group.addTask {
+                    await self.domains.withSlot(domain) { await self.deliver(message, to: rcpts, domain: domain) }
+                }
+            }
+            var all: [DomainResult] = []
+            for await r in group { all.append(r) }
+            return all
+        }
+        var report = DeliveryReport(refused: [:], detail: results.map(\.detail).sorted().joined(separator: "; "))
+        for r in results { report.refused.merge(r.refused) { a, _ in a } }
+        return report
+    }
+
+    func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], domain: String) async -> DomainResult {
+        func all(_ e: SMTPError) -> DomainResult {
+            DomainResult(refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, e) }), detail: "\(domain): \(e.reply)")
+        }
+        let endpoints: [SMTPClient.Endpoint]
+        switch await self.endpoints(for: domain) {
+        case .failure(let e): return all(e)
+        case .success(let list): endpoints = list
+        }
+        var lastFailure = SMTPError(451, .init(4, 4, 1), "No MX host of \(domain) could be reached")
+        for host in endpoints.prefix(Self.addressLimit) {
+            let outcome = await deliverer.attempt(message, to: recipients, host: host, tls: tls)
+            let where_ = "\(domain) via \(host)"
+            if let failure = outcome.failure {
+                if failure.isPermanent {
+                    return all(SMTPError(failure.reply, reason: "\(where_): \(failure.reason)"))
+                }
+                logger.event(.attempt, level: .info, "MX host failed; trying the next", [.route: where_, .reply: "\(failure.reply)", .reason: failure.reason])
+                lastFailure = SMTPError(failure.reply, reason: "\(where_): \(failure.reason)")
+                continue
+            }
+            var refused: [MailAddress: SMTPError] = [:]
+            for (r, e) in outcome.refused { refused[r] = SMTPError(e.reply, reason: "\(where_): \(e.reason)") }
+            let tls = outcome.usedTLS ? " (TLS)" : ""
+            return DomainResult(refused: refused, detail: "\(where_)\(tls): \(outcome.lastReply.map { "\($0)" } ?? "")")
+        }
+        return all(lastFailure)
+    }
+
+    /// The addresses to try for a domain, most preferred first; or why there are none.
+    func endpoints(for domain: String) async -> Result<[SMTPClient.Endpoint], SMTPError> {
+        // An address literal ([192.0.2.1], [IPv6:2001:db8::1]) names the host itself.
+        if domain.hasPrefix("[") && domain.hasSuffix("]") {
+            var ip = String(domain.dropFirst().dropLast())
+            if ip.lowercased().hasPrefix("ipv6:") { ip = String(ip.dropFirst(5)) }
+            guard IPAddress(ip) != nil else { return .failure(SMTPError(553, .init(5, 1, 2), "Bad address literal \(domain)")) }
+            return .success([SMTPClient.Endpoint(host: ip, port: port)])
+        }
+        let answer: DNSAnswer
+        do {
+            answer = try await resolver.lookup(domain, .mx)
+        } catch {
+            return .failure(SMTPError(451, .init(4, 4, 3), "DNS lookup of \(domain) MX failed; will retry", reason: error.message))
+        }
+        let hosts: [MXSelection.Host]
+        switch MXSelection.hosts(domain: domain, answer: answer, ownHostname: hostname) {
+        case .failure(let e): return .failure(e)
+        case .success(let h): hosts = h
+        }
+        var out: [SMTPClient.Endpoint] = []
+        var dnsTrouble: String?
+        for host in hosts {
+            for type in [DNSRecordType.a, .aaaa] {
+                do {
+                    let a = try await resolver.lookup(host.name, type)
+                    out += a.addresses.map { SMTPClient.Endpoint(host: $0, port: port, serverName: host.name) }
+                } catch {
+                    dnsTrouble = error.message
+                }
+            }
+            if out.count >= Self.addressLimit { break }
+        }
+        if out.isEmpty {
+            if let dnsTrouble {
+                return .failure(SMTPError(451, .init(4, 4, 3), "DNS lookup of \(domain)'s mail hosts failed; will retry", reason: dnsTrouble))
+            }
+            let names = hosts.map(\.name).joined(separator: ", ")
+            return .failure(SMTPError(550, .init(5, 4, 4), "No address for the mail hosts of \(domain) (\(names))"))
+        }
+        return .success(out)
+    }
+}
