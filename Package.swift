@@ -171,9 +171,15 @@ let package = Package(
             dependencies: ["SluiceSMTP", "SluiceServer", "SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // Test helpers shared by test targets (the fixture DNS server).
+        .target(
+            name: "SluiceTestSupport",
+            path: "Tests/SluiceTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceDNSTests",
-            dependencies: ["SluiceDNS", "SluiceCore"],
+            dependencies: ["SluiceDNS", "SluiceCore", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -214,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "SluiceIntegrationTests",
             dependencies: [
-                "SluiceCore",
+                "SluiceCore", "SluiceTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

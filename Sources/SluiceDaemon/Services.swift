@@ -40,7 +40,9 @@ struct UpstreamProbeService: Service {
 
     func run() async throws {
         let relay = self.relay
+        // A service that returns would end the whole group: with nothing to probe, wait for shutdown.
         await cancelWhenGracefulShutdown { await relay.runProbes() }
+        try? await gracefulShutdown()
     }
 }
 

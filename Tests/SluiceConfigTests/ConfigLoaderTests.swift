@@ -80,6 +80,9 @@ final class ConfigLoaderTests: XCTestCase {
             ("admin: { address: everywhere }\nlisteners: []\n", 1, 19, "admin.address", "expected host:port"),
             ("listeners:\n  - { name: a, address: 127.0.0.1:25, tls: none, auth: required }\n", 2, 56, "listeners[0].auth", "would never offer AUTH"),
             ("listeners: [ {name: a\n", 2, 1, "", "YAML syntax"),
+            ("dns: { nameserver: dns.example }\nlisteners: []\n", 1, 20, "dns.nameserver", "expected 'system' or an address"),
+            ("upstreams:\n  u: { hosts: [a.test], auth: { username: x } }\n", 2, 31, "upstreams.u.auth", "needs 'username:' and 'password_file:'"),
+            ("delivery: { send_tls: sometimes }\nlisteners: []\n", 1, 23, "delivery.send_tls", "must be one of"),
         ]
         for (yaml, line, column, key, reason) in cases {
             guard let e = error(yaml) else { continue }
@@ -89,6 +92,28 @@ final class ConfigLoaderTests: XCTestCase {
             XCTAssertTrue(e.reason.contains(reason), "\(e)")
             XCTAssertTrue(e.description.hasPrefix("\(file):\(line):\(column): "), e.description)
         }
+    }
+
+    func testDNSAndOutboundSettings() throws {
+        let c = try load("""
+            dns: { nameserver: "127.0.0.1:5353", timeout: 3s }
+            delivery: { send_port: 2525, destination_concurrency: 4 }
+            upstreams:
+              u: { hosts: [a.test], auth: { username: x, password_file: etc/u.secret }, max_connections: 2, probe_interval: 5s }
+            listeners:
+              - { name: a, address: 127.0.0.1:25 }
+            """)
+        XCTAssertEqual(c.dns.nameserver?.host, "127.0.0.1")
+        XCTAssertEqual(c.dns.nameserver?.port, 5353)
+        XCTAssertEqual(c.dns.timeout, 3)
+        XCTAssertEqual(c.delivery.sendPort, 2525)
+        XCTAssertEqual(c.delivery.destinationConcurrency, 4)
+        XCTAssertEqual(c.upstreams["u"]?.username, "x")
+        XCTAssertTrue(c.upstreams["u"]?.passwordFile?.hasSuffix("/etc/u.secret") ?? false)
+        XCTAssertEqual(c.upstreams["u"]?.maxConnections, 2)
+        XCTAssertEqual(c.upstreams["u"]?.probeInterval, 5)
+        let system = try load("dns: { nameserver: system }\nlisteners:\n  - { name: a, address: 127.0.0.1:25 }\n")
+        XCTAssertNil(system.dns.nameserver)
     }
 
     func testSizesAndDurations() {

@@ -21,6 +21,18 @@ final class RuleLoaderTests: XCTestCase {
         }
     }
 
+    func testSendActionForms() throws {
+        var loader = RuleLoader(rulesDirectory: "/nonexistent", resolvePath: { $0 })
+        let set = try loader.parse(
+            yaml: "rules:\n  - name: a\n    then: [ send ]\n  - name: b\n    then: [ { send: { on_failure: defer, max_delivery_time: 2h } } ]\n",
+            file: "/r/default.yaml", name: "default")
+        guard case .send(.continue, nil) = set.rules[0].actions[0] else { return XCTFail("\(set.rules[0].actions)") }
+        guard case .send(.defer, 7200) = set.rules[1].actions[0] else { return XCTFail("\(set.rules[1].actions)") }
+        let e = error("rules:\n  - name: a\n    then: [ { send: { via: x } } ]\n")
+        XCTAssertEqual(e?.line, 3)
+        XCTAssertTrue(e?.reason.contains("unknown key 'via'") ?? false, "\(String(describing: e))")
+    }
+
     func testErrorsPointAtTheMistake() {
         let cases: [(String, Int, Int, String)] = [
             ("rules:\n  - name: a\n    then: [ stop ]\n    whenn: []\n", 4, 5, "unknown key 'whenn'"),

@@ -1,18 +1,22 @@
 // Starts Tests/dns/fixture_dns.py (Debian's python3 with python3-dnslib) on a
-// free loopback port with the zone text a test gives, and stops it.
+// free loopback port with the zone text a test gives, and stops it. Shared by
+// the resolver tests and the integration tests.
 
 import Foundation
-import XCTest
 
-final class FixtureDNSServer {
+public struct FixtureUnavailable: Error, CustomStringConvertible {
+    public var description: String
+}
+
+public final class FixtureDNSServer: @unchecked Sendable {
     let process = Process()
-    let port: Int
+    public let port: Int
     let zoneFile: String
 
-    init(zone: String) throws {
+    public init(zone: String) throws {
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw XCTSkip("Debian's python3 is missing; `make test` installs python3 and python3-dnslib")
+            throw FixtureUnavailable(description: "Debian's python3 is missing; `make test` installs python3 and python3-dnslib")
         }
         zoneFile = NSTemporaryDirectory() + "sluice-zone-\(UUID().uuidString).txt"
         try zone.write(toFile: zoneFile, atomically: true, encoding: .utf8)
@@ -28,12 +32,12 @@ final class FixtureDNSServer {
         while let byte = try out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 10 { line.append(b) }
         guard let p = Int(String(decoding: line, as: UTF8.self)) else {
             process.terminate()
-            throw XCTSkip("the fixture DNS server did not start (is python3-dnslib installed? `make test` installs it)")
+            throw FixtureUnavailable(description: "the fixture DNS server did not start (is python3-dnslib installed? `make test` installs it)")
         }
         port = p
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
