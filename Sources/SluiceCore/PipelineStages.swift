@@ -64,6 +64,10 @@ public protocol RoutePlanner: Sendable {
 }
 
 /// The message as it leaves: extra header lines to put in front, then the queued bytes.
+/// The message as one delivery sends it: the prepended header lines, then
+/// (when a modifier rewrote it) the rewritten header section, then the queue
+/// file from `bodyOffset` to `bodyLength`. Modifiers change the first two and
+/// never touch the queue file.
 public struct OutgoingMessage: Sendable {
     public var envelope: Envelope
     public var prependedHeaders: [String]
@@ -72,6 +76,10 @@ public struct OutgoingMessage: Sendable {
     /// The file holding the queued message; only its first `bodyLength` bytes are the message.
     public var bodyPath: String
     public var bodyLength: Int
+    /// The message's own header section as rewritten by a modifier (through the empty line), replacing
+    /// the file's first `bodyOffset` bytes.
+    public var rewrittenHeader: [UInt8] = []
+    public var bodyOffset = 0
 
     public init(envelope: Envelope, prependedHeaders: [String], bodyPath: String, bodyLength: Int) {
         self.envelope = envelope
@@ -80,10 +88,16 @@ public struct OutgoingMessage: Sendable {
         self.bodyLength = bodyLength
     }
 
-    /// The prepended header lines in wire form.
+    /// What is sent before the rest of the queue file: prepended lines and any rewritten header section.
     public var prefixBytes: [UInt8] {
-        Array(prependedHeaders.map { $0 + "\r\n" }.joined().utf8)
+        Array(prependedHeaders.map { $0 + "\r\n" }.joined().utf8) + rewrittenHeader
     }
+
+    /// The bytes of the queue file still to send after the prefix.
+    public var remainingLength: Int { bodyLength - bodyOffset }
+
+    /// The size of the message as delivered.
+    public var deliveredSize: Int { prefixBytes.count + remainingLength }
 }
 
 /// transform: envelope and header changes made after queueing, at delivery.

@@ -77,6 +77,7 @@ public struct Daemon {
         let manager = QueueManager(
             store: store,
             targets: ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()],
+            modifiers: [SubjectTagModifier(io: fileIO)],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         var pipeline = MessagePipeline(

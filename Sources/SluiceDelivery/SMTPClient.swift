@@ -27,7 +27,7 @@ public enum SMTPClient {
     }
 
     public static func deliver(
-        to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, bodyPath: String, bodyLength: Int,
+        to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, bodyPath: String, bodyOffset: Int = 0, bodyLength: Int,
         prefix: [UInt8], group: any EventLoopGroup, io: NIOThreadPool, timeout: TimeAmount = .minutes(5)
     ) async -> SMTPClientSession.Outcome {
         let serverName = endpoint.serverName ?? (IPAddress(endpoint.host) == nil ? endpoint.host : nil)
@@ -41,7 +41,8 @@ public enum SMTPClient {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
                             SMTPClientHandler(
-                                session: session, tls: tls, serverName: serverName, bodyPath: bodyPath, bodyLength: bodyLength,
+                                session: session, tls: tls, serverName: serverName, bodyPath: bodyPath, bodyOffset: bodyOffset,
+                                bodyLength: bodyLength,
                                 prefix: prefix, io: io, timeout: timeout, finish: finish))
                     }
                 }
@@ -75,6 +76,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private let tls: NIOSSLContext?
     private let serverName: String?
     private let bodyPath: String
+    private let bodyOffset: Int
     private let bodyLength: Int
     private let prefix: [UInt8]
     private let io: NIOThreadPool
@@ -86,13 +88,15 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
 
     init(
-        session: SMTPClientSession, tls: NIOSSLContext?, serverName: String?, bodyPath: String, bodyLength: Int, prefix: [UInt8],
+        session: SMTPClientSession, tls: NIOSSLContext?, serverName: String?, bodyPath: String, bodyOffset: Int, bodyLength: Int,
+        prefix: [UInt8],
         io: NIOThreadPool, timeout: TimeAmount, finish: OutcomeOnce
     ) {
         self.session = session
         self.tls = tls
         self.serverName = serverName
         self.bodyPath = bodyPath
+        self.bodyOffset = bodyOffset
         self.bodyLength = bodyLength
         self.prefix = prefix
         self.io = io
@@ -167,7 +171,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             if !prefix.isEmpty {
                 context.write(wrapOutboundOut(stuffer.stuff(context.channel.allocator.buffer(bytes: prefix))), promise: nil)
             }
-            sendChunk(from: 0, stuffer: stuffer, context: context)
+            sendChunk(from: bodyOffset, stuffer: stuffer, context: context)
         case .done(let outcome):
             finished = true
             timer?.cancel()

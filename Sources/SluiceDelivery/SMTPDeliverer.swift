@@ -37,12 +37,13 @@ public struct SMTPDeliverer: Sendable {
     ) async -> SMTPClientSession.Outcome {
         let job = SMTPClientSession.Job(
             sender: message?.envelope.sender, recipients: recipients, bodyType: message?.envelope.bodyType ?? .sevenBit,
-            smtpUTF8: message?.envelope.smtpUTF8 ?? false, size: (message?.bodyLength ?? 0) + (message?.prefixBytes.count ?? 0),
+            smtpUTF8: message?.envelope.smtpUTF8 ?? false, size: message?.deliveredSize ?? 0,
             credentials: credentials)
         let session = SMTPClientSession(heloName: heloName, tls: tls, job: job)
         return await SMTPClient.deliver(
             to: host, session: session, tls: tls == .required ? verifying : opportunistic,
-            bodyPath: message?.bodyPath ?? "/dev/null", bodyLength: message?.bodyLength ?? 0, prefix: message?.prefixBytes ?? [],
+            bodyPath: message?.bodyPath ?? "/dev/null", bodyOffset: message?.bodyOffset ?? 0, bodyLength: message?.bodyLength ?? 0,
+            prefix: message?.prefixBytes ?? [],
             group: group, io: io, timeout: message == nil ? .seconds(30) : .minutes(5))
     }
 }

@@ -40,13 +40,7 @@ public struct StoreTarget: DeliveryTarget {
         let file = try SpoolFile(creating: tmp)
         do {
             try file.write(message.prefixBytes)
-            if message.subjectTags.isEmpty {
-                try copy(from: message.bodyPath, offset: 0, length: message.bodyLength, to: file)
-            } else {
-                let header = try readHeaderSection(message.bodyPath, limit: min(message.bodyLength, 1 << 20))
-                try file.write(SubjectTagger.tag(header, with: message.subjectTags))
-                try copy(from: message.bodyPath, offset: header.count, length: message.bodyLength - header.count, to: file)
-            }
+            try copy(from: message.bodyPath, offset: message.bodyOffset, length: message.remainingLength, to: file)
             try file.sync()
             try file.close()
             try FileSystem.rename(tmp, "\(directory)/\(id).eml")
@@ -55,21 +49,6 @@ public struct StoreTarget: DeliveryTarget {
             file.discard()
             throw error
         }
-    }
-
-    /// The header section (through the empty line) from the start of a queue file.
-    private func readHeaderSection(_ path: String, limit: Int) throws -> [UInt8] {
-        guard let input = FileHandle(forReadingAtPath: path) else {
-            throw SMTPError(451, .init(4, 3, 0), "Queue file missing", reason: "cannot open \(path)")
-        }
-        defer { try? input.close() }
-        let bytes = [UInt8](try input.read(upToCount: limit) ?? Data())
-        var i = 0
-        while i + 3 < bytes.count {
-            if bytes[i] == 13, bytes[i + 1] == 10, bytes[i + 2] == 13, bytes[i + 3] == 10 { return Array(bytes[..<(i + 4)]) }
-            i += 1
-        }
-        return bytes  // no body: the whole message is header
     }
 
     private func copy(from path: String, offset: Int, length: Int, to file: SpoolFile) throws {
