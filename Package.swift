@@ -84,6 +84,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libopendkim (Debian libopendkim-dev), found with pkg-config.
+        .systemLibrary(
+            name: "COpenDKIM",
+            pkgConfig: "opendkim",
+            providers: [.apt(["libopendkim-dev"])]
+        ),
+        // DKIM signing and verification (R-MAUTH-1/2) on libopendkim; no C pointer leaves the module.
+        .target(
+            name: "SluiceDKIM",
+            dependencies: [
+                "SluiceCore", "COpenDKIM",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The durable on-disk queue (Postfix discipline: write, fsync, rename, fsync dir).
         .target(
             name: "SluiceQueue",
@@ -185,6 +201,11 @@ let package = Package(
         .testTarget(
             name: "SluiceDeliveryTests",
             dependencies: ["SluiceDelivery", "SluiceCore", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceDKIMTests",
+            dependencies: ["SluiceDKIM"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
