@@ -4,12 +4,13 @@
 SWIFT        ?= swift
 CONFIG       ?= etc/sluice.yaml
 # Debian packages the build needs: SQLite headers for GRDB (credentials store), libunbound
-# (the DNS resolver component).
-BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev
+# (the DNS resolver component), libopendkim (DKIM).
+BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
 # a recommends that --no-install-recommends would skip), TLS tooling, and dnslib for the
-# fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3).
-TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib openssl ca-certificates
+# fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3), and
+# dkimpy (python3-dkim) that verifies our DKIM signatures.
+TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim openssl ca-certificates
 # Postfix's smtp-source/smtp-sink drive the benchmarks.
 BENCH_PACKAGES = postfix
 APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold
@@ -45,10 +46,13 @@ release: deps
 	$(SWIFT) build -c release
 
 # Builds in release mode and runs the daemon on the default config (Ctrl-C stops it).
+# The default config signs as example.test with selector s1: the key is made on first run.
 run: release
+	@test -f var/dkim/example.test.s1.pem || .build/release/sluice dkim keygen --config $(CONFIG) --domain example.test --selector s1
 	.build/release/sluice serve --config $(CONFIG) --log-format text
 
 check: build
+	@test -f var/dkim/example.test.s1.pem || .build/debug/sluice dkim keygen --config $(CONFIG) --domain example.test --selector s1
 	.build/debug/sluice check --config $(CONFIG)
 
 # Every test: unit, integration (real daemon on 127.0.0.1 ephemeral ports) and interop.

@@ -34,6 +34,9 @@ public struct ConfigNode {
     public let path: String
     public let file: String
 
+    /// "file:line:column" of this node, for messages raised later (e.g. a key file that cannot be read).
+    public var location: String { "\(file):\(node.mark?.line ?? 0):\(node.mark?.column ?? 0)" }
+
     public func error(_ reason: String) -> ConfigError {
         ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, keyPath: path, reason: reason)
     }

@@ -83,6 +83,24 @@ public struct DeliverySettings: Sendable {
     public var destinationConcurrency = 20
 }
 
+/// One entry of `dkim:`: a signing key for a domain and selector (R-MAUTH-1).
+public struct DKIMKeySettings: Sendable, Equatable {
+    public var domain: String
+    public var selector: String
+    /// `algorithm:` rsa-sha256 (default) | ed25519-sha256.
+    public var algorithm = "rsa-sha256"
+    /// `key:` the private key file (PEM), made by `sluice dkim keygen`.
+    public var keyFile: String
+    /// `state:` active (signs) | publish-only (in `sluice dkim dns`, not signing yet) | retired.
+    public var state = "active"
+    /// `headers:` header names to sign (default: the usual set, see docs); `oversign:` names signed once more
+    /// than present so none can be added (default [From]).
+    public var headers: [String]?
+    public var oversign: [String]?
+    /// Where in the config file this entry is, for messages about it.
+    public var location: String = ""
+}
+
 /// `dns: { nameserver: system | HOST:PORT, timeout: 10s }`: the resolver every lookup uses (R-MAUTH-3).
 public struct DNSSettings: Sendable, Equatable {
     /// nil: the system's nameservers (/etc/resolv.conf); else one nameserver, e.g. 127.0.0.1:5353.
@@ -143,6 +161,7 @@ public struct SluiceConfiguration: Sendable {
     public var upstreams: [String: UpstreamSettings] = [:]
     public var admin: AdminSettings
     public var dns = DNSSettings()
+    public var dkim: [DKIMKeySettings] = []
 
     /// A path from the config or a rule file, made absolute against `baseDirectory`.
     public func resolve(_ path: String) -> String {

@@ -12,13 +12,12 @@ extension SluiceConfiguration {
     /// Top-level keys of SPEC §1 that later features own. Refused with a clear
     /// reason until this build implements them, never silently ignored.
     static let notYetSupported: [String: String] = [
-        "dkim": "DKIM signing arrives with message authentication",
         "archives": "archives arrive with the archive feature",
     ]
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders", "upstreams", "dns",
+        "admin", "senders", "upstreams", "dns", "dkim",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -163,6 +162,31 @@ extension SluiceConfiguration {
             if let t = d["timeout"] { dns.timeout = try t.duration() }
         }
 
+        var dkim: [DKIMKeySettings] = []
+        if let d = keys["dkim"] {
+            for item in try d.list() {
+                let m = try item.mapping(allowed: ["domain", "selector", "algorithm", "key", "state", "headers", "oversign"])
+                guard let domain = m["domain"], let selector = m["selector"], let key = m["key"] else {
+                    throw item.error("a DKIM key needs 'domain:', 'selector:' and 'key:' (a PEM file; `sluice dkim keygen` makes one)")
+                }
+                var k = DKIMKeySettings(
+                    domain: try domain.nonEmptyString().lowercased(), selector: try selector.nonEmptyString(),
+                    keyFile: resolve(try key.nonEmptyString()))
+                if let a = m["algorithm"] { k.algorithm = try a.oneOf(["rsa-sha256", "ed25519-sha256"]) }
+                if let st = m["state"] { k.state = try st.oneOf(["active", "publish-only", "retired"]) }
+                if let h = m["headers"] {
+                    k.headers = try h.stringList()
+                    if !(k.headers ?? []).contains(where: { $0.lowercased() == "from" }) { throw h.error("the signed headers must include From") }
+                }
+                if let o = m["oversign"] { k.oversign = try o.stringList() }
+                if dkim.contains(where: { $0.domain == k.domain && $0.selector == k.selector }) {
+                    throw item.error("selector '\(k.selector)' of \(k.domain) is configured twice")
+                }
+                k.location = item.location
+                dkim.append(k)
+            }
+        }
+
         var listeners: [ListenerSettings] = []
         guard let listenersNode = keys["listeners"] else {
             throw top.error("no 'listeners:' configured; Sluice needs at least one address to accept mail on")
@@ -184,7 +208,7 @@ extension SluiceConfiguration {
         return SluiceConfiguration(
             file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
-            delivery: delivery, upstreams: upstreams, admin: admin, dns: dns)
+            delivery: delivery, upstreams: upstreams, admin: admin, dns: dns, dkim: dkim)
     }
 
     static func readListener(_ node: ConfigNode) throws -> ListenerSettings {

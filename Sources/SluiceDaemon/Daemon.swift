@@ -16,6 +16,7 @@ import SluiceConfig
 import SluiceCore
 import SluiceCredentials
 import SluiceDelivery
+import SluiceDKIM
 import SluiceDNS
 import SluicePolicy
 import SluiceQueue
@@ -59,6 +60,7 @@ public struct Daemon {
         let readiness = Readiness(queueDirectory: config.queueDirectory)
         let limiters = RateLimiters()
         let book = RuleBook(try Self.loadRules(config))
+        let keyring = try Self.dkimKeyring(config)
         readiness.rulesLoaded()
 
         // 2. The pipeline.
@@ -74,10 +76,12 @@ public struct Daemon {
             resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort,
             tls: OutboundTLS(rawValue: config.delivery.sendTLS) ?? .opportunistic, hostname: config.hostname,
             destinationConcurrency: config.delivery.destinationConcurrency, logger: logger)
+        // DKIM signing is the last modifier: it signs the message as it leaves.
+        let dkim = DKIMSignModifier(keyring: keyring, io: fileIO, logger: logger)
         let manager = QueueManager(
             store: store,
             targets: ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()],
-            modifiers: [SubjectTagModifier(io: fileIO)],
+            modifiers: [SubjectTagModifier(io: fileIO), dkim],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         var pipeline = MessagePipeline(
@@ -134,7 +138,7 @@ public struct Daemon {
         let systemd = SystemdNotifier()
         let reload = ReloadService(
             configFile: config.file, current: config, policies: policies, tls: tlsHolder, rules: book, limiters: limiters,
-            logger: logger,
+            dkim: dkim, logger: logger,
             systemd: systemd, hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(

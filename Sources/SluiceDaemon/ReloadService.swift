@@ -10,6 +10,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import SluiceConfig
+import SluiceDKIM
 import SluiceCore
 import SluiceCredentials
 import SluiceRules
@@ -26,13 +27,17 @@ final class ReloadService: Service {
     let logger: Logger
     let systemd: SystemdNotifier
     let hangups: UnixSignalsSequence
+    /// Reloads swap its keys.
+    let dkim: DKIMSignModifier
 
     /// `hangups` must be created before the daemon says it is ready, so that an
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
         configFile: String, current: SluiceConfiguration, policies: [String: ReloadableAcceptPolicy], tls: TLSContextHolder?,
-        rules: RuleBook, limiters: RateLimiters, logger: Logger, systemd: SystemdNotifier, hangups: UnixSignalsSequence
+        rules: RuleBook, limiters: RateLimiters, dkim: DKIMSignModifier, logger: Logger, systemd: SystemdNotifier,
+        hangups: UnixSignalsSequence
     ) {
+        self.dkim = dkim
         self.rules = rules
         self.limiters = limiters
         self.hangups = hangups
@@ -59,9 +64,11 @@ final class ReloadService: Service {
         defer { systemd.notify("READY=1") }
         let new: SluiceConfiguration
         let newRules: [String: RuleSet]
+        let newKeys: DKIMKeyring
         do {
             new = try SluiceConfiguration.load(file: configFile)
             newRules = try Daemon.loadRules(new)
+            newKeys = try Daemon.dkimKeyring(new)
         } catch {
             logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
             systemd.notify("STATUS=reload refused: \(error)")
@@ -76,6 +83,9 @@ final class ReloadService: Service {
         if new.delivery.storeDirectory != old.delivery.storeDirectory { needsRestart.append("delivery.store") }
         if new.admin.host != old.admin.host || new.admin.port != old.admin.port { needsRestart.append("admin") }
         if new.hostname != old.hostname { needsRestart.append("hostname") }
+        if new.dns != old.dns { needsRestart.append("dns") }
+        if Self.describe(new.upstreams) != Self.describe(old.upstreams) { needsRestart.append("upstreams") }
+        if "\(new.delivery)" != "\(old.delivery)" { needsRestart.append("delivery") }
 
         if let tls {
             do {
@@ -90,10 +100,17 @@ final class ReloadService: Service {
         policies.values.first?.identity.replace(Daemon.identitySettings(new))
         // Rule sets are swapped whole, for messages whose DATA ends from now on.
         rules.replace(newRules)
+        dkim.replace(newKeys)
         current.withLockedValue { $0 = new }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }
         logger.event(.reload, level: .notice, "configuration reloaded", fields)
         systemd.notify("STATUS=configuration reloaded")
+    }
+
+    static func describe(_ upstreams: [String: UpstreamSettings]) -> String {
+        upstreams.sorted { $0.key < $1.key }.map { name, u in
+            "\(name) \(u.hosts.map { "\($0.host):\($0.port)" }) \(u.tls) \(u.backup ?? "") \(u.username ?? "") \(u.passwordFile ?? "") \(u.maxConnections) \(u.probeInterval)"
+        }.joined(separator: "; ")
     }
 }

@@ -1,9 +1,8 @@
 // Reading parts of a queued message file for the transform stage: the header
-// section, and the whole message in chunks (for signing). Blocking file I/O:
-// callers run it on the file I/O thread pool.
+// section, and the rest in chunks (for signing). Blocking file I/O: callers
+// run it on the file I/O thread pool.
 
 import Foundation
-import NIOPosix
 import SluiceCore
 
 public enum QueueFileReader {
@@ -36,22 +35,5 @@ public enum QueueFileReader {
             try body([UInt8](chunk))
             remaining -= chunk.count
         }
-    }
-}
-
-/// The `tag_subject` transformation as a modifier, so that every route (store, relay, send) and
-/// the DKIM signature after it see the tagged Subject.
-public struct SubjectTagModifier: MessageModifier {
-    let io: NIOThreadPool
-
-    public init(io: NIOThreadPool) { self.io = io }
-
-    public func modify(_ message: inout OutgoingMessage) async throws {
-        guard !message.subjectTags.isEmpty else { return }
-        let (path, length) = (message.bodyPath, message.bodyLength)
-        let header = message.rewrittenHeader.isEmpty
-            ? try await io.runIfActive { try QueueFileReader.headerSection(path, length: length) } : message.rewrittenHeader
-        if message.rewrittenHeader.isEmpty { message.bodyOffset = header.count }
-        message.rewrittenHeader = SubjectTagger.tag(header, with: message.subjectTags)
     }
 }

@@ -1,0 +1,130 @@
+// `sluice dkim keygen|dns`: make signing keys and print the DNS records to
+// publish (R-MAUTH-1). Rotation: add the new selector as `publish-only`,
+// publish its record, make it `active` beside the old one, then mark the old
+// one `retired` and remove its record once no mail signed with it is in flight.
+
+import ArgumentParser
+import Foundation
+import SluiceConfig
+import SluiceDKIM
+
+struct DKIMCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dkim", abstract: "DKIM signing keys and their DNS records.",
+        subcommands: [Keygen.self, DNS.self, Speed.self])
+
+    struct Keygen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a signing key (mode 0600) and print its TXT record and the config entry.")
+
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The signing domain (d=).") var domain: String
+        @Option(help: "The selector (s=).") var selector: String
+        @Option(help: "rsa or ed25519.") var algorithm: String = "rsa"
+        @Option(help: "RSA key size: 1024, 2048, 3072 or 4096.") var bits: Int = 2048
+        @Option(help: "Where to write the key (default DATA_DIR/dkim/DOMAIN.SELECTOR.pem).") var out: String?
+
+        func run() async throws {
+            let config = try options.load()
+            guard let alg = ["rsa": DKIMAlgorithm.rsaSHA256, "ed25519": .ed25519SHA256][algorithm.lowercased()] else {
+                throw ValidationError("--algorithm is rsa or ed25519")
+            }
+            let d = domain.lowercased()
+            let path = out.map(config.resolve) ?? "\(config.dataDir)/dkim/\(d).\(selector).pem"
+            if FileManager.default.fileExists(atPath: path) {
+                throw UserError("\(path) exists; a key is never overwritten (pick a new selector for a new key)")
+            }
+            let pem: String
+            let record: String
+            do {
+                pem = try DKIMKeys.generate(alg, bits: bits)
+                record = try DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: alg)
+            } catch {
+                throw UserError("\(error)")
+            }
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.createFile(atPath: path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw UserError("cannot write \(path)")
+            }
+            print("\(selector)._domainkey.\(d). IN TXT \(DKIMKeys.quoted(record))")
+            print("")
+            print("# key written to \(path); add to the dkim: list of \(options.path):")
+            print("#   - { domain: \(d), selector: \(selector), algorithm: \(alg.rawValue), key: \(path), state: publish-only }")
+            print("# and make it active once the record is visible in DNS.")
+        }
+    }
+
+    struct DNS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the TXT record of every active and publish-only key; retired keys are listed for removal.")
+
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "One JSON document.") var json = false
+
+        func run() async throws {
+            let config = try options.load()
+            var rows: [[String: String]] = []
+            for k in config.dkim {
+                let name = "\(k.selector)._domainkey.\(k.domain)"
+                var row = ["name": name, "state": k.state, "algorithm": k.algorithm, "key": k.keyFile]
+                if k.state != "retired" {
+                    guard let data = FileManager.default.contents(atPath: k.keyFile) else {
+                        throw UserError("\(k.location): cannot read \(k.keyFile)")
+                    }
+                    do {
+                        row["record"] = try DKIMKeys.txtRecord(
+                            privateKeyPEM: String(decoding: data, as: UTF8.self), algorithm: DKIMAlgorithm(rawValue: k.algorithm) ?? .rsaSHA256)
+                    } catch {
+                        throw UserError("\(k.location): \(k.keyFile): \(error)")
+                    }
+                }
+                rows.append(row)
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: ["records": rows], options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            if rows.isEmpty { print("no DKIM keys configured (dkim: in \(options.path))") }
+            for r in rows {
+                if let record = r["record"] {
+                    print("; \(r["state"]!) \(r["algorithm"]!)")
+                    print("\(r["name"]!). IN TXT \(DKIMKeys.quoted(record))")
+                } else {
+                    print("; retired: remove \(r["name"]!). once no mail signed with it is in flight")
+                }
+            }
+        }
+    }
+}
+
+extension DKIMCommand {
+    /// Like `openssl speed`: how many messages per second one core signs, per algorithm.
+    struct Speed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure DKIM signatures per second on one core (a 4 KiB message by default), with throwaway keys.")
+
+        @Option(help: "Seconds per algorithm.") var seconds: Double = 3
+        @Option(help: "Message size in bytes.") var size: Int = 4096
+
+        func run() async throws {
+            let header = Array("From: a@example.test\r\nTo: b@example.org\r\nSubject: speed\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <speed@example.test>\r\n\r\n".utf8)
+            let line = Array("The quick brown fox jumps over the lazy dog 0123456789.\r\n".utf8)
+            var body: [UInt8] = []
+            while body.count + header.count < size { body += line }
+            for (alg, bits) in [(DKIMAlgorithm.rsaSHA256, 2048), (.ed25519SHA256, 256)] {
+                let signer = try DKIMSigner(
+                    key: .init(domain: "example.test", selector: "speed", algorithm: alg, privateKeyPEM: try DKIMKeys.generate(alg)))
+                let start = Date()
+                var count = 0
+                while Date().timeIntervalSince(start) < seconds {
+                    _ = try signer.sign(id: "speed", header: header) { try $0(body) }
+                    count += 1
+                }
+                let rate = Double(count) / Date().timeIntervalSince(start)
+                print(String(format: "%@ (%d bit) %d-byte message: %.0f signatures/s", alg.rawValue, bits, header.count + body.count, rate))
+            }
+        }
+    }
+}
