@@ -90,9 +90,10 @@ let package = Package(
             pkgConfig: "opendkim",
             providers: [.apt(["libopendkim-dev"])]
         ),
-        // DKIM signing and verification (R-MAUTH-1/2) on libopendkim; no C pointer leaves the module.
+        // Message authentication (R-MAUTH): DKIM signing and verification on libopendkim, SPF on
+        // libspf2, DMARC; no C pointer leaves the module.
         .target(
-            name: "SluiceDKIM",
+            name: "SluiceMailAuth",
             dependencies: [
                 "SluiceCore", "SluiceQueue", "COpenDKIM",
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -154,7 +155,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
-                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceDKIM",
+                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -174,7 +175,7 @@ let package = Package(
         .target(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceDKIM",
+                "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -207,8 +208,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SluiceDKIMTests",
-            dependencies: ["SluiceDKIM"],
+            name: "SluiceMailAuthTests",
+            dependencies: ["SluiceMailAuth", "SluiceDNS", "SluiceCore", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,7 +6,7 @@
 import ArgumentParser
 import Foundation
 import SluiceConfig
-import SluiceDKIM
+import SluiceMailAuth
 
 struct DKIMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

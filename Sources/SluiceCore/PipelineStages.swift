@@ -63,7 +63,6 @@ public protocol RoutePlanner: Sendable {
     func plan(for message: ReceivedMessage, logger: Logger) async throws -> DeliveryPlan
 }
 
-/// The message as it leaves: extra header lines to put in front, then the queued bytes.
 /// The message as one delivery sends it: the prepended header lines, then
 /// (when a modifier rewrote it) the rewritten header section, then the queue
 /// file from `bodyOffset` to `bodyLength`. Modifiers change the first two and

@@ -4,7 +4,7 @@
 
 import Foundation
 import SluiceConfig
-import SluiceDKIM
+import SluiceMailAuth
 
 extension Daemon {
     public static func dkimKeyring(_ config: SluiceConfiguration) throws -> DKIMKeyring {

@@ -16,7 +16,7 @@ import SluiceConfig
 import SluiceCore
 import SluiceCredentials
 import SluiceDelivery
-import SluiceDKIM
+import SluiceMailAuth
 import SluiceDNS
 import SluicePolicy
 import SluiceQueue

@@ -10,7 +10,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import SluiceConfig
-import SluiceDKIM
+import SluiceMailAuth
 import SluiceCore
 import SluiceCredentials
 import SluiceRules

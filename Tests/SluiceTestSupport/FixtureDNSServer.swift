@@ -4,6 +4,10 @@
 
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public struct FixtureUnavailable: Error, CustomStringConvertible {
     public var description: String
 }
@@ -38,9 +42,11 @@ public final class FixtureDNSServer: @unchecked Sendable {
     }
 
     public func stop() {
+        // Not waitUntilExit: from a task of an async test it spins on a run loop that never sees the exit.
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            for _ in 0..<100 where process.isRunning { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         try? FileManager.default.removeItem(atPath: zoneFile)
     }

@@ -5,7 +5,7 @@
 import Foundation
 import XCTest
 
-@testable import SluiceDKIM
+@testable import SluiceMailAuth
 
 final class DKIMSignerTests: XCTestCase {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
