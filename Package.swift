@@ -90,12 +90,17 @@ let package = Package(
             pkgConfig: "opendkim",
             providers: [.apt(["libopendkim-dev"])]
         ),
+        // libspf2 (Debian libspf2-dev; it ships no .pc file).
+        .systemLibrary(
+            name: "CSPF2",
+            providers: [.apt(["libspf2-dev"])]
+        ),
         // Message authentication (R-MAUTH): DKIM signing and verification on libopendkim, SPF on
         // libspf2, DMARC; no C pointer leaves the module.
         .target(
             name: "SluiceMailAuth",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "COpenDKIM",
+                "SluiceCore", "SluiceQueue", "COpenDKIM", "CSPF2",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@
 
 public enum DNSRecordType: Int, Sendable, CustomStringConvertible {
     case a = 1
+    case ptr = 12
     case mx = 15
     case txt = 16
     case aaaa = 28
@@ -11,6 +12,7 @@ public enum DNSRecordType: Int, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .a: return "A"
+        case .ptr: return "PTR"
         case .mx: return "MX"
         case .txt: return "TXT"
         case .aaaa: return "AAAA"
@@ -33,6 +35,8 @@ public enum DNSRecord: Sendable, Hashable {
     case a(String)
     case aaaa(String)
     case mx(MXRecord)
+    /// A host name (reverse lookups), without the trailing dot.
+    case ptr(String)
     /// The character-strings of one TXT record, in order (a receiver joins them without separators).
     case txt([String])
 }

@@ -22,6 +22,9 @@ public enum RecordData {
             var offset = 2
             let name = try domainName(rdata, at: &offset)
             return .mx(MXRecord(preference: preference, exchange: name))
+        case .ptr:
+            var offset = 0
+            return .ptr(try domainName(rdata, at: &offset))
         case .txt:
             var strings: [String] = []
             var i = 0
