@@ -51,6 +51,9 @@ public struct ListenerSettings: Sendable {
     public var rulesTimeout: Double = 30
     /// `proxy_protocol:` the listener is behind a load balancer that sends a PROXY v1/v2 header (default false).
     public var proxyProtocol = false
+    /// `verify: [spf, dkim, dmarc]`: message authentication of mail received here, written to an
+    /// Authentication-Results header and offered to the rules (default: none, e.g. for submission).
+    public var verify: Set<String> = []
     /// `proxy_from:` the load balancers' addresses; required with proxy_protocol, others are refused.
     public var proxyFrom: [CIDR] = []
 

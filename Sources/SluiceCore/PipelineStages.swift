@@ -41,6 +41,9 @@ public struct ReceivedMessage: Sendable {
     public var size: Int
     /// Results of verify/inspect stages, by name ("spf", "dlp.pci", ...), for decide and logs.
     public var annotations: [String: String]
+    /// Header lines ("Name: value", folded with CRLF + tab) the checks add on top of the message for
+    /// every route, such as Authentication-Results.
+    public var addedHeaders: [String] = []
 
     public init(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int) {
         self.envelope = envelope

@@ -81,11 +81,16 @@ public struct Daemon {
         let manager = QueueManager(
             store: store,
             targets: ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()],
-            modifiers: [SubjectTagModifier(io: fileIO), dkim],
+            modifiers: [AuthResultsScrubber(authservID: config.hostname, io: fileIO), SubjectTagModifier(io: fileIO), dkim],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
+        var checks: [any MessageCheck] = [identity]
+        let verifying = Dictionary(uniqueKeysWithValues: config.listeners.map { ($0.name, $0.verify) })
+        if verifying.values.contains(where: { !$0.isEmpty }) {
+            checks.append(try MailAuthCheck(hostname: config.hostname, resolver: resolver, io: fileIO, listeners: verifying))
+        }
         var pipeline = MessagePipeline(
-            checks: [identity], planner: Self.planner(config, book: book), store: store,
+            checks: checks, planner: Self.planner(config, book: book), store: store,
             queueManager: manager,
             fileIO: { work in try await fileIO.runIfActive { try work() } })
         for l in config.listeners { pipeline.budgets[l.name] = l.rulesTimeout }

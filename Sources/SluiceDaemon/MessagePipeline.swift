@@ -35,7 +35,10 @@ public struct MessagePipeline: MessageReceiver {
         ) { () async throws -> (ReceivedMessage, DeliveryPlan) in
             var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: spoolPath, size: size)
             for check in checks { try await check.check(&message) }
-            return (message, try await planner.plan(for: message, logger: logger))
+            var plan = try await planner.plan(for: message, logger: logger)
+            // What the checks add (Authentication-Results) goes on top, above each route's own headers.
+            for i in plan.routes.indices { plan.routes[i].addHeaders.insert(contentsOf: message.addedHeaders, at: 0) }
+            return (message, plan)
         }
         for r in plan.dropped {
             logger.event(

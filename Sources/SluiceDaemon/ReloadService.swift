@@ -76,7 +76,7 @@ final class ReloadService: Service {
         }
         let old = current.withLockedValue { $0 }
         var needsRestart: [String] = []
-        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "")" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "")" }) {
+        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "") \($0.verify.sorted())" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "") \($0.verify.sorted())" }) {
             needsRestart.append("listeners")
         }
         if new.dataDir != old.dataDir { needsRestart.append("data_dir") }

@@ -12,6 +12,8 @@ import SluiceCore
 public struct DKIMResult: Sendable, Hashable {
     public enum Verdict: String, Sendable {
         case pass, fail, neutral, temperror, permerror
+        /// No signature at all (only as the summary of a message).
+        case none
     }
 
     public var verdict: Verdict

@@ -86,6 +86,8 @@ public indirect enum Condition: Sendable {
     case tls(Bool)
     case tlsVersionAtLeast(String)
     case authenticated(Bool)
+    /// A message authentication verdict ("spf", "dkim", "dmarc", "dmarc_policy") is one of these.
+    case verdict(String, [String])
     /// At least one of these matches.
     case any([Condition])
 }

@@ -12,12 +12,15 @@ public struct RuleContext: Sendable {
     public var client: ClientInfo
     public var headers: MessageHeaders
     public var size: Int
+    /// Verdicts of the verify stage ("spf" -> "pass" ...); empty when the listener does not verify.
+    public var verdicts: [String: String]
 
-    public init(sender: MailAddress?, client: ClientInfo, headers: MessageHeaders, size: Int) {
+    public init(sender: MailAddress?, client: ClientInfo, headers: MessageHeaders, size: Int, verdicts: [String: String] = [:]) {
         self.sender = sender
         self.client = client
         self.headers = headers
         self.size = size
+        self.verdicts = verdicts
     }
 }
 
@@ -137,6 +140,9 @@ public enum RuleEvaluator {
             guard let have = context.client.tlsVersion else { return false }
             return rank(have) >= rank(v)
         case .authenticated(let wanted): return (context.client.authenticatedUser != nil) == wanted
+        case .verdict(let name, let wanted):
+            guard let have = context.verdicts[name] else { return false }
+            return wanted.contains(have)
         case .string(let field, let op):
             let values = self.values(field, recipient: recipient, context: context)
             return values.contains { test(op, $0, isAddress: field.holdsAddresses) }
@@ -190,6 +196,7 @@ public enum RuleEvaluator {
         case .tls(let b): return "tls is \(b)"
         case .tlsVersionAtLeast(let v): return "tls_version >= \(v)"
         case .authenticated(let b): return "authenticated is \(b)"
+        case .verdict(let name, let wanted): return "\(name) is \(wanted.joined(separator: " or "))"
         case .string(let f, let op):
             switch op {
             case .equals(let xs): return "\(f) equals \(xs.joined(separator: ","))"

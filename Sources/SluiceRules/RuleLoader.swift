@@ -24,11 +24,16 @@ public struct RuleLoader {
 
     static let unavailable: [String: String] = [
         "dlp": "DLP conditions arrive with the DLP feature",
-        "spf": "SPF verdicts arrive with message authentication",
-        "dkim": "DKIM verdicts arrive with message authentication",
-        "dmarc": "DMARC verdicts arrive with message authentication",
         "attachment": "attachment conditions arrive with the MIME parser of the DLP feature",
         "archive": "archives arrive with the archive feature",
+    ]
+
+    /// The verdicts each authentication condition can test (RFC 8601 result names).
+    static let verdicts: [String: [String]] = [
+        "spf": ["pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"],
+        "dkim": ["pass", "fail", "neutral", "none", "temperror", "permerror"],
+        "dmarc": ["pass", "fail", "none", "temperror", "permerror"],
+        "dmarc_policy": ["none", "quarantine", "reject"],
     ]
 
     public mutating func load(set name: String) throws -> RuleSet {
@@ -65,7 +70,7 @@ public struct RuleLoader {
     mutating func condition(_ node: ConfigNode) throws -> Condition {
         let m = try node.mapping(allowed: [
             "sender", "recipient", "from", "to", "cc", "subject", "header", "helo", "listener", "user", "size", "client_ip",
-            "tls", "tls_version", "authenticated", "any",
+            "tls", "tls_version", "authenticated", "any", "spf", "dkim", "dmarc", "dmarc_policy",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else {
             throw node.error("a condition has exactly one key, such as 'sender:' or 'any:' (use several list items for AND)")
@@ -97,6 +102,14 @@ public struct RuleLoader {
         case "tls": return .tls(try value.bool())
         case "tls_version": return .tlsVersionAtLeast(try value.oneOf(["TLSv1.2", "TLSv1.3"]))
         case "authenticated": return .authenticated(try value.bool())
+        case "spf", "dkim", "dmarc", "dmarc_policy":
+            let allowed = Self.verdicts[key]!
+            let wanted = try value.stringList().map { $0.lowercased() }
+            guard !wanted.isEmpty else { throw value.error("name at least one of: \(allowed.joined(separator: ", "))") }
+            if let bad = wanted.first(where: { !allowed.contains($0) }) {
+                throw value.error("'\(bad)' is not a \(key) verdict; use \(allowed.joined(separator: ", "))")
+            }
+            return .verdict(key, wanted)
         default:  // any
             let items = try value.list()
             guard !items.isEmpty else { throw value.error("'any:' needs at least one condition") }

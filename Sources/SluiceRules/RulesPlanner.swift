@@ -38,7 +38,8 @@ public struct RulesPlanner: RoutePlanner {
             return DeliveryPlan(routes: [Route(target: fallback, recipients: recipients)])
         }
         let context = RuleContext(
-            sender: message.envelope.sender, client: message.envelope.client, headers: message.headers, size: message.size)
+            sender: message.envelope.sender, client: message.envelope.client, headers: message.headers, size: message.size,
+            verdicts: message.annotations)
         let outcomes = recipients.map { RuleEvaluator.evaluate(set, recipient: $0, context: context) }
         for o in outcomes {
             let matched = o.trace.filter(\.matched).map(\.rule)

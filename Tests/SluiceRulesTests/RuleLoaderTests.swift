@@ -2,6 +2,7 @@
 
 import Foundation
 import SluiceConfig
+import SluiceCore
 import XCTest
 
 @testable import SluiceRules
@@ -31,6 +32,26 @@ final class RuleLoaderTests: XCTestCase {
         let e = error("rules:\n  - name: a\n    then: [ { send: { via: x } } ]\n")
         XCTAssertEqual(e?.line, 3)
         XCTAssertTrue(e?.reason.contains("unknown key 'via'") ?? false, "\(String(describing: e))")
+    }
+
+    func testAuthenticationVerdictConditions() throws {
+        var loader = RuleLoader(rulesDirectory: "/nonexistent", resolvePath: { $0 })
+        let set = try loader.parse(
+            yaml: "rules:\n  - name: a\n    when: [ { dmarc: fail }, { spf: [fail, softfail] } ]\n    then: [ drop ]\n  - name: b\n    then: [ { store: /tmp/x } ]\n",
+            file: "/r/default.yaml", name: "default")
+        let recipient = MailAddress(localPart: "u", domain: "example.org")
+        func outcome(_ verdicts: [String: String]) -> RecipientOutcome {
+            let context = RuleContext(
+                sender: nil, client: ClientInfo(address: nil, listener: "mx"), headers: MessageHeaders(fields: []), size: 1,
+                verdicts: verdicts)
+            return RuleEvaluator.evaluate(set, recipient: recipient, context: context)
+        }
+        XCTAssertTrue(outcome(["dmarc": "fail", "spf": "softfail"]).dropped)
+        XCTAssertFalse(outcome(["dmarc": "fail", "spf": "pass"]).dropped)
+        XCTAssertFalse(outcome([:]).dropped, "no verdicts (listener without verify:) match nothing")
+        let e = error("rules:\n  - name: a\n    when: [ { dkim: maybe } ]\n    then: [ drop ]\n")
+        XCTAssertEqual(e?.line, 3)
+        XCTAssertTrue(e?.reason.contains("'maybe' is not a dkim verdict") ?? false, "\(String(describing: e))")
     }
 
     func testErrorsPointAtTheMistake() {
