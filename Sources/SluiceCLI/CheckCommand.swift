@@ -2,12 +2,17 @@
 
 import ArgumentParser
 import Foundation
+import SluiceConfig
+import SluiceCore
 import SluiceDaemon
+import SluiceMailAuth
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate the configuration; exit 1 on error.")
 
     @OptionGroup var options: ConfigOption
+    @Flag(help: "Also look up each DKIM key's TXT record (through dns:) and compare it with the key file.")
+    var dns = false
 
     func run() async throws {
         let config = try options.load()
@@ -24,6 +29,49 @@ struct CheckCommand: AsyncParsableCommand {
         } catch let e as DaemonError {
             throw UserError(e.description)
         }
+        if dns { try await checkPublishedKeys(config) }
         print("\(options.path): ok (\(config.listeners.count) listener(s): \(config.listeners.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")))")
+    }
+
+    /// Active keys must be published with the same public key; publish-only ones should be (a warning).
+    func checkPublishedKeys(_ config: SluiceConfiguration) async throws {
+        let resolver: any DNSResolver
+        do { resolver = try Daemon.resolver(config) } catch { throw UserError("\(error)") }
+        var problems: [String] = []
+        for k in config.dkim where k.state != "retired" {
+            let name = "\(k.selector)._domainkey.\(k.domain)"
+            guard let pem = FileManager.default.contents(atPath: k.keyFile).map({ String(decoding: $0, as: UTF8.self) }),
+                let expected = try? DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(rawValue: k.algorithm) ?? .rsaSHA256)
+            else {
+                problems.append("\(name): cannot read the key \(k.keyFile)")
+                continue
+            }
+            let published: [String]
+            do {
+                published = try await resolver.lookup(name, .txt).texts
+            } catch {
+                problems.append("\(name): DNS lookup failed: \(error)")
+                continue
+            }
+            let want = DKIMTags.parse(expected)["p"]
+            let verdict: String?
+            if published.isEmpty {
+                verdict = "not published (publish: \(expected))"
+            } else if !published.contains(where: { DKIMTags.parse($0)["p"] == want }) {
+                verdict = "DNS publishes a different key than \(k.keyFile)"
+            } else {
+                verdict = nil
+            }
+            if let verdict {
+                if k.state == "active" {
+                    problems.append("\(name): \(verdict)")
+                } else {
+                    FileHandle.standardError.write(Data("sluice: warning: \(name) (publish-only): \(verdict)\n".utf8))
+                }
+            } else {
+                print("dns: \(name) publishes the key of \(k.keyFile)")
+            }
+        }
+        if !problems.isEmpty { throw UserError(problems.joined(separator: "; ")) }
     }
 }

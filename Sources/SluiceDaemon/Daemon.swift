@@ -182,7 +182,7 @@ public struct Daemon {
         return sets
     }
 
-    static func resolver(_ config: SluiceConfiguration) throws -> UnboundResolver {
+    public static func resolver(_ config: SluiceConfiguration) throws -> UnboundResolver {
         do {
             let nameserver: UnboundResolver.Nameserver =
                 config.dns.nameserver.map { .address($0.host, port: $0.port) } ?? .system

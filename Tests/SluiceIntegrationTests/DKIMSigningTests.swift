@@ -4,6 +4,7 @@
 // publish-only, dual signing and retirement, one reload at a time.
 
 import Foundation
+import SluiceTestSupport
 import XCTest
 
 final class DKIMSigningTests: XCTestCase {
@@ -111,5 +112,35 @@ final class DKIMSigningTests: XCTestCase {
         XCTAssertEqual(status, 1)
         XCTAssertTrue(err.contains("sluice.yaml:5:5: dkim: cannot read the key"), err)
         XCTAssertTrue(err.contains("sluice dkim keygen --domain example.test --selector s1"), err)
+    }
+}
+
+extension DKIMSigningTests {
+    func testCheckDNSComparesPublishedKeys() throws {
+        let d = try DaemonProcess(yaml: config(s1: "active", s2: "publish-only"))
+        try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
+        try "rules:\n  - { name: all, then: [ { store: var/outbox } ] }\n".write(toFile: d.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        var records: [String: String] = [:]
+        for (selector, alg) in [("s1", "rsa"), ("s2", "ed25519")] {
+            let (_, out, _) = try d.cli(["dkim", "keygen", "--domain", "example.test", "--selector", selector, "--algorithm", alg])
+            records[selector] = out.split(separator: "\n")[0].components(separatedBy: "\"").enumerated().filter { $0.offset % 2 == 1 }.map(\.element).joined()
+        }
+        func check(zone: String) throws -> (Int32, String, String) {
+            let dns: FixtureDNSServer
+            do { dns = try FixtureDNSServer(zone: "$ORIGIN test.\n$TTL 60\n" + zone) } catch let e as FixtureUnavailable { throw XCTSkip(e.description) }
+            defer { dns.stop() }
+            let text = try String(contentsOfFile: d.configPath, encoding: .utf8)
+            try (text + "dns: { nameserver: \"127.0.0.1:\(dns.port)\", timeout: 3s }\n").write(toFile: d.configPath + ".dns.yaml", atomically: true, encoding: .utf8)
+            return try runTool(DaemonProcess.binary, ["check", "--dns", "--config", d.configPath + ".dns.yaml"])
+        }
+        // Both published: ok.
+        var (status, out, err) = try check(zone: "s1._domainkey.example.test. IN TXT \(records["s1"]!.chunked)\ns2._domainkey.example.test. IN TXT \(records["s2"]!.chunked)\n")
+        XCTAssertEqual(status, 0, out + err)
+        XCTAssertTrue(out.contains("dns: s1._domainkey.example.test publishes the key"), out)
+        // The active key missing from DNS: an error; the publish-only one with a stale key: a warning.
+        (status, out, err) = try check(zone: "s2._domainkey.example.test. IN TXT \(records["s1"]!.chunked)\n")
+        XCTAssertEqual(status, 1, out + err)
+        XCTAssertTrue(err.contains("s1._domainkey.example.test: not published"), err)
+        XCTAssertTrue(err.contains("warning: s2._domainkey.example.test (publish-only): DNS publishes a different key"), err)
     }
 }
