@@ -1,8 +1,12 @@
-// SMTPClient: SwiftNIO glue that runs one SMTPClientSession over one
-// connection: line framing of replies, STARTTLS, and the message streamed
-// from the queue file through the dot-stuffer in bounded chunks.
+// SMTPClient: SwiftNIO glue that runs SMTPClientSessions over connections:
+// line framing of replies, STARTTLS, and the message streamed from the queue
+// file through the dot-stuffer in bounded chunks. A connection whose
+// transaction ended cleanly (RSET answered) goes back to a pool and carries
+// the next message to the same host, like Postfix's connection cache; an
+// idle connection is closed after a few seconds.
 
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -26,9 +30,19 @@ public enum SMTPClient {
         public var description: String { "\(serverName.map { "\($0)[\(host)]" } ?? host):\(port)" }
     }
 
-    public static func deliver(
-        to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, bodyPath: String, bodyOffset: Int = 0, bodyLength: Int,
-        prefix: [UInt8], group: any EventLoopGroup, io: NIOThreadPool, timeout: TimeAmount = .minutes(5)
+    /// What one session sends: the message (prefix, then the queue file from offset to length).
+    struct Payload: Sendable {
+        var bodyPath: String
+        var bodyOffset: Int
+        var bodyLength: Int
+        var prefix: [UInt8]
+        var timeout: TimeAmount
+    }
+
+    /// Runs `session` on a new connection.
+    static func deliver(
+        to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, payload: Payload, group: any EventLoopGroup,
+        io: NIOThreadPool, pool: SMTPConnectionPool?, poolKey: String
     ) async -> SMTPClientSession.Outcome {
         let serverName = endpoint.serverName ?? (IPAddress(endpoint.host) == nil ? endpoint.host : nil)
         return await withCheckedContinuation { (continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>) in
@@ -39,11 +53,9 @@ public enum SMTPClient {
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            SMTPClientHandler(
-                                session: session, tls: tls, serverName: serverName, bodyPath: bodyPath, bodyOffset: bodyOffset,
-                                bodyLength: bodyLength,
-                                prefix: prefix, io: io, timeout: timeout, finish: finish))
+                        let handler = SMTPClientHandler(tls: tls, serverName: serverName, io: io, pool: pool, poolKey: poolKey)
+                        handler.job = SMTPClientHandler.Job(session: session, payload: payload, finish: finish)
+                        try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
             bootstrap.connect(host: endpoint.host, port: endpoint.port).whenFailure { error in
@@ -54,17 +66,80 @@ public enum SMTPClient {
             }
         }
     }
+
+    /// Runs a continuing session on a pooled connection; nil if the connection was gone before it started.
+    static func deliver(on channel: any Channel, session: SMTPClientSession, payload: Payload) async -> SMTPClientSession.Outcome? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<SMTPClientSession.Outcome?, Never>) in
+            let started = channel.eventLoop.submit {
+                let handler = try channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self)
+                guard channel.isActive, handler.job == nil else { throw ChannelError.ioOnClosedChannel }
+                handler.begin(
+                    SMTPClientHandler.Job(session: session, payload: payload, finish: OutcomeOnce { continuation.resume(returning: $0) }))
+            }
+            started.whenFailure { _ in continuation.resume(returning: nil) }
+        }
+    }
+}
+
+/// Idle connections by host, TLS policy and credentials; each is used by one session at a time.
+public final class SMTPConnectionPool: Sendable {
+    struct Idle: Sendable {
+        var channel: any Channel
+        var negotiated: SMTPClientSession.Negotiated
+        var since: Date
+    }
+
+    /// An idle connection is closed after this long (servers dislike idle clients).
+    let idleLimit: Double
+    /// At most this many idle connections per key.
+    let maxIdle: Int
+    private let idle = NIOLockedValueBox<[String: [Idle]]>([:])
+
+    public init(idleLimit: Double = 10, maxIdle: Int = 10) {
+        self.idleLimit = idleLimit
+        self.maxIdle = maxIdle
+    }
+
+    func take(_ key: String) -> Idle? {
+        idle.withLockedValue { map in
+            while var list = map[key], !list.isEmpty {
+                let c = list.removeLast()
+                map[key] = list.isEmpty ? nil : list
+                if c.channel.isActive && Date().timeIntervalSince(c.since) < idleLimit { return c }
+                c.channel.close(promise: nil)
+            }
+            return nil
+        }
+    }
+
+    /// Keeps a connection for the next message; false if the pool is full (the caller closes it).
+    func park(_ key: String, _ c: Idle) -> Bool {
+        idle.withLockedValue { map in
+            guard (map[key]?.count ?? 0) < maxIdle else { return false }
+            map[key, default: []].append(c)
+            return true
+        }
+    }
+
+    func remove(_ channel: any Channel) {
+        idle.withLockedValue { map in
+            for (k, list) in map { map[k] = list.filter { $0.channel !== channel } }
+        }
+    }
+
+    public var idleCount: Int { idle.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
 }
 
 /// Resumes the waiting delivery exactly once, whoever finishes first.
 struct OutcomeOnce: Sendable {
-    let continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>
+    let deliver: @Sendable (SMTPClientSession.Outcome) -> Void
     let once = OnceFlag()
 
-    init(_ c: CheckedContinuation<SMTPClientSession.Outcome, Never>) { continuation = c }
+    init(_ c: CheckedContinuation<SMTPClientSession.Outcome, Never>) { deliver = { c.resume(returning: $0) } }
+    init(_ deliver: @escaping @Sendable (SMTPClientSession.Outcome) -> Void) { self.deliver = deliver }
 
     func resume(_ outcome: SMTPClientSession.Outcome) {
-        if once.claim() { continuation.resume(returning: outcome) }
+        if once.claim() { deliver(outcome) }
     }
 }
 
@@ -72,89 +147,109 @@ final class SMTPClientHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private var session: SMTPClientSession
+    /// The session running on this connection now.
+    struct Job {
+        var session: SMTPClientSession
+        var payload: SMTPClient.Payload
+        var finish: OutcomeOnce
+    }
+
+    var job: Job?
     private let tls: NIOSSLContext?
     private let serverName: String?
-    private let bodyPath: String
-    private let bodyOffset: Int
-    private let bodyLength: Int
-    private let prefix: [UInt8]
     private let io: NIOThreadPool
-    private let timeout: TimeAmount
-    private let finish: OutcomeOnce
+    private let pool: SMTPConnectionPool?
+    private let poolKey: String
     private var buffer = ByteBuffer()
     private var parser = SMTPReplyParser()
-    private var finished = false
     private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
 
-    init(
-        session: SMTPClientSession, tls: NIOSSLContext?, serverName: String?, bodyPath: String, bodyOffset: Int, bodyLength: Int,
-        prefix: [UInt8],
-        io: NIOThreadPool, timeout: TimeAmount, finish: OutcomeOnce
-    ) {
-        self.session = session
+    init(tls: NIOSSLContext?, serverName: String?, io: NIOThreadPool, pool: SMTPConnectionPool?, poolKey: String) {
         self.tls = tls
         self.serverName = serverName
-        self.bodyPath = bodyPath
-        self.bodyOffset = bodyOffset
-        self.bodyLength = bodyLength
-        self.prefix = prefix
         self.io = io
-        self.timeout = timeout
-        self.finish = finish
+        self.pool = pool
+        self.poolKey = poolKey
     }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func channelActive(context: ChannelHandlerContext) {
         arm(context: context)
         context.fireChannelActive()
     }
 
+    /// Starts a continuing session on this (idle, pooled) connection.
+    func begin(_ next: Job) {
+        guard let context else { return }
+        job = next
+        arm(context: context)
+        execute(job!.session.start(), context: context)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
+        guard job != nil else {
+            // An idle connection spoke (421 before closing): it is not reusable.
+            pool?.remove(context.channel)
+            context.close(promise: nil)
+            return
+        }
         arm(context: context)
-        while !finished, let lf = buffer.readableBytesView.firstIndex(of: 10) {
+        while job != nil, let lf = buffer.readableBytesView.firstIndex(of: 10) {
             let length = lf - buffer.readerIndex + 1
             var bytes = buffer.readBytes(length: length) ?? []
             // Work on bytes: in a Swift String "\r\n" is one Character.
             while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
             let line = String(decoding: bytes, as: UTF8.self)
             do {
-                if let reply = try parser.feed(line) { execute(session.received(reply), context: context) }
+                if let reply = try parser.feed(line) { execute(job!.session.received(reply), context: context) }
             } catch {
-                execute(session.connectionFailed("unreadable reply: \(line.prefix(100))"), context: context)
+                execute(job!.session.connectionFailed("unreadable reply: \(line.prefix(100))"), context: context)
             }
         }
-        if buffer.readableBytes > 64 * 1024 { execute(session.connectionFailed("reply line too long"), context: context) }
+        if buffer.readableBytes > 64 * 1024, job != nil { execute(job!.session.connectionFailed("reply line too long"), context: context) }
         buffer.discardReadBytes()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event {
-            execute(session.tlsEstablished(), context: context)
+        if case TLSUserEvent.handshakeCompleted = event, job != nil {
+            execute(job!.session.tlsEstablished(), context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !finished { execute(session.connectionFailed("connection closed by the server"), context: context) }
+        pool?.remove(context.channel)
+        if job != nil { execute(job!.session.connectionFailed("connection closed by the server"), context: context) }
         timer?.cancel()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !finished { execute(session.connectionFailed("\(error)"), context: context) }
+        if job != nil { execute(job!.session.connectionFailed("\(error)"), context: context) }
+        pool?.remove(context.channel)
         context.close(promise: nil)
     }
 
+    /// While a session runs: its reply timeout. While idle: the pool's idle limit, then QUIT.
     private func arm(context: ChannelHandlerContext) {
         timer?.cancel()
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            if !self.finished { self.execute(self.session.connectionFailed("timeout"), context: context) }
+        let wait = job?.payload.timeout ?? .milliseconds(Int64((pool?.idleLimit ?? 0) * 1000))
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
+            if self.job != nil {
+                self.execute(self.job!.session.connectionFailed("timeout"), context: context)
+            } else {
+                self.pool?.remove(context.channel)
+                context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(string: "QUIT\r\n")), promise: nil)
+                context.close(promise: nil)
+            }
         }
     }
 
     private func execute(_ action: SMTPClientSession.Action, context: ChannelHandlerContext) {
-        guard !finished else { return }
+        guard let current = job else { return }
         switch action {
         case .send(let text):
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
@@ -164,27 +259,35 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 try context.pipeline.syncOperations.addHandler(
                     try NIOSSLClientHandler(context: tls, serverHostname: serverName), position: .first)
             } catch {
-                execute(session.connectionFailed("cannot start TLS: \(error)"), context: context)
+                execute(job!.session.connectionFailed("cannot start TLS: \(error)"), context: context)
             }
         case .sendBody:
             var stuffer = DotStuffer()
-            if !prefix.isEmpty {
-                context.write(wrapOutboundOut(stuffer.stuff(context.channel.allocator.buffer(bytes: prefix))), promise: nil)
+            let p = current.payload
+            if !p.prefix.isEmpty {
+                context.write(wrapOutboundOut(stuffer.stuff(context.channel.allocator.buffer(bytes: p.prefix))), promise: nil)
             }
-            sendChunk(from: bodyOffset, stuffer: stuffer, context: context)
+            sendChunk(from: p.bodyOffset, payload: p, stuffer: stuffer, context: context)
         case .done(let outcome):
-            finished = true
-            timer?.cancel()
-            finish.resume(outcome)
-            context.close(promise: nil)
+            let negotiated = current.session.negotiated
+            job = nil
+            current.finish.resume(outcome)
+            if outcome.reusable, let pool,
+                pool.park(poolKey, .init(channel: context.channel, negotiated: negotiated, since: Date()))
+            {
+                arm(context: context)  // now the idle limit
+            } else {
+                timer?.cancel()
+                context.close(promise: nil)
+            }
         }
     }
 
     /// Reads the queue file a chunk at a time off the event loop, writes it stuffed, and goes on when written.
-    private func sendChunk(from offset: Int, stuffer: DotStuffer, context: ChannelHandlerContext) {
+    private func sendChunk(from offset: Int, payload: SMTPClient.Payload, stuffer: DotStuffer, context: ChannelHandlerContext) {
         var stuffer = stuffer
-        let path = bodyPath
-        let remaining = bodyLength - offset
+        let path = payload.bodyPath
+        let remaining = payload.bodyLength - offset
         guard remaining > 0 else {
             context.writeAndFlush(wrapOutboundOut(stuffer.finish()), promise: nil)
             return
@@ -203,11 +306,13 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 let out = stuffer.stuff(chunk)
                 context.writeAndFlush(self.wrapOutboundOut(out)).assumeIsolated().whenComplete { written in
                     if case .success = written {
-                        self.sendChunk(from: offset + chunk.readableBytes, stuffer: stuffer, context: context)
+                        self.sendChunk(from: offset + chunk.readableBytes, payload: payload, stuffer: stuffer, context: context)
                     }
                 }
             case .failure(let error):
-                self.execute(self.session.connectionFailed("reading the queue file: \(error)"), context: context)
+                if self.job != nil {
+                    self.execute(self.job!.session.connectionFailed("reading the queue file: \(error)"), context: context)
+                }
             }
         }
     }

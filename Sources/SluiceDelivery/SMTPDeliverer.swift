@@ -16,9 +16,12 @@ public struct SMTPDeliverer: Sendable {
     let verifying: NIOSSLContext
     /// Encrypts without verifying (`opportunistic`): better than plaintext, and what MX delivery can do.
     let opportunistic: NIOSSLContext
+    /// Connections left open after a clean transaction, for the next message to the same host (nil: none).
+    let pool: SMTPConnectionPool?
 
-    public init(heloName: String, group: any EventLoopGroup, io: NIOThreadPool) throws {
+    public init(heloName: String, group: any EventLoopGroup, io: NIOThreadPool, pool: SMTPConnectionPool? = SMTPConnectionPool()) throws {
         self.heloName = heloName
+        self.pool = pool
         self.group = group
         self.io = io
         var strict = TLSConfiguration.makeClientConfiguration()
@@ -29,22 +32,33 @@ public struct SMTPDeliverer: Sendable {
         opportunistic = try NIOSSLContext(configuration: loose)
     }
 
-    /// One attempt over one connection. With no recipients it is a health probe: greeting, EHLO,
-    /// STARTTLS and AUTH are exercised, then QUIT.
+    /// One attempt: on an idle connection to the host when there is one, else on a new one. With no
+    /// recipients it is a health probe on a new connection: greeting, EHLO, STARTTLS and AUTH, then QUIT.
     func attempt(
         _ message: OutgoingMessage?, to recipients: [MailAddress], host: SMTPClient.Endpoint, tls: OutboundTLS,
         credentials: ClientCredentials? = nil
     ) async -> SMTPClientSession.Outcome {
         let job = SMTPClientSession.Job(
             sender: message?.envelope.sender, recipients: recipients, bodyType: message?.envelope.bodyType ?? .sevenBit,
-            smtpUTF8: message?.envelope.smtpUTF8 ?? false, size: message?.deliveredSize ?? 0,
-            credentials: credentials)
-        let session = SMTPClientSession(heloName: heloName, tls: tls, job: job)
-        return await SMTPClient.deliver(
-            to: host, session: session, tls: tls == .required ? verifying : opportunistic,
+            smtpUTF8: message?.envelope.smtpUTF8 ?? false, size: message?.deliveredSize ?? 0, credentials: credentials)
+        let payload = SMTPClient.Payload(
             bodyPath: message?.bodyPath ?? "/dev/null", bodyOffset: message?.bodyOffset ?? 0, bodyLength: message?.bodyLength ?? 0,
-            prefix: message?.prefixBytes ?? [],
-            group: group, io: io, timeout: message == nil ? .seconds(30) : .minutes(5))
+            prefix: message?.prefixBytes ?? [], timeout: message == nil ? .seconds(30) : .minutes(5))
+        let key = "\(host) \(tls) \(credentials?.username ?? "")"
+        let reuse = message != nil ? pool : nil
+        if let reuse, let idle = reuse.take(key) {
+            var session = SMTPClientSession(continuing: idle.negotiated, heloName: heloName, tls: tls, job: job)
+            session.keepOpen = true
+            if let outcome = await SMTPClient.deliver(on: idle.channel, session: session, payload: payload) {
+                // A cached connection that died before the data was sent: nothing happened; use a new one.
+                if outcome.failure == nil || outcome.dataSent { return outcome }
+            }
+        }
+        var session = SMTPClientSession(heloName: heloName, tls: tls, job: job)
+        session.keepOpen = reuse != nil
+        return await SMTPClient.deliver(
+            to: host, session: session, tls: tls == .required ? verifying : opportunistic, payload: payload, group: group, io: io,
+            pool: reuse, poolKey: key)
     }
 }
 

@@ -64,8 +64,18 @@ public struct SMTPClientSession: Sendable {
         /// The last reply, for the log ("250 2.0.0 Ok: queued as ...").
         public var lastReply: SMTPReply?
         public var usedTLS = false
+        /// The message data was sent (after it, a dropped connection may still have delivered it).
+        public var dataSent = false
+        /// The connection is clean (RSET answered 250) and may carry the next message.
+        public var reusable = false
 
         public init() {}
+    }
+
+    /// What a connection negotiated, for the next session on it.
+    public struct Negotiated: Sendable {
+        public var extensions: Set<String>
+        public var tlsActive: Bool
     }
 
     public enum Action: Sendable {
@@ -79,12 +89,14 @@ public struct SMTPClientSession: Sendable {
 
     enum State: Sendable {
         case greeting, ehlo, helo, startTLS, ehloAfterTLS, authPlain, authLogin, authLoginUser, authLoginPassword
-        case mail, rcpt(Int), data, body, quit, finished
+        case mail, rcpt(Int), data, body, reset, quit, finished
     }
 
     public let heloName: String
     public let tls: OutboundTLS
     public let job: Job
+    /// End a good transaction with RSET instead of QUIT, leaving the connection open for the next one.
+    public var keepOpen = false
     private var state: State = .greeting
     private var extensions: Set<String> = []
     private var tlsActive = false
@@ -96,6 +108,19 @@ public struct SMTPClientSession: Sendable {
         self.tls = tls
         self.job = job
     }
+
+    /// A session on a connection a previous session left open (greeted, TLS and AUTH done).
+    public init(continuing negotiated: Negotiated, heloName: String, tls: OutboundTLS, job: Job) {
+        self.init(heloName: heloName, tls: tls, job: job)
+        extensions = negotiated.extensions
+        tlsActive = negotiated.tlsActive
+        outcome.usedTLS = negotiated.tlsActive
+    }
+
+    /// The first command of a continuing session.
+    public mutating func start() -> Action { mail() }
+
+    public var negotiated: Negotiated { Negotiated(extensions: extensions, tlsActive: tlsActive) }
 
     /// The connection failed (refused, reset, timed out, TLS error).
     public mutating func connectionFailed(_ why: String) -> Action {
@@ -110,8 +135,11 @@ public struct SMTPClientSession: Sendable {
     }
 
     public mutating func received(_ reply: SMTPReply) -> Action {
-        // The reply worth logging is the last one before QUIT ("250 ... queued as ...").
-        if case .quit = state {} else { outcome.lastReply = reply }
+        // The reply worth logging is the last one before RSET or QUIT ("250 ... queued as ...").
+        switch state {
+        case .quit, .reset: break
+        default: outcome.lastReply = reply
+        }
         switch state {
         case .greeting:
             guard reply.code == 220 else { return fail(from: reply, "greeting") }
@@ -168,10 +196,17 @@ public struct SMTPClientSession: Sendable {
         case .data:
             guard reply.code == 354 else { return failAccepting(from: reply, "DATA") }
             state = .body
+            outcome.dataSent = true
             return .sendBody
         case .body:
             guard reply.code == 250 else { return failAccepting(from: reply, "end of data") }
             outcome.accepted = accepting
+            return endTransaction()
+        case .reset:
+            if reply.code == 250 {
+                outcome.reusable = true
+                return finish()
+            }
             state = .quit
             return .send("QUIT\r\n")
         case .quit:
@@ -243,12 +278,19 @@ public struct SMTPClientSession: Sendable {
             state = .rcpt(i)
             return .send("RCPT TO:<\(job.recipients[i])>\r\n")
         }
-        guard !accepting.isEmpty else {
-            state = .quit
-            return .send("QUIT\r\n")
-        }
+        guard !accepting.isEmpty else { return endTransaction() }
         state = .data
         return .send("DATA\r\n")
+    }
+
+    /// QUIT, or with keepOpen RSET so that the connection can carry the next message.
+    private mutating func endTransaction() -> Action {
+        if keepOpen && !job.recipients.isEmpty {
+            state = .reset
+            return .send("RSET\r\n")
+        }
+        state = .quit
+        return .send("QUIT\r\n")
     }
 
     private func error(from reply: SMTPReply, _ step: String) -> SMTPError {

@@ -254,3 +254,36 @@ final class RetryAcrossRestartTests: XCTestCase {
         XCTAssertEqual(messageIDs([sink]), ["<restart-1@test>"])
     }
 }
+
+final class ConnectionReuseTests: XCTestCase {
+    /// Messages to the same upstream one after another travel over one connection.
+    func testOneConnectionCarriesSeveralMessages() throws {
+        let port = freeLoopbackPort()
+        let sink = try sinkDaemon(port: port)
+        try sink.start()
+        let relay = try DaemonProcess(yaml: """
+            upstreams:
+              primary: { hosts: ["127.0.0.1:\(port)"], tls: opportunistic }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            """)
+        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
+        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.start()
+        for i in 0..<5 {
+            let r = try TestSMTPClient.sendMessage(
+                port: relay.port(), from: "app@example.test", to: "u@example.org",
+                message: "From: app@example.test\r\nMessage-ID: <reuse-\(i)@test>\r\nSubject: \(i)\r\n\r\nhello\r\n")
+            XCTAssertEqual(r.code, 250)
+            XCTAssertTrue(waitUntil { sink.outboxFiles().count == i + 1 }, relay.log())
+        }
+        XCTAssertEqual(Set(messageIDs([sink])), Set((0..<5).map { "<reuse-\($0)@test>" }))
+        let connects = sink.log().components(separatedBy: "\"event\":\"connect\"").count - 1
+        XCTAssertEqual(connects, 1, "one connection for five messages: \(sink.log())")
+        // Every copy went over TLS, including those on the reused connection.
+        for name in sink.outboxFiles() {
+            let text = String(decoding: FileManager.default.contents(atPath: sink.outbox + "/" + name)!, as: UTF8.self)
+            XCTAssertTrue(text.contains("with ESMTPS"), text)
+        }
+    }
+}

@@ -84,3 +84,42 @@ final class SMTPClientAuthTests: XCTestCase {
         XCTAssertNil(outcome.failure)
     }
 }
+
+final class SMTPClientReuseTests: XCTestCase {
+    func reply(_ text: String) -> SMTPReply {
+        var p = SMTPReplyParser()
+        for line in text.split(separator: "\n") {
+            if let r = try! p.feed(String(line)) { return r }
+        }
+        fatalError("incomplete reply \(text)")
+    }
+
+    func sent(_ a: SMTPClientSession.Action) -> String {
+        if case .send(let s) = a { return s }
+        return "\(a)"
+    }
+
+    func testKeepOpenEndsWithRSETAndTheNextSessionStartsAtMAIL() {
+        let job = SMTPClientSession.Job(
+            sender: MailAddress(localPart: "s", domain: "z.test"), recipients: [MailAddress(localPart: "a", domain: "x.test")],
+            bodyType: .sevenBit, smtpUTF8: false, size: 10)
+        var s = SMTPClientSession(heloName: "me.test", tls: .none, job: job)
+        s.keepOpen = true
+        _ = s.received(reply("220 hi"))
+        XCTAssertEqual(sent(s.received(reply("250-mx.test\n250 SIZE 100"))), "MAIL FROM:<s@z.test> SIZE=10\r\n")
+        _ = s.received(reply("250 ok"))
+        _ = s.received(reply("250 ok"))
+        guard case .sendBody = s.received(reply("354 go")) else { return XCTFail() }
+        XCTAssertEqual(sent(s.received(reply("250 2.0.0 queued as X"))), "RSET\r\n")
+        guard case .done(let outcome) = s.received(reply("250 2.0.0 reset")) else { return XCTFail() }
+        XCTAssertTrue(outcome.reusable)
+        XCTAssertTrue(outcome.dataSent)
+        XCTAssertEqual(outcome.lastReply?.lines.first, "queued as X")
+        var next = SMTPClientSession(continuing: s.negotiated, heloName: "me.test", tls: .none, job: job)
+        XCTAssertEqual(sent(next.start()), "MAIL FROM:<s@z.test> SIZE=10\r\n", "SIZE is remembered from the first EHLO")
+        // A connection the server closed before MAIL: a failure with no data sent (the caller retries on a new one).
+        guard case .done(let dead) = next.connectionFailed("connection closed by the server") else { return XCTFail() }
+        XCTAssertFalse(dead.dataSent)
+        XCTAssertFalse(dead.reusable)
+    }
+}
