@@ -90,6 +90,21 @@ let package = Package(
             pkgConfig: "opendkim",
             providers: [.apt(["libopendkim-dev"])]
         ),
+        // vectorscan (Debian libvectorscan-dev), the portable Hyperscan.
+        .systemLibrary(
+            name: "CHyperscan",
+            pkgConfig: "libhs",
+            providers: [.apt(["libvectorscan-dev"])]
+        ),
+        // DLP (R-DLP): MIME-aware streaming decoding, validated detectors, one-pass matching on vectorscan.
+        .target(
+            name: "SluiceDLP",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "CHyperscan",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // libspf2 (Debian libspf2-dev; it ships no .pc file).
         .systemLibrary(
             name: "CSPF2",
@@ -215,6 +230,11 @@ let package = Package(
         .testTarget(
             name: "SluiceMailAuthTests",
             dependencies: ["SluiceMailAuth", "SluiceDNS", "SluiceCore", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceDLPTests",
+            dependencies: ["SluiceDLP"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,7 +32,7 @@ public enum HeaderDecoding {
         return out + rest
     }
 
-    static func decodeWord(charset: String, encoding: String, text: String) -> String? {
+    public static func decodeWord(charset: String, encoding: String, text: String) -> String? {
         var bytes: [UInt8]
         switch encoding.uppercased() {
         case "B":

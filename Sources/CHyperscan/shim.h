@@ -1,0 +1,2 @@
+// vectorscan (Debian: libvectorscan-dev), the portable fork of Intel's Hyperscan.
+#include <hs/hs.h>

@@ -1,0 +1,97 @@
+// DLPScanner: one pass over a message: the MIME walker decodes it in bounded
+// pieces, the engine finds candidates in each piece, and the profiles count
+// what they care about. The message file is read in 64 KiB chunks; memory
+// stays bounded whatever the message size.
+
+import Foundation
+import SluiceCore
+
+public struct DLPReport: Sendable {
+    public var findings: [Finding] = []
+    /// Per profile: findings it counts (after its attachment and sampling options).
+    public var counts: [String: Int] = [:]
+    public var parts: [MIMEPart] = []
+    public var truncated = false
+    public var bytesScanned = 0
+}
+
+public struct DLPScanner: Sendable {
+    public let book: DLPBook
+    let engine: DLPEngine?
+
+    public init(book: DLPBook) throws {
+        self.book = book
+        engine = book.detectors.isEmpty ? nil : try DLPEngine(detectors: book.detectors)
+    }
+
+    public var isEmpty: Bool { engine == nil }
+
+    struct Collector: MIMETextSink {
+        let engine: DLPEngine
+        var findings: [Finding] = []
+        var offsets: [Int: Int] = [:]
+        var bytes = 0
+        var failure: (any Error)?
+
+        mutating func text(_ bytes: [UInt8], part: MIMEPart) {
+            let base = offsets[part.index, default: 0]
+            offsets[part.index] = base + bytes.count
+            self.bytes += bytes.count
+            do {
+                findings += try engine.findings(in: bytes, part: part.label, base: base)
+            } catch {
+                failure = error
+            }
+        }
+
+        mutating func endOfPart(_ part: MIMEPart) {}
+    }
+
+    /// Scans bytes already in memory (tests, `rules test`).
+    public func scan(_ message: [UInt8], sample: (String) -> Bool = { _ in true }) throws -> DLPReport {
+        try scan(sample: sample) { feed in feed(message) }
+    }
+
+    /// Scans the first `length` bytes of a file, chunk by chunk (blocking I/O).
+    public func scan(path: String, length: Int, sample: (String) -> Bool = { _ in true }) throws -> DLPReport {
+        try scan(sample: sample) { feed in
+            guard let h = FileHandle(forReadingAtPath: path) else { throw SMTPError(451, .init(4, 3, 0), "Spool file missing") }
+            defer { try? h.close() }
+            var remaining = length
+            while remaining > 0, let data = try h.read(upToCount: min(64 * 1024, remaining)), !data.isEmpty {
+                feed([UInt8](data))
+                remaining -= data.count
+            }
+        }
+    }
+
+    func scan(sample: (String) -> Bool, source: ((([UInt8]) -> Void)) throws -> Void) throws -> DLPReport {
+        guard let engine else { return DLPReport() }
+        var limits = MIMELimits()
+        limits.maxBytes = book.profiles.values.map(\.maxBytes).max() ?? limits.maxBytes
+        limits.scanAttachments = book.profiles.values.contains { $0.scanAttachments }
+        var walker = MIMEWalker(sink: Collector(engine: engine), limits: limits)
+        try source { walker.feed($0) }
+        walker.finish()
+        if let failure = walker.sink.failure { throw failure }
+        var report = DLPReport(findings: walker.sink.findings, parts: walker.parts, truncated: walker.truncated, bytesScanned: walker.sink.bytes)
+        var attachments: [String: MIMEPart] = [:]
+        for p in walker.parts where p.filename != nil && attachments[p.label] == nil { attachments[p.label] = p }
+        for (name, profile) in book.profiles where sample(name) {
+            let wanted = Set(profile.detectors)
+            var count = 0
+            for f in report.findings where wanted.contains(f.detector) {
+                if let attachment = attachments[f.part] {
+                    guard profile.scanAttachments else { continue }
+                    let fileName = attachment.filename?.lowercased() ?? ""
+                    if !profile.fileTypes.isEmpty && !profile.fileTypes.contains(where: { fileName.hasSuffix($0) || attachment.contentType == $0 }) {
+                        continue
+                    }
+                }
+                count += 1
+            }
+            report.counts[name] = count
+        }
+        return report
+    }
+}

@@ -1,0 +1,348 @@
+// MIMEWalker: a streaming MIME reader for scanning (R-DLP-1). Fed the message
+// in chunks, it splits lines, follows multipart boundaries to any depth within
+// limits (RFC 2046), treats message/rfc822 parts as nested messages, decodes
+// base64 and quoted-printable, converts charsets to UTF-8, reduces HTML to
+// text, and hands text to a sink in bounded pieces tagged with the part they
+// came from. Headers are given with RFC 2047 words decoded. Binary parts
+// are reported by name and type only. Nothing in here can grow without a
+// bound: lines, headers, depth, part count and scanned bytes are all capped,
+// and malformed input is read as far as it makes sense.
+
+import SluiceCore
+
+public struct MIMELimits: Sendable {
+    public var maxDepth = 20
+    public var maxParts = 1000
+    public var maxLine = 64 * 1024
+    public var maxHeaderBytes = 256 * 1024
+    /// Decoded text handed to the sink at most, across the message.
+    public var maxBytes = 32 << 20
+    public var scanAttachments = true
+
+    public init() {}
+}
+
+/// A part as the walker saw it (for findings and attachment conditions).
+public struct MIMEPart: Sendable, Hashable {
+    public var index: Int
+    public var contentType: String
+    public var filename: String?
+    /// "headers", "body", "part 2 (text/html)", "attachment report.csv".
+    public var label: String
+}
+
+public protocol MIMETextSink {
+    mutating func text(_ bytes: [UInt8], part: MIMEPart)
+    /// The end of a part's text (the sink may flush what it keeps across pieces).
+    mutating func endOfPart(_ part: MIMEPart)
+}
+
+public struct MIMEWalker<Sink: MIMETextSink> {
+    public var sink: Sink
+    public let limits: MIMELimits
+    public private(set) var parts: [MIMEPart] = []
+    public private(set) var truncated = false
+
+    private enum Encoding { case identity, base64, quotedPrintable }
+    private enum Handling { case text, html, skip }
+
+    private var pendingLine: [UInt8] = []
+    private var inHeaders = true
+    private var headerBytes: [UInt8] = []
+    private var boundaries: [String] = []
+    /// The boundary a multipart's header declared, active once its body starts.
+    private var nextBoundary: String?
+    private var current: MIMEPart?
+    private var encoding = Encoding.identity
+    private var handling = Handling.text
+    private var charset = "utf-8"
+    private var base64 = Base64Stream()
+    private var html = HTMLText()
+    private var buffer: [UInt8] = []
+    private var scanned = 0
+    private var depthOfMessage = 0
+    private var isTopLevel = true
+
+    public init(sink: Sink, limits: MIMELimits = MIMELimits()) {
+        self.sink = sink
+        self.limits = limits
+    }
+
+    public mutating func feed(_ chunk: some Sequence<UInt8>) {
+        for b in chunk {
+            if b == 10 {
+                var line = pendingLine
+                if line.last == 13 { line.removeLast() }
+                pendingLine.removeAll(keepingCapacity: true)
+                handle(line[...], ended: true)
+            } else {
+                pendingLine.append(b)
+                if pendingLine.count >= limits.maxLine {
+                    // An absurdly long line: treated as several (it cannot be a boundary or a header anyway).
+                    let line = pendingLine
+                    pendingLine.removeAll(keepingCapacity: true)
+                    handle(line[...], ended: false)
+                }
+            }
+        }
+    }
+
+    public mutating func finish() {
+        if !pendingLine.isEmpty {
+            let line = pendingLine
+            pendingLine.removeAll()
+            handle(line[...], ended: true)
+        }
+        if inHeaders { endHeaders() }
+        endPart()
+    }
+
+    private mutating func handle(_ line: ArraySlice<UInt8>, ended: Bool) {
+        if inHeaders {
+            if line.isEmpty {
+                endHeaders()
+            } else if headerBytes.count < limits.maxHeaderBytes {
+                headerBytes += line
+                headerBytes += [13, 10]
+            }
+            return
+        }
+        if line.count > 2, line.first == 45, line[line.startIndex + 1] == 45, let b = matchingBoundary(line) {
+            endPart()
+            if b.closing {
+                boundaries.removeSubrange(b.index...)
+                handling = .skip  // the epilogue
+                current = nil
+            } else {
+                boundaries.removeSubrange((b.index + 1)...)
+                startHeaders()
+            }
+            return
+        }
+        body(line, ended: ended)
+    }
+
+    /// "--boundary" or "--boundary--" of any open multipart, innermost first.
+    private func matchingBoundary(_ line: ArraySlice<UInt8>) -> (index: Int, closing: Bool)? {
+        guard !boundaries.isEmpty else { return nil }
+        var text = line.dropFirst(2)
+        while let last = text.last, last == 32 || last == 9 { text = text.dropLast() }
+        for i in boundaries.indices.reversed() {
+            let b = Array(boundaries[i].utf8)
+            if text.elementsEqual(b) { return (i, false) }
+            if text.count == b.count + 2, text.prefix(b.count).elementsEqual(b), text.suffix(2).elementsEqual([45, 45]) { return (i, true) }
+        }
+        return nil
+    }
+
+    private mutating func startHeaders() {
+        inHeaders = true
+        headerBytes.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func endHeaders() {
+        inHeaders = false
+        let headers = MessageHeaders(parsing: headerBytes)
+        headerBytes.removeAll(keepingCapacity: true)
+        let type = ContentType(headers.first("Content-Type") ?? "text/plain")
+        let disposition = headers.first("Content-Disposition").map(ContentType.init)
+        let filename = disposition?.parameter("filename") ?? type.parameter("name")
+        let index = parts.count
+        guard index < limits.maxParts, boundaries.count <= limits.maxDepth else {
+            truncated = true
+            handling = .skip
+            current = nil
+            return
+        }
+        if isTopLevel {
+            // The message's own headers are scanned too (Subject, addresses), decoded.
+            emitHeaders(headers, index: index)
+        }
+        isTopLevel = false
+        let label: String
+        if let filename { label = "attachment \(filename)" } else if index == 0 { label = "body" } else { label = "part \(index + 1) (\(type.value))" }
+        let part = MIMEPart(index: index, contentType: type.value, filename: filename, label: label)
+        parts.append(part)
+        current = part
+        charset = type.parameter("charset") ?? "utf-8"
+        switch headers.first("Content-Transfer-Encoding")?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "base64": encoding = .base64
+        case "quoted-printable": encoding = .quotedPrintable
+        default: encoding = .identity
+        }
+        base64 = Base64Stream()
+        html = HTMLText()
+        if type.value.hasPrefix("multipart/") {
+            if let b = type.parameter("boundary"), !b.isEmpty {
+                boundaries.append(b)
+            }
+            handling = .skip  // the preamble
+            current = nil
+        } else if type.value == "message/rfc822" || type.value == "message/global" {
+            // A forwarded message: its headers and parts follow.
+            startHeaders()
+            isTopLevel = true
+            current = nil
+        } else if filename != nil && !limits.scanAttachments {
+            handling = .skip
+        } else if type.value == "text/html" {
+            handling = .html
+        } else if Self.isText(type.value, filename: filename) {
+            handling = .text
+        } else {
+            handling = .skip  // binary: known by name and type only
+        }
+    }
+
+    static func isText(_ type: String, filename: String?) -> Bool {
+        if type.hasPrefix("text/") || type.hasPrefix("message/") { return true }
+        if ["application/json", "application/xml", "application/csv", "application/x-sh", "application/javascript",
+            "application/x-pem-file", "application/pgp-keys", "application/x-yaml", "application/yaml", "application/sql"].contains(type)
+        {
+            return true
+        }
+        let textNames = [".txt", ".csv", ".json", ".xml", ".pem", ".key", ".env", ".yaml", ".yml", ".log", ".sql", ".ini", ".conf", ".md", ".tsv"]
+        if let f = filename?.lowercased(), textNames.contains(where: { f.hasSuffix($0) }) { return true }
+        return false
+    }
+
+    private mutating func emitHeaders(_ headers: MessageHeaders, index: Int) {
+        let part = MIMEPart(index: -1 - index, contentType: "text/rfc822-headers", filename: nil, label: "headers")
+        var text: [UInt8] = []
+        for f in headers.fields where !["content-type", "content-transfer-encoding", "mime-version", "dkim-signature", "received"].contains(f.name.lowercased()) {
+            text += Array("\(f.name): \(HeaderDecoding.decodeEncodedWords(f.value))\n".utf8)
+        }
+        deliver(text, part: part)
+        sink.endOfPart(part)
+    }
+
+    private mutating func body(_ line: ArraySlice<UInt8>, ended: Bool) {
+        guard handling != .skip, let part = current else { return }
+        var decoded: [UInt8] = []
+        switch encoding {
+        case .base64:
+            base64.feed(line, into: &decoded)
+        case .quotedPrintable:
+            let soft = QuotedPrintable.decode(line, into: &decoded)
+            if ended && !soft { decoded += [10] }
+        case .identity:
+            decoded += line
+            if ended { decoded += [10] }
+        }
+        buffer += decoded
+        if buffer.count >= 64 * 1024 { flush(part) }
+    }
+
+    private mutating func flush(_ part: MIMEPart) {
+        guard !buffer.isEmpty else { return }
+        // Cut at a line break when there is one, so that a multi-byte character is not split.
+        var cut = buffer.count
+        if let nl = buffer.lastIndex(of: 10), nl > buffer.count / 2 { cut = nl + 1 }
+        let piece = Array(buffer[..<cut])
+        buffer.removeFirst(cut)
+        var text = Charset.toUTF8(piece, charset: charset)
+        if handling == .html {
+            var out: [UInt8] = []
+            html.feed(text, into: &out)
+            text = out
+        }
+        deliver(text, part: part)
+    }
+
+    private mutating func endPart() {
+        guard let part = current else { return }
+        if encoding == .base64 { base64.finish(into: &buffer) }
+        while !buffer.isEmpty { flush(part) }
+        sink.endOfPart(part)
+        current = nil
+    }
+
+    private mutating func deliver(_ text: [UInt8], part: MIMEPart) {
+        guard !text.isEmpty else { return }
+        let room = limits.maxBytes - scanned
+        guard room > 0 else {
+            truncated = true
+            return
+        }
+        let piece = text.count <= room ? text : Array(text.prefix(room))
+        if piece.count < text.count { truncated = true }
+        scanned += piece.count
+        sink.text(piece, part: part)
+    }
+}
+
+/// "type/subtype; name=value; name*=utf-8''encoded" (RFC 2045, RFC 2231).
+struct ContentType {
+    let value: String
+    let parameters: [String: String]
+
+    init(_ header: String) {
+        let pieces = Self.split(header)
+        value = pieces.first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        var params: [String: String] = [:]
+        var continued: [String: [(Int, String, Bool)]] = [:]
+        for piece in pieces.dropFirst() {
+            guard let eq = piece.firstIndex(of: "=") else { continue }
+            var name = piece[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
+            var v = piece[piece.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"") }
+            let extended = name.hasSuffix("*")
+            if extended { name.removeLast() }
+            if let star = name.lastIndex(of: "*"), let n = Int(name[name.index(after: star)...]) {
+                continued[String(name[..<star]), default: []].append((n, v, extended))
+            } else {
+                params[name] = extended ? Self.decode2231(v, first: true) : v
+            }
+        }
+        for (name, list) in continued where params[name] == nil {
+            params[name] = list.sorted { $0.0 < $1.0 }.map { $0.2 ? Self.decode2231($0.1, first: $0.0 == 0) : $0.1 }.joined()
+        }
+        parameters = params
+    }
+
+    func parameter(_ name: String) -> String? { parameters[name].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Splits at semicolons outside quotes.
+    static func split(_ s: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        var quoted = false
+        for c in s {
+            if c == "\"" { quoted.toggle() }
+            if c == ";" && !quoted {
+                out.append(cur)
+                cur = ""
+            } else {
+                cur.append(c)
+            }
+        }
+        out.append(cur)
+        return out
+    }
+
+    /// charset'lang'percent-encoded (the charset part only on the first piece).
+    static func decode2231(_ v: String, first: Bool) -> String {
+        var text = Substring(v)
+        var charset = "utf-8"
+        if first {
+            let parts = v.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+            if parts.count == 3 {
+                charset = String(parts[0])
+                text = parts[2]
+            }
+        }
+        var bytes: [UInt8] = []
+        var i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
+            if c == "%", let end = text.index(i, offsetBy: 3, limitedBy: text.endIndex), let b = UInt8(text[text.index(after: i)..<end], radix: 16) {
+                bytes.append(b)
+                i = end
+            } else {
+                bytes += Array(String(c).utf8)
+                i = text.index(after: i)
+            }
+        }
+        return String(decoding: Charset.toUTF8(bytes, charset: charset), as: UTF8.self)
+    }
+}

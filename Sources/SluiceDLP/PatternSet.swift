@@ -1,0 +1,107 @@
+// PatternSet: many regular expressions compiled once into one vectorscan
+// database and matched in a single pass over the text (R-DLP-5). Matches
+// report the pattern id and the leftmost start and end offsets; what they
+// mean is for the detectors to decide. Scratch space is per scan call.
+
+import CHyperscan
+import Foundation
+
+public struct PatternError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+public struct PatternMatch: Sendable, Hashable {
+    public var id: Int
+    public var start: Int
+    public var end: Int
+}
+
+public final class PatternSet: @unchecked Sendable {
+    public struct Pattern: Sendable {
+        public var id: Int
+        public var expression: String
+        public var caseless: Bool
+
+        public init(id: Int, expression: String, caseless: Bool = false) {
+            self.id = id
+            self.expression = expression
+            self.caseless = caseless
+        }
+    }
+
+    private let database: OpaquePointer
+    /// A prototype scratch, cloned for each concurrent scan.
+    private let prototype: OpaquePointer
+    public let count: Int
+
+    public init(_ patterns: [Pattern]) throws {
+        guard !patterns.isEmpty else { throw PatternError(description: "no patterns") }
+        var db: OpaquePointer?
+        var compileError: UnsafeMutablePointer<hs_compile_error_t>?
+        let cStrings = patterns.map { strdup($0.expression) }
+        defer { cStrings.forEach { free($0) } }
+        let expressions = cStrings.map { UnsafePointer<CChar>($0) }
+        let flags = patterns.map { UInt32(HS_FLAG_SOM_LEFTMOST) | ($0.caseless ? UInt32(HS_FLAG_CASELESS) : 0) }
+        let ids = patterns.map { UInt32($0.id) }
+        let status = expressions.withUnsafeBufferPointer { e in
+            flags.withUnsafeBufferPointer { f in
+                ids.withUnsafeBufferPointer { i in
+                    hs_compile_multi(e.baseAddress, f.baseAddress, i.baseAddress, UInt32(patterns.count), UInt32(HS_MODE_BLOCK), nil, &db, &compileError)
+                }
+            }
+        }
+        guard status == HS_SUCCESS, let db else {
+            let message = compileError.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "error \(status)"
+            let which = compileError.map { Int($0.pointee.expression) } ?? -1
+            if let compileError { hs_free_compile_error(compileError) }
+            let culprit = which >= 0 && which < patterns.count ? " in '\(patterns[which].expression)'" : ""
+            throw PatternError(description: "vectorscan: \(message)\(culprit)")
+        }
+        var scratch: OpaquePointer?
+        guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS, let scratch else {
+            hs_free_database(db)
+            throw PatternError(description: "vectorscan could not allocate scratch space")
+        }
+        database = db
+        prototype = scratch
+        count = patterns.count
+    }
+
+    deinit {
+        hs_free_scratch(prototype)
+        hs_free_database(database)
+    }
+
+    /// Every match in `text` (offsets relative to it), in the order vectorscan reports them.
+    public func scan(_ text: UnsafeRawBufferPointer) throws -> [PatternMatch] {
+        var scratch: OpaquePointer?
+        guard hs_clone_scratch(prototype, &scratch) == HS_SUCCESS, let scratch else {
+            throw PatternError(description: "vectorscan could not clone scratch space")
+        }
+        defer { hs_free_scratch(scratch) }
+        let collector = MatchCollector()
+        let box = Unmanaged.passRetained(collector)
+        defer { box.release() }
+        let status = hs_scan(
+            database, text.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(text.count), 0, scratch, onMatch, box.toOpaque())
+        guard status == HS_SUCCESS || status == HS_SCAN_TERMINATED else { throw PatternError(description: "vectorscan scan error \(status)") }
+        return collector.matches
+    }
+
+    public func scan(_ bytes: [UInt8]) throws -> [PatternMatch] {
+        try bytes.withUnsafeBytes { try scan($0) }
+    }
+}
+
+final class MatchCollector {
+    var matches: [PatternMatch] = []
+    /// A runaway pattern cannot make a scan hold unbounded memory.
+    static let limit = 100_000
+}
+
+private let onMatch: match_event_handler = { id, from, to, _, context in
+    guard let context else { return 1 }
+    let collector = Unmanaged<MatchCollector>.fromOpaque(context).takeUnretainedValue()
+    collector.matches.append(PatternMatch(id: Int(id), start: Int(from), end: Int(to)))
+    return collector.matches.count >= MatchCollector.limit ? 1 : 0
+}
