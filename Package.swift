@@ -102,6 +102,8 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceConfig", "CHyperscan",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -175,7 +177,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
-                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth",
+                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth", "SluiceDLP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -195,7 +197,7 @@ let package = Package(
         .target(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth",
+                "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -259,7 +261,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceRulesTests",
-            dependencies: ["SluiceRules", "SluiceCore", "SluiceConfig"],
+            dependencies: ["SluiceRules", "SluiceCore", "SluiceConfig", "SluiceDLP"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

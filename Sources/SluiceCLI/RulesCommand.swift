@@ -7,6 +7,7 @@ import Foundation
 import SluiceConfig
 import SluiceCore
 import SluiceDaemon
+import SluiceDLP
 import SluiceRules
 import SluiceSMTP
 
@@ -55,7 +56,15 @@ struct RulesCommand: AsyncParsableCommand {
             client.helo = helo
             client.authenticatedUser = auth
             if tls { client.tlsVersion = "TLSv1.3" }
-            let context = RuleContext(sender: sender, client: client, headers: headers, size: bytes.count)
+            // DLP as the daemon runs it (every profile; sampling off so the answer is repeatable).
+            let book = try DLPBook.load(rulesDirectory: config.rulesDir)
+            let dlp = try DLPScanner(book: book).scan(bytes)
+            var verdicts: [String: String] = [:]
+            for (profile, count) in dlp.counts {
+                verdicts["dlp.\(profile)"] = "\(count)"
+                verdicts["dlp.\(profile).min"] = "\(book.profiles[profile]?.minCount ?? 1)"
+            }
+            let context = RuleContext(sender: sender, client: client, headers: headers, size: bytes.count, verdicts: verdicts)
             let outcomes = recipients.map { RuleEvaluator.evaluate(set, recipient: $0, context: context) }
             let reject = outcomes.first { $0.reject != nil }?.reject
             let plan = RulesPlanner.plan(outcomes)
@@ -76,7 +85,8 @@ struct RulesCommand: AsyncParsableCommand {
                         ["target": r.target.description, "recipients": r.recipients.map(\.description),
                          "add_headers": r.addHeaders, "subject_tags": r.subjectTags, "quarantined": r.held]
                     },
-                    "dlp_findings": [],
+                    "dlp_findings": dlp.findings.map { ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet] },
+                    "dlp_profiles": dlp.counts,
                 ]
                 let out = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
                 print(String(decoding: out, as: UTF8.self))
@@ -91,7 +101,13 @@ struct RulesCommand: AsyncParsableCommand {
                 print("  actions: \(o.actionLog.isEmpty ? "none" : o.actionLog.joined(separator: "; "))")
                 if o.deliveries.isEmpty && o.reject == nil { print("  note: no delivering action: this recipient is dropped") }
             }
-            print("\nDLP findings: none (DLP is not in this version)")
+            if dlp.findings.isEmpty {
+                print("\nDLP findings: none")
+            } else {
+                print("\nDLP findings:")
+                for f in dlp.findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
+                print("  profiles: \(dlp.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+            }
             if let reject {
                 print("result: the message is refused at end of DATA with \(reject.reply)")
                 return

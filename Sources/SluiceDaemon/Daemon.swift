@@ -17,6 +17,7 @@ import SluiceCore
 import SluiceCredentials
 import SluiceDelivery
 import SluiceMailAuth
+import SluiceDLP
 import SluiceDNS
 import SluicePolicy
 import SluiceQueue
@@ -89,6 +90,10 @@ public struct Daemon {
         if verifying.values.contains(where: { !$0.isEmpty }) {
             checks.append(try MailAuthCheck(hostname: config.hostname, resolver: resolver, io: fileIO, listeners: verifying))
         }
+        let dlp = DLPCheck(
+            scanner: try DLPScanner(book: try DLPBook.load(rulesDirectory: config.rulesDir)), io: fileIO, logger: logger,
+            listeners: Set(config.listeners.filter { $0.rules != nil }.map(\.name)))
+        checks.append(dlp)
         var pipeline = MessagePipeline(
             checks: checks, planner: Self.planner(config, book: book), store: store,
             queueManager: manager,
@@ -143,7 +148,7 @@ public struct Daemon {
         let systemd = SystemdNotifier()
         let reload = ReloadService(
             configFile: config.file, current: config, policies: policies, tls: tlsHolder, rules: book, limiters: limiters,
-            dkim: dkim, logger: logger,
+            dkim: dkim, dlp: dlp, logger: logger,
             systemd: systemd, hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(
@@ -174,7 +179,10 @@ public struct Daemon {
 
     /// Every rule set a listener names, loaded and validated (file:line:column on error).
     public static func loadRules(_ config: SluiceConfiguration) throws -> [String: RuleSet] {
-        var loader = RuleLoader(rulesDirectory: config.rulesDir, resolvePath: config.resolve, upstreams: Set(config.upstreams.keys))
+        let dlp = try DLPBook.load(rulesDirectory: config.rulesDir)
+        var loader = RuleLoader(
+            rulesDirectory: config.rulesDir, resolvePath: config.resolve, upstreams: Set(config.upstreams.keys),
+            dlpProfiles: Set(dlp.profiles.keys))
         var sets: [String: RuleSet] = [:]
         for name in Set(config.listeners.compactMap(\.rules)).sorted() {
             sets[name] = try loader.load(set: name)

@@ -10,6 +10,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import SluiceConfig
+import SluiceDLP
 import SluiceMailAuth
 import SluiceCore
 import SluiceCredentials
@@ -29,15 +30,17 @@ final class ReloadService: Service {
     let hangups: UnixSignalsSequence
     /// Reloads swap its keys.
     let dkim: DKIMSignModifier
+    let dlp: DLPCheck
 
     /// `hangups` must be created before the daemon says it is ready, so that an
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
         configFile: String, current: SluiceConfiguration, policies: [String: ReloadableAcceptPolicy], tls: TLSContextHolder?,
-        rules: RuleBook, limiters: RateLimiters, dkim: DKIMSignModifier, logger: Logger, systemd: SystemdNotifier,
+        rules: RuleBook, limiters: RateLimiters, dkim: DKIMSignModifier, dlp: DLPCheck, logger: Logger, systemd: SystemdNotifier,
         hangups: UnixSignalsSequence
     ) {
         self.dkim = dkim
+        self.dlp = dlp
         self.rules = rules
         self.limiters = limiters
         self.hangups = hangups
@@ -65,10 +68,12 @@ final class ReloadService: Service {
         let new: SluiceConfiguration
         let newRules: [String: RuleSet]
         let newKeys: DKIMKeyring
+        let newDLP: DLPScanner
         do {
             new = try SluiceConfiguration.load(file: configFile)
             newRules = try Daemon.loadRules(new)
             newKeys = try Daemon.dkimKeyring(new)
+            newDLP = try DLPScanner(book: try DLPBook.load(rulesDirectory: new.rulesDir))
         } catch {
             logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
             systemd.notify("STATUS=reload refused: \(error)")
@@ -101,6 +106,7 @@ final class ReloadService: Service {
         // Rule sets are swapped whole, for messages whose DATA ends from now on.
         rules.replace(newRules)
         dkim.replace(newKeys)
+        dlp.replace(newDLP)
         current.withLockedValue { $0 = new }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }

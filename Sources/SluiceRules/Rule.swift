@@ -88,6 +88,8 @@ public indirect enum Condition: Sendable {
     case authenticated(Bool)
     /// A message authentication verdict ("spf", "dkim", "dmarc", "dmarc_policy") is one of these.
     case verdict(String, [String])
+    /// A DLP profile of rules/dlp.yaml found at least this many times (nil: the profile's min_count).
+    case dlp(profile: String, minCount: Int?)
     /// At least one of these matches.
     case any([Condition])
 }

@@ -143,6 +143,10 @@ public enum RuleEvaluator {
         case .verdict(let name, let wanted):
             guard let have = context.verdicts[name] else { return false }
             return wanted.contains(have)
+        case .dlp(let profile, let minCount):
+            guard let count = context.verdicts["dlp.\(profile)"].flatMap(Int.init) else { return false }
+            let need = minCount ?? context.verdicts["dlp.\(profile).min"].flatMap(Int.init) ?? 1
+            return count >= need
         case .string(let field, let op):
             let values = self.values(field, recipient: recipient, context: context)
             return values.contains { test(op, $0, isAddress: field.holdsAddresses) }
@@ -197,6 +201,7 @@ public enum RuleEvaluator {
         case .tlsVersionAtLeast(let v): return "tls_version >= \(v)"
         case .authenticated(let b): return "authenticated is \(b)"
         case .verdict(let name, let wanted): return "\(name) is \(wanted.joined(separator: " or "))"
+        case .dlp(let profile, let minCount): return "dlp profile \(profile) found\(minCount.map { " at least \($0) times" } ?? "")"
         case .string(let f, let op):
             switch op {
             case .equals(let xs): return "\(f) equals \(xs.joined(separator: ","))"

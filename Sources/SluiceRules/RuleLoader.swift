@@ -14,16 +14,20 @@ public struct RuleLoader {
     public let resolvePath: (String) -> String
     /// The upstream pools `relay:` may name.
     public let upstreams: Set<String>
+    /// The profiles of rules/dlp.yaml `dlp:` may name.
+    public let dlpProfiles: Set<String>
     private var lists: [String: AddressList] = [:]
 
-    public init(rulesDirectory: String, resolvePath: @escaping (String) -> String, upstreams: Set<String> = []) {
+    public init(
+        rulesDirectory: String, resolvePath: @escaping (String) -> String, upstreams: Set<String> = [], dlpProfiles: Set<String> = []
+    ) {
         self.rulesDirectory = rulesDirectory
         self.resolvePath = resolvePath
         self.upstreams = upstreams
+        self.dlpProfiles = dlpProfiles
     }
 
     static let unavailable: [String: String] = [
-        "dlp": "DLP conditions arrive with the DLP feature",
         "attachment": "attachment conditions arrive with the MIME parser of the DLP feature",
         "archive": "archives arrive with the archive feature",
     ]
@@ -70,7 +74,7 @@ public struct RuleLoader {
     mutating func condition(_ node: ConfigNode) throws -> Condition {
         let m = try node.mapping(allowed: [
             "sender", "recipient", "from", "to", "cc", "subject", "header", "helo", "listener", "user", "size", "client_ip",
-            "tls", "tls_version", "authenticated", "any", "spf", "dkim", "dmarc", "dmarc_policy",
+            "tls", "tls_version", "authenticated", "any", "spf", "dkim", "dmarc", "dmarc_policy", "dlp",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else {
             throw node.error("a condition has exactly one key, such as 'sender:' or 'any:' (use several list items for AND)")
@@ -102,6 +106,25 @@ public struct RuleLoader {
         case "tls": return .tls(try value.bool())
         case "tls_version": return .tlsVersionAtLeast(try value.oneOf(["TLSv1.2", "TLSv1.3"]))
         case "authenticated": return .authenticated(try value.bool())
+        case "dlp":
+            // `dlp: pci` or `dlp: { profile: pci, min_count: 3 }`
+            var profile: String
+            var minCount: Int?
+            var at = value
+            if value.isScalar {
+                profile = try value.nonEmptyString()
+            } else {
+                let dm = try value.mapping(allowed: ["profile", "min_count"])
+                guard let p = dm["profile"] else { throw value.error("dlp needs 'profile:' (a profile in rules/dlp.yaml)") }
+                profile = try p.nonEmptyString()
+                at = p
+                minCount = try dm["min_count"]?.int(in: 1...1_000_000)
+            }
+            guard dlpProfiles.contains(profile) else {
+                let known = dlpProfiles.isEmpty ? "rules/dlp.yaml defines none" : "known: \(dlpProfiles.sorted().joined(separator: ", "))"
+                throw at.error("no DLP profile '\(profile)' (\(known))")
+            }
+            return .dlp(profile: profile, minCount: minCount)
         case "spf", "dkim", "dmarc", "dmarc_policy":
             let allowed = Self.verdicts[key]!
             let wanted = try value.stringList().map { $0.lowercased() }

@@ -3,6 +3,7 @@
 import Foundation
 import SluiceConfig
 import SluiceCore
+import SluiceDLP
 import XCTest
 
 @testable import SluiceRules
@@ -63,7 +64,7 @@ final class RuleLoaderTests: XCTestCase {
             ("rules:\n  - name: a\n    when: [ { sender: { matches: '([' } } ]\n    then: [ stop ]\n", 3, 34, "not a valid regular expression"),
             ("rules:\n  - name: a\n    when: [ { client_ip: [10.0.0.0/33] } ]\n    then: [ stop ]\n", 3, 27, "not an IP network"),
             ("rules:\n  - name: a\n    when: [ { sender: { in_list: nosuch } } ]\n    then: [ stop ]\n", 3, 34, "address list 'nosuch' not found"),
-            ("rules:\n  - name: a\n    when: [ { dlp: pci } ]\n    then: [ stop ]\n", 3, 20, "not available in this version"),
+            ("rules:\n  - name: a\n    when: [ { dlp: pci } ]\n    then: [ stop ]\n", 3, 20, "no DLP profile 'pci'"),
             ("rules:\n  - name: a\n    then: [ { relay: smarthost } ]\n", 3, 22, "upstream 'smarthost' is not defined"),
             ("rules:\n  - name: a\n    then: [ { archive: default } ]\n", 3, 24, "not available in this version"),
             ("rules:\n  - name: a\n    then: [ { reject: { code: 250 } } ]\n", 3, 31, "between 400 and 599"),
@@ -87,7 +88,8 @@ final class RuleLoaderTests: XCTestCase {
 
     func testTheShippedDefaultRuleSetLoads() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
-        var loader = RuleLoader(rulesDirectory: root + "/rules", resolvePath: { root + "/" + $0 })
+        let profiles = try DLPBook.load(rulesDirectory: root + "/rules").profiles.keys
+        var loader = RuleLoader(rulesDirectory: root + "/rules", resolvePath: { root + "/" + $0 }, dlpProfiles: Set(profiles))
         let set = try loader.load(set: "default")
         XCTAssertEqual(set.rules.last?.name, "deliver")
     }

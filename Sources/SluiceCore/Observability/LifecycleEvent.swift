@@ -17,6 +17,8 @@ public enum LifecycleEvent: String, Sendable, CaseIterable {
     case upstreamHealth = "upstream_health"
     // Rules
     case rule, dropped, quarantined, released
+    /// DLP findings of one detector in one message (redacted).
+    case dlp
     // Daemon
     case listening, ready, reload
     case reloadFailed = "reload_failed"
@@ -50,6 +52,8 @@ public enum LogKey: String, Sendable {
     case port
     case file
     case error
+    case detector
+    case count
 }
 
 extension Logger {
