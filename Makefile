@@ -10,8 +10,9 @@ BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
 # a recommends that --no-install-recommends would skip), TLS tooling, and dnslib for the
 # fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3), and
-# dkimpy (python3-dkim) that verifies our DKIM signatures.
-TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim openssl ca-certificates
+# dkimpy (python3-dkim) that verifies our DKIM signatures, and CPython's email test messages
+# (libpython3.11-testsuite) the MIME walker must read without a crash.
+TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates
 # Postfix's smtp-source/smtp-sink drive the benchmarks.
 BENCH_PACKAGES = postfix
 APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold

@@ -12,6 +12,8 @@ public struct Finding: Sendable, Hashable {
     /// Byte offset in the decoded text of that part.
     public var offset: Int
     public var snippet: String
+    /// Bytes the value spans in the decoded text.
+    public var length: Int
 }
 
 public final class DLPEngine: Sendable {
@@ -54,10 +56,15 @@ public final class DLPEngine: Sendable {
             var lastEnd = -1
             for (start, end) in candidates where start >= lastEnd {
                 let value = String(decoding: text[start..<end], as: UTF8.self)
-                out.append(Finding(detector: detector.id, part: part, offset: base + start, snippet: detector.redact(value)))
+                out.append(Finding(detector: detector.id, part: part, offset: base + start, snippet: detector.redact(value), length: end - start))
                 lastEnd = end
             }
         }
+        // A value inside a longer one of another kind is part of it (card-like digits inside an IBAN).
+        let spans = out.map { ($0, $0.offset, $0.offset + $0.length) }
+        out = spans.filter { f, start, end in
+            !spans.contains { g, s2, e2 in g.detector != f.detector && s2 <= start && end <= e2 && (e2 - s2) > (end - start) }
+        }.map(\.0)
         return out.sorted { ($0.offset, $0.detector) < ($1.offset, $1.detector) }
     }
 

@@ -48,7 +48,8 @@ public struct Detector: Sendable {
                 redact: Redaction.ends),
             Detector(
                 id: "aws_secret_access_key", expressions: [#"[A-Za-z0-9/+]{40}"#],
-                keywords: ["aws", "secret", "akia", "asia"], proximity: 120,
+                keywords: ["secret_access_key", "secretaccesskey", "secret access key", "aws_secret", "aws secret", "secret_key", "secret key"],
+                proximity: 60,
                 validate: { s in s.contains { $0.isLowercase } && s.contains { $0.isUppercase } && s.contains { $0.isNumber } },
                 redact: Redaction.ends),
             Detector(
