@@ -41,7 +41,14 @@ public final class DLPEngine: Sendable {
         let matches = try patterns.scan(text)
         // Per detector and start, every end reached; the longest valid one wins; then no overlaps.
         var ends: [Int: [Int: [Int]]] = [:]  // detector -> start -> ends
-        for m in matches { ends[owner[m.id], default: [:]][m.start, default: []].append(m.end) }
+        for m in matches {
+            var start = m.start
+            let detector = detectors[owner[m.id]]
+            if !detector.extendLeft.isEmpty {
+                while start > 0, m.start - start < 64, detector.extendLeft.contains(text[start - 1]) { start -= 1 }
+            }
+            ends[owner[m.id], default: [:]][start, default: []].append(m.end)
+        }
         var out: [Finding] = []
         for (d, byStart) in ends {
             let detector = detectors[d]

@@ -16,6 +16,9 @@ public struct Detector: Sendable {
     public var keywords: [String] = []
     public var proximity = 100
     public var redact: @Sendable (String) -> String
+    /// Bytes a candidate's start may be extended left over (after the match): lets a pattern begin at a
+    /// literal ("@" of an address) instead of an unbounded class, which vectorscan matches far faster.
+    public var extendLeft: Set<UInt8> = []
 
     public init(
         id: String, expressions: [String], caseless: Bool = false, needsBoundaries: Bool = true, keywords: [String] = [],
@@ -55,9 +58,13 @@ public struct Detector: Sendable {
             Detector(
                 id: "private_key", expressions: [#"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"#],
                 needsBoundaries: false, redact: { $0 }),
-            Detector(
-                id: "email_address", expressions: [#"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"#],
-                validate: { Validators.email($0) }, redact: Redaction.email),
+            {
+                var d = Detector(
+                    id: "email_address", expressions: [#"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"#],
+                    validate: { Validators.email($0) }, redact: Redaction.email)
+                d.extendLeft = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-".utf8)
+                return d
+            }(),
             Detector(
                 id: "phone_number",
                 expressions: [

@@ -8,6 +8,7 @@
 // bound: lines, headers, depth, part count and scanned bytes are all capped,
 // and malformed input is read as far as it makes sense.
 
+import Foundation
 import SluiceCore
 
 public struct MIMELimits: Sendable {
@@ -68,23 +69,44 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         self.limits = limits
     }
 
-    public mutating func feed(_ chunk: some Sequence<UInt8>) {
-        for b in chunk {
-            if b == 10 {
-                var line = pendingLine
-                if line.last == 13 { line.removeLast() }
-                pendingLine.removeAll(keepingCapacity: true)
-                handle(line[...], ended: true)
-            } else {
-                pendingLine.append(b)
-                if pendingLine.count >= limits.maxLine {
-                    // An absurdly long line: treated as several (it cannot be a boundary or a header anyway).
-                    let line = pendingLine
-                    pendingLine.removeAll(keepingCapacity: true)
-                    handle(line[...], ended: false)
-                }
+    public mutating func feed(_ chunk: [UInt8]) {
+        var start = 0
+        while start < chunk.count {
+            // memchr finds the line ends; lines are handed on as slices of the chunk, not copied.
+            let found = chunk.withUnsafeBufferPointer { buf -> Int? in
+                guard let base = buf.baseAddress, let p = memchr(base + start, 10, buf.count - start) else { return nil }
+                return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
             }
+            guard let nl = found else {
+                pendingLine += chunk[start...]
+                if pendingLine.count >= limits.maxLine { flushLongLine() }
+                return
+            }
+            var end = nl
+            if pendingLine.isEmpty {
+                if end > start, chunk[end - 1] == 13 { end -= 1 }
+                if end - start >= limits.maxLine {
+                    pendingLine += chunk[start..<end]
+                    flushLongLine()
+                } else {
+                    handle(chunk[start..<end], ended: true)
+                }
+            } else {
+                pendingLine += chunk[start..<nl]
+                var line = pendingLine
+                pendingLine.removeAll(keepingCapacity: true)
+                if line.last == 13 { line.removeLast() }
+                handle(line[...], ended: true)
+            }
+            start = nl + 1
         }
+    }
+
+    /// An absurdly long line: handed on in pieces (it cannot be a boundary or a header anyway).
+    private mutating func flushLongLine() {
+        let line = pendingLine
+        pendingLine.removeAll(keepingCapacity: true)
+        handle(line[...], ended: false)
     }
 
     public mutating func finish() {

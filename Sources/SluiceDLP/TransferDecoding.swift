@@ -7,7 +7,8 @@ import Foundation
 
 /// base64 fed line by line; invalid characters are skipped, a short tail is decoded as far as it goes.
 struct Base64Stream {
-    private var quad: [UInt8] = []
+    private var accumulator: UInt32 = 0
+    private var count = 0
     private static let table: [UInt8] = {
         var t = [UInt8](repeating: 255, count: 256)
         for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = UInt8(i) }
@@ -17,23 +18,39 @@ struct Base64Stream {
     }()
 
     mutating func feed(_ line: ArraySlice<UInt8>, into out: inout [UInt8]) {
-        for c in line {
-            let v = Self.table[Int(c)]
-            if v == 255 { continue }
-            quad.append(v)
-            if quad.count == 4 {
-                out.append(quad[0] << 2 | quad[1] >> 4)
-                out.append(quad[1] << 4 | quad[2] >> 2)
-                out.append(quad[2] << 6 | quad[3])
-                quad.removeAll(keepingCapacity: true)
+        out.reserveCapacity(out.count + line.count * 3 / 4 + 3)
+        var acc = accumulator
+        var n = count
+        Self.table.withUnsafeBufferPointer { table in
+            line.withUnsafeBufferPointer { input in
+                for c in input {
+                    let v = table[Int(c)]
+                    if v == 255 { continue }
+                    acc = acc << 6 | UInt32(v)
+                    n += 1
+                    if n == 4 {
+                        out.append(UInt8(truncatingIfNeeded: acc >> 16))
+                        out.append(UInt8(truncatingIfNeeded: acc >> 8))
+                        out.append(UInt8(truncatingIfNeeded: acc))
+                        n = 0
+                        acc = 0
+                    }
+                }
             }
         }
+        accumulator = acc
+        count = n
     }
 
+    /// A short tail (missing padding) is decoded as far as it goes.
     mutating func finish(into out: inout [UInt8]) {
-        if quad.count >= 2 { out.append(quad[0] << 2 | quad[1] >> 4) }
-        if quad.count == 3 { out.append(quad[1] << 4 | quad[2] >> 2) }
-        quad.removeAll()
+        if count == 2 { out.append(UInt8(truncatingIfNeeded: accumulator >> 4)) }
+        if count == 3 {
+            out.append(UInt8(truncatingIfNeeded: accumulator >> 10))
+            out.append(UInt8(truncatingIfNeeded: accumulator >> 2))
+        }
+        accumulator = 0
+        count = 0
     }
 }
 
@@ -77,6 +94,7 @@ enum Charset {
     static func toUTF8(_ bytes: [UInt8], charset: String) -> [UInt8] {
         switch charset.lowercased() {
         case "", "utf-8", "utf8", "us-ascii", "ascii":
+            if bytes.allSatisfy({ $0 < 0x80 }) { return bytes }  // plain ASCII: nothing to repair
             return Array(String(decoding: bytes, as: UTF8.self).utf8)
         case "iso-8859-1", "latin1", "iso8859-1", "iso-8859-15", "l1":
             return Array(String(bytes.map { Character(Unicode.Scalar($0)) }).utf8)
