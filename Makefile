@@ -5,8 +5,8 @@ SWIFT        ?= swift
 CONFIG       ?= etc/sluice.yaml
 # Debian packages the build needs: SQLite headers for GRDB (credentials store), libunbound
 # (the DNS resolver component), libopendkim (DKIM), libspf2 (SPF), and the Public Suffix
-# List (DMARC organizational domains), vectorscan (DLP).
-BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev
+# List (DMARC organizational domains), vectorscan and zlib (DLP).
+BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev zlib1g-dev
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
 # a recommends that --no-install-recommends would skip), TLS tooling, and dnslib for the
 # fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3), and

@@ -90,6 +90,11 @@ let package = Package(
             pkgConfig: "opendkim",
             providers: [.apt(["libopendkim-dev"])]
         ),
+        // zlib (Debian zlib1g-dev), for deflated zip entries.
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // vectorscan (Debian libvectorscan-dev), the portable Hyperscan.
         .systemLibrary(
             name: "CHyperscan",
@@ -100,7 +105,7 @@ let package = Package(
         .target(
             name: "SluiceDLP",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "CHyperscan",
+                "SluiceCore", "SluiceConfig", "CHyperscan", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -49,9 +49,14 @@ public struct DLPBook: Sendable {
             let m = try node.mapping(allowed: ["detectors", "custom", "min_count", "scan_attachments", "file_types", "max_bytes", "sample_percent"])
             var p = DLPProfile(name: name, detectors: [])
             for d in try m["detectors"]?.stringList() ?? [] {
+                if d == "zip_bomb" {
+                    // Not a pattern: reported by the MIME walker when an archive would expand past its limits.
+                    p.detectors.append(d)
+                    continue
+                }
                 guard let detector = Detector.predefined[d] else {
                     throw (m["detectors"] ?? node).error(
-                        "unknown detector '\(d)'; predefined: \(Detector.predefined.keys.sorted().joined(separator: ", "))")
+                        "unknown detector '\(d)'; predefined: \((Detector.predefined.keys.sorted() + ["zip_bomb"]).joined(separator: ", "))")
                 }
                 used[d] = detector
                 p.detectors.append(d)

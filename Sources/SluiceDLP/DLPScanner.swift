@@ -45,6 +45,10 @@ public struct DLPScanner: Sendable {
         }
 
         mutating func endOfPart(_ part: MIMEPart) {}
+
+        mutating func anomaly(_ kind: String, part: MIMEPart, detail: String) {
+            findings.append(Finding(detector: kind, part: part.label, offset: 0, snippet: detail, length: 0))
+        }
     }
 
     /// Scans bytes already in memory (tests, `rules test`).

@@ -36,6 +36,12 @@ public protocol MIMETextSink {
     mutating func text(_ bytes: [UInt8], part: MIMEPart)
     /// The end of a part's text (the sink may flush what it keeps across pieces).
     mutating func endOfPart(_ part: MIMEPart)
+    /// Something about the structure itself ("zip_bomb").
+    mutating func anomaly(_ kind: String, part: MIMEPart, detail: String)
+}
+
+extension MIMETextSink {
+    public mutating func anomaly(_ kind: String, part: MIMEPart, detail: String) {}
 }
 
 public struct MIMEWalker<Sink: MIMETextSink> {
@@ -45,7 +51,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     public private(set) var truncated = false
 
     private enum Encoding { case identity, base64, quotedPrintable }
-    private enum Handling { case text, html, skip }
+    private enum Handling { case text, html, zip, skip }
 
     private var pendingLine: [UInt8] = []
     private var inHeaders = true
@@ -63,6 +69,10 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     private var scanned = 0
     private var depthOfMessage = 0
     private var isTopLevel = true
+    /// A zip attachment's decoded bytes, opened at the end of the part.
+    private var zipBytes: [UInt8] = []
+    static var zipTypes: Set<String> { ["application/zip", "application/x-zip-compressed", "application/x-zip"] }
+    static var maxZipBytes: Int { 20 << 20 }
 
     public init(sink: Sink, limits: MIMELimits = MIMELimits()) {
         self.sink = sink
@@ -207,6 +217,9 @@ public struct MIMEWalker<Sink: MIMETextSink> {
             current = nil
         } else if filename != nil && !limits.scanAttachments {
             handling = .skip
+        } else if Self.zipTypes.contains(type.value) || filename?.lowercased().hasSuffix(".zip") == true {
+            handling = .zip
+            zipBytes.removeAll(keepingCapacity: true)
         } else if type.value == "text/html" {
             handling = .html
         } else if Self.isText(type.value, filename: filename) {
@@ -251,8 +264,41 @@ public struct MIMEWalker<Sink: MIMETextSink> {
             decoded += line
             if ended { decoded += [10] }
         }
+        if handling == .zip {
+            if zipBytes.count + decoded.count <= Self.maxZipBytes { zipBytes += decoded } else { truncated = true }
+            return
+        }
         buffer += decoded
         if buffer.count >= 64 * 1024 { flush(part) }
+    }
+
+    /// The entries of a zip attachment: text-like ones scanned as parts of their own ("a.zip/b.csv"),
+    /// nested archives opened up to three levels, bombs reported instead of unpacked.
+    private mutating func openZip(_ bytes: [UInt8], name: String, part: MIMEPart, depth: Int) {
+        for entry in ZipReader.entries(bytes) {
+            switch entry {
+            case .bomb(let entryName, let detail):
+                sink.anomaly("zip_bomb", part: part, detail: "\(name)/\(entryName): \(detail)")
+            case .skipped:
+                continue
+            case .file(let entryName, let data):
+                let path = "\(name)/\(entryName)"
+                if ZipReader.isZip(data) {
+                    if depth < 3 { openZip(data, name: path, part: part, depth: depth + 1) } else { truncated = true }
+                    continue
+                }
+                guard parts.count < limits.maxParts, Self.isText("", filename: entryName) else { continue }
+                let inner = MIMEPart(index: parts.count, contentType: "application/zip-entry", filename: path, label: "attachment \(path)")
+                parts.append(inner)
+                var i = 0
+                while i < data.count {
+                    let piece = Array(data[i..<min(data.count, i + 64 * 1024)])
+                    deliver(Charset.toUTF8(piece, charset: "utf-8"), part: inner)
+                    i += 64 * 1024
+                }
+                sink.endOfPart(inner)
+            }
+        }
     }
 
     private mutating func flush(_ part: MIMEPart) {
@@ -273,6 +319,15 @@ public struct MIMEWalker<Sink: MIMETextSink> {
 
     private mutating func endPart() {
         guard let part = current else { return }
+        if handling == .zip {
+            if encoding == .base64 { base64.finish(into: &zipBytes) }
+            let bytes = zipBytes
+            zipBytes = []
+            current = nil
+            openZip(bytes, name: part.filename ?? "archive.zip", part: part, depth: 1)
+            sink.endOfPart(part)
+            return
+        }
         if encoding == .base64 { base64.finish(into: &buffer) }
         while !buffer.isEmpty { flush(part) }
         sink.endOfPart(part)

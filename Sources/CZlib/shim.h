@@ -1,0 +1,5 @@
+// zlib (Debian: zlib1g-dev), for the deflate entries of zip attachments.
+#include <zlib.h>
+
+// inflateInit2 is a macro; Swift sees this function instead.
+static inline int sluice_inflate_init_raw(z_stream *s) { return inflateInit2(s, -15); }
