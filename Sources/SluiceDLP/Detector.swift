@@ -80,29 +80,21 @@ public struct Detector: Sendable {
 /// Showing a finding without its value (R-DLP-4).
 public enum Redaction {
     /// "4111 **** **** 1111": the first and last four digits, separators kept.
-    @Sendable public static func card(_ s: String) -> String {
+    @Sendable public static func card(_ s: String) -> String { digits(s, first: 4, last: 4) }
+
+    /// Only the last `n` digits: "***-**-6789".
+    public static func lastDigits(_ n: Int) -> @Sendable (String) -> String { { digits($0, first: 0, last: n) } }
+
+    /// Digits starred except the first and last few; everything else kept.
+    static func digits(_ s: String, first: Int, last: Int) -> String {
         let total = s.filter(\.isNumber).count
         var seen = 0
         return String(
             s.map { c -> Character in
                 guard c.isNumber else { return c }
                 seen += 1
-                return seen <= 4 || seen > total - 4 ? c : "*"
+                return seen <= first || seen > total - last ? c : "*"
             })
-    }
-
-    /// Only the last `n` digits: "***-**-6789".
-    public static func lastDigits(_ n: Int) -> @Sendable (String) -> String {
-        { s in
-            let total = s.filter(\.isNumber).count
-            var seen = 0
-            return String(
-                s.map { c -> Character in
-                    guard c.isNumber else { return c }
-                    seen += 1
-                    return seen > total - n ? c : "*"
-                })
-        }
     }
 
     /// The first and last four characters, the rest starred ("AKIA************MPLE").

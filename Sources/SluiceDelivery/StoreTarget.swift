@@ -40,7 +40,7 @@ public struct StoreTarget: DeliveryTarget {
         let file = try SpoolFile(creating: tmp)
         do {
             try file.write(message.prefixBytes)
-            try copy(from: message.bodyPath, offset: message.bodyOffset, length: message.remainingLength, to: file)
+            try QueueFileReader.chunks(message.bodyPath, offset: message.bodyOffset, length: message.remainingLength) { try file.write($0) }
             try file.sync()
             try file.close()
             try FileSystem.rename(tmp, "\(directory)/\(id).eml")
@@ -51,22 +51,6 @@ public struct StoreTarget: DeliveryTarget {
         }
     }
 
-    private func copy(from path: String, offset: Int, length: Int, to file: SpoolFile) throws {
-        guard let input = FileHandle(forReadingAtPath: path) else {
-            throw SMTPError(451, .init(4, 3, 0), "Queue file missing", reason: "cannot open \(path)")
-        }
-        defer { try? input.close() }
-        try input.seek(toOffset: UInt64(offset))
-        var remaining = length
-        while remaining > 0 {
-            let chunk = try input.read(upToCount: min(1 << 20, remaining)) ?? Data()
-            if chunk.isEmpty {
-                throw SMTPError(451, .init(4, 3, 0), "Queue file truncated", reason: "\(path) shorter than \(length)")
-            }
-            try chunk.withUnsafeBytes { try file.write($0) }
-            remaining -= chunk.count
-        }
-    }
 }
 
 /// The `bounce` rule action as a delivery target: it always fails with the

@@ -106,8 +106,7 @@ final class DKIMSigningTests: XCTestCase {
 
     func testCheckRefusesAMissingKeyWithItsPosition() throws {
         let d = try DaemonProcess(yaml: config(s1: "active", s2: "publish-only"))
-        try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - { name: all, then: [ { store: var/outbox } ] }\n".write(toFile: d.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try d.writeRules("rules:\n  - { name: all, then: [ { store: var/outbox } ] }\n")
         let (status, _, err) = try d.cli(["check"])
         XCTAssertEqual(status, 1)
         XCTAssertTrue(err.contains("sluice.yaml:5:5: dkim: cannot read the key"), err)
@@ -118,8 +117,7 @@ final class DKIMSigningTests: XCTestCase {
 extension DKIMSigningTests {
     func testCheckDNSComparesPublishedKeys() throws {
         let d = try DaemonProcess(yaml: config(s1: "active", s2: "publish-only"))
-        try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - { name: all, then: [ { store: var/outbox } ] }\n".write(toFile: d.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try d.writeRules("rules:\n  - { name: all, then: [ { store: var/outbox } ] }\n")
         var records: [String: String] = [:]
         for (selector, alg) in [("s1", "rsa"), ("s2", "ed25519")] {
             let (_, out, _) = try d.cli(["dkim", "keygen", "--domain", "example.test", "--selector", selector, "--algorithm", alg])

@@ -82,6 +82,12 @@ final class DaemonProcess {
         throw CocoaError(.featureUnsupported)
     }
 
+    /// Writes rules/SET.yaml (and the rules directory) for this daemon.
+    func writeRules(_ yaml: String, set: String = "default") throws {
+        try FileManager.default.createDirectory(atPath: root + "/rules", withIntermediateDirectories: true)
+        try yaml.write(toFile: root + "/rules/\(set).yaml", atomically: true, encoding: .utf8)
+    }
+
     func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// SIGTERM and wait; returns the exit status.

@@ -83,8 +83,7 @@ final class MXDeliveryTests: XCTestCase {
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ send ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ send ]\n")
         try relay.start()
 
         for (i, to) in ["u@pref.test", "u@fallback.test", "u@implicit.test", "u@nullmx.test"].enumerated() {
@@ -115,8 +114,7 @@ final class MXDeliveryTests: XCTestCase {
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ send ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ send ]\n")
         try relay.start()
         let r = try TestSMTPClient.sendMessage(port: relay.port(), from: "app@example.test", to: "u@x.servfail.test", message: "Subject: s\r\n\r\nhi\r\n")
         XCTAssertEqual(r.code, 250)
@@ -150,8 +148,7 @@ final class FailoverTests: XCTestCase {
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ { relay: primary } ]\n")
         try relay.start()
         let all = [a1, a2, backup]
 
@@ -206,8 +203,7 @@ final class UpstreamAuthTests: XCTestCase {
             """)
         try (secret + "\n").write(toFile: relay.root + "/etc/upstream.secret", atomically: true, encoding: .utf8)
         chmod(relay.root + "/etc/upstream.secret", 0o600)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ { relay: primary } ]\n")
         try relay.start()
         let r = try TestSMTPClient.sendMessage(
             port: relay.port(), from: "app@example.test", to: "u@example.org",
@@ -231,8 +227,7 @@ final class RetryAcrossRestartTests: XCTestCase {
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ { relay: primary } ]\n")
         try relay.start()
         let r = try TestSMTPClient.sendMessage(
             port: relay.port(), from: "app@example.test", to: "u@example.org",
@@ -267,8 +262,7 @@ final class ConnectionReuseTests: XCTestCase {
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ { relay: primary } ]\n")
         try relay.start()
         for i in 0..<5 {
             let r = try TestSMTPClient.sendMessage(

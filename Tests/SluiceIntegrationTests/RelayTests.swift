@@ -22,8 +22,7 @@ final class RelayTests: XCTestCase {
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             \(extra)
             """)
-        try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: d.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try d.writeRules("rules:\n  - name: out\n    then: [ { relay: primary } ]\n")
         return d
     }
 
@@ -102,8 +101,7 @@ final class BounceTests: XCTestCase {
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ { relay: primary } ]\n")
         try relay.start()
         let c = try TestSMTPClient(port: relay.port())
         _ = try c.reply()
@@ -176,8 +174,7 @@ final class RelayTLSTests: XCTestCase {
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
-        try FileManager.default.createDirectory(atPath: relay.root + "/rules", withIntermediateDirectories: true)
-        try "rules:\n  - name: out\n    then: [ { relay: primary } ]\n".write(toFile: relay.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ { relay: primary } ]\n")
         try relay.start()
         let r = try TestSMTPClient.sendMessage(port: relay.port(), message: "Subject: secret\r\n\r\nhi\r\n")
         XCTAssertEqual(r.code, 250)

@@ -9,19 +9,6 @@ import XCTest
 @testable import SluiceSMTP
 
 final class SMTPClientAuthTests: XCTestCase {
-    func reply(_ text: String) -> SMTPReply {
-        var p = SMTPReplyParser()
-        for line in text.split(separator: "\n") {
-            if let r = try! p.feed(String(line)) { return r }
-        }
-        fatalError("incomplete reply \(text)")
-    }
-
-    func sent(_ a: SMTPClientSession.Action) -> String {
-        if case .send(let s) = a { return s }
-        return "\(a)"
-    }
-
     func session(tls: OutboundTLS, recipients: Int = 1) -> SMTPClientSession {
         let job = SMTPClientSession.Job(
             sender: MailAddress(localPart: "s", domain: "z.test"),
@@ -86,19 +73,6 @@ final class SMTPClientAuthTests: XCTestCase {
 }
 
 final class SMTPClientReuseTests: XCTestCase {
-    func reply(_ text: String) -> SMTPReply {
-        var p = SMTPReplyParser()
-        for line in text.split(separator: "\n") {
-            if let r = try! p.feed(String(line)) { return r }
-        }
-        fatalError("incomplete reply \(text)")
-    }
-
-    func sent(_ a: SMTPClientSession.Action) -> String {
-        if case .send(let s) = a { return s }
-        return "\(a)"
-    }
-
     func testKeepOpenEndsWithRSETAndTheNextSessionStartsAtMAIL() {
         let job = SMTPClientSession.Job(
             sender: MailAddress(localPart: "s", domain: "z.test"), recipients: [MailAddress(localPart: "a", domain: "x.test")],

@@ -7,19 +7,6 @@ import XCTest
 @testable import SluiceSMTP
 
 final class SMTPClientSessionTests: XCTestCase {
-    func reply(_ text: String) -> SMTPReply {
-        var p = SMTPReplyParser()
-        for line in text.split(separator: "\n") {
-            if let r = try! p.feed(String(line)) { return r }
-        }
-        fatalError("incomplete reply \(text)")
-    }
-
-    func sent(_ a: SMTPClientSession.Action) -> String {
-        if case .send(let s) = a { return s }
-        return "\(a)"
-    }
-
     let a = MailAddress(localPart: "a", domain: "x.test")
     let b = MailAddress(localPart: "b", domain: "y.test")
 
