@@ -2,7 +2,8 @@
 // sensitive values of every predefined detector with decoys that look alike
 // (bad checksums, reserved numbers, hashes, order numbers), in plain text,
 // HTML (values split by tags), quoted-printable (split by soft breaks),
-// base64 bodies and base64 CSV attachments. Deterministic (seeded).
+// base64 bodies, base64 CSV attachments and zipped text attachments.
+// Deterministic (seeded).
 
 import Foundation
 
@@ -157,7 +158,7 @@ struct CorpusGenerator {
         let text = lines.joined(separator: "\r\n") + "\r\n"
         let head = "From: sender\(n)@sender.test\r\nTo: rcpt@rcpt.test\r\nSubject: corpus \(n)\r\nMIME-Version: 1.0\r\n"
         var body: String
-        switch n % 5 {
+        switch n % 6 {
         case 0:
             body = head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + text
         case 1:
@@ -173,12 +174,30 @@ struct CorpusGenerator {
         case 3:
             body = head + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
                 + Data(text.utf8).base64EncodedString(options: .lineLength76Characters) + "\r\n"
+        case 5:
+            let zip = Self.storedZip(name: "export\(n).txt", data: Array(text.utf8))
+            body = head + "Content-Type: multipart/mixed; boundary=\"=_z\(n)\"\r\n\r\n--=_z\(n)\r\nContent-Type: text/plain\r\n\r\nZipped.\r\n--=_z\(n)\r\n"
+                + "Content-Type: application/zip; name=\"export\(n).zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + Data(zip).base64EncodedString(options: .lineLength76Characters) + "\r\n--=_z\(n)--\r\n"
         default:
             body = head + "Content-Type: multipart/mixed; boundary=\"=_b\(n)\"\r\n\r\n--=_b\(n)\r\nContent-Type: text/plain\r\n\r\nSee the attached file.\r\n--=_b\(n)\r\n"
                 + "Content-Type: text/csv; name=\"data\(n).csv\"\r\nContent-Disposition: attachment; filename=\"data\(n).csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
                 + Data(text.utf8).base64EncodedString(options: .lineLength76Characters) + "\r\n--=_b\(n)--\r\n"
         }
         return LabelledMessage(bytes: Array(body.utf8), expected: expected)
+    }
+
+    /// A zip archive with one stored entry (no compression; the reader does not check CRCs).
+    static func storedZip(name: String, data: [UInt8]) -> [UInt8] {
+        func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+        func le32(_ v: Int) -> [UInt8] { le16(v & 0xFFFF) + le16(v >> 16 & 0xFFFF) }
+        let n = Array(name.utf8)
+        let local = le32(0x0403_4b50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(data.count) + le32(data.count)
+            + le16(n.count) + le16(0) + n + data
+        let central = le32(0x0201_4b50) + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(data.count)
+            + le32(data.count) + le16(n.count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(0) + n
+        let end = le32(0x0605_4b50) + le16(0) + le16(0) + le16(1) + le16(1) + le32(central.count) + le32(local.count) + le16(0)
+        return local + central + end
     }
 
     /// Quoted-printable with soft breaks every 30 characters (values get split across lines).
