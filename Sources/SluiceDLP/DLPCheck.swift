@@ -29,12 +29,16 @@ public struct DLPCheck: MessageCheck {
 
     public func check(_ message: inout ReceivedMessage) async throws {
         let current = scanner.withLockedValue { $0 }
-        guard !current.isEmpty, listeners.contains(message.envelope.client.listener) else { return }
+        guard listeners.contains(message.envelope.client.listener) else { return }
         let (path, size) = (message.spoolPath, message.size)
         let percents = current.book.profiles.mapValues(\.samplePercent)
         let report = try await io.runIfActive {
             try current.scan(path: path, length: size) { profile in Int.random(in: 0..<100) < (percents[profile] ?? 100) }
         }
+        // What attachment conditions test, whether or not profiles are defined.
+        let attachments = report.parts.filter { $0.filename != nil }
+        message.annotations["attachment.names"] = attachments.compactMap(\.filename).joined(separator: "\n")
+        message.annotations["attachment.types"] = attachments.map(\.contentType).joined(separator: "\n")
         for (profile, count) in report.counts {
             message.annotations["dlp.\(profile)"] = "\(count)"
             message.annotations["dlp.\(profile).min"] = "\(current.book.profiles[profile]?.minCount ?? 1)"

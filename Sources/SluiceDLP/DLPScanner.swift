@@ -27,7 +27,8 @@ public struct DLPScanner: Sendable {
     public var isEmpty: Bool { engine == nil }
 
     struct Collector: MIMETextSink {
-        let engine: DLPEngine
+        /// nil: only the structure is wanted (attachment names and types).
+        let engine: DLPEngine?
         var findings: [Finding] = []
         var offsets: [Int: Int] = [:]
         var bytes = 0
@@ -37,6 +38,7 @@ public struct DLPScanner: Sendable {
             let base = offsets[part.index, default: 0]
             offsets[part.index] = base + bytes.count
             self.bytes += bytes.count
+            guard let engine else { return }
             do {
                 findings += try engine.findings(in: bytes, part: part.label, base: base)
             } catch {
@@ -70,10 +72,9 @@ public struct DLPScanner: Sendable {
     }
 
     func scan(sample: (String) -> Bool, source: ((([UInt8]) -> Void)) throws -> Void) throws -> DLPReport {
-        guard let engine else { return DLPReport() }
         var limits = MIMELimits()
         limits.maxBytes = book.profiles.values.map(\.maxBytes).max() ?? limits.maxBytes
-        limits.scanAttachments = book.profiles.values.contains { $0.scanAttachments }
+        limits.scanAttachments = engine != nil && book.profiles.values.contains { $0.scanAttachments }
         var walker = MIMEWalker(sink: Collector(engine: engine), limits: limits)
         try source { walker.feed($0) }
         walker.finish()

@@ -215,11 +215,12 @@ public struct MIMEWalker<Sink: MIMETextSink> {
             startHeaders()
             isTopLevel = true
             current = nil
-        } else if filename != nil && !limits.scanAttachments {
-            handling = .skip
         } else if Self.zipTypes.contains(type.value) || filename?.lowercased().hasSuffix(".zip") == true {
+            // Opened even when attachments are not scanned: its entries' names are listed.
             handling = .zip
             zipBytes.removeAll(keepingCapacity: true)
+        } else if filename != nil && !limits.scanAttachments {
+            handling = .skip
         } else if type.value == "text/html" {
             handling = .html
         } else if Self.isText(type.value, filename: filename) {
@@ -287,9 +288,10 @@ public struct MIMEWalker<Sink: MIMETextSink> {
                     if depth < 3 { openZip(data, name: path, part: part, depth: depth + 1) } else { truncated = true }
                     continue
                 }
-                guard parts.count < limits.maxParts, Self.isText("", filename: entryName) else { continue }
+                guard parts.count < limits.maxParts else { continue }
                 let inner = MIMEPart(index: parts.count, contentType: "application/zip-entry", filename: path, label: "attachment \(path)")
                 parts.append(inner)
+                guard limits.scanAttachments, Self.isText("", filename: entryName) else { continue }
                 var i = 0
                 while i < data.count {
                     let piece = Array(data[i..<min(data.count, i + 64 * 1024)])

@@ -30,6 +30,8 @@ public enum StringField: Sendable, Equatable, CustomStringConvertible {
     case sender, recipient, helo, listener, user
     /// A header by name; From/To/Cc/Sender/Reply-To are compared address by address.
     case header(String)
+    /// Attachment file names (entries of zip attachments as "a.zip/b.csv") and content types.
+    case attachmentName, attachmentType
 
     var holdsAddresses: Bool {
         switch self {
@@ -47,6 +49,8 @@ public enum StringField: Sendable, Equatable, CustomStringConvertible {
         case .listener: return "listener"
         case .user: return "user"
         case .header(let n): return "header \(n)"
+        case .attachmentName: return "attachment name"
+        case .attachmentType: return "attachment type"
         }
     }
 }

@@ -160,6 +160,8 @@ public enum RuleEvaluator {
         case .helo: return context.client.helo.map { [$0] } ?? []
         case .listener: return [context.client.listener]
         case .user: return context.client.authenticatedUser.map { [$0] } ?? []
+        case .attachmentName: return context.verdicts["attachment.names"].map { $0.split(separator: "\n").map(String.init) } ?? []
+        case .attachmentType: return context.verdicts["attachment.types"].map { $0.split(separator: "\n").map(String.init) } ?? []
         case .header(let name):
             let raw = context.headers.values(name).map { HeaderDecoding.decodeEncodedWords($0) }
             guard field.holdsAddresses else { return raw }

@@ -28,7 +28,6 @@ public struct RuleLoader {
     }
 
     static let unavailable: [String: String] = [
-        "attachment": "attachment conditions arrive with the MIME parser of the DLP feature",
         "archive": "archives arrive with the archive feature",
     ]
 
@@ -74,7 +73,7 @@ public struct RuleLoader {
     mutating func condition(_ node: ConfigNode) throws -> Condition {
         let m = try node.mapping(allowed: [
             "sender", "recipient", "from", "to", "cc", "subject", "header", "helo", "listener", "user", "size", "client_ip",
-            "tls", "tls_version", "authenticated", "any", "spf", "dkim", "dmarc", "dmarc_policy", "dlp",
+            "tls", "tls_version", "authenticated", "any", "spf", "dkim", "dmarc", "dmarc_policy", "dlp", "attachment",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else {
             throw node.error("a condition has exactly one key, such as 'sender:' or 'any:' (use several list items for AND)")
@@ -106,6 +105,13 @@ public struct RuleLoader {
         case "tls": return .tls(try value.bool())
         case "tls_version": return .tlsVersionAtLeast(try value.oneOf(["TLSv1.2", "TLSv1.3"]))
         case "authenticated": return .authenticated(try value.bool())
+        case "attachment":
+            // `attachment: { name: { ends_with: [.exe, .js] } }` or `attachment: { type: [application/x-msdownload] }`
+            let am = try value.mapping(allowed: ["name", "type"])
+            guard am.count == 1, let (what, op) = am.first else {
+                throw value.error("attachment takes one of 'name:' or 'type:' with a string operator")
+            }
+            return .string(what == "name" ? .attachmentName : .attachmentType, try stringOperator(op, addresses: false))
         case "dlp":
             // `dlp: pci` or `dlp: { profile: pci, min_count: 3 }`
             var profile: String
