@@ -16,6 +16,7 @@ cat > "$OUT/rules/dlp.yaml" <<'YAML'
 profiles:
   all:
     detectors: [credit_card, us_ssn, iban, aws_access_key_id, aws_secret_access_key, private_key, email_address, phone_number, jwt]
+    max_bytes: 64MB                     # the whole message is scanned (the default stops at 10 MB)
 YAML
 /usr/bin/python3 bench/dlp_corpus.py "$OUT" --baseline "$SECONDS_PER"
 "$SLUICE_BIN" dlp scan --config "$OUT/etc/sluice.yaml" --seconds "$SECONDS_PER" "$OUT"/dlp-plain.eml "$OUT"/dlp-base64.eml "$OUT"/dlp-mixed.eml

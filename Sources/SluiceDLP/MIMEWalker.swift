@@ -254,23 +254,32 @@ public struct MIMEWalker<Sink: MIMETextSink> {
 
     private mutating func body(_ line: ArraySlice<UInt8>, ended: Bool) {
         guard handling != .skip, let part = current else { return }
-        var decoded: [UInt8] = []
-        switch encoding {
-        case .base64:
-            base64.feed(line, into: &decoded)
-        case .quotedPrintable:
-            let soft = QuotedPrintable.decode(line, into: &decoded)
-            if ended && !soft { decoded += [10] }
-        case .identity:
-            decoded += line
-            if ended { decoded += [10] }
-        }
+        // Decoded straight into the part's buffer (or the zip's): no array per line.
         if handling == .zip {
-            if zipBytes.count + decoded.count <= Self.maxZipBytes { zipBytes += decoded } else { truncated = true }
+            guard zipBytes.count + line.count <= Self.maxZipBytes else {
+                truncated = true
+                return
+            }
+            Self.decode(line, ended: ended, encoding: encoding, base64: &base64, into: &zipBytes)
             return
         }
-        buffer += decoded
+        Self.decode(line, ended: ended, encoding: encoding, base64: &base64, into: &buffer)
         if buffer.count >= 64 * 1024 { flush(part) }
+    }
+
+    private static func decode(
+        _ line: ArraySlice<UInt8>, ended: Bool, encoding: Encoding, base64: inout Base64Stream, into out: inout [UInt8]
+    ) {
+        switch encoding {
+        case .base64:
+            base64.feed(line, into: &out)
+        case .quotedPrintable:
+            let soft = QuotedPrintable.decode(line, into: &out)
+            if ended && !soft { out.append(10) }
+        case .identity:
+            out.append(contentsOf: line)
+            if ended { out.append(10) }
+        }
     }
 
     /// The entries of a zip attachment: text-like ones scanned as parts of their own ("a.zip/b.csv"),
@@ -306,13 +315,17 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     private mutating func flush(_ part: MIMEPart) {
         guard !buffer.isEmpty else { return }
         // Cut at a line break when there is one, so that a multi-byte character is not split.
-        var cut = buffer.count
-        if let nl = buffer.lastIndex(of: 10), nl > buffer.count / 2 { cut = nl + 1 }
-        let piece = Array(buffer[..<cut])
-        buffer.removeFirst(cut)
+        var piece: [UInt8] = []
+        swap(&piece, &buffer)
+        if let nl = piece.lastIndex(of: 10), nl > piece.count / 2, nl + 1 < piece.count {
+            buffer.append(contentsOf: piece[(nl + 1)...])
+            piece.removeLast(piece.count - nl - 1)
+        }
+        buffer.reserveCapacity(80 * 1024)
         var text = Charset.toUTF8(piece, charset: charset)
         if handling == .html {
             var out: [UInt8] = []
+            out.reserveCapacity(text.count)
             html.feed(text, into: &out)
             text = out
         }

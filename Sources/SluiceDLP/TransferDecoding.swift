@@ -94,7 +94,7 @@ enum Charset {
     static func toUTF8(_ bytes: [UInt8], charset: String) -> [UInt8] {
         switch charset.lowercased() {
         case "", "utf-8", "utf8", "us-ascii", "ascii":
-            if bytes.allSatisfy({ $0 < 0x80 }) { return bytes }  // plain ASCII: nothing to repair
+            if isASCII(bytes) { return bytes }  // plain ASCII: nothing to repair
             return Array(String(decoding: bytes, as: UTF8.self).utf8)
         case "iso-8859-1", "latin1", "iso8859-1", "iso-8859-15", "l1":
             return Array(String(bytes.map { Character(Unicode.Scalar($0)) }).utf8)
@@ -106,6 +106,23 @@ enum Charset {
             return Array((String(data: data, encoding: encoding) ?? "").utf8)
         default:
             return Array(String(decoding: bytes, as: UTF8.self).utf8)
+        }
+    }
+
+    /// Eight bytes at a time: any high bit means non-ASCII.
+    static func isASCII(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var i = 0
+            var acc: UInt64 = 0
+            while i + 8 <= raw.count {
+                acc |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            while i < raw.count {
+                acc |= UInt64(raw[i])
+                i += 1
+            }
+            return acc & 0x8080_8080_8080_8080 == 0
         }
     }
 
