@@ -112,6 +112,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Archives (R-ARCHIVE): SQLite with FTS5 behind the ArchiveStore contract, the archive target, mbox.
+        .target(
+            name: "SluiceArchive",
+            dependencies: [
+                "SluiceCore", "SluiceQueue", "SluiceDLP", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // libspf2 (Debian libspf2-dev; it ships no .pc file).
         .systemLibrary(
             name: "CSPF2",
@@ -182,7 +192,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
-                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth", "SluiceDLP",
+                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth", "SluiceDLP", "SluiceArchive",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -203,6 +213,7 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
+                "SluiceArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -242,6 +253,11 @@ let package = Package(
         .testTarget(
             name: "SluiceDLPTests",
             dependencies: ["SluiceDLP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceArchiveTests",
+            dependencies: ["SluiceArchive"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

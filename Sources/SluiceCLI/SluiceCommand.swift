@@ -11,7 +11,7 @@ public struct SluiceCommand: AsyncParsableCommand {
         abstract: "Sluice: an SMTP relay and mail gateway.",
         subcommands: [
             ServeCommand.self, CheckCommand.self, QueueCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
-            ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self,
+            ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self, ArchiveCommand.self,
         ])
 
     public init() {}

@@ -104,6 +104,13 @@ public struct DKIMKeySettings: Sendable, Equatable {
     public var location: String = ""
 }
 
+/// `archives: { NAME: { retention: 365d | permanent } }`: where `archive:` rule actions keep copies.
+public struct ArchiveSettings: Sendable, Equatable {
+    public var name: String
+    /// Seconds a message is kept; nil keeps it for ever.
+    public var retention: Double?
+}
+
 /// `dns: { nameserver: system | HOST:PORT, timeout: 10s }`: the resolver every lookup uses (R-MAUTH-3).
 public struct DNSSettings: Sendable, Equatable {
     /// nil: the system's nameservers (/etc/resolv.conf); else one nameserver, e.g. 127.0.0.1:5353.
@@ -165,6 +172,9 @@ public struct SluiceConfiguration: Sendable {
     public var admin: AdminSettings
     public var dns = DNSSettings()
     public var dkim: [DKIMKeySettings] = []
+    public var archives: [String: ArchiveSettings] = [:]
+
+    public var archiveFile: String { (dataDir as NSString).appendingPathComponent("archive.sqlite") }
 
     /// A path from the config or a rule file, made absolute against `baseDirectory`.
     public func resolve(_ path: String) -> String {

@@ -11,13 +11,11 @@ import Yams
 extension SluiceConfiguration {
     /// Top-level keys of SPEC §1 that later features own. Refused with a clear
     /// reason until this build implements them, never silently ignored.
-    static let notYetSupported: [String: String] = [
-        "archives": "archives arrive with the archive feature",
-    ]
+    static let notYetSupported: [String: String] = [:]
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders", "upstreams", "dns", "dkim",
+        "admin", "senders", "upstreams", "dns", "dkim", "archives",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -187,6 +185,18 @@ extension SluiceConfiguration {
             }
         }
 
+        var archives: [String: ArchiveSettings] = [:]
+        if let a = keys["archives"] {
+            for (name, node) in try a.namedEntries() {
+                let m = try node.mapping(allowed: ["retention"])
+                var retention: Double? = 365 * 86400
+                if let r = m["retention"] {
+                    retention = try r.string().lowercased() == "permanent" ? nil : r.duration()
+                }
+                archives[name] = ArchiveSettings(name: name, retention: retention)
+            }
+        }
+
         var listeners: [ListenerSettings] = []
         guard let listenersNode = keys["listeners"] else {
             throw top.error("no 'listeners:' configured; Sluice needs at least one address to accept mail on")
@@ -208,7 +218,7 @@ extension SluiceConfiguration {
         return SluiceConfiguration(
             file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
-            delivery: delivery, upstreams: upstreams, admin: admin, dns: dns, dkim: dkim)
+            delivery: delivery, upstreams: upstreams, admin: admin, dns: dns, dkim: dkim, archives: archives)
     }
 
     static func readListener(_ node: ConfigNode) throws -> ListenerSettings {

@@ -9,6 +9,8 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     case relay(upstream: String)
     /// Deliver directly to each recipient domain's MX hosts.
     case send
+    /// Keep a copy in a named archive (`archives:` in the config).
+    case archive(name: String)
     /// Deliver nothing; the recipient fails with this reply, which sends the sender a DSN.
     case bounce(code: Int, status: EnhancedStatus, text: String)
 
@@ -17,6 +19,7 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
         case .store(let directory): return "store:\(directory)"
         case .relay(let upstream): return "relay:\(upstream)"
         case .send: return "send"
+        case .archive(let name): return "archive:\(name)"
         case .bounce(let code, let status, _): return "bounce:\(code) \(status)"
         }
     }
@@ -27,6 +30,7 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
         case .store: return "store"
         case .relay: return "relay"
         case .send: return "send"
+        case .archive: return "archive"
         case .bounce: return "bounce"
         }
     }

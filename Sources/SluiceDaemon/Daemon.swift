@@ -17,6 +17,7 @@ import SluiceCore
 import SluiceCredentials
 import SluiceDelivery
 import SluiceMailAuth
+import SluiceArchive
 import SluiceDLP
 import SluiceDNS
 import SluicePolicy
@@ -79,9 +80,12 @@ public struct Daemon {
             destinationConcurrency: config.delivery.destinationConcurrency, logger: logger)
         // DKIM signing is the last modifier: it signs the message as it leaves.
         let dkim = DKIMSignModifier(keyring: keyring, io: fileIO, logger: logger)
+        var targets: [String: any DeliveryTarget] = ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()]
+        let archive = config.archives.isEmpty ? nil : try SQLiteArchiveStore(path: config.archiveFile)
+        if let archive { targets["archive"] = ArchiveTarget(store: archive, archives: Set(config.archives.keys), io: fileIO) }
         let manager = QueueManager(
             store: store,
-            targets: ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()],
+            targets: targets,
             modifiers: [AuthResultsScrubber(authservID: config.hostname, io: fileIO), SubjectTagModifier(io: fileIO), dkim],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
@@ -155,6 +159,7 @@ public struct Daemon {
                 services: [
                     .init(service: QueueService(manager: manager, rescans: rescans)),
                     .init(service: UpstreamProbeService(relay: relay)),
+                    .init(service: ArchivePurgeService(store: archive, archives: config.archives, io: fileIO, logger: logger)),
                     .init(service: AdminService(server: admin)),
                     .init(service: reload),
                     .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
@@ -182,7 +187,7 @@ public struct Daemon {
         let dlp = try DLPBook.load(rulesDirectory: config.rulesDir)
         var loader = RuleLoader(
             rulesDirectory: config.rulesDir, resolvePath: config.resolve, upstreams: Set(config.upstreams.keys),
-            dlpProfiles: Set(dlp.profiles.keys))
+            dlpProfiles: Set(dlp.profiles.keys), archives: Set(config.archives.keys))
         var sets: [String: RuleSet] = [:]
         for name in Set(config.listeners.compactMap(\.rules)).sorted() {
             sets[name] = try loader.load(set: name)

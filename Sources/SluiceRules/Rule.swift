@@ -103,6 +103,8 @@ public enum RuleAction: Sendable {
     case relay(upstream: String, onFailure: OnFailure, maxDeliveryTime: Double?)
     /// Direct delivery to the recipient domain's MX hosts.
     case send(onFailure: OnFailure, maxDeliveryTime: Double?)
+    /// Keep a copy in a named archive.
+    case archive(name: String, onFailure: OnFailure)
     case quarantine
     case drop
     case reject(SMTPError)

@@ -85,6 +85,11 @@ public enum RuleEvaluator {
                     let d = Delivery(target: .relay(upstream: upstream), onFailure: onFailure, maxDeliveryTime: max)
                     if !out.deliveries.contains(d) { out.deliveries.append(d) }
                     out.actionLog.append("relay \(upstream)")
+                case .archive(let name, let onFailure):
+                    // Archiving never gives up on its own: a full disk waits (defer) rather than losing the copy.
+                    let d = Delivery(target: .archive(name: name), onFailure: onFailure, maxDeliveryTime: nil)
+                    if !out.deliveries.contains(d) { out.deliveries.append(d) }
+                    out.actionLog.append("archive \(name)")
                 case .send(let onFailure, let max):
                     let d = Delivery(target: .send, onFailure: onFailure, maxDeliveryTime: max)
                     if !out.deliveries.contains(d) { out.deliveries.append(d) }

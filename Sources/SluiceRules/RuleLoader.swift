@@ -16,20 +16,23 @@ public struct RuleLoader {
     public let upstreams: Set<String>
     /// The profiles of rules/dlp.yaml `dlp:` may name.
     public let dlpProfiles: Set<String>
+    /// The archives of the config `archive:` may name.
+    public let archives: Set<String>
     private var lists: [String: AddressList] = [:]
 
     public init(
-        rulesDirectory: String, resolvePath: @escaping (String) -> String, upstreams: Set<String> = [], dlpProfiles: Set<String> = []
+        rulesDirectory: String, resolvePath: @escaping (String) -> String, upstreams: Set<String> = [], dlpProfiles: Set<String> = [],
+        archives: Set<String> = []
     ) {
+        self.archives = archives
         self.rulesDirectory = rulesDirectory
         self.resolvePath = resolvePath
         self.upstreams = upstreams
         self.dlpProfiles = dlpProfiles
     }
 
-    static let unavailable: [String: String] = [
-        "archive": "archives arrive with the archive feature",
-    ]
+    /// Keys of features this build does not have yet, refused with the reason (none at the moment).
+    static let unavailable: [String: String] = [:]
 
     /// The verdicts each authentication condition can test (RFC 8601 result names).
     static let verdicts: [String: [String]] = [
@@ -205,7 +208,7 @@ public struct RuleLoader {
             }
         }
         let m = try node.mapping(allowed: [
-            "store", "relay", "send", "quarantine", "drop", "reject", "bounce", "add_header", "replace_recipient", "tag_subject",
+            "store", "relay", "send", "archive", "quarantine", "drop", "reject", "bounce", "add_header", "replace_recipient", "tag_subject",
             "stop",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else { throw node.error("an action has exactly one key, such as 'store:'") }
@@ -237,6 +240,25 @@ public struct RuleLoader {
                 throw value.error("upstream '\(name)' is not defined under upstreams: in the config (\(known))")
             }
             return .relay(upstream: name, onFailure: onFailure, maxDeliveryTime: max)
+        case "archive":
+            // `archive: default` or `archive: { name: legal, on_failure: defer }`
+            var name: String
+            var onFailure = OnFailure.defer
+            var at = value
+            if value.isScalar {
+                name = try value.nonEmptyString()
+            } else {
+                let am = try value.mapping(allowed: ["name", "on_failure"])
+                guard let n = am["name"] else { throw value.error("archive needs 'name:' (an archive under archives:)") }
+                name = try n.nonEmptyString()
+                at = n
+                onFailure = try am["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .defer
+            }
+            guard archives.contains(name) else {
+                let known = archives.isEmpty ? "none are configured" : "known: \(archives.sorted().joined(separator: ", "))"
+                throw at.error("archive '\(name)' is not defined under archives: in the config (\(known))")
+            }
+            return .archive(name: name, onFailure: onFailure)
         case "send":
             // `- send`, `- send: {}` or `- send: { on_failure: defer, max_delivery_time: 2h }`
             if value.isNull { return .send(onFailure: .continue, maxDeliveryTime: nil) }

@@ -66,7 +66,7 @@ final class RuleLoaderTests: XCTestCase {
             ("rules:\n  - name: a\n    when: [ { sender: { in_list: nosuch } } ]\n    then: [ stop ]\n", 3, 34, "address list 'nosuch' not found"),
             ("rules:\n  - name: a\n    when: [ { dlp: pci } ]\n    then: [ stop ]\n", 3, 20, "no DLP profile 'pci'"),
             ("rules:\n  - name: a\n    then: [ { relay: smarthost } ]\n", 3, 22, "upstream 'smarthost' is not defined"),
-            ("rules:\n  - name: a\n    then: [ { archive: default } ]\n", 3, 24, "not available in this version"),
+            ("rules:\n  - name: a\n    then: [ { archive: default } ]\n", 3, 24, "archive 'default' is not defined under archives:"),
             ("rules:\n  - name: a\n    then: [ { reject: { code: 250 } } ]\n", 3, 31, "between 400 and 599"),
             ("rules:\n  - name: a\n    then: [ { reject: { code: 550, status: 4.7.1 } } ]\n", 3, 44, "match the code's class"),
             ("rules:\n  - name: a\n    then: [ { add_header: { name: 'X Bad', value: v } } ]\n", 3, 35, "printable ASCII"),

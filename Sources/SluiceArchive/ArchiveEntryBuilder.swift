@@ -1,0 +1,44 @@
+// Turning a delivered message into an ArchiveEntry: header fields decoded,
+// attachment names and the text of the text parts from the DLP module's MIME
+// walker (bounded: the index gets at most 1 MB of text per message).
+
+import Foundation
+import SluiceCore
+import SluiceDLP
+
+public enum ArchiveEntryBuilder {
+    struct TextCollector: MIMETextSink {
+        var text: [UInt8] = []
+        static let limit = 1 << 20
+
+        mutating func text(_ bytes: [UInt8], part: MIMEPart) {
+            guard part.label != "headers", text.count < Self.limit else { return }
+            text += bytes.prefix(Self.limit - text.count)
+            text.append(10)
+        }
+
+        mutating func endOfPart(_ part: MIMEPart) {}
+    }
+
+    public static func entry(
+        archive: String, envelope: Envelope, receivedAt: Date, recipients: [MailAddress], raw: [UInt8], annotations: [String: String] = [:]
+    ) -> ArchiveEntry {
+        let headerEnd = raw.firstRange(of: [13, 10, 13, 10]).map { $0.upperBound } ?? raw.count
+        let headers = MessageHeaders(parsing: raw[..<headerEnd])
+        func decoded(_ name: String) -> String { headers.first(name).map { HeaderDecoding.decodeEncodedWords($0) } ?? "" }
+        var limits = MIMELimits()
+        limits.maxBytes = 4 << 20
+        var walker = MIMEWalker(sink: TextCollector(), limits: limits)
+        walker.feed(raw)
+        walker.finish()
+        let dlp = annotations.filter { $0.key.hasPrefix("dlp.") && !$0.key.hasSuffix(".min") && $0.value != "0" }
+            .map { "\($0.key.dropFirst(4))=\($0.value)" }.sorted().joined(separator: ", ")
+        let auth = ["spf", "dkim", "dmarc"].compactMap { k in annotations[k].map { "\(k)=\($0)" } }.joined(separator: " ")
+        return ArchiveEntry(
+            archive: archive, queueID: envelope.queueID.rawValue, receivedAt: receivedAt, sender: envelope.sender?.description ?? "",
+            recipients: recipients.map(\.description), from: decoded("From"), to: decoded("To"), cc: decoded("Cc"), subject: decoded("Subject"),
+            messageID: headers.first("Message-ID")?.trimmingCharacters(in: .whitespaces) ?? "",
+            attachments: walker.parts.compactMap(\.filename), dlpSummary: dlp, authSummary: auth,
+            bodyText: String(decoding: walker.sink.text, as: UTF8.self), raw: raw)
+    }
+}

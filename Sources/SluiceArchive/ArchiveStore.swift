@@ -1,0 +1,108 @@
+// The archive's storage contract (R-ARCHIVE-1): what callers use, so that a
+// PostgreSQL backend for several gateway nodes can be added later without
+// touching them. SQLiteArchiveStore is the one-machine implementation.
+
+import Foundation
+
+/// One message as it goes into an archive.
+public struct ArchiveEntry: Sendable {
+    public var archive: String
+    public var queueID: String
+    public var receivedAt: Date
+    public var sender: String
+    public var recipients: [String]
+    public var from: String
+    public var to: String
+    public var cc: String
+    /// Decoded (RFC 2047) subject.
+    public var subject: String
+    public var messageID: String
+    public var attachments: [String]
+    /// "credit_card=2, ..." or "".
+    public var dlpSummary: String
+    /// "spf=pass dkim=pass dmarc=pass" or "".
+    public var authSummary: String
+    /// Decoded text of the message's text parts, for the full-text index.
+    public var bodyText: String
+    /// The message exactly as delivered.
+    public var raw: [UInt8]
+
+    public init(
+        archive: String, queueID: String, receivedAt: Date, sender: String, recipients: [String], from: String, to: String, cc: String,
+        subject: String, messageID: String, attachments: [String], dlpSummary: String, authSummary: String, bodyText: String, raw: [UInt8]
+    ) {
+        self.archive = archive
+        self.queueID = queueID
+        self.receivedAt = receivedAt
+        self.sender = sender
+        self.recipients = recipients
+        self.from = from
+        self.to = to
+        self.cc = cc
+        self.subject = subject
+        self.messageID = messageID
+        self.attachments = attachments
+        self.dlpSummary = dlpSummary
+        self.authSummary = authSummary
+        self.bodyText = bodyText
+        self.raw = raw
+    }
+}
+
+/// A search result: the metadata, without the message bytes.
+public struct ArchivedMessage: Sendable, Hashable {
+    public var id: Int64
+    public var archive: String
+    public var queueID: String
+    public var receivedAt: Date
+    public var sender: String
+    public var recipients: [String]
+    public var from: String
+    public var subject: String
+    public var messageID: String
+    public var size: Int
+    public var attachments: [String]
+    public var dlpSummary: String
+    public var authSummary: String
+}
+
+/// Filters of `sluice archive search` (R-ARCHIVE-2); all given ones must hold.
+public struct ArchiveQuery: Sendable {
+    public var archive: String?
+    /// Substring of the envelope sender or From: (case-insensitive).
+    public var from: String?
+    /// Substring of any envelope recipient or To:/Cc:.
+    public var to: String?
+    public var subject: String?
+    /// FTS5 query syntax over sender, recipients, subject, body text and attachment names.
+    public var text: String?
+    /// Inclusive lower bound; `until` is exclusive.
+    public var since: Date?
+    public var until: Date?
+    public var hasAttachment: Bool?
+    public var limit = 100
+
+    public init() {}
+}
+
+public struct ArchiveStats: Sendable, Hashable {
+    public var archive: String
+    public var messages: Int
+    public var bytes: Int
+    public var storedBytes: Int
+    public var oldest: Date?
+    public var newest: Date?
+}
+
+public protocol ArchiveStore: Sendable {
+    /// Adds entries in one transaction; an entry whose archive already holds its queue id is skipped
+    /// (a delivery retried after a crash archives once).
+    func add(_ entries: [ArchiveEntry]) throws
+    func search(_ query: ArchiveQuery) throws -> [ArchivedMessage]
+    func message(id: Int64) throws -> ArchivedMessage?
+    /// The message bytes exactly as archived.
+    func raw(id: Int64) throws -> [UInt8]?
+    /// Deletes up to `batch` messages received before the cutoff of their archive; returns how many.
+    func purge(before cutoffs: [String: Date], batch: Int) throws -> Int
+    func stats() throws -> [ArchiveStats]
+}

@@ -1,0 +1,78 @@
+// ArchiveTarget: the `archive: NAME` rule action as a delivery target. The
+// archive entry is part of the message's plan, so it is queued, retried and
+// survives a crash like any delivery (a message that got its 250 is archived
+// even if the daemon dies first); the SMTP reply never waits for it. Entries
+// from concurrent deliveries are written in batched transactions.
+
+import Foundation
+import NIOPosix
+import SluiceCore
+import SluiceQueue
+
+public final class ArchiveTarget: DeliveryTarget {
+    let writer: ArchiveWriter
+    let known: Set<String>
+    let io: NIOThreadPool
+
+    public init(store: any ArchiveStore, archives: Set<String>, io: NIOThreadPool) {
+        writer = ArchiveWriter(store: store, io: io)
+        known = archives
+        self.io = io
+    }
+
+    public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
+        guard case .archive(let name) = route, known.contains(name) else {
+            throw SMTPError(451, .init(4, 3, 5), "Unknown archive", reason: "no archive for \(route) under archives:")
+        }
+        let (path, offset, length, prefix) = (message.bodyPath, message.bodyOffset, message.bodyLength, message.prefixBytes)
+        let raw = try await io.runIfActive { () throws -> [UInt8] in
+            var bytes = prefix
+            bytes.reserveCapacity(prefix.count + length - offset)
+            try QueueFileReader.chunks(path, offset: offset, length: length - offset) { bytes += $0 }
+            return bytes
+        }
+        let entry = ArchiveEntryBuilder.entry(
+            archive: name, envelope: message.envelope, receivedAt: message.envelope.receivedAt, recipients: recipients, raw: raw)
+        try await writer.add(entry)
+        return DeliveryReport(detail: "archive \(name)")
+    }
+}
+
+/// Collects entries from concurrent deliveries and writes them in one transaction per batch.
+actor ArchiveWriter {
+    let store: any ArchiveStore
+    let io: NIOThreadPool
+    private var pending: [(ArchiveEntry, CheckedContinuation<Void, any Error>)] = []
+    private var writing = false
+
+    init(store: any ArchiveStore, io: NIOThreadPool) {
+        self.store = store
+        self.io = io
+    }
+
+    func add(_ entry: ArchiveEntry) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append((entry, continuation))
+            if !writing {
+                writing = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = pending.prefix(200)
+            pending.removeFirst(batch.count)
+            let entries = batch.map(\.0)
+            let store = self.store
+            do {
+                try await io.runIfActive { try store.add(entries) }
+                for (_, c) in batch { c.resume() }
+            } catch {
+                for (_, c) in batch { c.resume(throwing: SMTPError(451, .init(4, 3, 0), "Archive write failed", reason: "\(error)")) }
+            }
+        }
+        writing = false
+    }
+}

@@ -1,0 +1,169 @@
+// SQLiteArchiveStore: archives in one SQLite file (GRDB, WAL) in the data dir:
+// a row of metadata per message, the message deflate-compressed (zlib), and an
+// FTS5 index over sender, recipients, subject, body text and attachment names.
+// Writers batch entries into one transaction; readers never block them (WAL).
+
+import CZlib
+import Foundation
+import GRDB
+
+public final class SQLiteArchiveStore: ArchiveStore {
+    let db: DatabasePool
+
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        db = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(db)
+        chmod(path, 0o600)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE message (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        archive TEXT NOT NULL, queue_id TEXT NOT NULL, received_at REAL NOT NULL,
+                        sender TEXT NOT NULL, recipients TEXT NOT NULL, from_header TEXT NOT NULL, to_header TEXT NOT NULL,
+                        cc_header TEXT NOT NULL, subject TEXT NOT NULL, message_id TEXT NOT NULL, size INTEGER NOT NULL,
+                        attachments TEXT NOT NULL, dlp TEXT NOT NULL, auth TEXT NOT NULL,
+                        stored_size INTEGER NOT NULL, body BLOB NOT NULL,
+                        UNIQUE (archive, queue_id));
+                    CREATE INDEX message_time ON message (archive, received_at);
+                    CREATE VIRTUAL TABLE message_text USING fts5 (sender, recipients, subject, body, attachments, tokenize = 'unicode61 remove_diacritics 2');
+                    """)
+        }
+        return m
+    }
+
+    public func add(_ entries: [ArchiveEntry]) throws {
+        let rows = try entries.map { e in (e, try Deflate.compress(e.raw)) }
+        try db.write { db in
+            for (e, packed) in rows {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO message (archive, queue_id, received_at, sender, recipients, from_header, to_header, cc_header,
+                            subject, message_id, size, attachments, dlp, auth, stored_size, body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        e.archive, e.queueID, e.receivedAt.timeIntervalSince1970, e.sender, e.recipients.joined(separator: ", "), e.from, e.to,
+                        e.cc, e.subject, e.messageID, e.raw.count, e.attachments.joined(separator: "\n"), e.dlpSummary, e.authSummary,
+                        packed.count, Data(packed),
+                    ])
+                guard db.changesCount > 0 else { continue }  // archived before (a retried delivery)
+                try db.execute(
+                    sql: "INSERT INTO message_text (rowid, sender, recipients, subject, body, attachments) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        db.lastInsertedRowID, "\(e.sender) \(e.from)", "\(e.recipients.joined(separator: " ")) \(e.to) \(e.cc)", e.subject,
+                        e.bodyText, e.attachments.joined(separator: " "),
+                    ])
+            }
+        }
+    }
+
+    static let columns = "m.id, m.archive, m.queue_id, m.received_at, m.sender, m.recipients, m.from_header, m.subject, m.message_id, m.size, m.attachments, m.dlp, m.auth"
+
+    static func row(_ r: Row) -> ArchivedMessage {
+        ArchivedMessage(
+            id: r[0], archive: r[1], queueID: r[2], receivedAt: Date(timeIntervalSince1970: r[3]), sender: r[4],
+            recipients: (r[5] as String).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, from: r[6], subject: r[7],
+            messageID: r[8], size: r[9], attachments: (r[10] as String).split(separator: "\n").map(String.init), dlpSummary: r[11],
+            authSummary: r[12])
+    }
+
+    public func search(_ q: ArchiveQuery) throws -> [ArchivedMessage] {
+        var clauses: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        var from = "message m"
+        if let text = q.text, !text.isEmpty {
+            from = "message_text t JOIN message m ON m.id = t.rowid"
+            clauses.append("message_text MATCH ?")
+            args.append(text)
+        }
+        if let a = q.archive { clauses.append("m.archive = ?"); args.append(a) }
+        if let f = q.from { clauses.append("(m.sender LIKE ? OR m.from_header LIKE ?)"); args += ["%\(f)%", "%\(f)%"] }
+        if let t = q.to { clauses.append("(m.recipients LIKE ? OR m.to_header LIKE ? OR m.cc_header LIKE ?)"); args += ["%\(t)%", "%\(t)%", "%\(t)%"] }
+        if let s = q.subject { clauses.append("m.subject LIKE ?"); args.append("%\(s)%") }
+        if let s = q.since { clauses.append("m.received_at >= ?"); args.append(s.timeIntervalSince1970) }
+        if let u = q.until { clauses.append("m.received_at < ?"); args.append(u.timeIntervalSince1970) }
+        if let h = q.hasAttachment { clauses.append(h ? "m.attachments != ''" : "m.attachments = ''") }
+        let sql = "SELECT \(Self.columns) FROM \(from)" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + " ORDER BY m.received_at DESC, m.id DESC LIMIT \(max(1, q.limit))"
+        do {
+            return try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_ERROR && q.text != nil {
+            throw ArchiveError("the text query is not valid FTS5 syntax: \(e.message ?? "\(e)")")
+        }
+    }
+
+    public func message(id: Int64) throws -> ArchivedMessage? {
+        try db.read { db in try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM message m WHERE m.id = ?", arguments: [id]).map(Self.row) }
+    }
+
+    public func raw(id: Int64) throws -> [UInt8]? {
+        guard let row = try db.read({ db in try Row.fetchOne(db, sql: "SELECT body, size FROM message WHERE id = ?", arguments: [id]) }) else {
+            return nil
+        }
+        let packed: Data = row[0]
+        return try Deflate.decompress([UInt8](packed), size: row[1])
+    }
+
+    public func purge(before cutoffs: [String: Date], batch: Int) throws -> Int {
+        var removed = 0
+        for (archive, cutoff) in cutoffs.sorted(by: { $0.key < $1.key }) where removed < batch {
+            removed += try db.write { db -> Int in
+                let ids = try Int64.fetchAll(
+                    db, sql: "SELECT id FROM message WHERE archive = ? AND received_at < ? ORDER BY received_at LIMIT ?",
+                    arguments: [archive, cutoff.timeIntervalSince1970, batch - removed])
+                for id in ids {
+                    try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
+                    try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
+                }
+                return ids.count
+            }
+        }
+        return removed
+    }
+
+    public func stats() throws -> [ArchiveStats] {
+        try db.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT archive, COUNT(*), SUM(size), SUM(stored_size), MIN(received_at), MAX(received_at) FROM message GROUP BY archive ORDER BY archive"
+            ).map { r in
+                ArchiveStats(
+                    archive: r[0], messages: r[1], bytes: r[2] ?? 0, storedBytes: r[3] ?? 0,
+                    oldest: (r[4] as Double?).map(Date.init(timeIntervalSince1970:)), newest: (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+    }
+}
+
+public struct ArchiveError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// zlib deflate for the stored messages.
+enum Deflate {
+    static func compress(_ input: [UInt8]) throws -> [UInt8] {
+        var size = compressBound(uLong(input.count))
+        var out = [UInt8](repeating: 0, count: Int(size))
+        let status = out.withUnsafeMutableBufferPointer { o in input.withUnsafeBufferPointer { i in compress2(o.baseAddress, &size, i.baseAddress, uLong(i.count), 6) } }
+        guard status == Z_OK else { throw ArchiveError("compression failed (zlib \(status))") }
+        out.removeLast(out.count - Int(size))
+        return out
+    }
+
+    static func decompress(_ input: [UInt8], size: Int) throws -> [UInt8] {
+        var length = uLongf(size)
+        var out = [UInt8](repeating: 0, count: max(1, size))
+        let status = out.withUnsafeMutableBufferPointer { o in input.withUnsafeBufferPointer { i in uncompress(o.baseAddress, &length, i.baseAddress, uLong(i.count)) } }
+        guard status == Z_OK, Int(length) == size else { throw ArchiveError("a stored message is damaged (zlib \(status))") }
+        return size == 0 ? [] : out
+    }
+}

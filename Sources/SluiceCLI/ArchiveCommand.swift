@@ -1,0 +1,169 @@
+// `sluice archive search|show|export|stats` (R-ARCHIVE-2): find archived mail
+// by sender, recipient, subject, text (FTS5 syntax), dates and attachments;
+// read it back byte for byte; export it as .eml files or one mbox.
+
+import ArgumentParser
+import Foundation
+import SluiceArchive
+import SluiceConfig
+
+struct ArchiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive", abstract: "Search, read and export archived mail.", subcommands: [Search.self, Show.self, Export.self, Stats.self])
+
+    struct Filters: ParsableArguments {
+        @Option(help: "Only this archive.") var archive: String?
+        @Option(help: "Envelope sender or From: contains this.") var from: String?
+        @Option(help: "A recipient, To: or Cc: contains this.") var to: String?
+        @Option(help: "The subject contains this.") var subject: String?
+        @Option(help: "Full-text query (FTS5 syntax: words, \"a phrase\", prefix*, AND/OR/NOT).") var text: String?
+        @Option(help: "Received on or after (YYYY-MM-DD or an ISO 8601 time; inclusive).") var since: String?
+        @Option(help: "Received before (YYYY-MM-DD or an ISO 8601 time; exclusive).") var until: String?
+        @Flag(help: "Only messages with attachments.") var hasAttachment = false
+        @Option(help: "At most this many results.") var limit: Int = 100
+
+        func query() throws -> ArchiveQuery {
+            var q = ArchiveQuery()
+            q.archive = archive
+            q.from = from
+            q.to = to
+            q.subject = subject
+            q.text = text
+            q.since = try since.map { try Self.date($0, "--since") }
+            q.until = try until.map { try Self.date($0, "--until") }
+            if hasAttachment { q.hasAttachment = true }
+            q.limit = limit
+            return q
+        }
+
+        static func date(_ s: String, _ option: String) throws -> Date {
+            if let d = try? Date(s + "T00:00:00Z", strategy: .iso8601) { return d }
+            if let d = try? Date(s, strategy: .iso8601) { return d }
+            throw ValidationError("\(option) '\(s)' is not YYYY-MM-DD or an ISO 8601 time such as 2026-03-01T12:00:00Z")
+        }
+    }
+
+    static func open(_ options: ConfigOption) throws -> (SluiceConfiguration, SQLiteArchiveStore) {
+        let config = try options.load()
+        guard FileManager.default.fileExists(atPath: config.archiveFile) else {
+            throw UserError("no archive yet (\(config.archiveFile)); configure archives: and an archive: rule action")
+        }
+        do { return (config, try SQLiteArchiveStore(path: config.archiveFile)) } catch { throw UserError("\(error)") }
+    }
+
+    static func iso(_ d: Date) -> String { d.formatted(.iso8601) }
+
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List archived messages matching every filter given.")
+        @OptionGroup var options: ConfigOption
+        @OptionGroup var filters: Filters
+        @Flag(help: "One JSON document.") var json = false
+
+        func run() async throws {
+            let (_, store) = try ArchiveCommand.open(options)
+            let results: [ArchivedMessage]
+            do { results = try store.search(try filters.query()) } catch let e as ArchiveError { throw UserError(e.description) }
+            if json {
+                let rows = results.map { m -> [String: Any] in
+                    ["id": m.id, "archive": m.archive, "queue_id": m.queueID, "received_at": ArchiveCommand.iso(m.receivedAt), "sender": m.sender,
+                     "recipients": m.recipients, "from": m.from, "subject": m.subject, "message_id": m.messageID, "size": m.size,
+                     "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary]
+                }
+                let data = try JSONSerialization.data(withJSONObject: ["messages": rows], options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            let table = TextTable(headers: ["ID", "RECEIVED", "ARCHIVE", "FROM", "TO", "SUBJECT", "SIZE"])
+            for m in results {
+                table.add([
+                    "\(m.id)", ArchiveCommand.iso(m.receivedAt), m.archive, m.sender, m.recipients.joined(separator: ","),
+                    String(m.subject.prefix(50)), "\(m.size)",
+                ])
+            }
+            print(table.render(), terminator: "")
+            print("\(results.count) message(s)")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print an archived message exactly as it was archived.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The ID from `archive search`.") var id: Int64
+
+        func run() async throws {
+            let (_, store) = try ArchiveCommand.open(options)
+            guard let raw = try store.raw(id: id) else { throw UserError("no archived message \(id)") }
+            FileHandle.standardOutput.write(Data(raw))
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write archived messages as .eml files (a directory) or one mbox file (RFC 4155).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "IDs to export (or use --search with filters).") var ids: [Int64] = []
+        @Flag(help: "Export what the filters find.") var search = false
+        @OptionGroup var filters: Filters
+        @Option(help: "eml or mbox.") var format: String = "eml"
+        @Option(help: "A directory (eml) or a file (mbox).") var out: String
+
+        func run() async throws {
+            let (_, store) = try ArchiveCommand.open(options)
+            guard ["eml", "mbox"].contains(format) else { throw ValidationError("--format is eml or mbox") }
+            var messages: [ArchivedMessage] = []
+            if search {
+                do { messages = try store.search(try filters.query()) } catch let e as ArchiveError { throw UserError(e.description) }
+            }
+            for id in ids {
+                guard let m = try store.message(id: id) else { throw UserError("no archived message \(id)") }
+                messages.append(m)
+            }
+            guard !messages.isEmpty else { throw UserError("nothing to export: give IDs or --search with filters") }
+            if format == "eml" {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                for m in messages {
+                    guard let raw = try store.raw(id: m.id) else { continue }
+                    try Data(raw).write(to: URL(fileURLWithPath: "\(out)/\(m.id)-\(m.queueID).eml"))
+                }
+            } else {
+                var mbox: [UInt8] = []
+                for m in messages.sorted(by: { $0.receivedAt < $1.receivedAt }) {
+                    guard let raw = try store.raw(id: m.id) else { continue }
+                    MBox.append(raw, sender: m.sender, date: m.receivedAt, to: &mbox)
+                }
+                try Data(mbox).write(to: URL(fileURLWithPath: out))
+            }
+            print("exported \(messages.count) message(s) to \(out)")
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Messages, sizes and date range per archive.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "One JSON document.") var json = false
+
+        func run() async throws {
+            let (config, store) = try ArchiveCommand.open(options)
+            let stats = try store.stats()
+            if json {
+                let rows = stats.map { s -> [String: Any] in
+                    ["archive": s.archive, "messages": s.messages, "bytes": s.bytes, "stored_bytes": s.storedBytes,
+                     "oldest": s.oldest.map(ArchiveCommand.iso) ?? NSNull(), "newest": s.newest.map(ArchiveCommand.iso) ?? NSNull(),
+                     "retention_seconds": config.archives[s.archive]?.retention ?? NSNull()]
+                }
+                let data = try JSONSerialization.data(withJSONObject: ["archives": rows], options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            let table = TextTable(headers: ["ARCHIVE", "MESSAGES", "BYTES", "STORED", "OLDEST", "NEWEST", "RETENTION"])
+            for s in stats {
+                let retention = config.archives[s.archive].map { $0.retention.map { "\(Int($0 / 86400))d" } ?? "permanent" } ?? "-"
+                table.add([
+                    s.archive, "\(s.messages)", "\(s.bytes)", "\(s.storedBytes)", s.oldest.map(ArchiveCommand.iso) ?? "-",
+                    s.newest.map(ArchiveCommand.iso) ?? "-", retention,
+                ])
+            }
+            print(table.render(), terminator: "")
+        }
+    }
+}

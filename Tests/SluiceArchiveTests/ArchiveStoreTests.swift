@@ -1,0 +1,85 @@
+// The SQLite archive store: round trip of the bytes, each filter, full-text
+// queries, a retried entry stored once, retention with dates the test picks,
+// and mbox quoting.
+
+import Foundation
+import XCTest
+
+@testable import SluiceArchive
+
+final class ArchiveStoreTests: XCTestCase {
+    var dir: String!
+    var store: SQLiteArchiveStore!
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "archive-\(UUID().uuidString)"
+        store = try SQLiteArchiveStore(path: dir + "/archive.sqlite")
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func entry(_ id: String, archive: String = "default", daysAgo: Double, subject: String, body: String, attachments: [String] = []) -> ArchiveEntry {
+        let raw = Array("Subject: \(subject)\r\n\r\n\(body)\r\n".utf8)
+        return ArchiveEntry(
+            archive: archive, queueID: id, receivedAt: Date().addingTimeInterval(-daysAgo * 86400), sender: "a@example.test",
+            recipients: ["b@example.org"], from: "a@example.test", to: "b@example.org", cc: "", subject: subject, messageID: "<\(id)@t>",
+            attachments: attachments, dlpSummary: "", authSummary: "", bodyText: body, raw: raw)
+    }
+
+    func testRoundTripFiltersAndText() throws {
+        try store.add([
+            entry("Q1", daysAgo: 100, subject: "old report", body: "quarterly numbers"),
+            entry("Q2", daysAgo: 10, subject: "new report", body: "the falcon project", attachments: ["plan.pdf"]),
+            entry("Q3", archive: "legal", daysAgo: 1, subject: "contract", body: "signed"),
+        ])
+        var q = ArchiveQuery()
+        XCTAssertEqual(try store.search(q).map(\.queueID), ["Q3", "Q2", "Q1"], "newest first")
+        q.archive = "default"
+        XCTAssertEqual(try store.search(q).count, 2)
+        q = ArchiveQuery()
+        q.text = "falc*"
+        XCTAssertEqual(try store.search(q).map(\.queueID), ["Q2"])
+        q.text = "plan"
+        XCTAssertEqual(try store.search(q).map(\.queueID), ["Q2"], "attachment names are indexed")
+        q = ArchiveQuery()
+        q.since = Date().addingTimeInterval(-20 * 86400)
+        q.until = Date().addingTimeInterval(-5 * 86400)
+        XCTAssertEqual(try store.search(q).map(\.queueID), ["Q2"])
+        q = ArchiveQuery()
+        q.hasAttachment = true
+        XCTAssertEqual(try store.search(q).map(\.queueID), ["Q2"])
+        q = ArchiveQuery()
+        q.text = "\"unclosed"
+        XCTAssertThrowsError(try store.search(q))
+        let id = try XCTUnwrap(try store.search(ArchiveQuery()).first { $0.queueID == "Q2" }?.id)
+        XCTAssertEqual(try store.raw(id: id), Array("Subject: new report\r\n\r\nthe falcon project\r\n".utf8))
+    }
+
+    func testARetriedEntryIsStoredOnce() throws {
+        try store.add([entry("Q1", daysAgo: 0, subject: "s", body: "b")])
+        try store.add([entry("Q1", daysAgo: 0, subject: "s", body: "b")])
+        XCTAssertEqual(try store.search(ArchiveQuery()).count, 1)
+        var q = ArchiveQuery()
+        q.text = "b"
+        XCTAssertEqual(try store.search(q).count, 1, "and indexed once")
+    }
+
+    func testRetentionRemovesOnlyExpiredMessagesInBatches() throws {
+        try store.add((0..<25).map { entry("OLD\($0)", daysAgo: 400, subject: "old", body: "x") })
+        try store.add([entry("NEW", daysAgo: 3, subject: "new", body: "y"), entry("LEGAL", archive: "legal", daysAgo: 400, subject: "kept", body: "z")])
+        let cutoff = Date().addingTimeInterval(-365 * 86400)
+        XCTAssertEqual(try store.purge(before: ["default": cutoff], batch: 10), 10)
+        XCTAssertEqual(try store.purge(before: ["default": cutoff], batch: 100), 15)
+        XCTAssertEqual(try store.purge(before: ["default": cutoff], batch: 100), 0)
+        XCTAssertEqual(Set(try store.search(ArchiveQuery()).map(\.queueID)), ["NEW", "LEGAL"], "legal is permanent (no cutoff)")
+        var q = ArchiveQuery()
+        q.text = "x"
+        XCTAssertTrue(try store.search(q).isEmpty, "the index forgets them too")
+    }
+
+    func testMBoxQuoting() {
+        var out: [UInt8] = []
+        MBox.append(Array("Subject: s\r\n\r\nFrom here\r\n>From there\r\nok\r\n".utf8), sender: "a@b.test", date: Date(timeIntervalSince1970: 0), to: &out)
+        XCTAssertEqual(String(decoding: out, as: UTF8.self), "From a@b.test Thu Jan  1 00:00:00 1970\nSubject: s\n\n>From here\n>>From there\nok\n\n")
+    }
+}

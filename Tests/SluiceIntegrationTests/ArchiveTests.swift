@@ -1,0 +1,99 @@
+// Archives end to end: rules archive every message; `sluice archive` finds
+// them by each filter and by full text (phrases, prefixes, RFC 2047 subjects
+// by their decoded text), returns the bytes unchanged from show and export,
+// writes an mbox that Python's mailbox module reads, and a kill -9 after the
+// 250 still archives the message on restart.
+
+import Foundation
+import XCTest
+
+final class ArchiveTests: XCTestCase {
+    func archivingDaemon() throws -> DaemonProcess {
+        let d = try DaemonProcess(yaml: """
+            archives:
+              default: { retention: 365d }
+              legal: { retention: permanent }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            """)
+        try d.writeRules("""
+            rules:
+              - name: legal-copy
+                when: [ { recipient: { domain: legal.test } } ]
+                then: [ { archive: legal } ]
+              - name: keep
+                then: [ { archive: default }, { store: var/outbox } ]
+            """)
+        return d
+    }
+
+    func search(_ d: DaemonProcess, _ args: [String]) throws -> [[String: Any]] {
+        let (status, out, err) = try d.cli(["archive", "search", "--json"] + args)
+        XCTAssertEqual(status, 0, err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        return try XCTUnwrap(json["messages"] as? [[String: Any]])
+    }
+
+    func testSearchShowAndExport() throws {
+        let d = try archivingDaemon()
+        try d.start()
+        let messages: [(String, String, String)] = [
+            ("alice@example.test", "bob@partner.test", "From: alice@example.test\r\nTo: bob@partner.test\r\nSubject: Project Falcon budget\r\nMessage-ID: <a1@test>\r\n\r\nThe falcon project needs more budget.\r\nFrom the team.\r\n"),
+            ("carol@example.test", "dan@legal.test", "From: carol@example.test\r\nTo: dan@legal.test\r\nSubject: =?UTF-8?B?R3LDvMOfZSBhdXMgWsO8cmljaA==?=\r\nMessage-ID: <a2@test>\r\n\r\nContract attached.\r\n"),
+            ("alice@example.test", "erin@other.test", "From: alice@example.test\r\nTo: erin@other.test\r\nSubject: lunch\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee the falconry notes\r\n--b\r\nContent-Type: application/pdf; name=\"menu.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n"),
+        ]
+        for (from, to, text) in messages {
+            XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port(), from: from, to: to, message: text).code, 250)
+        }
+        XCTAssertTrue(waitUntil { (try? self.search(d, []).count) == 4 }, d.log())  // three in default, one more in legal
+
+        XCTAssertEqual(try search(d, ["--archive", "legal"]).count, 1)
+        XCTAssertEqual(try search(d, ["--from", "alice@"]).count, 2)
+        XCTAssertEqual(try search(d, ["--to", "partner.test"]).count, 1)
+        XCTAssertEqual(try search(d, ["--subject", "budget"]).count, 1)
+        XCTAssertEqual(try search(d, ["--has-attachment"]).count, 1)
+        XCTAssertEqual(try search(d, ["--text", "\"more budget\""]).count, 1, "phrase")
+        XCTAssertEqual(try search(d, ["--text", "falcon*"]).count, 2, "prefix: falcon and falconry")
+        XCTAssertEqual(try search(d, ["--text", "Zurich"]).count, 2, "the decoded RFC 2047 subject, diacritics folded, in both archives")
+        XCTAssertEqual(try search(d, ["--text", "falcon*", "--from", "alice", "--archive", "default"]).count, 2, "combined")
+        let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        XCTAssertEqual(try search(d, ["--since", today]).count, 4, "since is inclusive")
+        XCTAssertEqual(try search(d, ["--until", today]).count, 0, "until is exclusive")
+        let (bad, _, badErr) = try d.cli(["archive", "search", "--text", "\"unclosed"])
+        XCTAssertEqual(bad, 1)
+        XCTAssertTrue(badErr.contains("FTS5"), badErr)
+
+        // Bytes come back unchanged: the archived copy is the delivered one.
+        let first = try XCTUnwrap(try search(d, ["--subject", "budget"]).first?["id"] as? Int)
+        let (status, shown, _) = try d.cli(["archive", "show", "\(first)"])
+        XCTAssertEqual(status, 0)
+        let delivered = try XCTUnwrap(d.outboxFiles().map { String(decoding: FileManager.default.contents(atPath: d.outbox + "/" + $0)!, as: UTF8.self) }
+            .first { $0.contains("<a1@test>") })
+        XCTAssertEqual(shown, delivered)
+
+        let mbox = d.root + "/export.mbox"
+        XCTAssertEqual(try d.cli(["archive", "export", "--search", "--archive", "default", "--format", "mbox", "--out", mbox]).0, 0)
+        let (code, count, perr) = try runTool(
+            "/usr/bin/python3", ["-c", "import mailbox, sys\nbox = mailbox.mbox(sys.argv[1])\nprint(len(box), sum('From the team' in m.get_payload() for m in box if not m.is_multipart()))", mbox])
+        XCTAssertEqual(code, 0, perr)
+        XCTAssertEqual(count.trimmingCharacters(in: .whitespacesAndNewlines), "3 1", "three messages; the From-quoted line restored")
+        XCTAssertEqual(try d.cli(["archive", "export", "\(first)", "--format", "eml", "--out", d.root + "/eml"]).0, 0)
+        let eml = try FileManager.default.contentsOfDirectory(atPath: d.root + "/eml")
+        XCTAssertEqual(eml.count, 1)
+        XCTAssertEqual(String(decoding: FileManager.default.contents(atPath: d.root + "/eml/" + eml[0])!, as: UTF8.self), delivered)
+        let (_, stats, _) = try d.cli(["archive", "stats"])
+        XCTAssertTrue(stats.contains("legal") && stats.contains("permanent"), stats)
+    }
+
+    func testKill9AfterThe250StillArchives() throws {
+        let d = try archivingDaemon()
+        try d.start()
+        XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port(), message: "Subject: survive\r\n\r\nbody\r\n").code, 250)
+        d.kill9()
+        try d.start()
+        XCTAssertTrue(waitUntil { (try? self.search(d, ["--subject", "survive"]).count) == 1 }, d.log())
+        // A retried archive delivery never makes a second copy.
+        XCTAssertTrue(d.waitForLog("\"event\":\"removed\""))
+        XCTAssertEqual(try search(d, ["--subject", "survive"]).count, 1)
+    }
+}
