@@ -32,7 +32,8 @@ public final class ArchiveTarget: DeliveryTarget {
             return bytes
         }
         let entry = ArchiveEntryBuilder.entry(
-            archive: name, envelope: message.envelope, receivedAt: message.envelope.receivedAt, recipients: recipients, raw: raw)
+            archive: name, envelope: message.envelope, receivedAt: message.envelope.receivedAt, recipients: recipients, raw: raw,
+            annotations: message.verdicts)
         try await writer.add(entry)
         return DeliveryReport(detail: "archive \(name)")
     }

@@ -36,6 +36,9 @@ public final class SQLiteArchiveStore: ArchiveStore {
                     CREATE VIRTUAL TABLE message_text USING fts5 (sender, recipients, subject, body, attachments, tokenize = 'unicode61 remove_diacritics 2');
                     """)
         }
+        m.registerMigration("v2: time index for date ranges across archives") { db in
+            try db.execute(sql: "CREATE INDEX message_received ON message (received_at)")
+        }
         return m
     }
 
@@ -92,7 +95,9 @@ public final class SQLiteArchiveStore: ArchiveStore {
         if let u = q.until { clauses.append("m.received_at < ?"); args.append(u.timeIntervalSince1970) }
         if let h = q.hasAttachment { clauses.append(h ? "m.attachments != ''" : "m.attachments = ''") }
         let sql = "SELECT \(Self.columns) FROM \(from)" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY m.received_at DESC, m.id DESC LIMIT \(max(1, q.limit))"
+            // Newest archived first, by row id: FTS5 walks its matches in rowid order, so a LIMIT stops
+            // early instead of sorting every match (a common word matches most of a large archive).
+            + " ORDER BY \(q.text?.isEmpty == false ? "t.rowid" : "m.id") DESC LIMIT \(max(1, q.limit))"
         do {
             return try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
         } catch let e as DatabaseError where e.resultCode == .SQLITE_ERROR && q.text != nil {

@@ -82,6 +82,8 @@ public struct OutgoingMessage: Sendable {
     /// the file's first `bodyOffset` bytes.
     public var rewrittenHeader: [UInt8] = []
     public var bodyOffset = 0
+    /// The verify/inspect results stored with the queued message (for the archive's metadata).
+    public var verdicts: [String: String] = [:]
 
     public init(envelope: Envelope, prependedHeaders: [String], bodyPath: String, bodyLength: Int) {
         self.envelope = envelope

@@ -48,7 +48,10 @@ public struct MessagePipeline: MessageReceiver {
         if plan.routes.contains(where: \.held) {
             logger.event(.quarantined, level: .notice, "quarantined", [.queueID: envelope.queueID.rawValue])
         }
-        let entry = QueueEntry(envelope: message.envelope, plan: plan, size: size, queuedAt: Date())
+        var queued = QueueEntry(envelope: message.envelope, plan: plan, size: size, queuedAt: Date())
+        let kept = message.annotations.filter { !$0.key.hasPrefix("attachment.") && !$0.key.hasSuffix(".min") }
+        queued.verdicts = kept.isEmpty ? nil : kept
+        let entry = queued
         let store = self.store
         try await fileIO { try store.commit(entry) }
         logger.event(

@@ -155,6 +155,7 @@ public actor QueueManager {
             envelope: entry.envelope, prependedHeaders: route.addHeaders, bodyPath: store.messagePath(for: entry.id),
             bodyLength: entry.size)
         outgoing.subjectTags = route.subjectTags
+        outgoing.verdicts = entry.verdicts ?? [:]
         do {
             for modifier in modifiers { try await modifier.modify(&outgoing) }
         } catch {

@@ -85,6 +85,15 @@ final class ArchiveTests: XCTestCase {
         XCTAssertTrue(stats.contains("legal") && stats.contains("permanent"), stats)
     }
 
+    func testDLPCountsAreKeptWithTheArchivedMessage() throws {
+        let d = try archivingDaemon()
+        try "profiles:\n  pci: { detectors: [credit_card] }\n".write(toFile: d.root + "/rules/dlp.yaml", atomically: true, encoding: .utf8)
+        try d.start()
+        XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port(), message: "Subject: order\r\n\r\ncard 4111 1111 1111 1111\r\n").code, 250)
+        XCTAssertTrue(waitUntil { (try? self.search(d, ["--subject", "order"]).count) == 1 }, d.log())
+        XCTAssertEqual(try search(d, ["--subject", "order"]).first?["dlp"] as? String, "pci=1")
+    }
+
     func testKill9AfterThe250StillArchives() throws {
         let d = try archivingDaemon()
         try d.start()

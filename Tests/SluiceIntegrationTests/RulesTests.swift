@@ -126,6 +126,6 @@ final class RulesTests: XCTestCase {
         try "rules:\n  - name: x\n    then: [ { archive: default } ]\n".write(toFile: d.root + "/rules/default.yaml", atomically: true, encoding: .utf8)
         (status, _, err) = try d.cli(["check"])
         XCTAssertEqual(status, 1)
-        XCTAssertTrue(err.contains("default.yaml:3:24:") && err.contains("not available in this version"), err)
+        XCTAssertTrue(err.contains("default.yaml:3:24:") && err.contains("archive 'default' is not defined under archives:"), err)
     }
 }

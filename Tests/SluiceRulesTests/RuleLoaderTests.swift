@@ -89,7 +89,10 @@ final class RuleLoaderTests: XCTestCase {
     func testTheShippedDefaultRuleSetLoads() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
         let profiles = try DLPBook.load(rulesDirectory: root + "/rules").profiles.keys
-        var loader = RuleLoader(rulesDirectory: root + "/rules", resolvePath: { root + "/" + $0 }, dlpProfiles: Set(profiles))
+        let config = try SluiceConfiguration.load(file: root + "/etc/sluice.yaml")
+        var loader = RuleLoader(
+            rulesDirectory: root + "/rules", resolvePath: { root + "/" + $0 }, upstreams: Set(config.upstreams.keys), dlpProfiles: Set(profiles),
+            archives: Set(config.archives.keys))
         let set = try loader.load(set: "default")
         XCTAssertEqual(set.rules.last?.name, "deliver")
     }
