@@ -12,23 +12,22 @@ import SluiceCore
 
 public struct DLPCheck: MessageCheck {
     public let name = "dlp"
-    let scanner: NIOLockedValueBox<DLPScanner>
+    /// The scanner, and the listeners whose messages are read: those with a rule set when profiles exist,
+    /// else only those whose rule set tests attachments (nothing else needs the MIME structure).
+    let state: NIOLockedValueBox<(DLPScanner, Set<String>)>
     let io: NIOThreadPool
     let logger: Logger
-    /// Listeners whose messages are scanned (those with a rule set).
-    let listeners: Set<String>
 
     public init(scanner: DLPScanner, io: NIOThreadPool, logger: Logger, listeners: Set<String>) {
-        self.scanner = NIOLockedValueBox(scanner)
+        state = NIOLockedValueBox((scanner, listeners))
         self.io = io
         self.logger = logger
-        self.listeners = listeners
     }
 
-    public func replace(_ new: DLPScanner) { scanner.withLockedValue { $0 = new } }
+    public func replace(_ new: DLPScanner, listeners: Set<String>) { state.withLockedValue { $0 = (new, listeners) } }
 
     public func check(_ message: inout ReceivedMessage) async throws {
-        let current = scanner.withLockedValue { $0 }
+        let (current, listeners) = state.withLockedValue { $0 }
         guard listeners.contains(message.envelope.client.listener) else { return }
         let (path, size) = (message.spoolPath, message.size)
         let percents = current.book.profiles.mapValues(\.samplePercent)

@@ -94,9 +94,8 @@ public struct Daemon {
         if verifying.values.contains(where: { !$0.isEmpty }) {
             checks.append(try MailAuthCheck(hostname: config.hostname, resolver: resolver, io: fileIO, listeners: verifying))
         }
-        let dlp = DLPCheck(
-            scanner: try DLPScanner(book: try DLPBook.load(rulesDirectory: config.rulesDir)), io: fileIO, logger: logger,
-            listeners: Set(config.listeners.filter { $0.rules != nil }.map(\.name)))
+        let scanner = try DLPScanner(book: try DLPBook.load(rulesDirectory: config.rulesDir))
+        let dlp = DLPCheck(scanner: scanner, io: fileIO, logger: logger, listeners: Self.inspected(config, scanner: scanner, rules: book))
         checks.append(dlp)
         var pipeline = MessagePipeline(
             checks: checks, planner: Self.planner(config, book: book), store: store,
@@ -193,6 +192,16 @@ public struct Daemon {
             sets[name] = try loader.load(set: name)
         }
         return sets
+    }
+
+    /// Listeners whose messages the inspect stage reads: with a rule set when DLP profiles exist, else
+    /// only those whose rule set tests attachments.
+    static func inspected(_ config: SluiceConfiguration, scanner: DLPScanner, rules: RuleBook) -> Set<String> {
+        Set(
+            config.listeners.filter { l in
+                guard let name = l.rules else { return false }
+                return !scanner.isEmpty || (rules[name]?.testsAttachments ?? false)
+            }.map(\.name))
     }
 
     public static func resolver(_ config: SluiceConfiguration) throws -> UnboundResolver {

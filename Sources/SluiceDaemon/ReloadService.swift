@@ -106,7 +106,7 @@ final class ReloadService: Service {
         // Rule sets are swapped whole, for messages whose DATA ends from now on.
         rules.replace(newRules)
         dkim.replace(newKeys)
-        dlp.replace(newDLP)
+        dlp.replace(newDLP, listeners: Daemon.inspected(new, scanner: newDLP, rules: rules))
         current.withLockedValue { $0 = new }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }

@@ -25,6 +25,20 @@ public struct Rule: Sendable {
     public var actions: [RuleAction]
 }
 
+extension RuleSet {
+    /// Whether any rule tests attachment names or types (the message's MIME structure is then read).
+    public var testsAttachments: Bool {
+        func uses(_ c: Condition) -> Bool {
+            switch c {
+            case .string(.attachmentName, _), .string(.attachmentType, _): return true
+            case .any(let list): return list.contains(where: uses)
+            default: return false
+            }
+        }
+        return rules.contains { $0.when.contains(where: uses) || $0.unless.contains(where: uses) }
+    }
+}
+
 /// What a string condition looks at.
 public enum StringField: Sendable, Equatable, CustomStringConvertible {
     case sender, recipient, helo, listener, user

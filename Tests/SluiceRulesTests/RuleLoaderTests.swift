@@ -55,6 +55,16 @@ final class RuleLoaderTests: XCTestCase {
         XCTAssertTrue(e?.reason.contains("'maybe' is not a dkim verdict") ?? false, "\(String(describing: e))")
     }
 
+    func testARuleSetSaysWhetherItTestsAttachments() throws {
+        var loader = RuleLoader(rulesDirectory: "/nonexistent", resolvePath: { $0 })
+        let plain = try loader.parse(yaml: "rules:\n  - { name: a, when: [ { size: { gt: 1MB } } ], then: [ stop ] }\n", file: "/r/a.yaml", name: "a")
+        XCTAssertFalse(plain.testsAttachments)
+        let nested = try loader.parse(
+            yaml: "rules:\n  - name: b\n    unless: [ { any: [ { attachment: { name: { ends_with: .exe } } } ] } ]\n    then: [ stop ]\n",
+            file: "/r/b.yaml", name: "b")
+        XCTAssertTrue(nested.testsAttachments)
+    }
+
     func testErrorsPointAtTheMistake() {
         let cases: [(String, Int, Int, String)] = [
             ("rules:\n  - name: a\n    then: [ stop ]\n    whenn: []\n", 4, 5, "unknown key 'whenn'"),
