@@ -144,7 +144,9 @@ let package = Package(
         // The durable on-disk queue (Postfix discipline: write, fsync, rename, fsync dir).
         .target(
             name: "SluiceQueue",
-            dependencies: ["SluiceCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SluiceCore", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // SMTP AUTH credentials (per-device tokens, hashed, rotatable) in SQLite, sender

@@ -13,10 +13,6 @@ public struct SubjectTagModifier: MessageModifier {
 
     public func modify(_ message: inout OutgoingMessage) async throws {
         guard !message.subjectTags.isEmpty else { return }
-        let (path, length) = (message.bodyPath, message.bodyLength)
-        let header = message.rewrittenHeader.isEmpty
-            ? try await io.runIfActive { try QueueFileReader.headerSection(path, length: length) } : message.rewrittenHeader
-        if message.rewrittenHeader.isEmpty { message.bodyOffset = header.count }
-        message.rewrittenHeader = SubjectTagger.tag(header, with: message.subjectTags)
+        message.rewrittenHeader = SubjectTagger.tag(try await message.headerSection(io: io), with: message.subjectTags)
     }
 }

@@ -17,13 +17,9 @@ public struct AuthResultsScrubber: MessageModifier {
     }
 
     public func modify(_ message: inout OutgoingMessage) async throws {
-        let (path, length) = (message.bodyPath, message.bodyLength)
-        let header = message.rewrittenHeader.isEmpty
-            ? try await io.runIfActive { try QueueFileReader.headerSection(path, length: length) } : message.rewrittenHeader
-        let fields = HeaderFields.split(header)
+        let fields = HeaderFields.split(try await message.headerSection(io: io))
         let kept = fields.filter { !claimsUs($0) }
         guard kept.count != fields.count else { return }
-        if message.rewrittenHeader.isEmpty { message.bodyOffset = header.count }
         message.rewrittenHeader = kept.flatMap { $0 + [13, 10] } + [13, 10]
     }
 

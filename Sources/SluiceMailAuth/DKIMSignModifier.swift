@@ -50,13 +50,8 @@ public struct DKIMSignModifier: MessageModifier {
     public func modify(_ message: inout OutgoingMessage) async throws {
         let ring = keyring.withLockedValue { $0 }
         guard !ring.isEmpty else { return }
-        let (path, length) = (message.bodyPath, message.bodyLength)
-        var header = message.rewrittenHeader
-        var bodyOffset = message.bodyOffset
-        if header.isEmpty {
-            header = try await io.runIfActive { try QueueFileReader.headerSection(path, length: length) }
-            bodyOffset = header.count
-        }
+        let header = try await message.headerSection(io: io)
+        let (path, length, bodyOffset) = (message.bodyPath, message.bodyLength, message.bodyOffset)
         let fields = MessageHeaders(parsing: header)
         guard let from = fields.first("From").flatMap({ mailboxAddresses(inAddressList: $0).first }),
             let at = from.lastIndex(of: "@")
