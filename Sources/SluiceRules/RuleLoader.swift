@@ -196,6 +196,11 @@ public struct RuleLoader {
 
     // MARK: Actions
 
+    /// `on_failure: continue | drop | defer` of a delivering action.
+    func failurePolicy(_ node: ConfigNode?, default value: OnFailure) throws -> OnFailure {
+        try node.map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? value
+    }
+
     func action(_ node: ConfigNode) throws -> RuleAction {
         if node.isScalar {
             switch try node.string() {
@@ -220,7 +225,7 @@ public struct RuleLoader {
             guard let p = sm["path"] else { throw value.error("store needs 'path:' (a directory)") }
             return .store(
                 directory: resolvePath(try p.nonEmptyString()),
-                onFailure: try sm["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .continue,
+                onFailure: try failurePolicy(sm["on_failure"], default: .continue),
                 maxDeliveryTime: try sm["max_delivery_time"]?.duration())
         case "relay":
             var name: String
@@ -232,7 +237,7 @@ public struct RuleLoader {
                 let rm = try value.mapping(allowed: ["upstream", "on_failure", "max_delivery_time"])
                 guard let u = rm["upstream"] else { throw value.error("relay needs 'upstream:' (a name under upstreams:)") }
                 name = try u.nonEmptyString()
-                onFailure = try rm["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .continue
+                onFailure = try failurePolicy(rm["on_failure"], default: .continue)
                 max = try rm["max_delivery_time"]?.duration()
             }
             guard upstreams.contains(name) else {
@@ -252,7 +257,7 @@ public struct RuleLoader {
                 guard let n = am["name"] else { throw value.error("archive needs 'name:' (an archive under archives:)") }
                 name = try n.nonEmptyString()
                 at = n
-                onFailure = try am["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .defer
+                onFailure = try failurePolicy(am["on_failure"], default: .defer)
             }
             guard archives.contains(name) else {
                 let known = archives.isEmpty ? "none are configured" : "known: \(archives.sorted().joined(separator: ", "))"
@@ -264,7 +269,7 @@ public struct RuleLoader {
             if value.isNull { return .send(onFailure: .continue, maxDeliveryTime: nil) }
             let sm = try value.mapping(allowed: ["on_failure", "max_delivery_time"])
             return .send(
-                onFailure: try sm["on_failure"].map { OnFailure(rawValue: try $0.oneOf(["continue", "drop", "defer"]))! } ?? .continue,
+                onFailure: try failurePolicy(sm["on_failure"], default: .continue),
                 maxDeliveryTime: try sm["max_delivery_time"]?.duration())
         case "quarantine", "drop", "stop":
             if !value.isNull, value.isScalar, let b = value.node.bool, b == false {
