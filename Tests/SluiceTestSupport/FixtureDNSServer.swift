@@ -12,6 +12,10 @@ public struct FixtureUnavailable: Error, CustomStringConvertible {
     public var description: String
 }
 
+public struct FixtureStartError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 public final class FixtureDNSServer: @unchecked Sendable {
     let process = Process()
     public let port: Int
@@ -30,15 +34,23 @@ public final class FixtureDNSServer: @unchecked Sendable {
         process.arguments = [script, zoneFile]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let errors = Pipe()
+        process.standardError = errors
         try process.run()
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 10 { line.append(b) }
         guard let p = Int(String(decoding: line, as: UTF8.self)) else {
             process.terminate()
-            throw FixtureUnavailable(description: "the fixture DNS server did not start (is python3-dnslib installed? `make test` installs it)")
+            let why = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            // A missing module is a machine without the test packages (skip); anything else is a failure.
+            if why.contains("No module named") {
+                throw FixtureUnavailable(description: "python3-dnslib is missing; `make test` installs it")
+            }
+            throw FixtureStartError(description: "the fixture DNS server did not start: \(why)")
         }
         port = p
+        // Its query log is not read: drain it so that a full pipe never blocks the server.
+        errors.fileHandleForReading.readabilityHandler = { h in if h.availableData.isEmpty { h.readabilityHandler = nil } }
     }
 
     public func stop() {

@@ -104,9 +104,17 @@ def main():
                 self.request.sendall(len(out).to_bytes(2, "big") + out)
 
     socketserver.ThreadingUDPServer.allow_reuse_address = True
-    udp = socketserver.ThreadingUDPServer(("127.0.0.1", port), UDP)
+    # A free UDP port may be taken for TCP (by a daemon under test): try again with another one.
+    for attempt in range(50):
+        udp = socketserver.ThreadingUDPServer(("127.0.0.1", port), UDP)
+        try:
+            tcp = socketserver.ThreadingTCPServer(("127.0.0.1", udp.server_address[1]), TCP)
+            break
+        except OSError:
+            udp.server_close()
+            if port != 0 or attempt == 49:
+                raise
     port = udp.server_address[1]
-    tcp = socketserver.ThreadingTCPServer(("127.0.0.1", port), TCP)
     for server in (udp, tcp):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(port, flush=True)
