@@ -16,6 +16,11 @@ public struct DLPProfile: Sendable {
     public var fileTypes: [String] = []
     public var maxBytes = 10 << 20
     public var samplePercent = 100
+
+    public init(name: String, detectors: [String]) {
+        self.name = name
+        self.detectors = detectors
+    }
 }
 
 public struct DLPBook: Sendable {

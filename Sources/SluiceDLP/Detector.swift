@@ -19,6 +19,12 @@ public struct Detector: Sendable {
     /// Bytes a candidate's start may be extended left over (after the match): lets a pattern begin at a
     /// literal ("@" of an address) instead of an unbounded class, which vectorscan matches far faster.
     public var extendLeft: Set<UInt8> = []
+    /// The bytes that continue a value at its end. When set, the engine makes vectorscan report a candidate
+    /// only where the value ends (next byte outside the class, or end of text): a long run of digits or of
+    /// base64 then costs one callback instead of one per byte, and cannot flood the match limit.
+    public var edge: EdgeClass?
+    /// Values are exactly this long and end where the pattern does (the pattern may begin earlier, at a keyword).
+    public var fixedLength: Int?
 
     public init(
         id: String, expressions: [String], caseless: Bool = false, needsBoundaries: Bool = true, keywords: [String] = [],
@@ -35,26 +41,41 @@ public struct Detector: Sendable {
         self.redact = redact
     }
 
+    static func with(_ edge: EdgeClass, _ d: Detector) -> Detector {
+        var d = d
+        d.edge = edge
+        return d
+    }
+
     public static let predefined: [String: Detector] = Dictionary(
         uniqueKeysWithValues: [
-            Detector(
+            with(.word, Detector(
                 id: "credit_card", expressions: [#"\d(?:[ -]?\d){12,18}"#], validate: { Validators.creditCard($0) },
-                redact: Redaction.card),
-            Detector(
+                redact: Redaction.card)),
+            with(.word, Detector(
                 id: "us_ssn", expressions: [#"\d{3}-\d{2}-\d{4}"#, #"\d{3} \d{2} \d{4}"#], validate: { Validators.usSSN($0) },
-                redact: Redaction.lastDigits(4)),
-            Detector(
+                redact: Redaction.lastDigits(4))),
+            with(.word, Detector(
                 id: "iban", expressions: [#"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}"#], validate: { Validators.iban($0) },
-                redact: Redaction.ends),
-            Detector(
+                redact: Redaction.ends)),
+            with(.word, Detector(
                 id: "aws_access_key_id", expressions: [#"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}"#],
-                redact: Redaction.ends),
-            Detector(
-                id: "aws_secret_access_key", expressions: [#"[A-Za-z0-9/+]{40}"#],
-                keywords: ["secret_access_key", "secretaccesskey", "secret access key", "aws_secret", "aws secret", "secret_key", "secret key"],
-                proximity: 60,
-                validate: { s in s.contains { $0.isLowercase } && s.contains { $0.isUppercase } && s.contains { $0.isNumber } },
-                redact: Redaction.ends),
+                redact: Redaction.ends)),
+            // The 40-character value is only a secret key next to words that say so, and a bare class run of 40
+            // would match at every byte of any base64 or hex blob; so the pattern starts at the words (the value
+            // follows on the same line, within 40 characters) and the value is the last 40 bytes of the match.
+            {
+                var d = Detector(
+                    id: "aws_secret_access_key",
+                    expressions: [
+                        #"(?i:secret_access_key|secretaccesskey|secret access key|aws_secret|aws secret|secret_key|secret key)[^\r\n]{0,40}[A-Za-z0-9/+]{40}"#
+                    ],
+                    validate: { s in s.contains { $0.isLowercase } && s.contains { $0.isUppercase } && s.contains { $0.isNumber } },
+                    redact: Redaction.ends)
+                d.fixedLength = 40
+                d.edge = .base64
+                return d
+            }(),
             Detector(
                 id: "private_key", expressions: [#"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"#],
                 needsBoundaries: false, redact: { $0 }),
@@ -63,18 +84,44 @@ public struct Detector: Sendable {
                     id: "email_address", expressions: [#"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"#],
                     validate: { Validators.email($0) }, redact: Redaction.email)
                 d.extendLeft = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-".utf8)
+                d.edge = .hostname
                 return d
             }(),
-            Detector(
+            with(.word, Detector(
                 id: "phone_number",
                 expressions: [
                     #"(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]\d{4}"#, #"\+\d{1,3}(?:[ .-]?\d{1,4}){2,5}"#,
                 ],
-                validate: { Validators.phone($0) }, redact: Redaction.lastDigits(2)),
-            Detector(
+                validate: { Validators.phone($0) }, redact: Redaction.lastDigits(2))),
+            with(.token, Detector(
                 id: "jwt", expressions: [#"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}"#],
-                validate: { Validators.jwt($0) }, redact: Redaction.prefix(10)),
+                validate: { Validators.jwt($0) }, redact: Redaction.prefix(10))),
         ].map { ($0.id, $0) })
+}
+
+/// The bytes that continue a value (see `Detector.edge`), as a vectorscan class body and as a set.
+public struct EdgeClass: Sendable {
+    public let regex: String
+    public let bytes: Set<UInt8>
+
+    init(regex: String, extra: String) {
+        self.regex = regex
+        var b = Set<UInt8>(extra.utf8)
+        b.formUnion(UInt8(ascii: "0")...UInt8(ascii: "9"))
+        b.formUnion(UInt8(ascii: "A")...UInt8(ascii: "Z"))
+        b.formUnion(UInt8(ascii: "a")...UInt8(ascii: "z"))
+        b.formUnion(0x80...0xFF)
+        bytes = b
+    }
+
+    /// Letters, digits and non-ASCII bytes (the engine's own boundary test).
+    public static let word = EdgeClass(regex: #"0-9A-Za-z\x80-\xff"#, extra: "")
+    /// Word bytes and the base64 alphabet's "/" and "+".
+    public static let base64 = EdgeClass(regex: #"0-9A-Za-z\x80-\xff/+"#, extra: "/+")
+    /// Word bytes and the base64url alphabet's "-" and "_".
+    public static let token = EdgeClass(regex: #"0-9A-Za-z\x80-\xff_\-"#, extra: "_-")
+    /// Word bytes and "-", as in host names.
+    public static let hostname = EdgeClass(regex: #"0-9A-Za-z\x80-\xff\-"#, extra: "-")
 }
 
 /// Showing a finding without its value (R-DLP-4).

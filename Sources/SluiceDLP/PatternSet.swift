@@ -1,10 +1,14 @@
 // PatternSet: many regular expressions compiled once into one vectorscan
 // database and matched in a single pass over the text (R-DLP-5). Matches
 // report the pattern id and the leftmost start and end offsets; what they
-// mean is for the detectors to decide. Scratch space is per scan call.
+// mean is for the detectors to decide. Each concurrent scan needs its own
+// scratch space: scans borrow one from a small pool and give it back, so a
+// message of many small parts does not pay for a clone (and a copy of the
+// SOM state) per part.
 
 import CHyperscan
 import Foundation
+import NIOConcurrencyHelpers
 
 public struct PatternError: Error, CustomStringConvertible, Sendable {
     public var description: String
@@ -21,18 +25,27 @@ public final class PatternSet: @unchecked Sendable {
         public var id: Int
         public var expression: String
         public var caseless: Bool
+        /// Bytes that continue a match: a match followed by one of them is not reported (see `Detector.edge`).
+        public var continuation: Set<UInt8>
 
-        public init(id: Int, expression: String, caseless: Bool = false) {
+        public init(id: Int, expression: String, caseless: Bool = false, continuation: Set<UInt8> = []) {
             self.id = id
             self.expression = expression
             self.caseless = caseless
+            self.continuation = continuation
         }
     }
 
     private let database: OpaquePointer
-    /// A prototype scratch, cloned for each concurrent scan.
+    /// A prototype scratch, cloned when the pool is empty.
     private let prototype: OpaquePointer
+    /// Scratches not in use; at most `poolLimit` are kept.
+    private let pool = NIOLockedValueBox<[OpaquePointer]>([])
+    private static let poolLimit = 16
     public let count: Int
+    /// 256 flags per pattern id: whether a match followed by that byte is dropped in the callback, before
+    /// any allocation (a run of digits or letters matches at every byte; only its end can be a value).
+    private let continues: [Bool]
 
     public init(_ patterns: [Pattern]) throws {
         guard !patterns.isEmpty else { throw PatternError(description: "no patterns") }
@@ -65,36 +78,65 @@ public final class PatternSet: @unchecked Sendable {
         database = db
         prototype = scratch
         count = patterns.count
+        var continues = [Bool](repeating: false, count: (patterns.map(\.id).max()! + 1) * 256)
+        for p in patterns { for b in p.continuation { continues[p.id * 256 + Int(b)] = true } }
+        self.continues = continues
     }
 
     deinit {
+        pool.withLockedValue { $0.forEach { hs_free_scratch($0) } }
         hs_free_scratch(prototype)
         hs_free_database(database)
     }
 
     /// Every match in `text` (offsets relative to it), in the order vectorscan reports them.
     public func scan(_ text: UnsafeRawBufferPointer) throws -> [PatternMatch] {
-        var scratch: OpaquePointer?
-        guard hs_clone_scratch(prototype, &scratch) == HS_SUCCESS, let scratch else {
-            throw PatternError(description: "vectorscan could not clone scratch space")
+        let scratch = try borrowScratch()
+        defer { returnScratch(scratch) }
+        return try continues.withUnsafeBufferPointer { continues in
+            let collector = MatchCollector(text: text.bindMemory(to: UInt8.self), continues: continues)
+            let box = Unmanaged.passRetained(collector)
+            defer { box.release() }
+            let status = hs_scan(
+                database, text.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(text.count), 0, scratch, onMatch, box.toOpaque())
+            guard status == HS_SUCCESS || status == HS_SCAN_TERMINATED else { throw PatternError(description: "vectorscan scan error \(status)") }
+            return collector.matches
         }
-        defer { hs_free_scratch(scratch) }
-        let collector = MatchCollector()
-        let box = Unmanaged.passRetained(collector)
-        defer { box.release() }
-        let status = hs_scan(
-            database, text.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(text.count), 0, scratch, onMatch, box.toOpaque())
-        guard status == HS_SUCCESS || status == HS_SCAN_TERMINATED else { throw PatternError(description: "vectorscan scan error \(status)") }
-        return collector.matches
     }
 
     public func scan(_ bytes: [UInt8]) throws -> [PatternMatch] {
         try bytes.withUnsafeBytes { try scan($0) }
     }
+
+    private func borrowScratch() throws -> OpaquePointer {
+        if let free = pool.withLockedValue({ $0.popLast() }) { return free }
+        var scratch: OpaquePointer?
+        guard hs_clone_scratch(prototype, &scratch) == HS_SUCCESS, let scratch else {
+            throw PatternError(description: "vectorscan could not clone scratch space")
+        }
+        return scratch
+    }
+
+    private func returnScratch(_ scratch: OpaquePointer) {
+        let kept = pool.withLockedValue { free in
+            guard free.count < Self.poolLimit else { return false }
+            free.append(scratch)
+            return true
+        }
+        if !kept { hs_free_scratch(scratch) }
+    }
 }
 
 final class MatchCollector {
     var matches: [PatternMatch] = []
+    let text: UnsafeBufferPointer<UInt8>
+    let continues: UnsafeBufferPointer<Bool>
+
+    init(text: UnsafeBufferPointer<UInt8>, continues: UnsafeBufferPointer<Bool>) {
+        self.text = text
+        self.continues = continues
+    }
+
     /// A runaway pattern cannot make a scan hold unbounded memory.
     static let limit = 100_000
 }
@@ -102,6 +144,8 @@ final class MatchCollector {
 private let onMatch: match_event_handler = { id, from, to, _, context in
     guard let context else { return 1 }
     let collector = Unmanaged<MatchCollector>.fromOpaque(context).takeUnretainedValue()
+    let end = Int(to)
+    if end < collector.text.count, collector.continues[Int(id) * 256 + Int(collector.text[end])] { return 0 }
     collector.matches.append(PatternMatch(id: Int(id), start: Int(from), end: Int(to)))
     return collector.matches.count >= MatchCollector.limit ? 1 : 0
 }

@@ -40,6 +40,20 @@ final class DetectorTests: XCTestCase {
         XCTAssertTrue(try found(["credit_card"], "order A4111111111111111 x").isEmpty, "inside a longer token")
     }
 
+    /// Runs of digits, letters or base64 match the detectors' classes at every byte; only a run's end can be a
+    /// value, so vectorscan's matches inside runs are dropped before they cost anything, and a value after
+    /// megabytes of them is still found (before, 100,000 such matches ended the scan early).
+    func testLongRunsDoNotFloodTheMatchesOrHideALaterValue() throws {
+        let all = try engine(Detector.predefined.keys.sorted())
+        let digits = String((0..<150_000).map { Character(String($0 % 10)) })
+        let base64 = String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkrLw", count: 4000)
+        let text = digits + "\n" + base64 + "\naws_secret_access_key = " + base64.prefix(200) + "\ncard 4111 1111 1111 1111\n"
+        let raw = try all.patterns.scan(Array(text.utf8))
+        XCTAssertLessThan(raw.count, 100, "matches inside runs reach the engine: \(raw.count)")
+        let f = try all.findings(in: Array(text.utf8), part: "body")
+        XCTAssertEqual(f.map(\.detector), ["credit_card"])
+    }
+
     func testSSNIBANAndKeys() throws {
         XCTAssertEqual(try found(["us_ssn"], "SSN 536-22-1234; ad 078-05-1120").map(\.snippet), ["***-**-1234"])
         XCTAssertEqual(try found(["iban"], "IBAN: DE89 3704 0044 0532 0130 00 thanks").map(\.detector), ["iban"])
