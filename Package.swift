@@ -226,6 +226,21 @@ let package = Package(
             dependencies: ["SluiceCLI"],
             swiftSettings: swiftSettings
         ),
+        // Fuzz targets (R-REL-2): the SMTP session, the MIME scanner and the rule loader as functions
+        // of bytes, and the driver that runs them under libFuzzer (make fuzz) or replays files.
+        .target(
+            name: "SluiceFuzz",
+            dependencies: ["SluiceCore", "SluiceSMTP", "SluiceDLP", "SluiceRules", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "fuzz-smtp", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-mime", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-rules", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceFuzzTests",
+            dependencies: ["SluiceFuzz"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceSMTPTests",
             dependencies: ["SluiceSMTP", "SluiceServer", "SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
