@@ -3,10 +3,13 @@
 
 SLUICE_BIN=${SLUICE_BIN:-$(pwd)/.build/release/sluice}
 
-# start_sluice [EXTRA_YAML] [LISTENER_OPTIONS] [RULES_YAML]
+# start_sluice [EXTRA_YAML] [LISTENER_OPTIONS] [RULES_YAML] [DLP_YAML_FILE]
 #   EXTRA_YAML: more top-level config (upstreams: ...)
 #   LISTENER_OPTIONS: appended to the relay listener, e.g. ", rules: bench"
 #   RULES_YAML: written to rules/bench.yaml
+#   DLP_YAML_FILE: copied to rules/dlp.yaml (DLP profiles)
+# EXTRA_LISTENERS: more entries for the listeners: list.
+# SLUICE_LISTEN overrides the relay listener's address (default 127.0.0.1:0).
 # Sets BENCH_DIR, SLUICE_PID, SLUICE_PORT.
 start_sluice() {
   BENCH_DIR=$(mktemp -d /tmp/sluice-bench.XXXXXX)
@@ -16,11 +19,20 @@ hostname: bench.sluice.test
 data_dir: var
 admin: { address: "127.0.0.1:0" }
 listeners:
-  - { name: relay, address: "127.0.0.1:0", tls: none, max_connections: 20000, max_connections_per_ip: 20000${2:-} }
+  - { name: relay, address: "${SLUICE_LISTEN:-127.0.0.1:0}", tls: none, max_connections: 20000, max_connections_per_ip: 20000${2:-} }
+${EXTRA_LISTENERS:-}
 ${1:-}
 YAML
   [ -n "${3:-}" ] && printf '%s\n' "$3" > "$BENCH_DIR/rules/bench.yaml"
-  "$SLUICE_BIN" serve --config "$BENCH_DIR/etc/sluice.yaml" 2>"$BENCH_DIR/sluice.log" &
+  [ -n "${4:-}" ] && cp "$4" "$BENCH_DIR/rules/dlp.yaml"
+  run_sluice
+}
+
+# Starts (or, after a kill, restarts) Sluice on the config and data dir in
+# BENCH_DIR and waits until its listeners are bound.
+run_sluice() {
+  rm -f "$BENCH_DIR/var/run/listeners.json"
+  "$SLUICE_BIN" serve --config "$BENCH_DIR/etc/sluice.yaml" 2>>"$BENCH_DIR/sluice.log" &
   SLUICE_PID=$!
   for _ in $(seq 1 200); do
     if [ -f "$BENCH_DIR/var/run/listeners.json" ]; then break; fi

@@ -42,6 +42,12 @@ public enum TLSMaterial {
         return true
     }
 
+    /// TLS 1.2 suites the listeners offer (TLS 1.3 has its own fixed set): forward secrecy and AEAD only,
+    /// and one suite per certificate key type, so the server decides what is used whatever order the
+    /// client lists (NIOSSL has no server-preference switch; swift-nio-ssl's default list also has CBC and
+    /// static-RSA suites, which testssl.sh rates weak). Every TLS 1.2 client of this decade has AES-GCM.
+    static let serverCipherSuites = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
+
     public static func serverContext(certificate: String, key: String) throws -> NIOSSLContext {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate)
@@ -49,6 +55,7 @@ public enum TLSMaterial {
             var config = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
             config.minimumTLSVersion = .tlsv12
+            config.cipherSuites = serverCipherSuites
             return try NIOSSLContext(configuration: config)
         } catch {
             throw DaemonError("cannot load TLS certificate \(certificate) / key \(key): \(error)")
