@@ -13,11 +13,12 @@ BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf
 # dkimpy (python3-dkim) that verifies our DKIM signatures, and CPython's email test messages
 # (libpython3.11-testsuite) the MIME walker must read without a crash.
 TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates
-# Postfix's smtp-source/smtp-sink drive the benchmarks.
-BENCH_PACKAGES = postfix
+# Postfix's smtp-source/smtp-sink drive the benchmarks; Postfix and OpenDKIM are the
+# comparison (bench/compare.sh); testssl.sh audits the TLS listeners.
+BENCH_PACKAGES = postfix opendkim testssl.sh
 APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold
 
-.PHONY: all build release run test test-unit bench deps deps-test deps-bench clean check
+.PHONY: all build release run test test-unit bench compare reliability tls-audit fuzz deps deps-test deps-bench clean check
 
 all: build
 
@@ -71,6 +72,40 @@ bench: deps-bench release
 	bench/ingest.sh
 	bench/relay.sh
 	bench/idle.sh
+
+# Sluice next to Postfix and Postfix + OpenDKIM, 4 KiB and 100 KiB, 3 runs (needs root).
+compare: deps-bench release
+	bench/compare.sh
+
+# kill -9 under load (R-REL-1) and a next hop that fails and drops connections: no loss.
+reliability: deps-bench release
+	bench/crash.sh
+	bench/faults.sh
+
+tls-audit: deps-bench release
+	bench/tls_audit.sh
+
+# libFuzzer (R-REL-2): each target runs FUZZ_SECONDS from the seeds in Tests/fuzz/<target>
+# (the MIME target also from CPython's email test messages). A crash stops the run and leaves
+# the input in .build/fuzz-artifacts/; fix it and copy the input into Tests/fuzz/<target>/,
+# where `make test` replays it.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = smtp mime rules
+# lld: gold fails on the sanitized debug info (internal error in format_file_lineno).
+FUZZ_FLAGS    = --build-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
+fuzz: deps-test
+	@for t in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_FLAGS) --product fuzz-$$t || exit 1; done
+	@mkdir -p .build/fuzz-artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build/fuzz-corpus/$$t; \
+	  extra=""; [ $$t = mime ] && [ -d /usr/lib/python3.11/test/test_email/data ] && extra=/usr/lib/python3.11/test/test_email/data; \
+	  echo "fuzz-$$t: $(FUZZ_SECONDS) s"; \
+	  .build/fuzz/debug/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+	    -print_final_stats=1 -artifact_prefix=.build/fuzz-artifacts/$$t- \
+	    .build/fuzz-corpus/$$t Tests/fuzz/$$t $$extra 2>.build/fuzz-artifacts/$$t.log \
+	    || { tail -40 .build/fuzz-artifacts/$$t.log; exit 1; }; \
+	  grep -E "^stat::(number_of_executed_units|peak_rss_mb)|^Done" .build/fuzz-artifacts/$$t.log; \
+	done
 
 clean:
 	rm -rf .build var/queue var/outbox var/run
