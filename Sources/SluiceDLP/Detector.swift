@@ -134,14 +134,15 @@ public enum Redaction {
 
     /// Digits starred except the first and last few; everything else kept.
     static func digits(_ s: String, first: Int, last: Int) -> String {
-        let total = s.filter(\.isNumber).count
+        var bytes = Array(s.utf8)
+        let isDigit = { (b: UInt8) in b >= 48 && b <= 57 }
+        let total = bytes.reduce(0) { $0 + (isDigit($1) ? 1 : 0) }
         var seen = 0
-        return String(
-            s.map { c -> Character in
-                guard c.isNumber else { return c }
-                seen += 1
-                return seen <= first || seen > total - last ? c : "*"
-            })
+        for i in bytes.indices where isDigit(bytes[i]) {
+            seen += 1
+            if seen > first && seen <= total - last { bytes[i] = UInt8(ascii: "*") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The first and last four characters, the rest starred ("AKIA************MPLE").

@@ -59,7 +59,9 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     private var boundaries: [String] = []
     /// The boundary a multipart's header declared, active once its body starts.
     private var nextBoundary: String?
-    private var current: MIMEPart?
+    private var current: MIMEPart? { didSet { inPart = current != nil } }
+    /// Whether `current` is set, for the per-line path: reading `current` there copies its three strings.
+    private var inPart = false
     private var encoding = Encoding.identity
     private var handling = Handling.text
     private var charset = "utf-8"
@@ -80,35 +82,36 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     }
 
     public mutating func feed(_ chunk: [UInt8]) {
-        var start = 0
-        while start < chunk.count {
-            // memchr finds the line ends; lines are handed on as slices of the chunk, not copied.
-            let found = chunk.withUnsafeBufferPointer { buf -> Int? in
-                guard let base = buf.baseAddress, let p = memchr(base + start, 10, buf.count - start) else { return nil }
-                return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-            }
-            guard let nl = found else {
-                pendingLine += chunk[start...]
-                if pendingLine.count >= limits.maxLine { flushLongLine() }
-                return
-            }
-            var end = nl
-            if pendingLine.isEmpty {
-                if end > start, chunk[end - 1] == 13 { end -= 1 }
-                if end - start >= limits.maxLine {
-                    pendingLine += chunk[start..<end]
-                    flushLongLine()
-                } else {
-                    handle(chunk[start..<end], ended: true)
+        // Lines are handed on as pointers into the chunk: no copy, and no reference counting per line.
+        chunk.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            var start = 0
+            while start < buf.count {
+                // memchr finds the line ends.
+                guard let p = memchr(base + start, 10, buf.count - start) else {
+                    pendingLine += buf[start...]
+                    if pendingLine.count >= limits.maxLine { flushLongLine() }
+                    return
                 }
-            } else {
-                pendingLine += chunk[start..<nl]
-                var line = pendingLine
-                pendingLine.removeAll(keepingCapacity: true)
-                if line.last == 13 { line.removeLast() }
-                handle(line[...], ended: true)
+                let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                var end = nl
+                if pendingLine.isEmpty {
+                    if end > start, buf[end - 1] == 13 { end -= 1 }
+                    if end - start >= limits.maxLine {
+                        pendingLine += buf[start..<end]
+                        flushLongLine()
+                    } else {
+                        handle(UnsafeBufferPointer(rebasing: buf[start..<end]), ended: true)
+                    }
+                } else {
+                    pendingLine += buf[start..<nl]
+                    var line = pendingLine
+                    pendingLine.removeAll(keepingCapacity: true)
+                    if line.last == 13 { line.removeLast() }
+                    line.withUnsafeBufferPointer { handle($0, ended: true) }
+                }
+                start = nl + 1
             }
-            start = nl + 1
         }
     }
 
@@ -116,20 +119,20 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     private mutating func flushLongLine() {
         let line = pendingLine
         pendingLine.removeAll(keepingCapacity: true)
-        handle(line[...], ended: false)
+        line.withUnsafeBufferPointer { handle($0, ended: false) }
     }
 
     public mutating func finish() {
         if !pendingLine.isEmpty {
             let line = pendingLine
             pendingLine.removeAll()
-            handle(line[...], ended: true)
+            line.withUnsafeBufferPointer { handle($0, ended: true) }
         }
         if inHeaders { endHeaders() }
         endPart()
     }
 
-    private mutating func handle(_ line: ArraySlice<UInt8>, ended: Bool) {
+    private mutating func handle(_ line: UnsafeBufferPointer<UInt8>, ended: Bool) {
         if inHeaders {
             if line.isEmpty {
                 endHeaders()
@@ -155,7 +158,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     }
 
     /// "--boundary" or "--boundary--" of any open multipart, innermost first.
-    private func matchingBoundary(_ line: ArraySlice<UInt8>) -> (index: Int, closing: Bool)? {
+    private func matchingBoundary(_ line: UnsafeBufferPointer<UInt8>) -> (index: Int, closing: Bool)? {
         guard !boundaries.isEmpty else { return nil }
         var text = line.dropFirst(2)
         while let last = text.last, last == 32 || last == 9 { text = text.dropLast() }
@@ -252,8 +255,8 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         sink.endOfPart(part)
     }
 
-    private mutating func body(_ line: ArraySlice<UInt8>, ended: Bool) {
-        guard handling != .skip, let part = current else { return }
+    private mutating func body(_ line: UnsafeBufferPointer<UInt8>, ended: Bool) {
+        guard handling != .skip, inPart else { return }
         // Decoded straight into the part's buffer (or the zip's): no array per line.
         if handling == .zip {
             guard zipBytes.count + line.count <= Self.maxZipBytes else {
@@ -264,11 +267,11 @@ public struct MIMEWalker<Sink: MIMETextSink> {
             return
         }
         Self.decode(line, ended: ended, encoding: encoding, base64: &base64, into: &buffer)
-        if buffer.count >= 64 * 1024 { flush(part) }
+        if buffer.count >= 64 * 1024, let part = current { flush(part) }
     }
 
     private static func decode(
-        _ line: ArraySlice<UInt8>, ended: Bool, encoding: Encoding, base64: inout Base64Stream, into out: inout [UInt8]
+        _ line: UnsafeBufferPointer<UInt8>, ended: Bool, encoding: Encoding, base64: inout Base64Stream, into out: inout [UInt8]
     ) {
         switch encoding {
         case .base64:

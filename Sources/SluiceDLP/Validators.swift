@@ -6,8 +6,13 @@
 import Foundation
 
 public enum Validators {
+    /// The ASCII digits of a candidate (patterns match ASCII digits only), by bytes: this runs for every
+    /// candidate, and Unicode property lookups per character cost more than the matching.
     public static func digits(_ s: some StringProtocol) -> [Int] {
-        s.unicodeScalars.compactMap { $0.properties.numericType == .decimal && $0.isASCII ? Int($0.value) - 48 : nil }
+        var out: [Int] = []
+        out.reserveCapacity(s.utf8.count)
+        for b in s.utf8 where b >= 48 && b <= 57 { out.append(Int(b) - 48) }
+        return out
     }
 
     public static func luhn(_ d: [Int]) -> Bool {
@@ -72,17 +77,22 @@ public enum Validators {
     ]
 
     public static func iban(_ candidate: some StringProtocol) -> Bool {
-        let s = candidate.uppercased().filter { $0 != " " }
-        guard s.count >= 15, let expected = ibanLengths[String(s.prefix(2))], s.count == expected,
-            s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
-        else { return false }
-        let rearranged = s.dropFirst(4) + s.prefix(4)
+        var s: [UInt8] = []
+        s.reserveCapacity(candidate.utf8.count)
+        for b in candidate.utf8 where b != UInt8(ascii: " ") {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"): s.append(b)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): s.append(b - 32)
+            default: return false
+            }
+        }
+        guard s.count >= 15, let expected = ibanLengths[String(decoding: s[0..<2], as: UTF8.self)], s.count == expected else { return false }
         var remainder = 0
-        for c in rearranged {
-            if let digit = c.wholeNumberValue {
-                remainder = (remainder * 10 + digit) % 97
-            } else if let ascii = c.asciiValue {
-                remainder = (remainder * 100 + Int(ascii) - 55) % 97
+        for b in s[4...] + s[0..<4] {
+            if b <= UInt8(ascii: "9") {
+                remainder = (remainder * 10 + Int(b) - 48) % 97
+            } else {
+                remainder = (remainder * 100 + Int(b) - 55) % 97
             }
         }
         return remainder == 1
@@ -107,7 +117,7 @@ public enum Validators {
     public static func phone(_ candidate: some StringProtocol) -> Bool {
         var d = digits(candidate)
         guard (10...15).contains(d.count) else { return false }
-        let international = candidate.trimmingCharacters(in: .whitespaces).hasPrefix("+")
+        let international = candidate.utf8.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } == UInt8(ascii: "+")
         if d.count == 11, d.first == 1 { d.removeFirst() }
         if d.count == 10 && !international {
             return d[0] >= 2 && d[3] >= 2 && !(d[1] == 1 && d[2] == 1)
