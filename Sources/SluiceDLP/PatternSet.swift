@@ -90,18 +90,48 @@ public final class PatternSet: @unchecked Sendable {
     }
 
     /// Every match in `text` (offsets relative to it), in the order vectorscan reports them.
+    ///
+    /// Long runs of digits or capitals (a number dump, uppercase hex) cost vectorscan a tracked start for
+    /// every overlapping candidate, ~10 MB/s, though none of them can be a value: values end at a byte
+    /// outside their class, and no predefined value is 64 such bytes long. A scan whose callback drops many
+    /// matches inside runs stops early and is redone on a copy with those runs blanked (same offsets).
     public func scan(_ text: UnsafeRawBufferPointer) throws -> [PatternMatch] {
+        let first = try scan(text, floodLimit: Self.floodLimit)
+        guard first.flooded else { return first.matches }
+        let masked = Self.blankingLongRuns(text)
+        return try masked.withUnsafeBytes { try scan($0, floodLimit: nil).matches }
+    }
+
+    /// Matches dropped inside runs of digits and capitals before a scan is redone with the runs blanked.
+    static let floodLimit = 1024
+    /// Runs of [0-9A-Z] at least this long are blanked; longer than any predefined value with its separators.
+    static let longRun = 64
+
+    private func scan(_ text: UnsafeRawBufferPointer, floodLimit: Int?) throws -> (matches: [PatternMatch], flooded: Bool) {
         let scratch = try borrowScratch()
         defer { returnScratch(scratch) }
         return try continues.withUnsafeBufferPointer { continues in
-            let collector = MatchCollector(text: text.bindMemory(to: UInt8.self), continues: continues)
+            let collector = MatchCollector(text: text.bindMemory(to: UInt8.self), continues: continues, floodLimit: floodLimit)
             let box = Unmanaged.passRetained(collector)
             defer { box.release() }
             let status = hs_scan(
                 database, text.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(text.count), 0, scratch, onMatch, box.toOpaque())
             guard status == HS_SUCCESS || status == HS_SCAN_TERMINATED else { throw PatternError(description: "vectorscan scan error \(status)") }
-            return collector.matches
+            return (collector.matches, collector.flooded)
         }
+    }
+
+    /// A copy of `text` with every run of at least `longRun` ASCII digits and capitals replaced by spaces.
+    static func blankingLongRuns(_ text: UnsafeRawBufferPointer) -> [UInt8] {
+        var out = Array(text)
+        var runStart = 0
+        for i in 0...out.count {
+            let inRun = i < out.count && ((out[i] >= 48 && out[i] <= 57) || (out[i] >= 65 && out[i] <= 90))
+            if inRun { continue }
+            if i - runStart >= longRun { for j in runStart..<i { out[j] = 32 } }
+            runStart = i + 1
+        }
+        return out
     }
 
     public func scan(_ bytes: [UInt8]) throws -> [PatternMatch] {
@@ -131,10 +161,15 @@ final class MatchCollector {
     var matches: [PatternMatch] = []
     let text: UnsafeBufferPointer<UInt8>
     let continues: UnsafeBufferPointer<Bool>
+    /// Stop after this many matches dropped inside runs (nil: never).
+    let floodLimit: Int?
+    var dropped = 0
+    var flooded = false
 
-    init(text: UnsafeBufferPointer<UInt8>, continues: UnsafeBufferPointer<Bool>) {
+    init(text: UnsafeBufferPointer<UInt8>, continues: UnsafeBufferPointer<Bool>, floodLimit: Int?) {
         self.text = text
         self.continues = continues
+        self.floodLimit = floodLimit
     }
 
     /// A runaway pattern cannot make a scan hold unbounded memory.
@@ -145,7 +180,17 @@ private let onMatch: match_event_handler = { id, from, to, _, context in
     guard let context else { return 1 }
     let collector = Unmanaged<MatchCollector>.fromOpaque(context).takeUnretainedValue()
     let end = Int(to)
-    if end < collector.text.count, collector.continues[Int(id) * 256 + Int(collector.text[end])] { return 0 }
+    if end < collector.text.count, collector.continues[Int(id) * 256 + Int(collector.text[end])] {
+        let next = collector.text[end]
+        // Counted only where blanking would help: inside runs of digits and capitals.
+        guard (next >= 48 && next <= 57) || (next >= 65 && next <= 90) else { return 0 }
+        collector.dropped += 1
+        if let limit = collector.floodLimit, collector.dropped >= limit {
+            collector.flooded = true
+            return 1
+        }
+        return 0
+    }
     collector.matches.append(PatternMatch(id: Int(id), start: Int(from), end: Int(to)))
     return collector.matches.count >= MatchCollector.limit ? 1 : 0
 }

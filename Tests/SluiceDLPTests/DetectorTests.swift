@@ -54,6 +54,22 @@ final class DetectorTests: XCTestCase {
         XCTAssertEqual(f.map(\.detector), ["credit_card"])
     }
 
+    /// Runs of digits and capitals (number dumps, uppercase hex) make a scan redo itself with the runs blanked
+    /// (vectorscan's start tracking is slow inside them); values next to the runs are still found, at the
+    /// same offsets.
+    func testValuesNextToBlankedRunsAreFoundAtTheirOffsets() throws {
+        let all = try engine(Detector.predefined.keys.sorted())
+        let hex = String((0..<60_000).map { i in Array("0123456789ABCDEF")[(i * 7 + i / 13) % 16] })
+        let text = hex + " DE89 3704 0044 0532 0130 00\n" + String(repeating: "7", count: 5000) + "\tcard 4111 1111 1111 1111."
+        let blanked = Array(text.utf8).withUnsafeBytes { PatternSet.blankingLongRuns($0) }
+        XCTAssertEqual(blanked.count, text.utf8.count)
+        XCTAssertEqual(blanked.prefix(hex.count).filter { $0 != 32 }.count, 0, "the hex run is blanked")
+        let f = try all.findings(in: Array(text.utf8), part: "body")
+        XCTAssertEqual(f.map(\.detector), ["iban", "credit_card"])
+        XCTAssertEqual(f.first?.offset, hex.count + 1)
+        XCTAssertEqual(PatternSet.blankingLongRuns(UnsafeRawBufferPointer(start: nil, count: 0)), [])
+    }
+
     func testSSNIBANAndKeys() throws {
         XCTAssertEqual(try found(["us_ssn"], "SSN 536-22-1234; ad 078-05-1120").map(\.snippet), ["***-**-1234"])
         XCTAssertEqual(try found(["iban"], "IBAN: DE89 3704 0044 0532 0130 00 thanks").map(\.detector), ["iban"])
