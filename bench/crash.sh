@@ -14,7 +14,6 @@ SIZE=${SIZE:-2048}
 KILLS=${KILLS:-10}
 SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 WORK=$(mktemp -d /tmp/sluice-crash.XXXXXX)
 chmod 755 "$WORK"; mkdir -m 777 "$WORK/sink"
 sink_port=$(free_port)

@@ -15,7 +15,6 @@ SIZE=${SIZE:-2048}
 FAULT_SECONDS=${FAULT_SECONDS:-30}
 PYTHON=${PYTHON:-python3}
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 WORK=$(mktemp -d /tmp/sluice-faults.XXXXXX)
 sink_port=$(free_port)
 coproc SINK { exec "$PYTHON" bench/fault_sink.py "$sink_port" "$WORK/received" "$FAULT_SECONDS" 2>"$WORK/sink.log"; }

@@ -48,3 +48,6 @@ stop_sluice() {
 }
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# A loopback TCP port free at the moment (for daemons that cannot report the one they bound).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

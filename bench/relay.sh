@@ -12,7 +12,7 @@ SIZE=${SIZE:-4096}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
 SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 
-sink_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+sink_port=$(free_port)
 # smtp-sink refuses to run as root without -u.
 sink_user=()
 [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
