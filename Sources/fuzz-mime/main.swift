@@ -2,7 +2,11 @@
 
 import SluiceFuzz
 
-FuzzDriver.main { data, size in
+/// The entry point libFuzzer's runtime names (and calls through the driver).
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     MIMEFuzz.run(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
+
+FuzzDriver.main(fuzzOne)
