@@ -43,10 +43,8 @@ public final class DLPEngine: Sendable {
         var ends: [Int: [Int: [Int]]] = [:]  // detector -> start -> ends
         for m in matches {
             var start = m.start
-            var end = m.end
+            let end = m.end
             let detector = detectors[owner[m.id]]
-            // A value ends with a byte of its edge class; a last byte outside it is the boundary the pattern consumed.
-            if let edge = detector.edge, end > start, !edge.bytes.contains(text[end - 1]) { end -= 1 }
             if let length = detector.fixedLength { start = max(0, end - length) }
             if !detector.extendLeft.isEmpty {
                 while start > 0, m.start - start < 64, detector.extendLeft.contains(text[start - 1]) { start -= 1 }

@@ -19,9 +19,9 @@ public struct Detector: Sendable {
     /// Bytes a candidate's start may be extended left over (after the match): lets a pattern begin at a
     /// literal ("@" of an address) instead of an unbounded class, which vectorscan matches far faster.
     public var extendLeft: Set<UInt8> = []
-    /// The bytes that continue a value at its end. When set, the engine makes vectorscan report a candidate
-    /// only where the value ends (next byte outside the class, or end of text): a long run of digits or of
-    /// base64 then costs one callback instead of one per byte, and cannot flood the match limit.
+    /// The bytes that continue a value at its end. When set, a match followed by one of them is dropped in
+    /// vectorscan's callback, before any allocation: only the end of a run of digits or base64 can be a
+    /// value, and the runs can no longer flood the match limit.
     public var edge: EdgeClass?
     /// Values are exactly this long and end where the pattern does (the pattern may begin earlier, at a keyword).
     public var fixedLength: Int?
@@ -99,13 +99,12 @@ public struct Detector: Sendable {
         ].map { ($0.id, $0) })
 }
 
-/// The bytes that continue a value (see `Detector.edge`), as a vectorscan class body and as a set.
+/// The bytes that continue a value (see `Detector.edge`).
 public struct EdgeClass: Sendable {
-    public let regex: String
     public let bytes: Set<UInt8>
 
-    init(regex: String, extra: String) {
-        self.regex = regex
+    /// ASCII letters and digits, non-ASCII bytes, and `extra`.
+    init(extra: String) {
         var b = Set<UInt8>(extra.utf8)
         b.formUnion(UInt8(ascii: "0")...UInt8(ascii: "9"))
         b.formUnion(UInt8(ascii: "A")...UInt8(ascii: "Z"))
@@ -115,13 +114,13 @@ public struct EdgeClass: Sendable {
     }
 
     /// Letters, digits and non-ASCII bytes (the engine's own boundary test).
-    public static let word = EdgeClass(regex: #"0-9A-Za-z\x80-\xff"#, extra: "")
+    public static let word = EdgeClass(extra: "")
     /// Word bytes and the base64 alphabet's "/" and "+".
-    public static let base64 = EdgeClass(regex: #"0-9A-Za-z\x80-\xff/+"#, extra: "/+")
+    public static let base64 = EdgeClass(extra: "/+")
     /// Word bytes and the base64url alphabet's "-" and "_".
-    public static let token = EdgeClass(regex: #"0-9A-Za-z\x80-\xff_\-"#, extra: "_-")
+    public static let token = EdgeClass(extra: "_-")
     /// Word bytes and "-", as in host names.
-    public static let hostname = EdgeClass(regex: #"0-9A-Za-z\x80-\xff\-"#, extra: "-")
+    public static let hostname = EdgeClass(extra: "-")
 }
 
 /// Showing a finding without its value (R-DLP-4).
