@@ -34,14 +34,14 @@ def received():
 
 
 acked = {line.strip() for line in open(acked_path) if line.strip()}
-# Wait (bounded) until every acknowledged message has arrived or nothing moves.
-deadline, last, seen = time.monotonic() + wait, -1, received()
-while time.monotonic() < deadline and not acked <= set(seen):
+# Wait (bounded) until every acknowledged message has arrived, or nothing has arrived for 20 s.
+deadline, seen = time.monotonic() + wait, received()
+last, moved = sum(seen.values()), time.monotonic()
+while time.monotonic() < deadline and time.monotonic() - moved < 20 and not acked <= set(seen):
     time.sleep(1)
     seen = received()
-    if sum(seen.values()) == last:
-        deadline = min(deadline, time.monotonic() + 20)
-    last = sum(seen.values())
+    if sum(seen.values()) != last:
+        last, moved = sum(seen.values()), time.monotonic()
 lost = acked - set(seen)
 duplicates = {k: v for k, v in seen.items() if v > 1}
 unacked = set(seen) - acked
