@@ -54,7 +54,7 @@ public final class PatternSet: @unchecked Sendable {
         let cStrings = patterns.map { strdup($0.expression) }
         defer { cStrings.forEach { free($0) } }
         let expressions = cStrings.map { UnsafePointer<CChar>($0) }
-        let flags = patterns.map { (ProcessInfo.processInfo.environment["NOSOM"] != nil ? 0 : UInt32(HS_FLAG_SOM_LEFTMOST)) | ($0.caseless ? UInt32(HS_FLAG_CASELESS) : 0) }
+        let flags = patterns.map { UInt32(HS_FLAG_SOM_LEFTMOST) | ($0.caseless ? UInt32(HS_FLAG_CASELESS) : 0) }
         let ids = patterns.map { UInt32($0.id) }
         let status = expressions.withUnsafeBufferPointer { e in
             flags.withUnsafeBufferPointer { f in
