@@ -18,6 +18,8 @@ public final class UnboundResolver: DNSResolver, @unchecked Sendable {
     public enum Nameserver: Sendable, Equatable {
         /// The nameservers of /etc/resolv.conf.
         case system
+        /// The nameservers of another resolv.conf-style file.
+        case resolvConf(String)
         /// One forwarder, e.g. 127.0.0.1 port 5353.
         case address(String, port: Int)
     }
@@ -29,9 +31,22 @@ public final class UnboundResolver: DNSResolver, @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
 
     public init(nameserver: Nameserver, timeout: Double = 10) throws(DNSError) {
-        guard let ctx = ub_ctx_create() else { throw DNSError(temporary: false, "cannot create a resolver context") }
+        // Every step that can fail runs before a stored property is set: a throwing initialiser of a class
+        // whose properties are all set runs deinit, which would wait for a dispatch thread never started.
+        let ctx = try Self.makeContext(nameserver)
         context = ctx
         self.timeout = timeout
+        let thread = Thread { [context = UncheckedPointer(ctx), running, stopped] in
+            Self.dispatchLoop(context.pointer, running: running)
+            stopped.signal()
+        }
+        thread.name = "sluice-dns"
+        thread.start()
+    }
+
+    /// A configured libunbound context, or the reason it cannot be made (the context is freed then).
+    private static func makeContext(_ nameserver: Nameserver) throws(DNSError) -> OpaquePointer {
+        guard let ctx = ub_ctx_create() else { throw DNSError(temporary: false, "cannot create a resolver context") }
         func check(_ code: Int32, _ what: String) throws(DNSError) {
             if code != 0 {
                 ub_ctx_delete(ctx)
@@ -47,15 +62,12 @@ public final class UnboundResolver: DNSResolver, @unchecked Sendable {
         switch nameserver {
         case .system:
             try check(ub_ctx_resolvconf(ctx, nil), "reading /etc/resolv.conf")
+        case .resolvConf(let path):
+            try check(ub_ctx_resolvconf(ctx, path), "reading \(path)")
         case .address(let host, let port):
             try check(ub_ctx_set_fwd(ctx, "\(host)@\(port)"), "nameserver \(host) port \(port)")
         }
-        let thread = Thread { [context = UncheckedPointer(ctx), running, stopped] in
-            Self.dispatchLoop(context.pointer, running: running)
-            stopped.signal()
-        }
-        thread.name = "sluice-dns"
-        thread.start()
+        return ctx
     }
 
     deinit {

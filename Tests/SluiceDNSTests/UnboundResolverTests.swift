@@ -92,3 +92,32 @@ final class UnboundResolverTests: XCTestCase {
         XCTAssertEqual(cached.mx.count, 2)
     }
 }
+
+final class UnboundResolverSetupTests: XCTestCase {
+    /// A resolver that cannot start (its resolv.conf cannot be read) reports why instead of hanging:
+    /// `sluice check` and the daemon's start-up build one. The wait is bounded so a regression fails.
+    func testAnUnreadableResolvConfFailsInsteadOfHanging() {
+        let outcome = NIOLockedBox<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            do {
+                _ = try UnboundResolver(nameserver: .resolvConf("/nonexistent/resolv.conf"), timeout: 1)
+                outcome.set("made a resolver")
+            } catch {
+                outcome.set("\(error)")
+            }
+            done.signal()
+        }.start()
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "the resolver's initialiser hung")
+        XCTAssertTrue(outcome.get()?.contains("reading /nonexistent/resolv.conf") ?? false, outcome.get() ?? "nil")
+    }
+}
+
+/// A value shared with a helper thread.
+final class NIOLockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+}
