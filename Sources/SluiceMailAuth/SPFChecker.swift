@@ -65,7 +65,7 @@ public final class SPFChecker: Sendable {
             _ = SPF_request_set_env_from(request, sender.description)
         }
         var response: UnsafeMutablePointer<SPF_response_t>?
-        _ = SPF_request_query_mailfrom(request, &response)
+        _ = sluice_spf_query_mailfrom(request, &response)
         guard let response else { return failed("libspf2 gave no response") }
         defer { SPF_response_free(response) }
         var verdict = Self.verdict(SPF_response_result(response))

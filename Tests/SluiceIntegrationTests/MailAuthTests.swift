@@ -50,6 +50,7 @@ final class MailAuthTests: XCTestCase {
             listeners:
               - { name: mx, address: "127.0.0.1:0", tls: none, proxy_protocol: true, proxy_from: [127.0.0.1/32],
                   verify: [spf, dkim, dmarc], rules: inbound }
+              - { name: direct, address: "127.0.0.1:0", tls: none, verify: [spf, dkim, dmarc], rules: inbound }
             """)
         try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
         try """
@@ -87,6 +88,20 @@ final class MailAuthTests: XCTestCase {
         XCTAssertEqual(try send(d.port("mx"), clientIP: "203.0.113.50", from: "ceo@strict.test", message: spoof), 550)
         XCTAssertTrue(d.log().contains("DMARC policy of the From domain says reject"), d.log())
         XCTAssertEqual(d.outboxFiles().count, 1)
+
+        // 3. The same forgery from a loopback client (a local proxy or content filter without the PROXY
+        // protocol): SPF is evaluated against the record, not passed as "localhost" (libspf2's exemption).
+        let c = try TestSMTPClient(port: d.port("direct"))
+        XCTAssertEqual(try c.reply().code, 220)
+        _ = try c.command("EHLO client.example")
+        XCTAssertEqual(try c.command("MAIL FROM:<ceo@strict.test>").code, 250)
+        XCTAssertEqual(try c.command("RCPT TO:<u@example.org>").code, 250)
+        XCTAssertEqual(try c.command("DATA").code, 354)
+        try c.write(spoof + ".\r\n")
+        XCTAssertEqual(try c.reply().code, 550, d.log())
+        XCTAssertEqual(d.outboxFiles().count, 1)
+        let loopbackLines = d.log().split(separator: "\n").filter { $0.contains("listener\":\"direct") && $0.contains("spf") }
+        XCTAssertFalse(loopbackLines.contains { $0.contains("spf=pass") }, loopbackLines.joined(separator: "\n"))
     }
 }
 

@@ -1,7 +1,7 @@
-// SPF through libspf2 (clients from TEST-NET ranges: libspf2 always passes
-// loopback clients) with every lookup answered by the local fixture DNS
+// SPF through libspf2 with every lookup answered by the local fixture DNS
 // server via the resolver component: each result, include:, redirect=, the
-// 10-lookup limit, the void-lookup limit, DNS trouble and the HELO identity.
+// 10-lookup limit, the void-lookup limit, DNS trouble and the HELO identity;
+// and loopback clients evaluated like any other (libspf2 alone passes them).
 
 import SluiceCore
 import SluiceDNS
@@ -28,6 +28,7 @@ final class SPFCheckerTests: XCTestCase {
             void3.test.   IN TXT "v=spf1 a:nx1.void.test a:nx2.void.test a:nx3.void.test -all"
             void2.test.   IN TXT "v=spf1 a:nx1.void.test a:nx2.void.test -all"
             twice.test.   IN TXT "v=spf1 -all"
+            local.test.   IN TXT "v=spf1 ip4:127.0.0.5 ip6:::1 -all"
             twice.test.   IN TXT "v=spf1 +all"
 
             """
@@ -53,8 +54,8 @@ final class SPFCheckerTests: XCTestCase {
     }
 
     func testResults() {
-        // libspf2's local policy: a loopback client always passes (mail from this machine).
-        XCTAssertEqual(verdict("127.0.0.1", "soft.test"), .pass)
+        // A loopback client gets the record's verdict, not libspf2's "localhost" pass.
+        XCTAssertEqual(verdict("127.0.0.1", "soft.test"), .softfail)
         XCTAssertEqual(verdict("198.51.100.1", "pass.test"), .pass)
         XCTAssertEqual(verdict("2001:db8::5", "pass.test"), .pass)
         XCTAssertEqual(verdict("192.0.2.9", "pass.test"), .fail)
@@ -87,5 +88,17 @@ final class SPFCheckerTests: XCTestCase {
         XCTAssertEqual(r.verdict, .pass)
         XCTAssertEqual(r.scope, "helo")
         XCTAssertEqual(r.identity, "pass.test")
+    }
+
+    /// libspf2 answers pass for 127.0.0.0/8 and ::1 before reading the record; Sluice evaluates them.
+    func testLoopbackClientsAreEvaluatedAgainstTheRecord() {
+        for ip in ["127.0.0.1", "::1"] {
+            let r = checker.check(clientIP: ip, helo: "h.test", sender: MailAddress(localPart: "x", domain: "l1.test"))
+            XCTAssertEqual(r.verdict, .fail, "\(ip): \(r)")
+        }
+        XCTAssertEqual(checker.check(clientIP: "127.0.0.5", helo: "h", sender: MailAddress(localPart: "a", domain: "local.test")).verdict, .pass)
+        XCTAssertEqual(checker.check(clientIP: "::1", helo: "h", sender: MailAddress(localPart: "a", domain: "local.test")).verdict, .pass)
+        XCTAssertEqual(checker.check(clientIP: "127.0.0.1", helo: "h", sender: MailAddress(localPart: "a", domain: "local.test")).verdict, .fail)
+        XCTAssertEqual(checker.check(clientIP: "127.0.0.1", helo: "h", sender: MailAddress(localPart: "a", domain: "none.test")).verdict, .none)
     }
 }
