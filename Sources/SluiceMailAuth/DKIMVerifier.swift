@@ -99,15 +99,20 @@ public final class DKIMVerifier: @unchecked Sendable {
         dkim_set_user_context(dkim, box.toOpaque())
         for field in HeaderFields.split(header) {
             var bytes = field
-            _ = bytes.withUnsafeMutableBufferPointer { dkim_header(dkim, $0.baseAddress, $0.count) }
+            let status = bytes.withUnsafeMutableBufferPointer { dkim_header(dkim, $0.baseAddress, $0.count) }
+            // A field libopendkim cannot parse (SYNTAX) is judged through the signatures it spoils.
+            try Self.check(status, "dkim_header", accepting: [DKIM_STAT_SYNTAX])
         }
         let eoh = dkim_eoh(dkim)
         if eoh == DKIM_STAT_NOSIG { return [] }
+        // Unusable signatures and keys are verdicts of their own, read from the signature list below.
+        try Self.check(eoh, "dkim_eoh", accepting: Self.verdictStatuses)
         try body { chunk in
             var bytes = chunk
-            _ = bytes.withUnsafeMutableBufferPointer { dkim_body(dkim, $0.baseAddress, $0.count) }
+            let status = bytes.withUnsafeMutableBufferPointer { dkim_body(dkim, $0.baseAddress, $0.count) }
+            try Self.check(status, "dkim_body", accepting: [])
         }
-        _ = dkim_eom(dkim, nil)
+        try Self.check(dkim_eom(dkim, nil), "dkim_eom", accepting: Self.verdictStatuses)
         var list: UnsafeMutablePointer<OpaquePointer?>?
         var count: Int32 = 0
         guard dkim_getsiglist(dkim, &list, &count) == DKIM_STAT_OK, let list else { return [] }
@@ -117,6 +122,20 @@ public final class DKIMVerifier: @unchecked Sendable {
             results.append(result(dkim, sig, keys: keys))
         }
         return results
+    }
+
+    /// Statuses that describe the message's signatures (each signature's own verdict says which), as opposed
+    /// to the verifier failing to run.
+    static let verdictStatuses: [Int32] = [
+        DKIM_STAT_BADSIG, DKIM_STAT_NOSIG, DKIM_STAT_NOKEY, DKIM_STAT_CANTVRFY, DKIM_STAT_SYNTAX, DKIM_STAT_REVOKED,
+        DKIM_STAT_KEYFAIL, DKIM_STAT_MULTIDNSREPLY, DKIM_STAT_CBTRYAGAIN,
+    ]
+
+    /// Every libopendkim call goes through here: OK and the listed statuses go on; anything else (no memory,
+    /// an internal error, a call in the wrong state) means nothing it says can be trusted, and throws.
+    static func check(_ status: DKIM_STAT, _ call: String, accepting: [Int32]) throws {
+        guard status != DKIM_STAT_OK, !accepting.contains(Int32(status)) else { return }
+        throw DKIMError("\(call): \(DKIMSigner.describe(status))")
     }
 
     private func result(_ dkim: OpaquePointer, _ sig: OpaquePointer, keys: KeyAnswers) -> DKIMResult {
