@@ -165,15 +165,28 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
+    /// Handlers alive now (tests check that a finished connection lets go of its handler).
+    static let alive = NIOLockedValueBox(0)
+
     init(tls: NIOSSLContext?, serverName: String?, io: NIOThreadPool, pool: SMTPConnectionPool?, poolKey: String) {
         self.tls = tls
         self.serverName = serverName
         self.io = io
         self.pool = pool
         self.poolKey = poolKey
+        Self.alive.withLockedValue { $0 += 1 }
     }
 
+    deinit { Self.alive.withLockedValue { $0 -= 1 } }
+
+    // The context is kept for `begin` (a pooled connection's next session) and dropped when the channel
+    // closes: the context holds the pipeline, which holds this handler.
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        timer?.cancel()
+        timer = nil
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         arm(context: context)
