@@ -141,6 +141,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The pipeline (R-CORE-1): the one runtime value built from the config, the stages that add typed
+        // verdicts (sender identity, verify, inspect), the signing policy and the decision. The daemon, `sluice
+        // rules test` and `sluice dlp scan` all go through it.
+        .target(
+            name: "SluicePipeline",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluiceDLP", "SluiceMailAuth", "SluiceCredentials", "SluiceDNS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The durable on-disk queue (Postfix discipline: write, fsync, rename, fsync dir).
         .target(
             name: "SluiceQueue",
@@ -194,7 +207,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
-                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth", "SluiceDLP", "SluiceArchive",
+                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth", "SluiceDLP", "SluiceArchive", "SluicePipeline",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -215,7 +228,8 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
-                "SluiceArchive",
+                "SluiceArchive", "SluicePipeline", "SluiceDNS",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -259,7 +273,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceDeliveryTests",
-            dependencies: ["SluiceDelivery", "SluiceCore", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "SluiceDelivery", "SluiceCore", "SluiceSMTP", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -300,6 +317,11 @@ let package = Package(
         .testTarget(
             name: "SluiceRulesTests",
             dependencies: ["SluiceRules", "SluiceCore", "SluiceConfig", "SluiceDLP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluicePipelineTests",
+            dependencies: ["SluicePipeline", "SluiceCore", "SluiceConfig", "SluiceRules"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

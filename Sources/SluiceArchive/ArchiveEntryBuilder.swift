@@ -21,7 +21,7 @@ public enum ArchiveEntryBuilder {
     }
 
     public static func entry(
-        archive: String, envelope: Envelope, receivedAt: Date, recipients: [MailAddress], raw: [UInt8], annotations: [String: String] = [:]
+        archive: String, envelope: Envelope, receivedAt: Date, recipients: [MailAddress], raw: [UInt8], verdicts: MessageVerdicts = MessageVerdicts()
     ) -> ArchiveEntry {
         let headerEnd = raw.firstRange(of: [13, 10, 13, 10]).map { $0.upperBound } ?? raw.count
         let headers = MessageHeaders(parsing: raw[..<headerEnd])
@@ -31,9 +31,8 @@ public enum ArchiveEntryBuilder {
         var walker = MIMEWalker(sink: TextCollector(), limits: limits)
         walker.feed(raw)
         walker.finish()
-        let dlp = annotations.filter { $0.key.hasPrefix("dlp.") && !$0.key.hasSuffix(".min") && $0.value != "0" }
-            .map { "\($0.key.dropFirst(4))=\($0.value)" }.sorted().joined(separator: ", ")
-        let auth = ["spf", "dkim", "dmarc"].compactMap { k in annotations[k].map { "\(k)=\($0)" } }.joined(separator: " ")
+        let dlp = verdicts.inspection?.summary ?? ""
+        let auth = verdicts.authentication?.summary ?? ""
         return ArchiveEntry(
             archive: archive, queueID: envelope.queueID.rawValue, receivedAt: receivedAt, sender: envelope.sender?.description ?? "",
             recipients: recipients.map(\.description), from: decoded("From"), to: decoded("To"), cc: decoded("Cc"), subject: decoded("Subject"),

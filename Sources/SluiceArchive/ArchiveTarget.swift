@@ -33,7 +33,7 @@ public final class ArchiveTarget: DeliveryTarget {
         }
         let entry = ArchiveEntryBuilder.entry(
             archive: name, envelope: message.envelope, receivedAt: message.envelope.receivedAt, recipients: recipients, raw: raw,
-            annotations: message.verdicts)
+            verdicts: message.verdicts)
         try await writer.add(entry)
         return DeliveryReport(detail: "archive \(name)")
     }

@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 import SluiceConfig
 import SluiceCore
-import SluiceDaemon
+import SluicePipeline
 import SluiceMailAuth
 
 struct CheckCommand: AsyncParsableCommand {
@@ -16,27 +16,25 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let rules = try Daemon.loadRules(config)
-        for (name, set) in rules.sorted(by: { $0.key < $1.key }) {
+        // The daemon's own runtime builder: rules, lists, DLP profiles and every active key, validated together.
+        let runtime: Runtime
+        do { runtime = try Runtime.build(config) } catch let e as RuntimeError { throw UserError(e.description) }
+        for (name, set) in runtime.ruleSets.sorted(by: { $0.key < $1.key }) {
             print("\(set.file): ok (rule set '\(name)', \(set.rules.count) rule(s))")
         }
-        do {
-            _ = try Daemon.dkimKeyring(config)  // reads and tries every active key
-            let active = config.dkim.filter { $0.state == "active" }
-            if !active.isEmpty {
-                print("dkim: ok (\(active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm)" }.joined(separator: ", ")) signing)")
-            }
-        } catch let e as DaemonError {
-            throw UserError(e.description)
+        let active = config.dkim.filter { $0.state == "active" }
+        if !active.isEmpty {
+            print("dkim: ok (\(active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm)" }.joined(separator: ", ")) signing)")
         }
-        if dns { try await checkPublishedKeys(config) }
+        // The resolver the daemon would start with (an unreadable resolv.conf is an error here, not a hang there).
+        let resolver: any DNSResolver
+        do { resolver = try Runtime.resolver(config) } catch { throw UserError("\(error)") }
+        if dns { try await checkPublishedKeys(config, resolver: resolver) }
         print("\(options.path): ok (\(config.listeners.count) listener(s): \(config.listeners.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")))")
     }
 
     /// Active keys must be published with the same public key; publish-only ones should be (a warning).
-    func checkPublishedKeys(_ config: SluiceConfiguration) async throws {
-        let resolver: any DNSResolver
-        do { resolver = try Daemon.resolver(config) } catch { throw UserError("\(error)") }
+    func checkPublishedKeys(_ config: SluiceConfiguration, resolver: any DNSResolver) async throws {
         var problems: [String] = []
         for k in config.dkim where k.state != "retired" {
             let name = "\(k.selector)._domainkey.\(k.domain)"

@@ -25,8 +25,8 @@ struct DLPCommand: AsyncParsableCommand {
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else { throw UserError("cannot read \(file)") }
                 let bytes = [UInt8](data)
-                let report = try scanner.scan(bytes)
                 if let seconds {
+                    let report = try scanner.scan(bytes)
                     let start = Date()
                     var rounds = 0
                     while Date().timeIntervalSince(start) < seconds {
@@ -37,15 +37,18 @@ struct DLPCommand: AsyncParsableCommand {
                     print(String(format: "%@: %.1f MB/s (%d bytes, %d rounds, %d findings)", file, mbps, bytes.count, rounds, report.findings.count))
                     continue
                 }
+                // The inspect stage's own scan (every profile, no sampling): what the daemon's rules would see.
+                let results = try scanner.inspect(path: file, length: bytes.count, sampled: false)
+                let counts = results.profiles.mapValues(\.count)
                 if json {
                     documents.append([
-                        "file": file, "profiles": report.counts, "truncated": report.truncated,
-                        "findings": report.findings.map { ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet] },
+                        "file": file, "profiles": counts, "truncated": results.truncated,
+                        "findings": results.findings.map { ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet] },
                     ])
                     continue
                 }
-                print("\(file): \(report.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
-                for f in report.findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
+                print("\(file): \(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+                for f in results.findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
             }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: ["messages": documents], options: [.prettyPrinted, .sortedKeys])

@@ -1,13 +1,17 @@
-// `sluice rules test MESSAGE.eml`: what the rules would do with a message,
+// `sluice rules test MESSAGE.eml`: what the daemon would do with a message,
 // per recipient: each rule, matched or not and the condition that decided,
-// the actions, and the resulting delivery plan. Sends nothing.
+// the actions, the signing decision and the resulting delivery plan. It runs
+// the daemon's own pipeline (SluicePipeline) on the file; the verify stage's
+// results are given with --spf/--dkim/--dmarc. Sends nothing.
 
 import ArgumentParser
 import Foundation
+import Logging
+import NIOPosix
 import SluiceConfig
 import SluiceCore
-import SluiceDaemon
-import SluiceDLP
+import SluiceCredentials
+import SluicePipeline
 import SluiceRules
 import SluiceSMTP
 
@@ -26,20 +30,51 @@ struct RulesCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Authenticated user.") var auth: String?
         @Option(name: .long, help: "HELO name.") var helo = "client.example"
         @Flag(name: .long, help: "Pretend the client used TLS 1.3.") var tls = false
+        @Option(name: .long, help: "SPF result the verify stage would give (pass, fail, softfail, neutral, none, temperror, permerror).")
+        var spf: String?
+        @Option(name: .long, help: "DKIM result (pass, fail, neutral, none, temperror, permerror).") var dkim: String?
+        @Option(name: .long, help: "DMARC result (pass, fail, none, temperror, permerror).") var dmarc: String?
+        @Option(name: .long, help: "The DMARC disposition with --dmarc (none, quarantine, reject).") var dmarcPolicy: String?
         @Flag(name: .long, help: "One JSON document.") var json = false
+
+        /// The verify stage's results as given on the command line; nil when none is given.
+        func suppliedAuthentication(fromDomain: String) throws -> AuthenticationResults? {
+            guard spf != nil || dkim != nil || dmarc != nil else { return nil }
+            func result(_ text: String, _ what: AuthenticationMethod) throws -> AuthResult {
+                guard what.values.contains(text.lowercased()), let r = AuthResult(rawValue: text.lowercased()) else {
+                    throw UserError("--\(what.rawValue) \(text): use one of \(what.values.joined(separator: ", "))")
+                }
+                return r
+            }
+            var results = AuthenticationResults()
+            if let spf { results.spf = SPFVerdict(result: try result(spf, .spf), identity: fromDomain, scope: "mailfrom") }
+            if let dkim {
+                let r = try result(dkim, .dkim)
+                results.dkim = r == .none ? [] : [DKIMVerdict(result: r, domain: fromDomain, selector: "", algorithm: "", signaturePrefix: "")]
+            }
+            if let dmarc {
+                var policy: DMARCPolicy?
+                if let dmarcPolicy {
+                    guard let p = DMARCPolicy(rawValue: dmarcPolicy.lowercased()) else {
+                        throw UserError("--dmarc-policy \(dmarcPolicy): use none, quarantine or reject")
+                    }
+                    policy = p
+                }
+                results.dmarc = DMARCVerdict(result: try result(dmarc, .dmarc), fromDomain: fromDomain, published: policy, disposition: policy)
+            }
+            return results
+        }
 
         func run() async throws {
             let config = try options.load()
+            let runtime: Runtime
+            do { runtime = try Runtime.build(config) } catch let e as RuntimeError { throw UserError(e.description) }
             guard let data = FileManager.default.contents(atPath: message) else { throw UserError("cannot read \(message)") }
             let bytes = [UInt8](data)
-            let headerEnd = Self.headerEnd(bytes)
-            let headers = MessageHeaders(parsing: bytes[..<headerEnd])
+            let headers = MessageHeaders(parsing: bytes[..<Self.headerEnd(bytes)])
             guard let l = listener.map({ name in config.listeners.first { $0.name == name } }) ?? config.listeners.first else {
                 throw UserError("no listener named \(listener ?? "")")
             }
-            guard let setName = l.rules else { throw UserError("listener \(l.name) has no rule set (rules:)") }
-            let sets = try Daemon.loadRules(config)
-            guard let set = sets[setName] else { throw UserError("rule set \(setName) not loaded") }
 
             func address(_ text: String, what: String) throws -> MailAddress {
                 do { return try AddressParser.parsePath(Substring(text), allowUTF8: true) } catch {
@@ -56,22 +91,41 @@ struct RulesCommand: AsyncParsableCommand {
             client.helo = helo
             client.authenticatedUser = auth
             if tls { client.tlsVersion = "TLSv1.3" }
-            // DLP as the daemon runs it (every profile; sampling off so the answer is repeatable).
-            let book = try DLPBook.load(rulesDirectory: config.rulesDir)
-            let dlp = try DLPScanner(book: book).scan(bytes)
-            var verdicts: [String: String] = [:]
-            for (profile, count) in dlp.counts {
-                verdicts["dlp.\(profile)"] = "\(count)"
-                verdicts["dlp.\(profile).min"] = "\(book.profiles[profile]?.minCount ?? 1)"
+            let envelope = Envelope(queueID: QueueID.generate(), sender: sender, recipients: recipients.map { Recipient(address: $0) }, client: client)
+            let fromDomain = headers.first("From").flatMap { mailboxAddresses(inAddressList: $0).first }.map { String($0[$0.index(after: $0.lastIndex(of: "@")!)...]) }
+                ?? sender?.domain ?? ""
+
+            // The daemon's pipeline on this file: the same sender, inspect and decide stages; the verify stage's
+            // results come from --spf/--dkim/--dmarc (nothing is looked up); DLP sampling off, so the answer repeats.
+            let credentials = FileManager.default.fileExists(atPath: config.credentialsFile) ? try CredentialStore(path: config.credentialsFile) : nil
+            let identity = SenderIdentityCheck(store: credentials) { runtime.identity }
+            let cpu = NIOThreadPool(numberOfThreads: 1)
+            cpu.start()
+            let pipeline = Pipeline(stages: [
+                SenderStage(check: identity), SuppliedAuthenticationStage(results: try suppliedAuthentication(fromDomain: fromDomain)),
+                InspectStage(io: cpu, sampled: false),
+            ])
+            var received = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: message, size: bytes.count)
+            let decision: Decision
+            var refusal: SMTPError?
+            do {
+                decision = try await pipeline.run(&received, runtime: runtime, logger: Logger(label: "sluice.rules-test") { _ in SwiftLogNoOpLogHandler() })
+            } catch {
+                // A stage refused the message (a From: the sender may not use): what the daemon answers.
+                refusal = SMTPError.from(error)
+                decision = Decide.decide(received, runtime: runtime)
             }
-            let context = RuleContext(sender: sender, client: client, headers: headers, size: bytes.count, verdicts: verdicts)
-            let outcomes = recipients.map { RuleEvaluator.evaluate(set, recipient: $0, context: context) }
-            let reject = outcomes.first { $0.reject != nil }?.reject
-            let plan = RulesPlanner.plan(outcomes)
+            try await cpu.shutdownGracefully()
+            let reject = refusal ?? decision.reject
+            let outcomes = decision.outcomes
+            let plan = decision.plan
+            let findings = received.verdicts.inspection?.findings ?? []
+            let profiles = (received.verdicts.inspection?.profiles ?? [:]).mapValues(\.count)
+            let setName = decision.ruleSet.map { "\($0.name) (\($0.file))" } ?? "none (delivery.store)"
 
             if json {
                 let object: [String: Any] = [
-                    "rule_set": set.name, "file": set.file, "listener": l.name,
+                    "rule_set": decision.ruleSet?.name ?? NSNull(), "file": decision.ruleSet?.file ?? NSNull(), "listener": l.name,
                     "recipients": outcomes.map { o -> [String: Any] in
                         [
                             "recipient": o.recipient.description,
@@ -83,16 +137,21 @@ struct RulesCommand: AsyncParsableCommand {
                     "result": reject.map { "reject \($0.reply)" } ?? "accept",
                     "routes": reject != nil ? [] : plan.routes.map { r -> [String: Any] in
                         ["target": r.target.description, "recipients": r.recipients.map(\.description),
-                         "add_headers": r.addHeaders, "subject_tags": r.subjectTags, "quarantined": r.held]
+                         "add_headers": r.addHeaders, "subject_tags": r.subjectTags, "quarantined": r.held, "dkim_sign": r.dkimDomains]
                     },
-                    "dlp_findings": dlp.findings.map { ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet] },
-                    "dlp_profiles": dlp.counts,
+                    "dlp_findings": findings.map { ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet] },
+                    "dlp_profiles": profiles,
+                    "attachments": (received.verdicts.inspection?.attachments ?? []).map { a -> [String: Any] in ["name": a.name ?? NSNull(), "type": a.contentType] },
+                    "authentication": received.verdicts.authentication?.summary ?? NSNull(),
+                    "sender_authorized_by": received.verdicts.sender?.principal ?? NSNull(),
+                    "signing": plan.signingNote ?? decision.signing.note,
                 ]
                 let out = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
                 print(String(decoding: out, as: UTF8.self))
                 return
             }
-            print("rule set \(set.name) (\(set.file)), listener \(l.name)")
+            print("rule set \(setName), listener \(l.name)")
+            if let auth = received.verdicts.authentication { print("authentication: \(auth.summary)") }
             for o in outcomes {
                 print("\nrecipient <\(o.recipient)>")
                 for t in o.trace {
@@ -101,13 +160,14 @@ struct RulesCommand: AsyncParsableCommand {
                 print("  actions: \(o.actionLog.isEmpty ? "none" : o.actionLog.joined(separator: "; "))")
                 if o.deliveries.isEmpty && o.reject == nil { print("  note: no delivering action: this recipient is dropped") }
             }
-            if dlp.findings.isEmpty {
+            if findings.isEmpty {
                 print("\nDLP findings: none")
             } else {
                 print("\nDLP findings:")
-                for f in dlp.findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
-                print("  profiles: \(dlp.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+                for f in findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
+                print("  profiles: \(profiles.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
             }
+            print("signing: \(plan.signingNote ?? decision.signing.note)")
             if let reject {
                 print("result: the message is refused at end of DATA with \(reject.reply)")
                 return
@@ -117,6 +177,7 @@ struct RulesCommand: AsyncParsableCommand {
                 var extra: [String] = []
                 if !r.addHeaders.isEmpty { extra.append("headers: \(r.addHeaders.joined(separator: " | "))") }
                 if !r.subjectTags.isEmpty { extra.append("subject tags: \(r.subjectTags.joined(separator: " "))") }
+                if !r.dkimDomains.isEmpty { extra.append("DKIM-signed for \(r.dkimDomains.joined(separator: ", "))") }
                 if r.held { extra.append("QUARANTINED") }
                 print("  \(r.target) <- \(r.recipients.map(\.description).joined(separator: ", "))\(extra.isEmpty ? "" : " (" + extra.joined(separator: "; ") + ")")")
             }

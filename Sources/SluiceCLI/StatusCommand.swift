@@ -1,8 +1,11 @@
 // `sluice status`: asks the running daemon (admin listener) for its listeners,
-// queue depth, readiness and uptime. `sluice reload`: SIGHUP to the daemon.
+// queue depth, readiness and uptime. `sluice reload`: validates like the
+// daemon, sends SIGHUP, and waits for the daemon to publish the outcome.
 
 import ArgumentParser
 import Foundation
+import SluiceConfig
+import SluicePipeline
 
 #if canImport(Glibc)
 import Glibc
@@ -47,9 +50,28 @@ struct ReloadCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let config = try options.load()  // refuse early, with the position, if the file is broken
+        // Refuse early, with the position, whatever the daemon would refuse: the same runtime builder.
+        let config = try options.load()
+        do { _ = try Runtime.build(config) } catch let e as RuntimeError { throw UserError(e.description) }
         let state = try RuntimeState.read(config)
+        let outcomeFile = config.dataDir + "/run/reload.json"
+        let before = Self.outcome(outcomeFile)?["sequence"] as? Int ?? 0
         guard kill(state.pid, SIGHUP) == 0 else { throw UserError("cannot signal pid \(state.pid)") }
-        print("reload requested (pid \(state.pid)); the daemon logs the outcome")
+        // The daemon publishes the outcome of each reload; wait for the answer to this one (bounded).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let o = Self.outcome(outcomeFile), let n = o["sequence"] as? Int, n > before {
+                guard o["ok"] as? Bool == true else { throw UserError("reload refused: \(o["error"] as? String ?? "?")") }
+                let restart = o["restart_needed"] as? [String] ?? []
+                print("reloaded (pid \(state.pid))" + (restart.isEmpty ? "" : "; changes to \(restart.joined(separator: ", ")) take effect after a restart"))
+                return
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        throw UserError("no answer from pid \(state.pid) within 30 s; see its log")
+    }
+
+    static func outcome(_ path: String) -> [String: Any]? {
+        FileManager.default.contents(atPath: path).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
     }
 }

@@ -58,10 +58,13 @@ public struct Route: Sendable, Hashable, Codable {
     public var onFailure: OnFailure
     /// Overrides delivery.max_delivery_time for this route.
     public var maxDeliveryTime: Double?
+    /// The domains this route's copy is DKIM-signed for, as the signing policy decided (R-CORE-2); nil or
+    /// empty: it leaves unsigned. (Optional so that entries queued before it existed still read.)
+    public var signing: [String]?
 
     public init(
         target: RouteTarget, recipients: [MailAddress], addHeaders: [String] = [], subjectTags: [String] = [],
-        held: Bool = false, onFailure: OnFailure = .continue, maxDeliveryTime: Double? = nil
+        held: Bool = false, onFailure: OnFailure = .continue, maxDeliveryTime: Double? = nil, signing: [String] = []
     ) {
         self.target = target
         self.recipients = recipients
@@ -70,16 +73,23 @@ public struct Route: Sendable, Hashable, Codable {
         self.held = held
         self.onFailure = onFailure
         self.maxDeliveryTime = maxDeliveryTime
+        self.signing = signing.isEmpty ? nil : signing
     }
+
+    /// The domains to sign for; empty: unsigned.
+    public var dkimDomains: [String] { signing ?? [] }
 }
 
 public struct DeliveryPlan: Sendable, Hashable, Codable {
     public var routes: [Route]
     /// Recipients no rule delivered anywhere (dropped, or no delivering action), for the log.
     public var dropped: [MailAddress]
+    /// Why the message is signed for whom, or why not (R-CORE-2), for the log and `sluice queue show`.
+    public var signingNote: String?
 
-    public init(routes: [Route], dropped: [MailAddress] = []) {
+    public init(routes: [Route], dropped: [MailAddress] = [], signingNote: String? = nil) {
         self.routes = routes
         self.dropped = dropped
+        self.signingNote = signingNote
     }
 }

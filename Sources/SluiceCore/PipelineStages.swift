@@ -1,8 +1,8 @@
 // The pipeline contracts. A message goes
-//   accept (SessionCheck) -> verify/inspect (MessageCheck) -> decide (RoutePlanner)
+//   accept (SessionCheck) -> verify/inspect/decide (SluicePipeline's stages)
 //   -> queue -> transform (MessageModifier) -> deliver (DeliveryTarget).
-// Each later feature (rules, DLP, DKIM, relaying, archive) is one more
-// conformance plugged into the daemon, not an edit of the SMTP server.
+// Each later feature (a scanner, a delivery target, a transform) is one more
+// conformance, not an edit of the SMTP server or the daemon's wiring.
 
 import Foundation
 import Logging
@@ -31,39 +31,23 @@ public protocol SMTPAuthenticator: Sendable {
     func authenticate(user: String, secret: String, client: ClientInfo) async throws -> String
 }
 
-/// A received message at end of DATA, before the reply: what checks and the
-/// decide stage see. The body stays on disk; `headers` is the parsed header section.
+/// A received message at end of DATA, before the reply: what the verify, inspect and decide stages
+/// (SluicePipeline) see. The body stays on disk; `headers` is the parsed header section.
 public struct ReceivedMessage: Sendable {
     public var envelope: Envelope
     public var headers: MessageHeaders
     /// The spooled message (Received header included), on disk.
     public var spoolPath: String
     public var size: Int
-    /// Results of verify/inspect stages, by name ("spf", "dlp.pci", ...), for decide and logs.
-    public var annotations: [String: String]
-    /// Header lines ("Name: value", folded with CRLF + tab) the checks add on top of the message for
-    /// every route, such as Authentication-Results.
-    public var addedHeaders: [String] = []
+    /// What the stages found so far, typed.
+    public var verdicts = MessageVerdicts()
 
     public init(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int) {
         self.envelope = envelope
         self.headers = headers
         self.spoolPath = spoolPath
         self.size = size
-        self.annotations = [:]
     }
-}
-
-/// verify / inspect: looks at a whole message at end of DATA; may annotate or refuse.
-public protocol MessageCheck: Sendable {
-    var name: String { get }
-    func check(_ message: inout ReceivedMessage) async throws
-}
-
-/// decide: turns a checked message into the plan stored with it in the queue.
-public protocol RoutePlanner: Sendable {
-    /// Throws an SMTPError to refuse the message (a rule's reject). Logs its decisions with `logger`.
-    func plan(for message: ReceivedMessage, logger: Logger) async throws -> DeliveryPlan
 }
 
 /// The message as one delivery sends it: the prepended header lines, then
@@ -83,7 +67,9 @@ public struct OutgoingMessage: Sendable {
     public var rewrittenHeader: [UInt8] = []
     public var bodyOffset = 0
     /// The verify/inspect results stored with the queued message (for the archive's metadata).
-    public var verdicts: [String: String] = [:]
+    public var verdicts = MessageVerdicts()
+    /// The domains the signing policy decided this copy is signed for; empty: unsigned.
+    public var signingDomains: [String] = []
 
     public init(envelope: Envelope, prependedHeaders: [String], bodyPath: String, bodyLength: Int) {
         self.envelope = envelope

@@ -4,12 +4,12 @@
 // network what `senders.trusted` allows (unrestricted when that is not set);
 // other clients are not restricted here (their mail is inbound, for local
 // domains, and is judged by SPF/DKIM/DMARC). This is what stops "echo
-// spoofing" through a trusted relay.
+// spoofing" through a trusted relay, and the authorization it finds is what
+// the signing policy signs on (R-CORE-2).
 
-import NIOConcurrencyHelpers
 import SluiceCore
 
-public final class SenderIdentityCheck: SessionCheck, MessageCheck {
+public final class SenderIdentityCheck: SessionCheck {
     public struct Settings: Sendable {
         public var trustedNetworks: [CIDR]
         /// nil: trusted networks may use any sender.
@@ -21,55 +21,61 @@ public final class SenderIdentityCheck: SessionCheck, MessageCheck {
         }
     }
 
-    public let name = "sender-identity"
     let store: CredentialStore?
-    private let settings: NIOLockedValueBox<Settings>
+    /// The settings in force (the daemon's current runtime: a reload changes them for the next check).
+    private let settings: @Sendable () -> Settings
 
-    public init(store: CredentialStore?, settings: Settings) {
+    public init(store: CredentialStore?, settings: @escaping @Sendable () -> Settings) {
         self.store = store
-        self.settings = NIOLockedValueBox(settings)
+        self.settings = settings
     }
 
-    public func replace(_ new: Settings) { settings.withLockedValue { $0 = new } }
-
-    /// What this client may use as sender; nil when unrestricted.
-    func allowList(for client: ClientInfo) async throws -> SenderAllowList? {
+    /// Who vouches for this client, and what it may use as sender (nil: anything).
+    func principal(for client: ClientInfo, settings s: Settings) async throws -> (name: String, list: SenderAllowList?)? {
         if let user = client.authenticatedUser {
-            guard let store else { return SenderAllowList([]) }
-            return try await store.allowedSenders(user: user)
+            guard let store else { return ("user \(user)", SenderAllowList([])) }
+            return ("user \(user)", try await store.allowedSenders(user: user))
         }
-        let s = settings.withLockedValue { $0 }
-        if let ip = client.address, s.trustedNetworks.contains(where: { $0.contains(ip) }) {
-            return s.trustedSenders
+        if let ip = client.address, let net = s.trustedNetworks.first(where: { $0.contains(ip) }) {
+            return ("trusted network \(net)", s.trustedSenders)
         }
         return nil
     }
 
-    static func allows(_ list: SenderAllowList, localPart: String, domain: String) -> Bool {
-        list.entries.contains("*") || list.allows(localPart: localPart, domain: domain)
+    static func allows(_ list: SenderAllowList?, localPart: String, domain: String) -> Bool {
+        guard let list else { return true }
+        return list.entries.contains("*") || list.allows(localPart: localPart, domain: domain)
     }
 
     public func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {
-        guard let sender, let list = try await allowList(for: client) else { return }
+        guard let sender, let (name, list) = try await principal(for: client, settings: settings()) else { return }
         if !Self.allows(list, localPart: sender.unquotedLocalPart, domain: sender.normalizedDomain) {
             throw SMTPError(
-                550, .init(5, 7, 1), "<\(sender)>: Sender address not allowed for \(who(client))",
-                reason: "sender identity: \(sender) not in the allow list of \(who(client))")
+                550, .init(5, 7, 1), "<\(sender)>: Sender address not allowed for \(name)",
+                reason: "sender identity: \(sender) not in the allow list of \(name)")
         }
     }
 
-    public func check(_ message: inout ReceivedMessage) async throws {
-        guard let list = try await allowList(for: message.envelope.client) else { return }
-        for value in message.headers.values("From") {
-            for (local, domain) in SenderAllowList.headerAddresses(value) where !Self.allows(list, localPart: local, domain: domain) {
-                throw SMTPError(
-                    550, .init(5, 7, 1), "From: <\(local)@\(domain)> not allowed for \(who(message.envelope.client))",
-                    reason: "sender identity: header From \(local)@\(domain) not allowed")
+    /// End of data: refuses a From: address the client's principal may not use (550 5.7.1), and otherwise says
+    /// who vouches for the message and for which From: domain, which is what the signing policy needs.
+    /// `settings` overrides the current ones (one runtime version per message).
+    public func authorize(client: ClientInfo, headers: MessageHeaders, settings override: Settings? = nil) async throws -> SenderAuthorization {
+        let s = override ?? settings()
+        guard let (name, list) = try await principal(for: client, settings: s) else {
+            return SenderAuthorization(principal: nil, fromDomains: [])
+        }
+        var domains: [String] = []
+        for value in headers.values("From") {
+            for (local, domain) in SenderAllowList.headerAddresses(value) {
+                guard Self.allows(list, localPart: local, domain: domain) else {
+                    throw SMTPError(
+                        550, .init(5, 7, 1), "From: <\(local)@\(domain)> not allowed for \(name)",
+                        reason: "sender identity: header From \(local)@\(domain) not allowed")
+                }
+                domains.append(domain.lowercased())
             }
         }
-    }
-
-    private func who(_ client: ClientInfo) -> String {
-        client.authenticatedUser.map { "user \($0)" } ?? "this network"
+        // One From: address names one signing domain; several (or none) are never signed.
+        return SenderAuthorization(principal: name, fromDomains: domains.count == 1 ? domains : [])
     }
 }

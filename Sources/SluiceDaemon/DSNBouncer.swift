@@ -1,17 +1,20 @@
 // DSNBouncer: queues the RFC 3464 bounce for recipients that failed for good.
 // The DSN is a new message from the null sender to the original sender; the
 // rules of the listener the original came in on decide where it goes, as for
-// any message, and it is committed to the queue like any other.
+// any message (the pipeline's decide stage, on the current runtime), and it
+// is committed to the queue like any other. This host vouches for it: it is
+// signed for its From: domain (MAILER-DAEMON@hostname) when a key covers it.
 
 import Foundation
 import Logging
 import SluiceCore
 import SluiceDelivery
+import SluicePipeline
 import SluiceQueue
 
 struct DSNBouncer: Bouncer {
     let store: QueueStore
-    let planner: any RoutePlanner
+    let runtime: RuntimeHolder
     let hostname: String
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
     let logger: Logger
@@ -44,10 +47,13 @@ struct DSNBouncer: Bouncer {
             smtpUTF8: !sender.isASCII, client: client)
         dsn.dsnReturn = nil
         let headerEnd = DeliveryStatusNotification.headerSection(bytes).count
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             envelope: dsn, headers: MessageHeaders(parsing: bytes[..<headerEnd]), spoolPath: store.spoolPath(for: id), size: bytes.count)
-        let plan = try await planner.plan(for: message, logger: logger)
-        let queued = QueueEntry(envelope: dsn, plan: plan, size: bytes.count, queuedAt: Date())
+        message.verdicts.sender = SenderAuthorization(principal: "this host (delivery status notification)", fromDomains: [hostname.lowercased()])
+        let decision = Decide.decide(message, runtime: runtime.current)
+        decision.log(logger, queueID: id)
+        if let reject = decision.reject { throw reject }
+        let queued = QueueEntry(envelope: dsn, plan: decision.plan, size: bytes.count, queuedAt: Date())
         try await fileIO {
             try FileSystem.writeDurably(bytes, to: store.spoolPath(for: id))
             try store.commit(queued)

@@ -20,6 +20,7 @@ import SluiceMailAuth
 import SluiceArchive
 import SluiceDLP
 import SluiceDNS
+import SluicePipeline
 import SluicePolicy
 import SluiceQueue
 import SluiceRules
@@ -58,11 +59,11 @@ public struct Daemon {
         }
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
         let credentials = try CredentialStore(path: config.credentialsFile)
-        let identity = SenderIdentityCheck(store: credentials, settings: Self.identitySettings(config))
+        // Rules, lists, DLP profiles, keys and identity settings: one value, validated whole, swapped by reloads.
+        let runtime = RuntimeHolder(try Runtime.build(config))
+        let identity = SenderIdentityCheck(store: credentials) { runtime.current.identity }
         let readiness = Readiness(queueDirectory: config.queueDirectory)
         let limiters = RateLimiters()
-        let book = RuleBook(try Self.loadRules(config))
-        let keyring = try Self.dkimKeyring(config)
         readiness.rulesLoaded()
 
         // 2. The pipeline.
@@ -71,15 +72,16 @@ public struct Daemon {
         let fileIO = NIOThreadPool(numberOfThreads: 16)
         fileIO.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let resolver = try Self.resolver(config)
+        let resolver = try Runtime.resolver(config)
         let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: fileIO)
-        let relay = try Self.relayTarget(config, deliverer: deliverer, logger: logger)
+        let relay = RelayTarget(pools: try Self.upstreamPools(config, logger: logger), deliverer: deliverer, logger: logger)
         let send = SendTarget(
             resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort,
             tls: OutboundTLS(rawValue: config.delivery.sendTLS) ?? .opportunistic, hostname: config.hostname,
             destinationConcurrency: config.delivery.destinationConcurrency, logger: logger)
-        // DKIM signing is the last modifier: it signs the message as it leaves.
-        let dkim = DKIMSignModifier(keyring: keyring, io: fileIO, logger: logger)
+        // DKIM signing is the last modifier: it signs the message as it leaves, for the domains the signing
+        // policy authorised, with the keys of the current runtime.
+        let dkim = DKIMSignModifier(keyring: { runtime.current.keyring }, io: fileIO, logger: logger)
         var targets: [String: any DeliveryTarget] = ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()]
         let archive = config.archives.isEmpty ? nil : try SQLiteArchiveStore(path: config.archiveFile)
         if let archive { targets["archive"] = ArchiveTarget(store: archive, archives: Set(config.archives.keys), io: fileIO) }
@@ -89,22 +91,14 @@ public struct Daemon {
             modifiers: [AuthResultsScrubber(authservID: config.hostname, io: fileIO), SubjectTagModifier(io: fileIO), dkim],
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
-        var checks: [any MessageCheck] = [identity]
-        let verifying = Dictionary(uniqueKeysWithValues: config.listeners.map { ($0.name, $0.verify) })
-        if verifying.values.contains(where: { !$0.isEmpty }) {
-            checks.append(try MailAuthCheck(hostname: config.hostname, resolver: resolver, io: fileIO, listeners: verifying))
-        }
-        let scanner = try DLPScanner(book: try DLPBook.load(rulesDirectory: config.rulesDir))
-        let dlp = DLPCheck(scanner: scanner, io: fileIO, logger: logger, listeners: Self.inspected(config, scanner: scanner, rules: book))
-        checks.append(dlp)
-        var pipeline = MessagePipeline(
-            checks: checks, planner: Self.planner(config, book: book), store: store,
-            queueManager: manager,
-            fileIO: { work in try await fileIO.runIfActive { try work() } })
-        for l in config.listeners { pipeline.budgets[l.name] = l.rulesTimeout }
+        let verifies = config.listeners.contains { !$0.verify.isEmpty }
+        let verifier = verifies ? try MessageVerifier(hostname: config.hostname, resolver: resolver, io: fileIO) : nil
+        let fileWork: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void = { work in try await fileIO.runIfActive { try work() } }
+        let intake = MessageIntake(
+            pipeline: .standard(identity: identity, verifier: verifier, cpu: fileIO), runtime: runtime, store: store,
+            queueManager: manager, fileIO: fileWork)
         await manager.setBouncer(
-            DSNBouncer(
-                store: store, planner: pipeline.planner, hostname: config.hostname, fileIO: pipeline.fileIO, logger: logger))
+            DSNBouncer(store: store, runtime: runtime, hostname: config.hostname, fileIO: fileWork, logger: logger))
         let tlsHolder = tls.map(TLSContextHolder.init)
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.
@@ -112,7 +106,7 @@ public struct Daemon {
         let admin = try await AdminServer.bind(
             host: config.admin.host, port: config.admin.port, group: group,
             routes: AdminRoutes.make(
-                registry: registry, readiness: readiness, store: store, listeners: directory, rules: book,
+                registry: registry, readiness: readiness, store: store, listeners: directory, runtime: runtime,
                 hostname: config.hostname, started: started))
         var listeners: [SMTPListener] = []
         var policies: [String: ReloadableAcceptPolicy] = [:]
@@ -121,7 +115,7 @@ public struct Daemon {
                 let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l, limiters: limiters), identity: identity)
                 policies[l.name] = policy
                 var context = ListenerContext(
-                    name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: pipeline,
+                    name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: intake,
                     tls: l.tls == .none ? nil : tlsHolder, implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
                     limiter: ConnectionLimiter(maxTotal: l.maxConnections, maxPerIP: l.maxConnectionsPerIP),
                     commandTimeout: .milliseconds(Int64(l.commandTimeout * 1000)),
@@ -150,9 +144,8 @@ public struct Daemon {
         // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, current: config, policies: policies, tls: tlsHolder, rules: book, limiters: limiters,
-            dkim: dkim, dlp: dlp, logger: logger,
-            systemd: systemd, hangups: hangups)
+            configFile: config.file, current: config, runtime: runtime, policies: policies, tls: tlsHolder, relay: relay,
+            limiters: limiters, logger: logger, systemd: systemd, hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(
                 services: [
@@ -181,48 +174,15 @@ public struct Daemon {
         return try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
     }
 
-    /// Every rule set a listener names, loaded and validated (file:line:column on error).
-    public static func loadRules(_ config: SluiceConfiguration) throws -> [String: RuleSet] {
-        let dlp = try DLPBook.load(rulesDirectory: config.rulesDir)
-        var loader = RuleLoader(
-            rulesDirectory: config.rulesDir, resolvePath: config.resolve, upstreams: Set(config.upstreams.keys),
-            dlpProfiles: Set(dlp.profiles.keys), archives: Set(config.archives.keys))
-        var sets: [String: RuleSet] = [:]
-        for name in Set(config.listeners.compactMap(\.rules)).sorted() {
-            sets[name] = try loader.load(set: name)
-        }
-        return sets
-    }
-
-    /// Listeners whose messages the inspect stage reads: with a rule set when DLP profiles exist, else
-    /// only those whose rule set tests attachments.
-    static func inspected(_ config: SluiceConfiguration, scanner: DLPScanner, rules: RuleBook) -> Set<String> {
-        Set(
-            config.listeners.filter { l in
-                guard let name = l.rules else { return false }
-                return !scanner.isEmpty || (rules[name]?.testsAttachments ?? false)
-            }.map(\.name))
-    }
-
-    public static func resolver(_ config: SluiceConfiguration) throws -> UnboundResolver {
-        do {
-            let nameserver: UnboundResolver.Nameserver =
-                config.dns.nameserver.map { .address($0.host, port: $0.port) } ?? .system
-            return try UnboundResolver(nameserver: nameserver, timeout: config.dns.timeout)
-        } catch {
-            throw DaemonError("DNS resolver: \(error)")
-        }
-    }
-
-    static func relayTarget(_ config: SluiceConfiguration, deliverer: SMTPDeliverer, logger: Logger) throws -> RelayTarget {
-        let pools = try config.upstreams.values.map { u in
+    /// The upstream pools of a configuration (passwords read from their files): at start and on reload.
+    static func upstreamPools(_ config: SluiceConfiguration, logger: Logger) throws -> [UpstreamPool] {
+        try config.upstreams.values.map { u in
             UpstreamPool(
                 name: u.name, hosts: u.hosts.map { SMTPClient.Endpoint(host: $0.host, port: $0.port) },
                 tls: OutboundTLS(rawValue: u.tls) ?? .opportunistic, backup: u.backup,
                 credentials: try upstreamCredentials(u, logger: logger), maxConnections: u.maxConnections,
                 probeInterval: u.probeInterval)
         }
-        return RelayTarget(pools: pools, deliverer: deliverer, logger: logger)
     }
 
     /// The upstream's password, read from its file (first line; the file should be readable by Sluice only).
@@ -242,16 +202,6 @@ public struct Daemon {
             logger.event(.ready, level: .warning, "upstream with auth and tls: none sends its password in clear", [.route: u.name])
         }
         return ClientCredentials(username: user, password: password)
-    }
-
-    static func planner(_ config: SluiceConfiguration, book: RuleBook) -> RulesPlanner {
-        var byListener: [String: String] = [:]
-        for l in config.listeners { if let r = l.rules { byListener[l.name] = r } }
-        return RulesPlanner(book: book, setForListener: byListener, fallback: .store(directory: config.delivery.storeDirectory))
-    }
-
-    static func identitySettings(_ config: SluiceConfiguration) -> SenderIdentityCheck.Settings {
-        .init(trustedNetworks: config.trustedNetworks, trustedSenders: config.trustedSenders.map(SenderAllowList.init))
     }
 
     static func acceptPolicy(_ config: SluiceConfiguration, _ l: ListenerSettings, limiters: RateLimiters) -> AcceptPolicy {

@@ -1,55 +1,54 @@
-// ReloadService: SIGHUP re-reads the configuration. What can change safely
-// while running changes for new connections and checks: traffic policies,
-// trusted networks, local domains, and the TLS certificate and key. Listener
-// addresses and storage paths need a restart, and say so. A file that does not
-// load is refused with file:line:column and the running configuration stays.
+// ReloadService: SIGHUP re-reads the configuration. Everything is read and
+// validated first — the runtime (rules, lists, DLP profiles, keys, identity
+// settings), the upstream pools and the TLS certificate — and only when all
+// of it is good is anything swapped: a failed reload changes nothing and
+// logs the file:line:column error (R-CORE-4). Traffic policies, upstreams
+// and keys take effect for the next connection or message; listener
+// addresses and storage paths need a restart, and the log says so.
 // systemd hears RELOADING=1 (with MONOTONIC_USEC) and then READY=1.
 
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOSSL
 import ServiceLifecycle
 import SluiceConfig
-import SluiceDLP
-import SluiceMailAuth
 import SluiceCore
-import SluiceCredentials
-import SluiceRules
+import SluiceDelivery
+import SluicePipeline
+import SluiceQueue
 import SluiceServer
 import UnixSignals
 
 final class ReloadService: Service {
     let configFile: String
     private let current: NIOLockedValueBox<SluiceConfiguration>
+    let runtime: RuntimeHolder
     let policies: [String: ReloadableAcceptPolicy]
     let tls: TLSContextHolder?
-    let rules: RuleBook
+    let relay: RelayTarget
     let limiters: RateLimiters
     let logger: Logger
     let systemd: SystemdNotifier
     let hangups: UnixSignalsSequence
-    /// Reloads swap its keys.
-    let dkim: DKIMSignModifier
-    let dlp: DLPCheck
 
     /// `hangups` must be created before the daemon says it is ready, so that an
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
-        configFile: String, current: SluiceConfiguration, policies: [String: ReloadableAcceptPolicy], tls: TLSContextHolder?,
-        rules: RuleBook, limiters: RateLimiters, dkim: DKIMSignModifier, dlp: DLPCheck, logger: Logger, systemd: SystemdNotifier,
+        configFile: String, current: SluiceConfiguration, runtime: RuntimeHolder, policies: [String: ReloadableAcceptPolicy],
+        tls: TLSContextHolder?, relay: RelayTarget, limiters: RateLimiters, logger: Logger, systemd: SystemdNotifier,
         hangups: UnixSignalsSequence
     ) {
-        self.dkim = dkim
-        self.dlp = dlp
-        self.rules = rules
-        self.limiters = limiters
-        self.hangups = hangups
         self.configFile = configFile
         self.current = NIOLockedValueBox(current)
+        self.runtime = runtime
         self.policies = policies
         self.tls = tls
+        self.relay = relay
+        self.limiters = limiters
         self.logger = logger
         self.systemd = systemd
+        self.hangups = hangups
     }
 
     func run() async throws {
@@ -65,58 +64,69 @@ final class ReloadService: Service {
         clock_gettime(CLOCK_MONOTONIC, &now)
         systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
         defer { systemd.notify("READY=1") }
-        let new: SluiceConfiguration
-        let newRules: [String: RuleSet]
-        let newKeys: DKIMKeyring
-        let newDLP: DLPScanner
+        let new: Runtime
+        let pools: [UpstreamPool]
+        var context: NIOSSLContext?
         do {
-            new = try SluiceConfiguration.load(file: configFile)
-            newRules = try Daemon.loadRules(new)
-            newKeys = try Daemon.dkimKeyring(new)
-            newDLP = try DLPScanner(book: try DLPBook.load(rulesDirectory: new.rulesDir))
+            new = try Runtime.load(configFile: configFile)
+            pools = try Daemon.upstreamPools(new.config, logger: logger)
+            if tls != nil { context = try Daemon.makeTLSContext(new.config, logger: logger) }
         } catch {
             logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
             systemd.notify("STATUS=reload refused: \(error)")
+            publish(["ok": false, "error": "\(error)"])
             return
         }
         let old = current.withLockedValue { $0 }
-        var needsRestart: [String] = []
-        if new.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "") \($0.verify.sorted())" }) != old.listeners.map({ "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.rules ?? "") \($0.verify.sorted())" }) {
-            needsRestart.append("listeners")
+        let needsRestart = Self.restartOnly(old: old, new: new.config)
+        // Everything is valid: swap.
+        if let context { tls?.replace(context) }
+        for l in new.config.listeners {
+            policies[l.name]?.replace(Daemon.acceptPolicy(new.config, l, limiters: limiters))
         }
-        if new.dataDir != old.dataDir { needsRestart.append("data_dir") }
-        if new.delivery.storeDirectory != old.delivery.storeDirectory { needsRestart.append("delivery.store") }
-        if new.admin.host != old.admin.host || new.admin.port != old.admin.port { needsRestart.append("admin") }
-        if new.hostname != old.hostname { needsRestart.append("hostname") }
-        if new.dns != old.dns { needsRestart.append("dns") }
-        if Self.describe(new.upstreams) != Self.describe(old.upstreams) { needsRestart.append("upstreams") }
-        if "\(new.delivery)" != "\(old.delivery)" { needsRestart.append("delivery") }
-
-        if let tls {
-            do {
-                if let context = try Daemon.makeTLSContext(new, logger: logger) { tls.replace(context) }
-            } catch {
-                logger.event(.reloadFailed, level: .error, "TLS certificate not reloaded; the old one stays", [.error: "\(error)"])
-            }
-        }
-        for l in new.listeners {
-            policies[l.name]?.replace(Daemon.acceptPolicy(new, l, limiters: limiters))
-        }
-        policies.values.first?.identity.replace(Daemon.identitySettings(new))
-        // Rule sets are swapped whole, for messages whose DATA ends from now on.
-        rules.replace(newRules)
-        dkim.replace(newKeys)
-        dlp.replace(newDLP, listeners: Daemon.inspected(new, scanner: newDLP, rules: rules))
-        current.withLockedValue { $0 = new }
+        relay.replace(pools: pools)
+        runtime.replace(new)
+        current.withLockedValue { $0 = new.config }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }
         logger.event(.reload, level: .notice, "configuration reloaded", fields)
         systemd.notify("STATUS=configuration reloaded")
+        publish(["ok": true, "restart_needed": needsRestart])
     }
 
-    static func describe(_ upstreams: [String: UpstreamSettings]) -> String {
-        upstreams.sorted { $0.key < $1.key }.map { name, u in
-            "\(name) \(u.hosts.map { "\($0.host):\($0.port)" }) \(u.tls) \(u.backup ?? "") \(u.username ?? "") \(u.passwordFile ?? "") \(u.maxConnections) \(u.probeInterval)"
-        }.joined(separator: "; ")
+    private let sequence = NIOLockedValueBox(0)
+
+    /// data_dir/run/reload.json: the outcome of the latest reload with a sequence number, so that
+    /// `sluice reload` can wait for the answer to its SIGHUP and exit 1 when it was refused.
+    private func publish(_ outcome: [String: Any]) {
+        var object = outcome
+        object["sequence"] = sequence.withLockedValue { n -> Int in
+            n += 1
+            return n
+        }
+        let dir = runtime.current.config.dataDir + "/run"
+        do {
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            try FileSystem.writeDurably(Array(data), to: dir + "/reload.json.tmp")
+            try FileSystem.rename(dir + "/reload.json.tmp", dir + "/reload.json")
+        } catch {
+            logger.event(.error, level: .error, "cannot write the reload outcome", [.file: dir + "/reload.json", .error: "\(error)"])
+        }
+    }
+
+    /// The settings a reload cannot change in a running daemon.
+    static func restartOnly(old: SluiceConfiguration, new: SluiceConfiguration) -> [String] {
+        func listeners(_ c: SluiceConfiguration) -> [String] {
+            c.listeners.map { "\($0.name) \($0.host):\($0.port) \($0.tls) \($0.auth) \($0.authRequiresTLS) \($0.verify.sorted())" }
+        }
+        var out: [String] = []
+        if listeners(new) != listeners(old) { out.append("listeners") }
+        if new.dataDir != old.dataDir { out.append("data_dir") }
+        if new.delivery.storeDirectory != old.delivery.storeDirectory { out.append("delivery.store") }
+        if new.admin.host != old.admin.host || new.admin.port != old.admin.port { out.append("admin") }
+        if new.hostname != old.hostname { out.append("hostname") }
+        if new.dns != old.dns { out.append("dns") }
+        if "\(new.delivery)" != "\(old.delivery)" { out.append("delivery") }
+        return out
     }
 }

@@ -155,7 +155,8 @@ public actor QueueManager {
             envelope: entry.envelope, prependedHeaders: route.addHeaders, bodyPath: store.messagePath(for: entry.id),
             bodyLength: entry.size)
         outgoing.subjectTags = route.subjectTags
-        outgoing.verdicts = entry.verdicts ?? [:]
+        outgoing.verdicts = entry.results ?? MessageVerdicts()
+        outgoing.signingDomains = route.dkimDomains
         do {
             for modifier in modifiers { try await modifier.modify(&outgoing) }
         } catch {

@@ -48,25 +48,43 @@ public final class RelayTarget: DeliveryTarget {
     static let failuresBeforeRest = 3
     static let restSeconds: Double = 60
 
-    let pools: [String: UpstreamPool]
+    /// The pools and their connection limiters, replaced together by a reload (a pool added by a reload is
+    /// usable by the next delivery). Host health is kept by address across reloads.
+    private let state: NIOLockedValueBox<(pools: [String: UpstreamPool], limiters: [String: KeyedLimiter])>
     let deliverer: SMTPDeliverer
     let logger: Logger
     private let health = NIOLockedValueBox<[SMTPClient.Endpoint: Health]>([:])
     private let rotation = NIOLockedValueBox<Int>(0)
-    private let limiters: [String: KeyedLimiter]
 
     public init(pools: [UpstreamPool], deliverer: SMTPDeliverer, logger: Logger) {
-        self.pools = Dictionary(uniqueKeysWithValues: pools.map { ($0.name, $0) })
+        state = NIOLockedValueBox(
+            (Dictionary(uniqueKeysWithValues: pools.map { ($0.name, $0) }),
+             Dictionary(uniqueKeysWithValues: pools.map { ($0.name, KeyedLimiter(limit: $0.maxConnections)) })))
         self.deliverer = deliverer
         self.logger = logger
-        limiters = Dictionary(uniqueKeysWithValues: pools.map { ($0.name, KeyedLimiter(limit: $0.maxConnections)) })
+    }
+
+    var pools: [String: UpstreamPool] { state.withLockedValue { $0.pools } }
+
+    /// The pools of a reloaded configuration. A pool whose connection limit is unchanged keeps its limiter
+    /// (deliveries in flight keep their slots).
+    public func replace(pools new: [UpstreamPool]) {
+        state.withLockedValue { current in
+            var limiters: [String: KeyedLimiter] = [:]
+            for p in new {
+                let same = current.pools[p.name]?.maxConnections == p.maxConnections
+                limiters[p.name] = same ? current.limiters[p.name] : KeyedLimiter(limit: p.maxConnections)
+            }
+            current = (Dictionary(uniqueKeysWithValues: new.map { ($0.name, $0) }), limiters)
+        }
     }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
+        let (pools, limiters) = state.withLockedValue { $0 }
         guard case .relay(let name) = route, pools[name] != nil else {
             throw SMTPError(451, .init(4, 3, 5), "Unknown upstream", reason: "no upstream pool for \(route)")
         }
-        let chain = chain(from: name)
+        let chain = chain(from: name, in: pools)
         var lastFailure = SMTPError(451, .init(4, 4, 1), "No upstream host could be reached")
         // Healthy hosts of the whole chain first (primary, then backup ...); resting ones as a last resort.
         for pass in [false, true] {
@@ -103,7 +121,7 @@ public final class RelayTarget: DeliveryTarget {
     }
 
     /// The pool and its backups in order, each once.
-    func chain(from name: String) -> [UpstreamPool] {
+    func chain(from name: String, in pools: [String: UpstreamPool]) -> [UpstreamPool] {
         var out: [UpstreamPool] = []
         var next: String? = name
         while let n = next, let pool = pools[n], !out.contains(where: { $0.name == n }) {
@@ -150,10 +168,10 @@ public final class RelayTarget: DeliveryTarget {
 
     /// Probes every resting host of every pool whose interval has come, until cancelled.
     public func runProbes() async {
-        let intervals = pools.values.map(\.probeInterval).filter { $0 > 0 }
-        guard let tick = intervals.min() else { return }
         var last: [String: Date] = [:]
         while !Task.isCancelled {
+            // The pools of the current configuration: a reload may add, remove or retime them.
+            let tick = pools.values.map(\.probeInterval).filter { $0 > 0 }.min() ?? 30
             try? await Task.sleep(for: .seconds(tick))
             let now = Date()
             for pool in pools.values where pool.probeInterval > 0 {

@@ -1,9 +1,10 @@
 // DKIMSignModifier: the last transformation before delivery. It signs the
 // message exactly as it will leave (prepended headers, rewritten header
-// section, rest of the queue file) with every active key of the From:
-// domain, or of its closest parent domain that has keys: two keys give two
+// section, rest of the queue file) for the domains the signing policy
+// authorised at end of DATA (R-CORE-2), with every active key of each domain
+// or of its closest parent domain that has keys: two keys give two
 // signatures (RSA and Ed25519 side by side, or two selectors during a
-// rotation). Mail from a domain without keys leaves unsigned.
+// rotation). A message authorised for no domain leaves unsigned.
 
 import Foundation
 import Logging
@@ -22,6 +23,9 @@ public final class DKIMKeyring: Sendable {
 
     public var isEmpty: Bool { byDomain.isEmpty }
 
+    /// Whether mail can be signed for this domain (its own keys or a parent domain's).
+    public func hasKeys(for domain: String) -> Bool { !signers(for: domain).isEmpty }
+
     /// The signers for mail From: this domain: its own keys, else those of the closest parent domain.
     public func signers(for domain: String) -> [DKIMSigner] {
         var labels = domain.lowercased().split(separator: ".").map(String.init)
@@ -34,31 +38,35 @@ public final class DKIMKeyring: Sendable {
 }
 
 public struct DKIMSignModifier: MessageModifier {
-    let keyring: NIOLockedValueBox<DKIMKeyring>
+    /// The keys in force (the daemon's current runtime: a reload's keys sign from the next message on).
+    let keyring: @Sendable () -> DKIMKeyring
     let io: NIOThreadPool
     let logger: Logger
 
-    public init(keyring: DKIMKeyring, io: NIOThreadPool, logger: Logger) {
-        self.keyring = NIOLockedValueBox(keyring)
+    public init(keyring: @escaping @Sendable () -> DKIMKeyring, io: NIOThreadPool, logger: Logger) {
+        self.keyring = keyring
         self.io = io
         self.logger = logger
     }
 
-    /// New keys from a reload, for messages signed from now on.
-    public func replace(_ new: DKIMKeyring) { keyring.withLockedValue { $0 = new } }
-
     public func modify(_ message: inout OutgoingMessage) async throws {
-        let ring = keyring.withLockedValue { $0 }
-        guard !ring.isEmpty else { return }
+        // The signing policy decided at end of DATA which domains this copy is signed for (R-CORE-2);
+        // a message nobody authorised leaves unsigned, whatever its From: says.
+        guard !message.signingDomains.isEmpty else { return }
+        let ring = keyring()
+        var chosen: [DKIMSigner] = []
+        for domain in message.signingDomains {
+            for s in ring.signers(for: domain) where !chosen.contains(where: { $0 === s }) { chosen.append(s) }
+        }
+        let signers = chosen
+        guard !signers.isEmpty else {
+            logger.notice(
+                "not DKIM-signed: no active key for the authorised domain",
+                metadata: ["queue_id": "\(message.envelope.queueID)", "domain": "\(message.signingDomains.joined(separator: ","))"])
+            return
+        }
         let header = try await message.headerSection(io: io)
         let (path, length, bodyOffset) = (message.bodyPath, message.bodyLength, message.bodyOffset)
-        let fields = MessageHeaders(parsing: header)
-        guard let from = fields.first("From").flatMap({ mailboxAddresses(inAddressList: $0).first }),
-            let at = from.lastIndex(of: "@")
-        else { return }
-        let domain = String(from[from.index(after: at)...])
-        let signers = ring.signers(for: domain)
-        guard !signers.isEmpty else { return }
         let full = Array(message.prependedHeaders.map { $0 + "\r\n" }.joined().utf8) + header
         let id = message.envelope.queueID.description
         let offset = bodyOffset

@@ -30,8 +30,8 @@ public struct QueueEntry: Sendable, Codable {
     public var queuedAt: Date
     public var nextAttempt: Date
     public var held = false
-    /// What the verify and inspect stages found (spf, dkim, dmarc, dlp.PROFILE counts), kept for the archive.
-    public var verdicts: [String: String]?
+    /// What the verify and inspect stages found (without the findings' samples), kept for the archive.
+    public var results: MessageVerdicts?
 
     public init(envelope: Envelope, plan: DeliveryPlan, size: Int, queuedAt: Date) {
         self.envelope = envelope

@@ -104,8 +104,8 @@ public indirect enum Condition: Sendable {
     case tls(Bool)
     case tlsVersionAtLeast(String)
     case authenticated(Bool)
-    /// A message authentication verdict ("spf", "dkim", "dmarc", "dmarc_policy") is one of these.
-    case verdict(String, [String])
+    /// A message authentication result (spf, dkim, dmarc, dmarc_policy) is one of these values.
+    case authentication(AuthenticationMethod, [String])
     /// A DLP profile of rules/dlp.yaml found at least this many times (nil: the profile's min_count).
     case dlp(profile: String, minCount: Int?)
     /// At least one of these matches.
@@ -127,5 +127,7 @@ public enum RuleAction: Sendable {
     case addHeader(name: String, value: String)
     case replaceRecipient([MailAddress])
     case tagSubject(String)
+    /// Sign the message for this domain (R-CORE-2), whoever sent it; the loader checks that it has a key.
+    case dkimSign(domain: String)
     case stop
 }

@@ -12,10 +12,10 @@ public struct RuleContext: Sendable {
     public var client: ClientInfo
     public var headers: MessageHeaders
     public var size: Int
-    /// Verdicts of the verify stage ("spf" -> "pass" ...); empty when the listener does not verify.
-    public var verdicts: [String: String]
+    /// What the verify and inspect stages found.
+    public var verdicts: MessageVerdicts
 
-    public init(sender: MailAddress?, client: ClientInfo, headers: MessageHeaders, size: Int, verdicts: [String: String] = [:]) {
+    public init(sender: MailAddress?, client: ClientInfo, headers: MessageHeaders, size: Int, verdicts: MessageVerdicts = MessageVerdicts()) {
         self.sender = sender
         self.client = client
         self.headers = headers
@@ -45,6 +45,8 @@ public struct RecipientOutcome: Sendable {
     public var deliveries: [Delivery] = []
     public var addHeaders: [String] = []
     public var subjectTags: [String] = []
+    /// Domains a `dkim_sign` action asks to sign for.
+    public var dkimDomains: [String] = []
     public var quarantined = false
     public var dropped = false
     public var reject: SMTPError?
@@ -122,6 +124,9 @@ public enum RuleEvaluator {
                 case .tagSubject(let tag):
                     if !out.subjectTags.contains(tag) { out.subjectTags.append(tag) }
                     out.actionLog.append("tag_subject \(tag)")
+                case .dkimSign(let domain):
+                    if !out.dkimDomains.contains(domain) { out.dkimDomains.append(domain) }
+                    out.actionLog.append("dkim_sign \(domain)")
                 case .stop:
                     out.actionLog.append("stop")
                     break rules
@@ -145,13 +150,12 @@ public enum RuleEvaluator {
             guard let have = context.client.tlsVersion else { return false }
             return rank(have) >= rank(v)
         case .authenticated(let wanted): return (context.client.authenticatedUser != nil) == wanted
-        case .verdict(let name, let wanted):
-            guard let have = context.verdicts[name] else { return false }
+        case .authentication(let method, let wanted):
+            guard let have = context.verdicts.authentication?.value(of: method) else { return false }
             return wanted.contains(have)
         case .dlp(let profile, let minCount):
-            guard let count = context.verdicts["dlp.\(profile)"].flatMap(Int.init) else { return false }
-            let need = minCount ?? context.verdicts["dlp.\(profile).min"].flatMap(Int.init) ?? 1
-            return count >= need
+            guard let found = context.verdicts.inspection?.profiles[profile] else { return false }
+            return found.count >= (minCount ?? found.minCount)
         case .string(let field, let op):
             let values = self.values(field, recipient: recipient, context: context)
             return values.contains { test(op, $0, isAddress: field.holdsAddresses) }
@@ -165,8 +169,8 @@ public enum RuleEvaluator {
         case .helo: return context.client.helo.map { [$0] } ?? []
         case .listener: return [context.client.listener]
         case .user: return context.client.authenticatedUser.map { [$0] } ?? []
-        case .attachmentName: return context.verdicts["attachment.names"].map { $0.split(separator: "\n").map(String.init) } ?? []
-        case .attachmentType: return context.verdicts["attachment.types"].map { $0.split(separator: "\n").map(String.init) } ?? []
+        case .attachmentName: return context.verdicts.inspection?.attachments.compactMap(\.name) ?? []
+        case .attachmentType: return context.verdicts.inspection?.attachments.map(\.contentType) ?? []
         case .header(let name):
             let raw = context.headers.values(name).map { HeaderDecoding.decodeEncodedWords($0) }
             guard field.holdsAddresses else { return raw }
@@ -207,7 +211,7 @@ public enum RuleEvaluator {
         case .tls(let b): return "tls is \(b)"
         case .tlsVersionAtLeast(let v): return "tls_version >= \(v)"
         case .authenticated(let b): return "authenticated is \(b)"
-        case .verdict(let name, let wanted): return "\(name) is \(wanted.joined(separator: " or "))"
+        case .authentication(let method, let wanted): return "\(method.rawValue) is \(wanted.joined(separator: " or "))"
         case .dlp(let profile, let minCount): return "dlp profile \(profile) found\(minCount.map { " at least \($0) times" } ?? "")"
         case .string(let f, let op):
             switch op {

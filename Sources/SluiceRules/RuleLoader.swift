@@ -18,13 +18,16 @@ public struct RuleLoader {
     public let dlpProfiles: Set<String>
     /// The archives of the config `archive:` may name.
     public let archives: Set<String>
+    /// Whether an active DKIM key signs for a domain (`dkim_sign:` may name only those).
+    public let canSign: (String) -> Bool
     private var lists: [String: AddressList] = [:]
 
     public init(
         rulesDirectory: String, resolvePath: @escaping (String) -> String, upstreams: Set<String> = [], dlpProfiles: Set<String> = [],
-        archives: Set<String> = []
+        archives: Set<String> = [], canSign: @escaping (String) -> Bool = { _ in false }
     ) {
         self.archives = archives
+        self.canSign = canSign
         self.rulesDirectory = rulesDirectory
         self.resolvePath = resolvePath
         self.upstreams = upstreams
@@ -33,14 +36,6 @@ public struct RuleLoader {
 
     /// Keys of features this build does not have yet, refused with the reason (none at the moment).
     static let unavailable: [String: String] = [:]
-
-    /// The verdicts each authentication condition can test (RFC 8601 result names).
-    static let verdicts: [String: [String]] = [
-        "spf": ["pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"],
-        "dkim": ["pass", "fail", "neutral", "none", "temperror", "permerror"],
-        "dmarc": ["pass", "fail", "none", "temperror", "permerror"],
-        "dmarc_policy": ["none", "quarantine", "reject"],
-    ]
 
     public mutating func load(set name: String) throws -> RuleSet {
         let file = "\(rulesDirectory)/\(name).yaml"
@@ -135,13 +130,14 @@ public struct RuleLoader {
             }
             return .dlp(profile: profile, minCount: minCount)
         case "spf", "dkim", "dmarc", "dmarc_policy":
-            let allowed = Self.verdicts[key]!
+            let method = AuthenticationMethod(rawValue: key)!
+            let allowed = method.values
             let wanted = try value.stringList().map { $0.lowercased() }
             guard !wanted.isEmpty else { throw value.error("name at least one of: \(allowed.joined(separator: ", "))") }
             if let bad = wanted.first(where: { !allowed.contains($0) }) {
                 throw value.error("'\(bad)' is not a \(key) verdict; use \(allowed.joined(separator: ", "))")
             }
-            return .verdict(key, wanted)
+            return .authentication(method, wanted)
         default:  // any
             let items = try value.list()
             guard !items.isEmpty else { throw value.error("'any:' needs at least one condition") }
@@ -214,7 +210,7 @@ public struct RuleLoader {
         }
         let m = try node.mapping(allowed: [
             "store", "relay", "send", "archive", "quarantine", "drop", "reject", "bounce", "add_header", "replace_recipient", "tag_subject",
-            "stop",
+            "dkim_sign", "stop",
         ] + Self.unavailable.keys.sorted())
         guard m.count == 1, let (key, value) = m.first else { throw node.error("an action has exactly one key, such as 'store:'") }
         if let why = Self.unavailable[key] { throw value.error("'\(key)' is not available in this version: \(why)") }
@@ -313,6 +309,14 @@ public struct RuleLoader {
             }
             guard !addresses.isEmpty else { throw value.error("replace_recipient needs at least one address") }
             return .replaceRecipient(addresses)
+        case "dkim_sign":
+            // `dkim_sign: example.test`: this mail is signed for the domain even when its sender is not authorised
+            // for it (a forwarder, a list); only domains with an active key.
+            let domain = try value.nonEmptyString().lowercased()
+            guard canSign(domain) else {
+                throw value.error("no active DKIM key signs for '\(domain)' (dkim: in the config; sluice dkim keygen)")
+            }
+            return .dkimSign(domain: domain)
         default:  // tag_subject
             let tag = value.isScalar ? try value.nonEmptyString() : try value.mapping(allowed: ["tag"])["tag"]?.nonEmptyString() ?? ""
             guard !tag.isEmpty else { throw value.error("tag_subject needs the tag text, e.g. tag_subject: \"[EXTERNAL]\"") }

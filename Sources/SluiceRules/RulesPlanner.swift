@@ -1,61 +1,14 @@
-// RulesPlanner: the decide stage with rule sets. Evaluates the listener's rule
-// set for each recipient, refuses the message at end of DATA if a rule rejects,
-// and turns the outcomes into the routes stored with the message, so delivery
-// never evaluates again. Listeners without a rule set use the fallback route.
+// RulesPlanner: turns the per-recipient outcomes of a rule set into the
+// delivery plan stored with the message, so delivery never evaluates again.
+// Recipients that go to the same place with the same changes (headers, tags,
+// quarantine, signing) share one route. Pure.
 
-import Foundation
-import Logging
-import NIOConcurrencyHelpers
 import SluiceCore
 
-/// The loaded rule sets by name, replaced as a whole on reload.
-public final class RuleBook: Sendable {
-    private let box: NIOLockedValueBox<[String: RuleSet]>
-
-    public init(_ sets: [String: RuleSet]) { box = NIOLockedValueBox(sets) }
-
-    public subscript(name: String) -> RuleSet? { box.withLockedValue { $0[name] } }
-    public func replace(_ sets: [String: RuleSet]) { box.withLockedValue { $0 = sets } }
-    public var names: [String] { box.withLockedValue { Array($0.keys).sorted() } }
-}
-
-public struct RulesPlanner: RoutePlanner {
-    public let book: RuleBook
-    /// Listener name -> rule set name.
-    public let setForListener: [String: String]
-    /// Where mail of listeners without a rule set goes.
-    public let fallback: RouteTarget
-
-    public init(book: RuleBook, setForListener: [String: String], fallback: RouteTarget) {
-        self.book = book
-        self.setForListener = setForListener
-        self.fallback = fallback
-    }
-
-    public func plan(for message: ReceivedMessage, logger: Logger) async throws -> DeliveryPlan {
-        let recipients = message.envelope.recipients.map(\.address)
-        guard let name = setForListener[message.envelope.client.listener], let set = book[name] else {
-            return DeliveryPlan(routes: [Route(target: fallback, recipients: recipients)])
-        }
-        let context = RuleContext(
-            sender: message.envelope.sender, client: message.envelope.client, headers: message.headers, size: message.size,
-            verdicts: message.annotations)
-        let outcomes = recipients.map { RuleEvaluator.evaluate(set, recipient: $0, context: context) }
-        for o in outcomes {
-            let matched = o.trace.filter(\.matched).map(\.rule)
-            logger.event(
-                .rule, "rules evaluated",
-                [.queueID: message.envelope.queueID.rawValue, .recipient: o.recipient.description,
-                 .rule: matched.joined(separator: ","), .actions: o.actionLog.joined(separator: "; ")])
-        }
-        if let reject = outcomes.first(where: { $0.reject != nil })?.reject {
-            throw reject
-        }
-        return Self.plan(outcomes)
-    }
-
-    /// Groups recipients that go to the same place with the same changes.
-    public static func plan(_ outcomes: [RecipientOutcome]) -> DeliveryPlan {
+public enum RulesPlanner {
+    /// `signFor`: the domains the signing policy authorised for the whole message (a `dkim_sign` action
+    /// adds its own per recipient).
+    public static func plan(_ outcomes: [RecipientOutcome], signFor: [String] = [], signingNote: String? = nil) -> DeliveryPlan {
         var routes: [Route] = []
         var dropped: [MailAddress] = []
         for o in outcomes {
@@ -63,10 +16,12 @@ public struct RulesPlanner: RoutePlanner {
                 dropped.append(o.recipient)
                 continue
             }
+            var signing = signFor
+            for d in o.dkimDomains where !signing.contains(d) { signing.append(d) }
             for d in o.deliveries {
                 let key = Route(
                     target: d.target, recipients: [], addHeaders: o.addHeaders, subjectTags: o.subjectTags, held: o.quarantined,
-                    onFailure: d.onFailure, maxDeliveryTime: d.maxDeliveryTime)
+                    onFailure: d.onFailure, maxDeliveryTime: d.maxDeliveryTime, signing: signing)
                 if let i = routes.firstIndex(where: { sameRoute($0, key) }) {
                     for r in o.deliverTo where !routes[i].recipients.contains(r) { routes[i].recipients.append(r) }
                 } else {
@@ -76,11 +31,12 @@ public struct RulesPlanner: RoutePlanner {
                 }
             }
         }
-        return DeliveryPlan(routes: routes, dropped: dropped)
+        return DeliveryPlan(routes: routes, dropped: dropped, signingNote: signingNote)
     }
 
     static func sameRoute(_ a: Route, _ b: Route) -> Bool {
-        a.target == b.target && a.addHeaders == b.addHeaders && a.subjectTags == b.subjectTags && a.held == b.held
-            && a.onFailure == b.onFailure && a.maxDeliveryTime == b.maxDeliveryTime
+        var b = b
+        b.recipients = a.recipients
+        return a == b
     }
 }

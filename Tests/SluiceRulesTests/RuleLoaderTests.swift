@@ -41,15 +41,18 @@ final class RuleLoaderTests: XCTestCase {
             yaml: "rules:\n  - name: a\n    when: [ { dmarc: fail }, { spf: [fail, softfail] } ]\n    then: [ drop ]\n  - name: b\n    then: [ { store: /tmp/x } ]\n",
             file: "/r/default.yaml", name: "default")
         let recipient = MailAddress(localPart: "u", domain: "example.org")
-        func outcome(_ verdicts: [String: String]) -> RecipientOutcome {
+        func outcome(dmarc: AuthResult?, spf: AuthResult?) -> RecipientOutcome {
+            var auth = AuthenticationResults()
+            auth.dmarc = dmarc.map { DMARCVerdict(result: $0, fromDomain: "a.test") }
+            auth.spf = spf.map { SPFVerdict(result: $0, identity: "a.test", scope: "mailfrom") }
             let context = RuleContext(
                 sender: nil, client: ClientInfo(address: nil, listener: "mx"), headers: MessageHeaders(fields: []), size: 1,
-                verdicts: verdicts)
+                verdicts: MessageVerdicts(authentication: dmarc == nil && spf == nil ? nil : auth))
             return RuleEvaluator.evaluate(set, recipient: recipient, context: context)
         }
-        XCTAssertTrue(outcome(["dmarc": "fail", "spf": "softfail"]).dropped)
-        XCTAssertFalse(outcome(["dmarc": "fail", "spf": "pass"]).dropped)
-        XCTAssertFalse(outcome([:]).dropped, "no verdicts (listener without verify:) match nothing")
+        XCTAssertTrue(outcome(dmarc: .fail, spf: .softfail).dropped)
+        XCTAssertFalse(outcome(dmarc: .fail, spf: .pass).dropped)
+        XCTAssertFalse(outcome(dmarc: nil, spf: nil).dropped, "no verdicts (listener without verify:) match nothing")
         let e = error("rules:\n  - name: a\n    when: [ { dkim: maybe } ]\n    then: [ drop ]\n")
         XCTAssertEqual(e?.line, 3)
         XCTAssertTrue(e?.reason.contains("'maybe' is not a dkim verdict") ?? false, "\(String(describing: e))")

@@ -19,6 +19,8 @@ public enum LifecycleEvent: String, Sendable, CaseIterable {
     case rule, dropped, quarantined, released
     /// DLP findings of one detector in one message (redacted).
     case dlp
+    /// The SPF, DKIM and DMARC results of one message.
+    case verify
     // Daemon
     case listening, ready, reload
     case reloadFailed = "reload_failed"
@@ -54,6 +56,8 @@ public enum LogKey: String, Sendable {
     case error
     case detector
     case count
+    /// Which domains a message is DKIM-signed for and why, or why it is not (R-CORE-2).
+    case signing
 }
 
 extension Logger {

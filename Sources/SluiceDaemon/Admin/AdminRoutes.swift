@@ -6,7 +6,7 @@ import NIOHTTP1
 import Prometheus
 import SluiceCore
 import SluiceQueue
-import SluiceRules
+import SluicePipeline
 import SluiceServer
 
 /// The SMTP listeners once bound, for /status.
@@ -19,7 +19,7 @@ final class ListenerDirectory: Sendable {
 enum AdminRoutes {
     static func make(
         registry: PrometheusCollectorRegistry, readiness: Readiness, store: QueueStore, listeners: ListenerDirectory,
-        rules: RuleBook, hostname: String, started: Date
+        runtime: RuntimeHolder, hostname: String, started: Date
     ) -> [String: AdminServer.Route] {
         let text = "text/plain; charset=utf-8"
         return [
@@ -43,7 +43,8 @@ enum AdminRoutes {
                     "not_ready_reason": readiness.notReadyReason ?? NSNull(),
                     "listeners": listeners.all.map { ["name": $0.name, "port": $0.localPort, "connections": $0.limiter.current] },
                     "queue": ["depth": ids.count, "oldest_age_seconds": Int(oldest)],
-                    "rules": rules.names.isEmpty ? "none (mail goes to delivery.store)" : rules.names.joined(separator: ", "),
+                    "rules": runtime.current.ruleSets.isEmpty
+                        ? "none (mail goes to delivery.store)" : runtime.current.ruleSets.keys.sorted().joined(separator: ", "),
                 ]
                 let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
                 return (.ok, "application/json", Array(data) + [10])

@@ -1,0 +1,37 @@
+// InspectStage: the DLP scan of a message (R-DLP), once, with every profile
+// of the runtime; its typed results carry the count per profile, the
+// attachments, and redacted findings, which are logged here (never a value).
+// The scan is CPU work and runs on the pool given to the stage.
+
+import Logging
+import NIOPosix
+import SluiceCore
+
+public struct InspectStage: MessageStage {
+    public let name = "inspect"
+    let io: NIOThreadPool
+    /// Whether each profile's sample_percent applies (the daemon); a dry run counts every profile.
+    let sampled: Bool
+
+    public init(io: NIOThreadPool, sampled: Bool) {
+        self.io = io
+        self.sampled = sampled
+    }
+
+    public func run(_ message: inout ReceivedMessage, runtime: Runtime, logger: Logger) async throws {
+        guard runtime.inspects(listener: message.envelope.client.listener) else { return }
+        let (scanner, path, size, sampled) = (runtime.dlp, message.spoolPath, message.size, self.sampled)
+        let results = try await io.runIfActive { try scanner.inspect(path: path, length: size, sampled: sampled) }
+        message.verdicts.inspection = results
+        let id = message.envelope.queueID.rawValue
+        for (detector, findings) in Dictionary(grouping: results.findings, by: \.detector).sorted(by: { $0.key < $1.key }) {
+            let examples = findings.prefix(3).map { "\($0.snippet) (\($0.part) @\($0.offset))" }.joined(separator: "; ")
+            logger.event(
+                .dlp, level: .notice, "sensitive data found",
+                [.queueID: id, .detector: detector, .count: "\(findings.count)", .reason: examples])
+        }
+        if results.truncated {
+            logger.event(.dlp, level: .warning, "message scanned only in part (size or structure limits)", [.queueID: id])
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// The DKIM keyring of a runtime: every `active` key's file is read and tried
+// once, so that a bad key stops `sluice check`, the start, or a reload (which
+// then keeps the old runtime), never a delivery.
+
+import Foundation
+import SluiceConfig
+import SluiceMailAuth
+
+extension Runtime {
+    public static func dkimKeyring(_ config: SluiceConfiguration) throws -> DKIMKeyring {
+        var signers: [DKIMSigner] = []
+        for k in config.dkim where k.state == "active" {
+            signers.append(try dkimSigner(k))
+        }
+        return DKIMKeyring(signers)
+    }
+
+    static func dkimSigner(_ k: DKIMKeySettings) throws -> DKIMSigner {
+        guard let data = FileManager.default.contents(atPath: k.keyFile) else {
+            throw RuntimeError(
+                "\(k.location): dkim: cannot read the key \(k.keyFile); make it with "
+                    + "`sluice dkim keygen --domain \(k.domain) --selector \(k.selector)`")
+        }
+        var key = DKIMSigner.Key(
+            domain: k.domain, selector: k.selector, algorithm: DKIMAlgorithm(rawValue: k.algorithm) ?? .rsaSHA256,
+            privateKeyPEM: String(decoding: data, as: UTF8.self))
+        if let h = k.headers { key.signedHeaders = h }
+        if let o = k.oversign { key.oversignedHeaders = o }
+        do {
+            return try DKIMSigner(key: key)
+        } catch {
+            throw RuntimeError("\(k.location): dkim: the key \(k.keyFile) does not sign as \(k.algorithm): \(error)")
+        }
+    }
+}
