@@ -44,16 +44,22 @@ struct QueueCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try QueueCommand.openStore(options)
             var rows: [QueueEntry] = []
-            for result in store.entries() {
+            for (_, result) in store.entries() {
                 switch result {
                 case .success(let e): if !quarantine || e.isQuarantined { rows.append(e) }
                 case .failure(let error): FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
                 }
             }
+            // What the queue could not read: never skipped silently.
+            let corrupt = quarantine ? [] : store.corruptFiles()
             if json {
                 let items = rows.map(QueueCommand.summary)
-                print(try QueueCommand.jsonText(["messages": items, "count": items.count]))
+                let damaged = corrupt.map { ["file": "corrupt/\($0.name)", "size": $0.size, "state": "corrupt"] as [String: Any] }
+                print(try QueueCommand.jsonText(["messages": items, "count": items.count, "corrupt": damaged]))
                 return
+            }
+            for c in corrupt {
+                FileHandle.standardError.write(Data("sluice: unreadable queue file kept in \(store.directory)/corrupt/\(c.name) (\(c.size) bytes)\n".utf8))
             }
             if rows.isEmpty {
                 print(quarantine ? "Quarantine is empty" : "Mail queue is empty")
@@ -136,14 +142,19 @@ struct QueueCommand: AsyncParsableCommand {
             let ids = try id.map { [try QueueCommand.parseID($0)] } ?? store.ids()
             var count = 0
             for qid in ids {
-                guard var e = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
-                guard !e.held else {
-                    if id != nil { throw UserError("\(qid) is held; release it first") }
-                    continue
+                var held = false
+                let after = try store.modify(qid) { e in
+                    guard !e.held else {
+                        held = true
+                        return .keep
+                    }
+                    var e = e
+                    e.nextAttempt = Date()
+                    return .update(e)
                 }
-                e.nextAttempt = Date()
-                try store.update(e)
-                count += 1
+                if after == nil, id != nil { throw UserError("no message \(qid) in the queue") }
+                if held, id != nil { throw UserError("\(qid) is held; release it first") }
+                if after != nil && !held { count += 1 }
             }
             QueueCommand.poke(config)
             print("\(count) message(s) scheduled for delivery now")
@@ -156,9 +167,13 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument(help: "Queue id.") var id: String
 
         func run() async throws {
-            var (_, store, e) = try QueueCommand.load(options, id)
-            e.held = true
-            try store.update(e)
+            let (_, store, e) = try QueueCommand.load(options, id)
+            // Under the message's lock: a delivery attempt finishing meanwhile keeps the hold.
+            guard try store.modify(e.id, { current in
+                var held = current
+                held.held = true
+                return .update(held)
+            }) != nil else { throw UserError("no message \(e.id) in the queue") }
             print("held \(e.id)")
         }
     }
@@ -170,13 +185,21 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument(help: "Queue id.") var id: String
 
         func run() async throws {
-            var (config, store, e) = try QueueCommand.load(options, id)
+            let (config, store, e) = try QueueCommand.load(options, id)
             let qid = e.id
-            guard e.isQuarantined || e.held else { throw UserError("\(qid) is not held or quarantined") }
-            e.held = false
-            for i in e.routes.indices { e.routes[i].route.held = false }
-            e.nextAttempt = Date()
-            try store.update(e)
+            var wasHeld = true
+            guard try store.modify(qid, { current in
+                guard current.isQuarantined || current.held else {
+                    wasHeld = false
+                    return .keep
+                }
+                var released = current
+                released.held = false
+                for i in released.routes.indices { released.routes[i].route.held = false }
+                released.nextAttempt = Date()
+                return .update(released)
+            }) != nil else { throw UserError("no message \(qid) in the queue") }
+            guard wasHeld else { throw UserError("\(qid) is not held or quarantined") }
             QueueCommand.poke(config)
             print("released \(qid)")
         }

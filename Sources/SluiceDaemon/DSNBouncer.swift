@@ -54,10 +54,7 @@ struct DSNBouncer: Bouncer {
         decision.log(logger, queueID: id)
         if let reject = decision.reject { throw reject }
         let queued = QueueEntry(envelope: dsn, plan: decision.plan, size: bytes.count, queuedAt: Date())
-        try await fileIO {
-            try FileSystem.writeDurably(bytes, to: store.spoolPath(for: id))
-            try store.commit(queued)
-        }
+        try await fileIO { try store.submit(bytes, queued) }
         return id
     }
 }

@@ -53,9 +53,14 @@ public struct Daemon {
         let rescans = await UnixSignalsSequence(trapping: .sigusr1)
         // 1. Everything that can fail because of the config, before binding.
         let tls = try Self.makeTLSContext(config, logger: logger)
-        let store = try QueueStore(directory: config.queueDirectory)
+        let log = logger
+        let store = try QueueStore(directory: config.queueDirectory) { id, why in
+            log.event(.error, level: .error, "queue file unreadable", [.queueID: id.rawValue, .reason: why])
+            SluiceMetrics.queueCorruption()
+        }
         for action in try store.recover() {
             logger.event(.recover, level: .notice, "queue recovery", [.file: action])
+            if action.contains("corrupt/") { SluiceMetrics.queueCorruption() }
         }
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
         let credentials = try CredentialStore(path: config.credentialsFile)

@@ -60,12 +60,15 @@ public actor QueueManager {
 
     /// Re-reads the queue (after an operator released or changed messages: SIGUSR1).
     public func rescan() {
-        for result in store.entries() {
+        for (id, result) in store.entries() {
             switch result {
             case .success(let entry) where entry.hasDeliverableRoutes:
                 if !running.contains(entry.id) { due[entry.id] = entry.nextAttempt }
             case .success: break
-            case .failure(let error): logger.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
+            case .failure(let error):
+                // The attempt reads it under the lock, which sets an unreadable state aside: schedule it.
+                logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
+                if !running.contains(id) { due[id] = Date() }
             }
         }
         wakeUp?.resume()
@@ -108,7 +111,8 @@ public actor QueueManager {
 
     private func dispatchDue() {
         let now = Date()
-        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.map(\.key).sorted()
+        // Longest waiting first: sorted by id (arrival), retried messages would starve later arrivals.
+        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
         for id in ready where running.count < maxConcurrent {
             running.insert(id)
             Task { await self.attempt(id) }
@@ -234,7 +238,18 @@ public actor QueueManager {
         }
         let log = logger.with(queueID: id)
         let store = self.store
-        guard var entry = try? await io.runIfActive({ try store.load(id) }) else {
+        let loaded: QueueEntry?
+        do {
+            // Read under the message's lock: a state file that cannot be read is moved to corrupt/ (logged,
+            // counted) and the message goes on from its end record, never skipped.
+            loaded = try await io.runIfActive { try store.modify(id) { _ in .keep } }
+        } catch {
+            // Not readable now (the queue file itself: recovery moves such files to corrupt/ at start).
+            log.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
+            due[id] = Date().addingTimeInterval(schedule.delay(afterAttempt: 1))
+            return
+        }
+        guard var entry = loaded else {
             due[id] = nil  // deleted by an operator
             return
         }
@@ -243,27 +258,37 @@ public actor QueueManager {
             return
         }
         let now = Date()
+        // Each pending, unquarantined route is attempted; its results replace it (a route may split).
         var routes: [RouteState] = []
-        for state in entry.routes {
+        var ranges: [Int: Range<Int>] = [:]
+        for (index, state) in entry.routes.enumerated() {
             guard state.status == .pending && !state.route.held else {
                 routes.append(state)
                 continue
             }
-            routes += await attempt(state, of: entry, now: now, log: log)
+            let results = await attempt(state, of: entry, now: now, log: log)
+            ranges[index] = routes.count..<(routes.count + results.count)
+            routes += results
         }
         entry.routes = routes
         await bounceNewFailures(&entry, log: log)
+        let results = ranges.mapValues { Array(entry.routes[$0]) }
+        let loadedNext = entry.nextAttempt
+        let delay = schedule.delay(afterAttempt: entry.attempts)
         do {
-            if entry.isFinished {
-                try await io.runIfActive { try store.remove(id) }
+            // Written under the message's lock, on top of what is on disk now: an operator's hold, release,
+            // retry or delete made while this attempt ran is kept, not overwritten.
+            let after = try await io.runIfActive {
+                try store.modify(id) { current in
+                    .merge(results, into: current, loadedNextAttempt: loadedNext, retryDelay: delay, now: now)
+                }
+            }
+            if let after {
+                // Only quarantined or held routes left: wait for a release instead of retrying.
+                due[id] = after.hasDeliverableRoutes ? after.nextAttempt : nil
+            } else {
                 due[id] = nil
                 log.event(.removed, "removed from queue")
-            } else {
-                entry.nextAttempt = now.addingTimeInterval(schedule.delay(afterAttempt: entry.attempts))
-                let updated = entry
-                try await io.runIfActive { try store.update(updated) }
-                // Only quarantined routes left: wait for a release instead of retrying.
-                due[id] = entry.hasDeliverableRoutes ? entry.nextAttempt : nil
             }
         } catch {
             log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])
@@ -272,6 +297,25 @@ public actor QueueManager {
     }
 }
 
+extension QueueStore.Change {
+    /// The state after a delivery attempt, merged into the state on disk now. The attempt owns the routes it
+    /// tried (their results, bounces); the operator owns `held`, quarantine releases of the other routes, and
+    /// an earlier next attempt (a retry asked for while the attempt ran). A message deleted meanwhile stays
+    /// deleted (the store returns nil before this runs).
+    static func merge(
+        _ results: [Int: [RouteState]], into current: QueueEntry, loadedNextAttempt: Date, retryDelay: Double, now: Date
+    ) -> QueueStore.Change {
+        var merged = current
+        // Routes split only in attempts, and a message has one attempt at a time: the indices of the state on
+        // disk are those the attempt started from.
+        merged.routes = current.routes.enumerated().flatMap { results[$0.offset] ?? [$0.element] }
+        if merged.isFinished { return .remove }
+        let computed = now.addingTimeInterval(retryDelay)
+        // A retry asked for during the attempt (the state's next attempt moved earlier) is kept.
+        merged.nextAttempt = current.nextAttempt != loadedNextAttempt ? min(current.nextAttempt, computed) : computed
+        return .update(merged)
+    }
+}
 extension Logger {
     public func with(queueID: QueueID) -> Logger {
         var copy = self

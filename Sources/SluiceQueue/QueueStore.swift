@@ -4,10 +4,19 @@
 //   tmp/ID          a message being received: its bytes, then (at commit) the end record
 //   active/ID       committed queue files
 //   state/ID.json   delivery state, once a message has been attempted and kept (deferred, held)
+//   corrupt/        what cannot be read: a queue file without its end record, or
+//                   an unreadable state file (ID.state.json), kept for an operator
 //
 // Commit: append the envelope and plan as the end record, fsync the file,
 // rename it into active/, fsync active/ (shared by concurrent commits). Only
 // then may the server answer 250. One file fsync per accepted message.
+//
+// This type is the only writer of queue files. A change to a queued message's
+// state — by the queue manager after a delivery attempt, or by an operator's
+// `sluice queue hold|release|retry|delete`, in the daemon or in another
+// process — goes through `modify`, which holds an exclusive lock on the
+// message's queue file (flock) while it reads the current state, applies the
+// change and writes it: no update is lost when they race.
 //
 // End record: the envelope JSON, "\n", then a fixed 36-byte footer:
 // 20 decimal digits giving the offset where the JSON starts (= the message
@@ -32,8 +41,12 @@ public final class QueueStore: Sendable {
     static let magic = " SLUICE-QUEUE-1\n"
     static let footerLength = 20 + magic.utf8.count
 
-    public init(directory: String) throws {
+    /// Told when a file of the queue cannot be read and is moved to corrupt/ (the daemon logs and counts it).
+    let corruptionSeen: (@Sendable (QueueID, String) -> Void)?
+
+    public init(directory: String, onCorruption: (@Sendable (QueueID, String) -> Void)? = nil) throws {
         self.directory = directory
+        corruptionSeen = onCorruption
         tmpDir = directory + "/tmp"
         activeDir = directory + "/active"
         stateDir = directory + "/state"
@@ -45,6 +58,12 @@ public final class QueueStore: Sendable {
 
     /// Where a message in flight is spooled before commit.
     public func spoolPath(for id: QueueID) -> String { "\(tmpDir)/\(id)" }
+
+    /// The spool a receiver writes a message in flight to (then `commit`, or `discardSpool`). Blocking.
+    public func createSpool(for id: QueueID) throws -> SpoolFile { try SpoolFile(creating: spoolPath(for: id)) }
+
+    /// Throws away a message in flight that will not be committed (refused, aborted, failed to write).
+    public func discardSpool(for id: QueueID) throws { try FileSystem.remove(spoolPath(for: id)) }
     /// The committed queue file; its first `entry.size` bytes are the message.
     public func messagePath(for id: QueueID) -> String { "\(activeDir)/\(id)" }
     func statePath(for id: QueueID) -> String { "\(stateDir)/\(id).json" }
@@ -72,30 +91,124 @@ public final class QueueStore: Sendable {
         try activeSync.sync()
     }
 
-    /// Records delivery state (attempts, per-route results, hold) atomically.
-    public func update(_ entry: QueueEntry) throws {
-        let data = try Self.encoder.encode(entry)
-        let tmp = "\(tmpDir)/\(entry.id).state"
-        try FileSystem.writeDurably(Array(data), to: tmp)
-        try FileSystem.rename(tmp, statePath(for: entry.id))
-        try stateSync.sync()
+    /// A complete message in memory (a bounce the daemon writes) made part of the queue: one write, one fsync.
+    public func submit(_ bytes: [UInt8], _ entry: QueueEntry) throws {
+        let path = spoolPath(for: entry.id)
+        do {
+            let file = try SpoolFile(creating: path)
+            do {
+                try file.write(bytes)
+                try file.close()
+            } catch {
+                file.discard()
+                throw error
+            }
+            try commit(entry)
+        } catch {
+            try? FileSystem.remove(path)
+            throw error
+        }
     }
 
-    /// Removes a message (delivered, bounced or deleted by an operator).
+    /// What `modify` does with the entry it read.
+    public enum Change: Sendable {
+        /// Write this state.
+        case update(QueueEntry)
+        /// The message is done (delivered, bounced, deleted): remove it.
+        case remove
+        /// Leave it as it is.
+        case keep
+    }
+
+    /// Reads the message's current state, lets `change` decide, and writes the result, all under an exclusive
+    /// lock on the queue file that every writer of the state honours (the queue manager, the CLI of an
+    /// operator, concurrent tasks). Returns the entry as it is afterwards: nil if it is not queued (any more).
+    /// A state file that cannot be read is moved to corrupt/ and the message goes on from its end record.
+    @discardableResult
+    public func modify(_ id: QueueID, _ change: (QueueEntry) throws -> Change) throws -> QueueEntry? {
+        let path = messagePath(for: id)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw FileSystemError(operation: "open", path: path, code: errno)
+        }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) < 0 {
+            if errno != EINTR { throw FileSystemError(operation: "lock", path: path, code: errno) }
+        }
+        // Removed while we waited for the lock.
+        guard FileSystem.exists(path) else { return nil }
+        guard let current = try loadUnlocked(id) else { return nil }
+        switch try change(current) {
+        case .keep:
+            return current
+        case .remove:
+            try removeUnlocked(id)
+            return nil
+        case .update(let entry):
+            try writeState(entry)
+            return entry
+        }
+    }
+
+    /// Removes a message (delivered, bounced or deleted by an operator), under its lock.
     public func remove(_ id: QueueID) throws {
-        try FileSystem.remove(messagePath(for: id))
+        try modify(id) { _ in .remove }
+    }
+
+    private func removeUnlocked(_ id: QueueID) throws {
         try FileSystem.remove(statePath(for: id))
+        try FileSystem.remove(messagePath(for: id))
         try activeSync.sync()
     }
 
+    /// Writes delivery state atomically: a temporary file of its own (several processes may write), fsync,
+    /// rename over the old state, fsync the directory.
+    private func writeState(_ entry: QueueEntry) throws {
+        let data = try Self.encoder.encode(entry)
+        let tmp = "\(tmpDir)/\(entry.id).state.\(getpid()).\(Self.temporaryCounter.next())"
+        do {
+            try FileSystem.writeDurably(Array(data), to: tmp)
+            try FileSystem.rename(tmp, statePath(for: entry.id))
+        } catch {
+            try? FileSystem.remove(tmp)
+            throw error
+        }
+        try stateSync.sync()
+    }
+
+    static let temporaryCounter = Counter()
+
     /// The entry: its latest state if it has one, else the end record. nil if not queued.
+    /// Throws QueueCorruption for a state file that cannot be read (the next `modify` moves it to corrupt/).
     public func load(_ id: QueueID) throws -> QueueEntry? {
         guard FileSystem.exists(messagePath(for: id)) else { return nil }
         if let data = FileManager.default.contents(atPath: statePath(for: id)) {
-            return try Self.decoder.decode(QueueEntry.self, from: data)
+            do {
+                return try Self.decoder.decode(QueueEntry.self, from: data)
+            } catch {
+                throw QueueCorruption(path: statePath(for: id), why: "unreadable state: \(error)")
+            }
         }
         return try readEndRecord(messagePath(for: id))
     }
+
+    /// `load` for a holder of the message's lock: an unreadable state file is moved to corrupt/ here.
+    private func loadUnlocked(_ id: QueueID) throws -> QueueEntry? {
+        let state = statePath(for: id)
+        if let data = FileManager.default.contents(atPath: state) {
+            do {
+                return try Self.decoder.decode(QueueEntry.self, from: data)
+            } catch {
+                try FileSystem.makeDirectory(corruptDir)
+                try FileSystem.rename(state, "\(corruptDir)/\(id).state.json")
+                corruptionSeen?(id, "state file unreadable (\(error)); moved to corrupt/\(id).state.json, delivery resumes from the original plan")
+            }
+        }
+        guard FileSystem.exists(messagePath(for: id)) else { return nil }
+        return try readEndRecord(messagePath(for: id))
+    }
+
 
     func readEndRecord(_ path: String) throws -> QueueEntry {
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -122,9 +235,9 @@ public final class QueueStore: Sendable {
     }
 
     /// Every committed entry; unreadable ones are reported, not skipped silently.
-    public func entries() -> [Result<QueueEntry, any Error>] {
+    public func entries() -> [(id: QueueID, entry: Result<QueueEntry, any Error>)] {
         ids().compactMap { id in
-            do { return try load(id).map { .success($0) } } catch { return .failure(error) }
+            do { return try load(id).map { (id, .success($0)) } } catch { return (id, .failure(error)) }
         }
     }
 
@@ -150,10 +263,20 @@ public final class QueueStore: Sendable {
             } catch {
                 try FileSystem.makeDirectory(corruptDir)
                 try FileSystem.rename(messagePath(for: id), "\(corruptDir)/\(id)")
+                if FileSystem.exists(statePath(for: id)) { try FileSystem.rename(statePath(for: id), "\(corruptDir)/\(id).state.json") }
                 actions.append("moved active/\(id) to corrupt/: \(error)")
             }
         }
         return actions
+    }
+
+    /// What corrupt/ holds, for `sluice queue list` and /metrics: file name and size, oldest first.
+    public func corruptFiles() -> [(name: String, size: Int)] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: corruptDir)) ?? []).sorted()
+        return names.map { name in
+            let size = (try? FileManager.default.attributesOfItem(atPath: "\(corruptDir)/\(name)"))?[.size] as? Int ?? 0
+            return (name, size)
+        }
     }
 
     static let encoder: JSONEncoder = {
@@ -168,6 +291,18 @@ public final class QueueStore: Sendable {
         d.dateDecodingStrategy = .millisecondsSince1970
         return d
     }()
+}
+
+/// A process-wide counter for unique temporary names.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
 }
 
 public struct QueueCorruption: Error, CustomStringConvertible {

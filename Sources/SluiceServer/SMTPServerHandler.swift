@@ -382,12 +382,13 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     // MARK: Spool
 
     private func beginSpool(_ envelope: Envelope, context: ChannelHandlerContext) {
-        let path = shared.queue.spoolPath(for: envelope.queueID)
+        let queue = shared.queue
+        let id = envelope.queueID
         let received = ReceivedHeader.make(envelope: envelope, hostname: shared.session.hostname, date: envelope.receivedAt) + "\r\n"
         spoolBuffer.clear()
         messageQueueID = envelope.queueID
         let opened = shared.fileIO.runIfActive(eventLoop: context.eventLoop) { () throws -> SpoolFile in
-            let file = try SpoolFile(creating: path)
+            let file = try queue.createSpool(for: id)
             try file.write(Array(received.utf8))
             return file
         }
@@ -477,12 +478,13 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 self.rejectedReason = e.reason
                 // The spool may still exist if the receiver refused before committing,
                 // or still be open if a write failed.
-                let path = self.shared.queue.spoolPath(for: envelope.queueID)
+                let queue = self.shared.queue
                 let file = self.spool
                 self.spool = nil
                 pool.submit { _ in
                     file?.discard()
-                    try? FileSystem.remove(path)
+                    // A spool left behind is removed by the queue's recovery at the next start.
+                    try? queue.discardSpool(for: envelope.queueID)
                 }
             }
             self.resume(self.session.messageFinished(result), context: context)

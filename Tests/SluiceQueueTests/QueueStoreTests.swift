@@ -39,7 +39,8 @@ final class QueueStoreTests: XCTestCase {
         XCTAssertEqual(loaded.routes.count, 1)
         entry.held = true
         entry.routes[0].attempts = 2
-        try store.update(entry)
+        let changed = entry
+        try store.modify(entry.id) { _ in .update(changed) }
         XCTAssertEqual(try store.load(entry.id)?.held, true)
         XCTAssertEqual(try store.load(entry.id)?.attempts, 2)
         XCTAssertEqual(store.ids(), [entry.id])
@@ -82,4 +83,44 @@ final class QueueStoreTests: XCTestCase {
         }
         XCTAssertEqual(Set(store.ids()), Set(entries.map(\.id)))
     }
+
+    /// An unreadable state file is never skipped: the next modify moves it to corrupt/, says so, and the
+    /// message goes on from its end record.
+    func testAnUnreadableStateFileIsSetAsideAndTheMessageGoesOn() throws {
+        let seen = LockedStrings()
+        let store = try QueueStore(directory: dir) { id, why in seen.add("\(id): \(why)") }
+        let entry = try makeEntry(store)
+        try store.commit(entry)
+        try FileSystem.writeDurably(Array("{ not json".utf8), to: store.statePath(for: entry.id))
+        XCTAssertThrowsError(try store.load(entry.id))
+        XCTAssertTrue(store.entries().contains { $0.id == entry.id })
+        let loaded = try XCTUnwrap(try store.modify(entry.id) { _ in .keep })
+        XCTAssertEqual(loaded.id, entry.id)
+        XCTAssertEqual(store.corruptFiles().map(\.name), ["\(entry.id).state.json"])
+        XCTAssertTrue(seen.all.first?.contains("moved to corrupt/\(entry.id).state.json") ?? false, "\(seen.all)")
+        XCTAssertNotNil(try store.load(entry.id))
+    }
+
+    /// Many writers of one message's state at once (threads here, processes in the CLI): every change counts.
+    func testConcurrentModificationsLoseNothing() throws {
+        let store = try QueueStore(directory: dir)
+        let entry = try makeEntry(store)
+        try store.commit(entry)
+        DispatchQueue.concurrentPerform(iterations: 200) { _ in
+            try! store.modify(entry.id) { e in
+                var e = e
+                e.routes[0].attempts += 1
+                return .update(e)
+            }
+        }
+        XCTAssertEqual(try store.load(entry.id)?.routes[0].attempts, 200)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/tmp"), [])
+    }
+}
+
+final class LockedStrings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }

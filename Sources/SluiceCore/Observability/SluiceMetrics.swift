@@ -37,8 +37,14 @@ public enum SluiceMetrics {
         Timer(label: "sluice_delivery_latency_seconds", dimensions: [("target", target)]).recordSeconds(secondsSinceAccepted)
     }
 
-    public static func queue(depth: Int, oldestAgeSeconds: Double) {
+    public static func queue(depth: Int, oldestAgeSeconds: Double, corruptFiles: Int) {
         Gauge(label: "sluice_queue_depth").record(depth)
         Gauge(label: "sluice_queue_oldest_age_seconds").record(oldestAgeSeconds)
+        Gauge(label: "sluice_queue_corrupt_files").record(corruptFiles)
+    }
+
+    /// A queue file or state file could not be read and was moved to corrupt/.
+    public static func queueCorruption() {
+        Counter(label: "sluice_queue_corruptions_total").increment()
     }
 }

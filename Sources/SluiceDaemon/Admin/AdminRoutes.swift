@@ -58,6 +58,6 @@ enum QueueGauges {
     static func update(_ store: QueueStore) {
         let ids = store.ids()
         let oldest = ids.first.map { Date().timeIntervalSince($0.timestamp) } ?? 0
-        SluiceMetrics.queue(depth: ids.count, oldestAgeSeconds: max(0, oldest))
+        SluiceMetrics.queue(depth: ids.count, oldestAgeSeconds: max(0, oldest), corruptFiles: store.corruptFiles().count)
     }
 }
