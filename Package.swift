@@ -159,6 +159,7 @@ let package = Package(
             name: "SluiceQueue",
             dependencies: [
                 "SluiceCore", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -34,6 +34,13 @@ struct StatusCommand: AsyncParsableCommand {
         print("sluice \(s["hostname"] ?? "?") pid \(s["pid"] ?? "?"), up \(s["uptime_seconds"] ?? 0)s, "
             + ((s["ready"] as? Bool) == true ? "ready" : "NOT READY: \(s["not_ready_reason"] ?? "")"))
         print("queue: \(queue["depth"] ?? 0) message(s), oldest \(queue["oldest_age_seconds"] ?? 0)s")
+        let free = (queue["free_bytes"] as? Int).map { "\($0 >> 20) MiB free" } ?? "free space unknown"
+        if queue["space_low"] as? Bool == true {
+            print("disk: \(free), below queue.min_free (\((queue["min_free"] as? Int ?? 0) >> 20) MiB): NEW MAIL IS REFUSED WITH 452 4.3.1")
+        } else {
+            print("disk: \(free)")
+        }
+        if let n = queue["corrupt_files"] as? Int, n > 0 { print("queue: \(n) unreadable file(s) in corrupt/ (sluice queue list)") }
         print("rules: \(s["rules"] ?? "?")")
         let table = TextTable(headers: ["LISTENER", "PORT", "CONNECTIONS"])
         for l in s["listeners"] as? [[String: Any]] ?? [] {

@@ -145,7 +145,11 @@ public struct ConfigNode {
 public enum ByteSize {
     public static func parse(_ text: String) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [(String, Int)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        // Binary multiples whatever the spelling (25MB = 25MiB), as mail sizes have always been read.
+        let units: [(String, Int)] = [
+            ("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("G", 1 << 30),
+            ("M", 1 << 20), ("K", 1 << 10), ("B", 1),
+        ]
         for (suffix, factor) in units where t.hasSuffix(suffix) {
             guard let n = Int(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n >= 0 else { return nil }
             return n.multipliedReportingOverflow(by: factor).overflow ? nil : n * factor

@@ -111,6 +111,13 @@ public struct ArchiveSettings: Sendable, Equatable {
     public var retention: Double?
 }
 
+/// `queue: { min_free: 512MiB }` (R-CORE-3): below this much free space in the data directory, new
+/// transactions get 452 4.3.1 at MAIL until space returns (Postfix's queue_minfree).
+public struct QueueSettings: Sendable, Equatable {
+    public var minFree = 512 << 20
+    public init() {}
+}
+
 /// `dns: { nameserver: system | HOST:PORT, timeout: 10s }`: the resolver every lookup uses (R-MAUTH-3).
 public struct DNSSettings: Sendable, Equatable {
     /// nil: the system's nameservers (/etc/resolv.conf); else one nameserver, e.g. 127.0.0.1:5353.
@@ -173,6 +180,7 @@ public struct SluiceConfiguration: Sendable {
     public var dns = DNSSettings()
     public var dkim: [DKIMKeySettings] = []
     public var archives: [String: ArchiveSettings] = [:]
+    public var queue = QueueSettings()
 
     public var archiveFile: String { (dataDir as NSString).appendingPathComponent("archive.sqlite") }
 

@@ -15,7 +15,7 @@ extension SluiceConfiguration {
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders", "upstreams", "dns", "dkim", "archives",
+        "admin", "senders", "upstreams", "dns", "dkim", "archives", "queue",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -215,10 +215,17 @@ extension SluiceConfiguration {
             listeners.append(l)
         }
 
-        return SluiceConfiguration(
+        var queue = QueueSettings()
+        if let q = try keys["queue"]?.mapping(allowed: ["min_free"]) {
+            if let m = q["min_free"] { queue.minFree = try m.size() }
+        }
+
+        var config = SluiceConfiguration(
             file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
             delivery: delivery, upstreams: upstreams, admin: admin, dns: dns, dkim: dkim, archives: archives)
+        config.queue = queue
+        return config
     }
 
     static func readListener(_ node: ConfigNode) throws -> ListenerSettings {

@@ -23,6 +23,12 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
     /// Maps any error to an SMTPError; unknown errors are temporary local failures.
     public static func from(_ error: any Error) -> SMTPError {
         if let smtp = error as? SMTPError { return smtp }
+        if let known = error as? any SMTPErrorConvertible { return known.smtpError }
         return SMTPError(451, .init(4, 3, 0), "Temporary local problem, try again later", reason: "\(error)")
     }
+}
+
+/// An error of a lower layer that knows which SMTP reply it deserves (a full disk is 452 4.3.1).
+public protocol SMTPErrorConvertible: Error {
+    var smtpError: SMTPError { get }
 }

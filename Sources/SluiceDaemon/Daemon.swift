@@ -58,6 +58,7 @@ public struct Daemon {
             log.event(.error, level: .error, "queue file unreadable", [.queueID: id.rawValue, .reason: why])
             SluiceMetrics.queueCorruption()
         }
+        let disk = DiskSpace(path: config.queueDirectory, minFree: config.queue.minFree)
         for action in try store.recover() {
             logger.event(.recover, level: .notice, "queue recovery", [.file: action])
             if action.contains("corrupt/") { SluiceMetrics.queueCorruption() }
@@ -111,13 +112,13 @@ public struct Daemon {
         let admin = try await AdminServer.bind(
             host: config.admin.host, port: config.admin.port, group: group,
             routes: AdminRoutes.make(
-                registry: registry, readiness: readiness, store: store, listeners: directory, runtime: runtime,
+                registry: registry, readiness: readiness, store: store, disk: disk, listeners: directory, runtime: runtime,
                 hostname: config.hostname, started: started))
         var listeners: [SMTPListener] = []
         var policies: [String: ReloadableAcceptPolicy] = [:]
         do {
             for l in config.listeners {
-                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l, limiters: limiters), identity: identity)
+                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l, limiters: limiters), identity: identity, disk: disk)
                 policies[l.name] = policy
                 var context = ListenerContext(
                     name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: intake,
@@ -149,7 +150,7 @@ public struct Daemon {
         // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, current: config, runtime: runtime, policies: policies, tls: tlsHolder, relay: relay,
+            configFile: config.file, current: config, runtime: runtime, policies: policies, tls: tlsHolder, relay: relay, disk: disk,
             limiters: limiters, logger: logger, systemd: systemd, hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(

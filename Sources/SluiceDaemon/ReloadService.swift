@@ -27,6 +27,7 @@ final class ReloadService: Service {
     let policies: [String: ReloadableAcceptPolicy]
     let tls: TLSContextHolder?
     let relay: RelayTarget
+    let disk: DiskSpace
     let limiters: RateLimiters
     let logger: Logger
     let systemd: SystemdNotifier
@@ -36,7 +37,7 @@ final class ReloadService: Service {
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
         configFile: String, current: SluiceConfiguration, runtime: RuntimeHolder, policies: [String: ReloadableAcceptPolicy],
-        tls: TLSContextHolder?, relay: RelayTarget, limiters: RateLimiters, logger: Logger, systemd: SystemdNotifier,
+        tls: TLSContextHolder?, relay: RelayTarget, disk: DiskSpace, limiters: RateLimiters, logger: Logger, systemd: SystemdNotifier,
         hangups: UnixSignalsSequence
     ) {
         self.configFile = configFile
@@ -45,6 +46,7 @@ final class ReloadService: Service {
         self.policies = policies
         self.tls = tls
         self.relay = relay
+        self.disk = disk
         self.limiters = limiters
         self.logger = logger
         self.systemd = systemd
@@ -85,6 +87,7 @@ final class ReloadService: Service {
             policies[l.name]?.replace(Daemon.acceptPolicy(new.config, l, limiters: limiters))
         }
         relay.replace(pools: pools)
+        disk.setMinFree(new.config.queue.minFree)
         runtime.replace(new)
         current.withLockedValue { $0 = new.config }
         var fields: [LogKey: String] = [.file: configFile]

@@ -43,6 +43,12 @@ public enum SluiceMetrics {
         Gauge(label: "sluice_queue_corrupt_files").record(corruptFiles)
     }
 
+    /// Free space where the queue lives, and whether it is below queue.min_free (new mail waits: 452 4.3.1).
+    public static func queueSpace(freeBytes: Int, low: Bool) {
+        Gauge(label: "sluice_queue_free_bytes").record(freeBytes)
+        Gauge(label: "sluice_queue_space_low").record(low ? 1 : 0)
+    }
+
     /// A queue file or state file could not be read and was moved to corrupt/.
     public static func queueCorruption() {
         Counter(label: "sluice_queue_corruptions_total").increment()

@@ -18,13 +18,13 @@ final class ListenerDirectory: Sendable {
 
 enum AdminRoutes {
     static func make(
-        registry: PrometheusCollectorRegistry, readiness: Readiness, store: QueueStore, listeners: ListenerDirectory,
+        registry: PrometheusCollectorRegistry, readiness: Readiness, store: QueueStore, disk: DiskSpace, listeners: ListenerDirectory,
         runtime: RuntimeHolder, hostname: String, started: Date
     ) -> [String: AdminServer.Route] {
         let text = "text/plain; charset=utf-8"
         return [
             "/metrics": {
-                QueueGauges.update(store)
+                QueueGauges.update(store, disk: disk)
                 return (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
             },
             "/healthz": { (.ok, text, Array("ok\n".utf8)) },
@@ -42,7 +42,10 @@ enum AdminRoutes {
                     "ready": readiness.notReadyReason == nil,
                     "not_ready_reason": readiness.notReadyReason ?? NSNull(),
                     "listeners": listeners.all.map { ["name": $0.name, "port": $0.localPort, "connections": $0.limiter.current] },
-                    "queue": ["depth": ids.count, "oldest_age_seconds": Int(oldest)],
+                    "queue": [
+                        "depth": ids.count, "oldest_age_seconds": Int(oldest), "corrupt_files": store.corruptFiles().count,
+                        "free_bytes": disk.freeBytes() ?? -1, "min_free": disk.minFree, "space_low": disk.isLow,
+                    ],
                     "rules": runtime.current.ruleSets.isEmpty
                         ? "none (mail goes to delivery.store)" : runtime.current.ruleSets.keys.sorted().joined(separator: ", "),
                 ]
@@ -55,9 +58,10 @@ enum AdminRoutes {
 
 /// Queue depth and oldest age, read from the queue directory when scraped.
 enum QueueGauges {
-    static func update(_ store: QueueStore) {
+    static func update(_ store: QueueStore, disk: DiskSpace) {
         let ids = store.ids()
         let oldest = ids.first.map { Date().timeIntervalSince($0.timestamp) } ?? 0
         SluiceMetrics.queue(depth: ids.count, oldestAgeSeconds: max(0, oldest), corruptFiles: store.corruptFiles().count)
+        SluiceMetrics.queueSpace(freeBytes: disk.freeBytes() ?? 0, low: disk.isLow)
     }
 }
