@@ -73,10 +73,10 @@ public struct Daemon {
         readiness.rulesLoaded()
 
         // 2. The pipeline.
-        // Blocking file work (spool writes, fsync, renames) runs on these threads; fsyncs of
-        // concurrent messages overlap and share directory syncs (group commit).
-        let fileIO = NIOThreadPool(numberOfThreads: 16)
-        fileIO.start()
+        // Blocking work by kind, each on its own pool (Executors).
+        let executors = Executors()
+        executors.start()
+        let fileIO = executors.files
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let resolver = try Runtime.resolver(config)
         let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: fileIO)
@@ -87,10 +87,10 @@ public struct Daemon {
             destinationConcurrency: config.delivery.destinationConcurrency, logger: logger)
         // DKIM signing is the last modifier: it signs the message as it leaves, for the domains the signing
         // policy authorised, with the keys of the current runtime.
-        let dkim = DKIMSignModifier(keyring: { runtime.current.keyring }, io: fileIO, logger: logger)
+        let dkim = DKIMSignModifier(keyring: { runtime.current.keyring }, io: executors.cpu, logger: logger)
         var targets: [String: any DeliveryTarget] = ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()]
         let archive = config.archives.isEmpty ? nil : try SQLiteArchiveStore(path: config.archiveFile)
-        if let archive { targets["archive"] = ArchiveTarget(store: archive, archives: Set(config.archives.keys), io: fileIO) }
+        if let archive { targets["archive"] = ArchiveTarget(store: archive, archives: Set(config.archives.keys), io: executors.database) }
         let manager = QueueManager(
             store: store,
             targets: targets,
@@ -98,10 +98,10 @@ public struct Daemon {
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
             io: fileIO, logger: logger)
         let verifies = config.listeners.contains { !$0.verify.isEmpty }
-        let verifier = verifies ? try MessageVerifier(hostname: config.hostname, resolver: resolver, io: fileIO) : nil
+        let verifier = verifies ? try MessageVerifier(hostname: config.hostname, resolver: resolver, io: executors.lookups) : nil
         let fileWork: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void = { work in try await fileIO.runIfActive { try work() } }
         let intake = MessageIntake(
-            pipeline: .standard(identity: identity, verifier: verifier, cpu: fileIO), runtime: runtime, store: store,
+            pipeline: .standard(identity: identity, verifier: verifier, cpu: executors.cpu), runtime: runtime, store: store,
             queueManager: manager, fileIO: fileWork)
         await manager.setBouncer(
             DSNBouncer(store: store, runtime: runtime, hostname: config.hostname, fileIO: fileWork, logger: logger))
@@ -157,7 +157,7 @@ public struct Daemon {
                 services: [
                     .init(service: QueueService(manager: manager, rescans: rescans)),
                     .init(service: UpstreamProbeService(relay: relay)),
-                    .init(service: ArchivePurgeService(store: archive, archives: config.archives, io: fileIO, logger: logger)),
+                    .init(service: ArchivePurgeService(store: archive, archives: config.archives, io: executors.database, logger: logger)),
                     .init(service: AdminService(server: admin)),
                     .init(service: reload),
                     .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
@@ -168,7 +168,7 @@ public struct Daemon {
         try await services.run()
         systemd.notify("STOPPING=1")
         try? await group.shutdownGracefully()
-        try? await fileIO.shutdownGracefully()
+        await executors.shutdown()
         logger.event(.stopped, level: .notice, "sluice stopped")
     }
 

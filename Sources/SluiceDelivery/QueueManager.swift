@@ -24,18 +24,19 @@ public actor QueueManager {
     let maxConcurrent: Int
     /// Queue file reads and writes (fsync) run here, never on the cooperative pool.
     let io: NIOThreadPool
+    let clock: any QueueClock
     var bouncer: (any Bouncer)?
     var logger: Logger
 
     /// Due times of queued messages (ids and dates only: the queue stays on disk).
     private var due: [QueueID: Date] = [:]
     private var running: Set<QueueID> = []
-    private var wakeUp: CheckedContinuation<Void, Never>?
+    private let wake = WakeSignal()
     private var stopped = false
 
     public init(
         store: QueueStore, targets: [String: any DeliveryTarget], modifiers: [any MessageModifier] = [],
-        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, logger: Logger
+        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, clock: any QueueClock = WallClock(), logger: Logger
     ) {
         self.io = io
         self.store = store
@@ -43,19 +44,40 @@ public actor QueueManager {
         self.modifiers = modifiers
         self.schedule = schedule
         self.maxConcurrent = maxConcurrent
+        self.clock = clock
         self.logger = logger
     }
 
-    /// Loads what the queue holds (after recovery) and delivers until `stop()`.
+    /// Loads what the queue holds (after recovery) and delivers until `stop()`. Woken by events (a commit,
+    /// an attempt's end, a rescan, stop) and by the clock at the next due time — never by polling. Attempts
+    /// run as child tasks: when it returns, after `stop()` or cancellation, none is left running.
     public func run() async {
         rescan()
         logger.event(.ready, "queue manager started", [.size: "\(due.count)"])
-        while !stopped {
-            dispatchDue()
-            let nextDue = due.filter { !running.contains($0.key) }.values.min()
-            let wait = min(max(nextDue.map { $0.timeIntervalSinceNow } ?? 1, 0.05), 1)
-            await sleep(seconds: wait)
+        await withDiscardingTaskGroup { group in
+            while !stopped && !Task.isCancelled {
+                for id in takeDue() {
+                    group.addTask { await self.attempt(id) }
+                }
+                await waitForWork(until: running.count < maxConcurrent ? nextDue() : nil)
+            }
         }
+    }
+
+    /// Until something happens or `deadline` comes, whichever is first.
+    private func waitForWork(until deadline: Date?) async {
+        let (wake, clock) = (self.wake, self.clock)
+        await withTaskGroup(of: Void.self) { waiters in
+            if let deadline { waiters.addTask { await clock.sleep(until: deadline) } }
+            waiters.addTask { await wake.wait() }
+            await waiters.next()
+            waiters.cancelAll()
+        }
+    }
+
+    /// The earliest due time of a message not being attempted.
+    private func nextDue() -> Date? {
+        due.filter { !running.contains($0.key) }.values.min()
     }
 
     /// Re-reads the queue (after an operator released or changed messages: SIGUSR1).
@@ -68,55 +90,39 @@ public actor QueueManager {
             case .failure(let error):
                 // The attempt reads it under the lock, which sets an unreadable state aside: schedule it.
                 logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-                if !running.contains(id) { due[id] = Date() }
+                if !running.contains(id) { due[id] = clock.now() }
             }
         }
-        wakeUp?.resume()
-        wakeUp = nil
+        wake.signal()
     }
 
+    /// Stops taking messages; `run` returns when the attempts in flight have finished.
     public func stop() {
         stopped = true
-        wakeUp?.resume()
-        wakeUp = nil
+        wake.signal()
     }
 
     /// A message was committed: deliver it now.
     public func enqueued(_ id: QueueID) {
-        due[id] = Date()
-        wakeUp?.resume()
-        wakeUp = nil
+        due[id] = clock.now()
+        wake.signal()
     }
 
     public var depth: Int { due.count }
 
+    /// Messages being attempted now.
+    public var inFlight: Int { running.count }
+
     public func setBouncer(_ b: any Bouncer) { bouncer = b }
 
-    private func sleep(seconds: Double) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            wakeUp = c
-            Task { [weak self] in
-                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-                await self?.timerFired(c)
-            }
-        }
-    }
-
-    private func timerFired(_ c: CheckedContinuation<Void, Never>) {
-        // Resume only if this continuation is still the one waiting.
-        guard wakeUp != nil else { return }
-        wakeUp?.resume()
-        wakeUp = nil
-    }
-
-    private func dispatchDue() {
-        let now = Date()
+    /// The due messages to attempt now, longest waiting first, within the concurrency limit; marked running.
+    private func takeDue() -> [QueueID] {
+        let now = clock.now()
         // Longest waiting first: sorted by id (arrival), retried messages would starve later arrivals.
-        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
-        for id in ready where running.count < maxConcurrent {
-            running.insert(id)
-            Task { await self.attempt(id) }
-        }
+        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        let taken = ready.prefix(max(0, maxConcurrent - running.count)).map(\.key)
+        running.formUnion(taken)
+        return taken
     }
 
     /// Sends one DSN for the recipients that failed in this attempt (not to the
@@ -143,7 +149,7 @@ public actor QueueManager {
             let id = try await bouncer.bounce(entry, failed: failed)
             for i in reported { entry.routes[i].bounced = true }
             if let id {
-                due[id] = Date()
+                due[id] = clock.now()
                 log.event(.bounced, level: .notice, "bounce queued", [.recipients: failed.map { $0.recipient.address.description }.joined(separator: ","), .reason: "dsn \(id)"])
             }
         } catch {
@@ -233,8 +239,7 @@ public actor QueueManager {
     private func attempt(_ id: QueueID) async {
         defer {
             running.remove(id)
-            wakeUp?.resume()
-            wakeUp = nil
+            wake.signal()
         }
         let log = logger.with(queueID: id)
         let store = self.store
@@ -246,7 +251,7 @@ public actor QueueManager {
         } catch {
             // Not readable now (the queue file itself: recovery moves such files to corrupt/ at start).
             log.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
-            due[id] = Date().addingTimeInterval(schedule.delay(afterAttempt: 1))
+            due[id] = clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
             return
         }
         guard var entry = loaded else {
@@ -257,7 +262,7 @@ public actor QueueManager {
             due[id] = nil
             return
         }
-        let now = Date()
+        let now = clock.now()
         // Each pending, unquarantined route is attempted; its results replace it (a route may split).
         var routes: [RouteState] = []
         var ranges: [Int: Range<Int>] = [:]
@@ -292,7 +297,7 @@ public actor QueueManager {
             }
         } catch {
             log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])
-            due[id] = Date().addingTimeInterval(schedule.delay(afterAttempt: 1))
+            due[id] = clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
         }
     }
 }

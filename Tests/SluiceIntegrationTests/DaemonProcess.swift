@@ -38,9 +38,9 @@ final class DaemonProcess {
         var config = "hostname: mx.sluice.test\ndata_dir: var\n"
         if !yaml.contains("listeners:") { config += Self.defaultListeners + "\n" }
         if !yaml.contains("admin:") { config += Self.defaultAdmin + "\n" }
+        config += yaml + "\n"
         // Tests do not depend on the machine having queue.min_free's default 512 MiB free; DiskFullTests sets its own.
         if !yaml.contains("queue:") { config += "queue: { min_free: 1MB }\n" }
-        config += yaml + "\n"
         logPath = root + "/sluice.log"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -1,0 +1,138 @@
+// The queue manager's scheduling with an injected clock: a deferred message is
+// tried again exactly when its retry time comes on the clock, not before; the
+// manager then waits on the clock or an event (no polling); stop() returns once
+// nothing is in flight. The clock moves by hand, so nothing here waits for time.
+
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import SluiceCore
+import SluiceQueue
+import XCTest
+
+@testable import SluiceDelivery
+
+/// A clock moved by `advance`; `sleep` returns when the clock reaches its deadline or the task is cancelled.
+final class ManualClock: QueueClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+    private var sleepers: [(deadline: Date, resume: CheckedContinuation<Void, Never>)] = []
+
+    func now() -> Date { lock.withLock { current } }
+
+    /// The deadlines someone is sleeping until now.
+    var deadlines: [Date] { lock.withLock { sleepers.map(\.deadline) } }
+
+    func advance(by seconds: Double) {
+        let due = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            current += seconds
+            let (ready, waiting) = (sleepers.filter { $0.deadline <= current }, sleepers.filter { $0.deadline > current })
+            sleepers = waiting
+            return ready.map(\.resume)
+        }
+        for c in due { c.resume() }
+    }
+
+    func sleep(until deadline: Date) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = lock.withLock { () -> Bool in
+                    if deadline <= current || Task.isCancelled { return true }
+                    sleepers.append((deadline, c))
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            // Wake every sleeper whose task is gone: they re-check and return (the manager re-arms its wait).
+            let all = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+                defer { sleepers = [] }
+                return sleepers.map(\.resume)
+            }
+            for c in all { c.resume() }
+        }
+    }
+}
+
+/// Refuses with 451 the first `deferrals` attempts, then delivers; counts attempts.
+final class DeferringTarget: DeliveryTarget, @unchecked Sendable {
+    let deferrals: Int
+    let attempts = NIOLockedValueBox(0)
+
+    init(deferrals: Int) { self.deferrals = deferrals }
+
+    func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
+        let n = attempts.withLockedValue { a -> Int in
+            a += 1
+            return a
+        }
+        if n <= deferrals { throw SMTPError(451, .init(4, 3, 0), "try later") }
+        return DeliveryReport(detail: "ok")
+    }
+}
+
+final class QueueSchedulingTests: XCTestCase {
+    var dir: String!
+
+    override func setUp() { dir = NSTemporaryDirectory() + "sluice-sched-\(UUID().uuidString)" }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func waitFor(_ what: String, _ condition: () async -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        while !(await condition()) {
+            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+    }
+
+    func testRetriesComeWhenTheClockSaysSo() async throws {
+        let io = NIOThreadPool(numberOfThreads: 2)
+        io.start()
+        let store = try QueueStore(directory: dir)
+        let clock = ManualClock()
+        let target = DeferringTarget(deferrals: 2)
+        let manager = QueueManager(
+            store: store, targets: ["store": target], schedule: RetrySchedule(intervals: [60, 300], maxDeliveryTime: 86_400), io: io,
+            clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let body = Array("Subject: x\r\n\r\nhi\r\n".utf8)
+        let id = QueueID.generate()
+        let envelope = Envelope(
+            queueID: id, sender: MailAddress(localPart: "a", domain: "s.test"),
+            recipients: [Recipient(address: MailAddress(localPart: "b", domain: "r.test"))], client: ClientInfo(address: nil, listener: "t"))
+        let entry = QueueEntry(
+            envelope: envelope, plan: DeliveryPlan(routes: [Route(target: .store(directory: dir), recipients: [envelope.recipients[0].address])]),
+            size: body.count, queuedAt: clock.now())
+        try store.submit(body, entry)
+
+        let running = Task { await manager.run() }
+        await manager.enqueued(id)
+        let start = clock.now()
+        try await waitFor("the first attempt") {
+            let inFlight = await manager.inFlight
+            return target.attempts.withLockedValue { $0 } == 1 && inFlight == 0
+        }
+        // Deferred: the manager sleeps until the retry time, 60 s on, and nothing else.
+        try await waitFor("a wait until +60s") { clock.deadlines.contains(start.addingTimeInterval(60)) }
+        clock.advance(by: 59)
+        XCTAssertEqual(clock.deadlines, [start.addingTimeInterval(60)], "still waiting for the retry time")
+        XCTAssertEqual(target.attempts.withLockedValue { $0 }, 1)
+        clock.advance(by: 1)
+        try await waitFor("the second attempt") {
+            let inFlight = await manager.inFlight
+            return target.attempts.withLockedValue { $0 } == 2 && inFlight == 0
+        }
+        try await waitFor("a wait until +360s") { clock.deadlines.contains(start.addingTimeInterval(60 + 300)) }
+        clock.advance(by: 300)
+        try await waitFor("delivery") { !FileManager.default.fileExists(atPath: store.messagePath(for: id)) }
+        XCTAssertEqual(target.attempts.withLockedValue { $0 }, 3)
+        // Nothing is due: no clock wait at all, only the event signal.
+        try await waitFor("no clock wait") { clock.deadlines.isEmpty }
+
+        await manager.stop()
+        await running.value
+        let left = await manager.inFlight
+        XCTAssertEqual(left, 0)
+        try await io.shutdownGracefully()
+    }
+}
