@@ -19,14 +19,8 @@ final class DiskFullTests: XCTestCase {
         guard getuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root (CI runs as root)") }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 missing") }
         let port = freeLoopbackPort()
-        let deferring = Process()
-        deferring.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        deferring.arguments = [QueueConcurrencyTests.slowDefer, "\(port)", "0"]
-        let ready = Pipe()
-        deferring.standardOutput = ready
-        try deferring.run()
+        let deferring = try QueueConcurrencyTests.deferringUpstream(port: port, delay: 0)
         defer { if deferring.isRunning { deferring.terminate() } }
-        XCTAssertEqual(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "ready")
 
         let config = { (minFree: String) in """
             upstreams:

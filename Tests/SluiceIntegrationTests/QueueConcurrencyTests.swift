@@ -14,14 +14,8 @@ final class QueueConcurrencyTests: XCTestCase {
     func testOperatorCommandsRacingDeliveriesLoseNoUpdate() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 missing") }
         let port = freeLoopbackPort()
-        let upstream = Process()
-        upstream.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        upstream.arguments = [Self.slowDefer, "\(port)", "0.3"]
-        let ready = Pipe()
-        upstream.standardOutput = ready
-        try upstream.run()
+        let upstream = try Self.deferringUpstream(port: port, delay: 0.3)
         defer { upstream.terminate() }
-        XCTAssertEqual(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "ready")
 
         let d = try DaemonProcess(yaml: """
             upstreams:
@@ -85,6 +79,25 @@ final class QueueConcurrencyTests: XCTestCase {
             let data = try XCTUnwrap(FileManager.default.contents(atPath: stateDir + "/" + name))
             XCTAssertNotNil(try? JSONSerialization.jsonObject(with: data), name)
         }
+    }
+}
+
+extension QueueConcurrencyTests {
+    /// Tests/interop/slow_defer.py on 127.0.0.1:PORT, answering 451 to every message after `delay` seconds;
+    /// returns once it listens.
+    static func deferringUpstream(port: Int, delay: Double) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [slowDefer, "\(port)", "\(delay)"]
+        let ready = Pipe()
+        p.standardOutput = ready
+        try p.run()
+        let line = String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self)
+        guard line.trimmingCharacters(in: .whitespacesAndNewlines) == "ready" else {
+            p.terminate()
+            throw XCTSkip("the deferring upstream did not start: \(line)")
+        }
+        return p
     }
 }
 

@@ -56,16 +56,21 @@ final class SigningPolicyTests: XCTestCase {
             return (code, out + err)
         }
 
-        // 1. Spoofed: an outside client, neither authenticated nor trusted, claims our domain.
-        let c = try TestSMTPClient(port: d.port("inbound"))
-        try c.write("PROXY TCP4 203.0.113.7 127.0.0.1 40001 25\r\n")
-        XCTAssertEqual(try c.reply().code, 220)
-        _ = try c.command("EHLO spoofer.example")
-        XCTAssertEqual(try c.command("MAIL FROM:<x@example.test>").code, 250)
-        XCTAssertEqual(try c.command("RCPT TO:<u@example.org>").code, 250)
-        XCTAssertEqual(try c.command("DATA").code, 354)
-        try c.write(message(1) + ".\r\n")
-        XCTAssertEqual(try c.reply().code, 250)
+        /// One message from 203.0.113.7 (an outside client, neither authenticated nor trusted) through the PROXY protocol.
+        func sendFromOutside(_ text: String, to: String) throws -> Int {
+            let c = try TestSMTPClient(port: d.port("inbound"))
+            try c.write("PROXY TCP4 203.0.113.7 127.0.0.1 40001 25\r\n")
+            XCTAssertEqual(try c.reply().code, 220)
+            _ = try c.command("EHLO outside.example")
+            XCTAssertEqual(try c.command("MAIL FROM:<x@example.test>").code, 250)
+            XCTAssertEqual(try c.command("RCPT TO:<\(to)>").code, 250)
+            XCTAssertEqual(try c.command("DATA").code, 354)
+            try c.write(text + ".\r\n")
+            return try c.reply().code
+        }
+
+        // 1. Spoofed: an outside client claims our domain.
+        XCTAssertEqual(try sendFromOutside(message(1), to: "u@example.org"), 250)
         let spoofed = try stored(1)
         XCTAssertFalse(spoofed.text.contains("DKIM-Signature:"), "spoofed mail must leave unsigned:\n\(spoofed.text)")
         XCTAssertTrue(d.log().contains("unsigned: client 203.0.113.7 is neither authenticated nor in networks.trusted"), d.log())
@@ -95,15 +100,7 @@ final class SigningPolicyTests: XCTestCase {
         XCTAssertTrue(out.contains("pass d=example.test s=s1"), out)
 
         // 4. A rule that signs explicitly (a list the gateway speaks for): signed even from the outside client.
-        let l = try TestSMTPClient(port: d.port("inbound"))
-        try l.write("PROXY TCP4 203.0.113.7 127.0.0.1 40002 25\r\n")
-        XCTAssertEqual(try l.reply().code, 220)
-        _ = try l.command("EHLO lists.example")
-        XCTAssertEqual(try l.command("MAIL FROM:<x@example.test>").code, 250)
-        XCTAssertEqual(try l.command("RCPT TO:<all@lists.example.org>").code, 250)
-        XCTAssertEqual(try l.command("DATA").code, 354)
-        try l.write(message(4, to: "all@lists.example.org") + ".\r\n")
-        XCTAssertEqual(try l.reply().code, 250)
+        XCTAssertEqual(try sendFromOutside(message(4, to: "all@lists.example.org"), to: "all@lists.example.org"), 250)
         let listed = try stored(4)
         (code, out) = try dkimpy(listed.path)
         XCTAssertEqual(code, 0, out + listed.text)
