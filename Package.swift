@@ -258,7 +258,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceSMTPTests",
-            dependencies: ["SluiceSMTP", "SluiceServer", "SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "SluiceSMTP", "SluiceServer", "SluiceCore", "SluiceQueue", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Test helpers shared by test targets (the fixture DNS server).

@@ -42,7 +42,7 @@ public enum SMTPSessionFuzz {
     /// The reaction of a permissive server; returns the session's next action, if any.
     private static func execute(_ action: SMTPServerSession.Action, _ session: inout SMTPServerSession) -> SMTPServerSession.Action? {
         switch action {
-        case .send, .sendAndClose, .beginMessage, .messageData, .abortMessage:
+        case .send, .refuse, .sendAndClose, .beginMessage, .messageData, .abortMessage:
             return nil
         case .startTLS:
             session.tlsEstablished(version: "TLSv1.3", cipher: nil)

@@ -39,6 +39,8 @@ public struct SMTPServerSession: Sendable {
     public enum Action: Sendable {
         /// Write this reply (the driver may batch replies until input runs dry: PIPELINING).
         case send(SMTPReply)
+        /// Write the refusal's reply; log it (with its internal reason) and count it by stage.
+        case refuse(Refusal)
         /// Write this reply, then close the connection.
         case sendAndClose(SMTPReply)
         /// Write this reply (220), then start TLS. Input already buffered was discarded.
@@ -57,6 +59,19 @@ public struct SMTPServerSession: Sendable {
         case abortMessage
         /// The message is complete: run the message stages and the queue, then call `messageFinished`.
         case endMessage(Envelope, MessageHeaders)
+    }
+
+    /// Where in the dialogue something was refused (a bounded metrics label), and what.
+    public enum Stage: String, Sendable {
+        case connect, command, auth, mail, rcpt, data
+    }
+
+    public struct Refusal: Sendable {
+        public var error: SMTPError
+        public var stage: Stage
+        /// The transaction's queue id, when there is one.
+        public var queueID: QueueID?
+        public var recipient: MailAddress?
     }
 
     struct Transaction: Sendable {
@@ -80,7 +95,8 @@ public struct SMTPServerSession: Sendable {
         case data(Transaction, DotDataReceiver)
         /// Reading a BDAT chunk. `failure` set: bytes are read and thrown away.
         case bdat(Transaction?, remaining: Int, last: Bool, failure: SMTPError?)
-        case awaitingResult
+        /// End of data: the message stages and the queue are at work on this message.
+        case awaitingResult(QueueID)
         case awaitingTLS
         case closed
     }
@@ -163,7 +179,7 @@ public struct SMTPServerSession: Sendable {
             }
         case .data(var transaction, var receiver):
             // Park the state so the copies above are unique and mutate without copy-on-write.
-            state = .awaitingResult
+            state = .awaitingResult(transaction.envelope.queueID)
             while true {
                 var out = ByteBuffer()
                 let ended = receiver.consume(&input, into: &out)
@@ -191,7 +207,7 @@ public struct SMTPServerSession: Sendable {
             if let failure {
                 state = .command(nil)
                 bdatFailed = true
-                return .send(failure.reply)
+                return .refuse(Refusal(error: failure, stage: .data, queueID: transaction?.envelope.queueID))
             }
             guard let t = transaction else { return nil }
             if last {
@@ -227,7 +243,7 @@ public struct SMTPServerSession: Sendable {
             return .send(SMTPReply(250, .init(2, 1, 0), "Ok"))
         case .failure(let e):
             state = .command(nil)
-            return error(e)
+            return error(e, .mail, queueID: envelope.queueID)
         }
     }
 
@@ -240,19 +256,20 @@ public struct SMTPServerSession: Sendable {
             return .send(SMTPReply(250, .init(2, 1, 5), "Ok"))
         case .failure(let e):
             state = .command(transaction)
-            return error(e)
+            return error(e, .rcpt, queueID: transaction.envelope.queueID, recipient: recipient.address)
         }
     }
 
     /// The message stages and the queue are done: the reply for end of data.
     public mutating func messageFinished(_ result: Result<QueueID, SMTPError>) -> Action {
-        guard case .awaitingResult = state else { return protocolMisuse() }
+        guard case .awaitingResult(let id) = state else { return protocolMisuse() }
         state = .command(nil)
         switch result {
         case .success(let id):
             return .send(SMTPReply(250, .init(2, 0, 0), "Ok: queued as \(id)"))
         case .failure(let e):
-            return .send(e.reply)
+            // Not an error of the client's: it does not count towards maxErrors.
+            return .refuse(Refusal(error: e, stage: .data, queueID: id))
         }
     }
 
@@ -265,7 +282,7 @@ public struct SMTPServerSession: Sendable {
             client.authenticatedUser = user
             return .send(SMTPReply(235, .init(2, 7, 0), "Authentication successful"))
         case .failure(let e):
-            return error(e)
+            return error(e, .auth)
         }
     }
 
@@ -501,12 +518,12 @@ public struct SMTPServerSession: Sendable {
         let filter = t.filter!
         if let refusal = filter.refusal ?? headerRefusal(filter.headers) {
             actions.append(.abortMessage)
-            actions.append(.send(refusal.reply))
+            actions.append(.refuse(Refusal(error: refusal, stage: .data, queueID: t.envelope.queueID)))
             state = .command(nil)
         } else {
             t.envelope.client = client
             actions.append(.endMessage(t.envelope, filter.headers))
-            state = .awaitingResult
+            state = .awaitingResult(t.envelope.queueID)
         }
         pending.append(contentsOf: actions.dropFirst())
         return actions[0]
@@ -526,13 +543,15 @@ public struct SMTPServerSession: Sendable {
         return nil
     }
 
-    private mutating func error(_ e: SMTPError) -> Action {
+    private mutating func error(
+        _ e: SMTPError, _ stage: Stage = .command, queueID: QueueID? = nil, recipient: MailAddress? = nil
+    ) -> Action {
         errors += 1
         if errors >= configuration.maxErrors {
             state = .closed
             return .sendAndClose(SMTPReply(421, .init(4, 7, 0), "\(configuration.hostname) Error: too many errors"))
         }
-        return .send(e.reply)
+        return .refuse(Refusal(error: e, stage: stage, queueID: queueID, recipient: recipient))
     }
 
     private mutating func protocolMisuse() -> Action {

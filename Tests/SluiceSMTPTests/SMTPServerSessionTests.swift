@@ -140,6 +140,21 @@ final class SMTPServerSessionTests: XCTestCase {
         t.expect("550 5.7.1")
         t.send("RCPT TO:<x@near.test>")
         t.expect("250 2.1.5")
+        // The refusal says where it happened, for which recipient and transaction (the log and the metric's stage).
+        XCTAssertEqual(t.refusals.map(\.stage), [.rcpt])
+        XCTAssertEqual(t.refusals.first?.recipient?.description, "x@far.test")
+        XCTAssertNotNil(t.refusals.first?.queueID)
+    }
+
+    /// Each refusal is counted in the stage it happened in: a rule's reject at end of DATA is `data`, not `command`.
+    func testRefusalsCarryTheirStage() {
+        let t = greeted()
+        t.senderCheck = { s in s?.domain == "blocked.test" ? SMTPError(550, .init(5, 7, 1), "Sender blocked", reason: "list") : nil }
+        t.messageResult = { _ in .failure(SMTPError(550, .init(5, 7, 1), "Message rejected", reason: "rule block-cards")) }
+        t.raw("MAIL FROM:<a@blocked.test>\r\nBOGUS\r\nMAIL FROM:<a@s.test>\r\nRCPT TO:<b@r.test>\r\nDATA\r\nx\r\n.\r\n")
+        XCTAssertEqual(t.refusals.map(\.stage), [.mail, .command, .data])
+        XCTAssertEqual(t.refusals.map(\.error.reason), ["list", "Error: command not recognized", "rule block-cards"])
+        XCTAssertNotNil(t.refusals.last?.queueID, "the refused message's queue id is in its log line")
     }
 
     func testLongCommandLine() {

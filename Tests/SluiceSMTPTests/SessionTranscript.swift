@@ -26,6 +26,8 @@ final class SessionTranscript {
         user == "app" && secret == "s3cret" ? .success(user) : .failure(SMTPError(535, .init(5, 7, 8), "Authentication credentials invalid"))
     }
     var authAttempts: [(String, String, String)] = []
+    /// Every refusal with its stage and reason, as the handler logs and counts them.
+    var refusals: [SMTPServerSession.Refusal] = []
 
     init(configure: (inout SMTPServerSession.Configuration) -> Void = { _ in }) {
         var config = SMTPServerSession.Configuration(
@@ -38,6 +40,9 @@ final class SessionTranscript {
     func execute(_ action: SMTPServerSession.Action) {
         switch action {
         case .send(let r): replies.append(r)
+        case .refuse(let r):
+            replies.append(r.error.reply)
+            refusals.append(r)
         case .sendAndClose(let r): replies.append(r); closed = true
         case .startTLS(let r):
             replies.append(r)
