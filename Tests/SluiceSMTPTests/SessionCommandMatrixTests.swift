@@ -16,6 +16,9 @@ final class SessionCommandMatrixTests: XCTestCase {
         ("mail", ["EHLO client.test", "MAIL FROM:<a@s.test>"]),
         ("rcpt", ["EHLO client.test", "MAIL FROM:<a@s.test>", "RCPT TO:<b@r.test>"]),
         ("after-message", ["EHLO client.test", "MAIL FROM:<a@s.test>", "RCPT TO:<b@r.test>", "BDAT 3 LAST\r\nhi\r"]),
+        ("after-tls", ["EHLO client.test", "STARTTLS"]),
+        ("tls-helo", ["EHLO client.test", "STARTTLS", "EHLO client.test"]),
+        ("authenticated", ["EHLO client.test", "AUTH PLAIN AGFwcABzM2NyZXQ="]),
     ]
 
     static let commands = [
@@ -31,6 +34,11 @@ final class SessionCommandMatrixTests: XCTestCase {
         "mail": [250, 250, 503, 250, 503, 503, 250, 250, 221, 252, 214, 503, 503, 252, 500],
         "rcpt": [250, 250, 503, 250, 354, 250, 250, 250, 221, 252, 214, 503, 503, 252, 500],
         "after-message": [250, 250, 250, 503, 503, 503, 250, 250, 221, 252, 214, 220, 235, 252, 500],
+        // After the handshake the session starts over (RFC 3207 §4.2): a new EHLO first; no second STARTTLS.
+        "after-tls": [250, 250, 503, 503, 503, 503, 250, 250, 221, 252, 214, 503, 503, 252, 500],
+        "tls-helo": [250, 250, 250, 503, 503, 503, 250, 250, 221, 252, 214, 503, 235, 252, 500],
+        // Authenticated once per session (RFC 4954 §4).
+        "authenticated": [250, 250, 250, 503, 503, 503, 250, 250, 221, 252, 214, 220, 503, 252, 500],
     ]
 
     func testEveryCommandInEveryState() {
