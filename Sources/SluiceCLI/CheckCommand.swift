@@ -22,9 +22,9 @@ struct CheckCommand: AsyncParsableCommand {
         for (name, set) in runtime.ruleSets.sorted(by: { $0.key < $1.key }) {
             print("\(set.file): ok (rule set '\(name)', \(set.rules.count) rule(s))")
         }
-        let active = config.dkim.filter { $0.state == "active" }
+        let active = config.dkim.filter { $0.state == .active }
         if !active.isEmpty {
-            print("dkim: ok (\(active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm)" }.joined(separator: ", ")) signing)")
+            print("dkim: ok (\(active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm.rawValue)" }.joined(separator: ", ")) signing)")
         }
         // The resolver the daemon would start with (an unreadable resolv.conf is an error here, not a hang there).
         let resolver: any DNSResolver
@@ -36,10 +36,10 @@ struct CheckCommand: AsyncParsableCommand {
     /// Active keys must be published with the same public key; publish-only ones should be (a warning).
     func checkPublishedKeys(_ config: SluiceConfiguration, resolver: any DNSResolver) async throws {
         var problems: [String] = []
-        for k in config.dkim where k.state != "retired" {
+        for k in config.dkim where k.state != .retired {
             let name = "\(k.selector)._domainkey.\(k.domain)"
             guard let pem = FileManager.default.contents(atPath: k.keyFile).map({ String(decoding: $0, as: UTF8.self) }),
-                let expected = try? DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(rawValue: k.algorithm) ?? .rsaSHA256)
+                let expected = try? DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(k.algorithm))
             else {
                 problems.append("\(name): cannot read the key \(k.keyFile)")
                 continue
@@ -61,7 +61,7 @@ struct CheckCommand: AsyncParsableCommand {
                 verdict = nil
             }
             if let verdict {
-                if k.state == "active" {
+                if k.state == .active {
                     problems.append("\(name): \(verdict)")
                 } else {
                     FileHandle.standardError.write(Data("sluice: warning: \(name) (publish-only): \(verdict)\n".utf8))

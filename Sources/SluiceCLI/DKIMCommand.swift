@@ -67,14 +67,14 @@ struct DKIMCommand: AsyncParsableCommand {
             var rows: [[String: String]] = []
             for k in config.dkim {
                 let name = "\(k.selector)._domainkey.\(k.domain)"
-                var row = ["name": name, "state": k.state, "algorithm": k.algorithm, "key": k.keyFile]
-                if k.state != "retired" {
+                var row = ["name": name, "state": k.state.rawValue, "algorithm": k.algorithm.rawValue, "key": k.keyFile]
+                if k.state != .retired {
                     guard let data = FileManager.default.contents(atPath: k.keyFile) else {
                         throw UserError("\(k.location): cannot read \(k.keyFile)")
                     }
                     do {
                         row["record"] = try DKIMKeys.txtRecord(
-                            privateKeyPEM: String(decoding: data, as: UTF8.self), algorithm: DKIMAlgorithm(rawValue: k.algorithm) ?? .rsaSHA256)
+                            privateKeyPEM: String(decoding: data, as: UTF8.self), algorithm: DKIMAlgorithm(k.algorithm))
                     } catch {
                         throw UserError("\(k.location): \(k.keyFile): \(error)")
                     }

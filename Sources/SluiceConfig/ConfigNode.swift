@@ -119,6 +119,12 @@ public struct ConfigNode {
         return d
     }
 
+    /// An enumerated setting: one of the enum's values, or an error at this node naming them all.
+    public func choice<E: RawRepresentable & CaseIterable>(_ type: E.Type) throws -> E where E.RawValue == String {
+        let s = try oneOf(E.allCases.map(\.rawValue))
+        return E(rawValue: s)!
+    }
+
     public func oneOf(_ choices: [String]) throws -> String {
         let s = try string()
         guard choices.contains(s) else { throw error("must be one of \(choices.joined(separator: ", ")), got '\(s)'") }

@@ -5,7 +5,7 @@ import Foundation
 import SluiceCore
 import SluicePolicy
 
-public enum TLSMode: String, Sendable {
+public enum TLSMode: String, Sendable, CaseIterable {
     case none, starttls, implicit
 }
 
@@ -81,7 +81,7 @@ public struct DeliverySettings: Sendable {
     /// `send_port:` the port direct MX delivery (`send`) connects to (default 25; tests point it at a sink).
     public var sendPort = 25
     /// `send_tls:` STARTTLS for direct MX delivery: opportunistic (default) | required | none.
-    public var sendTLS = "opportunistic"
+    public var sendTLS = OutboundTLS.opportunistic
     /// `destination_concurrency:` connections at once to one recipient domain for `send` (default 20, like Postfix).
     public var destinationConcurrency = 20
 }
@@ -90,12 +90,26 @@ public struct DeliverySettings: Sendable {
 public struct DKIMKeySettings: Sendable, Equatable {
     public var domain: String
     public var selector: String
+    public enum Algorithm: String, Sendable, CaseIterable {
+        case rsaSHA256 = "rsa-sha256"
+        case ed25519SHA256 = "ed25519-sha256"
+    }
+
+    public enum State: String, Sendable, CaseIterable {
+        /// Signs.
+        case active
+        /// In `sluice dkim dns`, not signing yet.
+        case publishOnly = "publish-only"
+        /// Neither; `sluice dkim dns` says its record can go.
+        case retired
+    }
+
     /// `algorithm:` rsa-sha256 (default) | ed25519-sha256.
-    public var algorithm = "rsa-sha256"
+    public var algorithm = Algorithm.rsaSHA256
     /// `key:` the private key file (PEM), made by `sluice dkim keygen`.
     public var keyFile: String
-    /// `state:` active (signs) | publish-only (in `sluice dkim dns`, not signing yet) | retired.
-    public var state = "active"
+    /// `state:` active | publish-only | retired.
+    public var state = State.active
     /// `headers:` header names to sign (default: the usual set, see docs); `oversign:` names signed once more
     /// than present so none can be added (default [From]).
     public var headers: [String]?
@@ -136,7 +150,7 @@ public struct UpstreamSettings: Sendable {
     /// `hosts:` "host:port" entries (port 25 when omitted).
     public var hosts: [(host: String, port: Int)]
     /// `tls:` required (verified) | opportunistic | none (default opportunistic).
-    public var tls: String = "opportunistic"
+    public var tls = OutboundTLS.opportunistic
     /// `backup:` the pool used while every host of this one fails.
     public var backup: String?
     /// `auth: { username: U, password_file: PATH }`: AUTH PLAIN/LOGIN to the upstream, the secret read from a file.

@@ -21,7 +21,7 @@ extension SessionCheck {
 }
 
 /// Whether a listener offers SMTP AUTH, and whether it insists on it.
-public enum AuthRequirement: String, Sendable {
+public enum AuthRequirement: String, Sendable, CaseIterable {
     case none, optional, required
 }
 

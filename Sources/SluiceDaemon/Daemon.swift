@@ -83,7 +83,7 @@ public struct Daemon {
         let relay = RelayTarget(pools: try Self.upstreamPools(config, logger: logger), deliverer: deliverer, logger: logger)
         let send = SendTarget(
             resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort,
-            tls: OutboundTLS(rawValue: config.delivery.sendTLS) ?? .opportunistic, hostname: config.hostname,
+            tls: config.delivery.sendTLS, hostname: config.hostname,
             destinationConcurrency: config.delivery.destinationConcurrency, logger: logger)
         // DKIM signing is the last modifier: it signs the message as it leaves, for the domains the signing
         // policy authorised, with the keys of the current runtime.
@@ -185,7 +185,7 @@ public struct Daemon {
         try config.upstreams.values.map { u in
             UpstreamPool(
                 name: u.name, hosts: u.hosts.map { SMTPClient.Endpoint(host: $0.host, port: $0.port) },
-                tls: OutboundTLS(rawValue: u.tls) ?? .opportunistic, backup: u.backup,
+                tls: u.tls, backup: u.backup,
                 credentials: try upstreamCredentials(u, logger: logger), maxConnections: u.maxConnections,
                 probeInterval: u.probeInterval)
         }
@@ -204,7 +204,7 @@ public struct Daemon {
                 .ready, level: .warning, "password file is readable by others; chmod 600 it",
                 [.file: file, .route: "upstream \(u.name)"])
         }
-        if u.tls == "none" {
+        if u.tls == .none {
             logger.event(.ready, level: .warning, "upstream with auth and tls: none sends its password in clear", [.route: u.name])
         }
         return ClientCredentials(username: user, password: password)

@@ -9,7 +9,7 @@ import SluiceMailAuth
 extension Runtime {
     public static func dkimKeyring(_ config: SluiceConfiguration) throws -> DKIMKeyring {
         var signers: [DKIMSigner] = []
-        for k in config.dkim where k.state == "active" {
+        for k in config.dkim where k.state == .active {
             signers.append(try dkimSigner(k))
         }
         return DKIMKeyring(signers)
@@ -22,14 +22,24 @@ extension Runtime {
                     + "`sluice dkim keygen --domain \(k.domain) --selector \(k.selector)`")
         }
         var key = DKIMSigner.Key(
-            domain: k.domain, selector: k.selector, algorithm: DKIMAlgorithm(rawValue: k.algorithm) ?? .rsaSHA256,
+            domain: k.domain, selector: k.selector, algorithm: DKIMAlgorithm(k.algorithm),
             privateKeyPEM: String(decoding: data, as: UTF8.self))
         if let h = k.headers { key.signedHeaders = h }
         if let o = k.oversign { key.oversignedHeaders = o }
         do {
             return try DKIMSigner(key: key)
         } catch {
-            throw RuntimeError("\(k.location): dkim: the key \(k.keyFile) does not sign as \(k.algorithm): \(error)")
+            throw RuntimeError("\(k.location): dkim: the key \(k.keyFile) does not sign as \(k.algorithm.rawValue): \(error)")
+        }
+    }
+}
+
+extension DKIMAlgorithm {
+    /// The algorithm a `dkim:` entry names.
+    public init(_ a: DKIMKeySettings.Algorithm) {
+        switch a {
+        case .rsaSHA256: self = .rsaSHA256
+        case .ed25519SHA256: self = .ed25519SHA256
         }
     }
 }

@@ -22,14 +22,6 @@ public struct ClientCredentials: Sendable, CustomStringConvertible {
     public var description: String { "\(username) (password not shown)" }
 }
 
-public enum OutboundTLS: String, Sendable, Codable {
-    /// Verify the certificate and host name; no TLS, no delivery.
-    case required
-    /// Use STARTTLS when offered, without verification; else plaintext.
-    case opportunistic
-    case none
-}
-
 public struct SMTPClientSession: Sendable {
     public struct Job: Sendable {
         public var sender: MailAddress?

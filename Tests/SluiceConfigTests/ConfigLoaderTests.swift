@@ -130,4 +130,35 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertNil(DurationText.parse("5"))
         XCTAssertNil(DurationText.parse("soon"))
     }
+
+    /// Enumerated settings parse into enums; a wrong word is an error at its position naming the choices, never a
+    /// silent fallback.
+    func testEnumeratedSettingsAreEnumsWithPositionedErrors() throws {
+        let base = "listeners:\n  - { name: relay, address: 127.0.0.1:2525 }\n"
+        let c = try load(base + """
+            upstreams:
+              u: { hosts: ["10.0.0.1:25"], tls: required }
+            delivery: { send_tls: none }
+            dkim:
+              - { domain: a.test, selector: s, key: k.pem, algorithm: ed25519-sha256, state: publish-only }
+            queue: { min_free: 2GiB }
+            """)
+        XCTAssertEqual(c.upstreams["u"]?.tls, .required)
+        XCTAssertEqual(c.delivery.sendTLS, OutboundTLS.none)
+        XCTAssertEqual(c.dkim.first?.algorithm, .ed25519SHA256)
+        XCTAssertEqual(c.dkim.first?.state, .publishOnly)
+        XCTAssertEqual(c.queue.minFree, 2 << 30)
+        XCTAssertEqual(try load(base).queue.minFree, 512 << 20)
+        let cases: [(String, Int, String)] = [
+            ("upstreams:\n  u: { hosts: [\"10.0.0.1:25\"], tls: sometimes }\n", 4, "must be one of required, opportunistic, none, got 'sometimes'"),
+            ("dkim:\n  - { domain: a.test, selector: s, key: k.pem, state: on }\n", 4, "must be one of active, publish-only, retired, got 'on'"),
+            ("queue: { min_free: lots }\n", 3, "expected a size like 25MB"),
+            ("queue: { min_fre: 1GB }\n", 3, "unknown key 'min_fre'"),
+        ]
+        for (yaml, line, reason) in cases {
+            let e = error(base + yaml)
+            XCTAssertEqual(e?.line, line, yaml)
+            XCTAssertTrue(e?.reason.contains(reason) ?? false, "\(String(describing: e)) for \(yaml)")
+        }
+    }
 }
