@@ -35,16 +35,16 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     var phase: Phase = .running
     /// A check, AUTH or the message stages are at work: input waits.
     var waiting = false
-    private var greeted = false
-    private var draining = false
+    var greeted = false
+    var draining = false
     /// Counted against the listener's connection limits (released when the connection ends).
-    private var admitted = false
-    private var limitRefusal: SMTPError?
+    var admitted = false
+    var limitRefusal: SMTPError?
     var input = ByteBuffer()
     var needsFlush = false
     private var readHeld = false
     private var readPending = false
-    private var timeout: Scheduled<Void>?
+    var timeout: Scheduled<Void>?
     var spool: SpoolWriter?
     private static let maxBufferedInput = 1024 * 1024
 
@@ -75,76 +75,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         context.fireChannelActive()
     }
 
-    /// The client is known: count it against the limits, log it, and greet (after the handshake with implicit TLS).
-    private func admit(context: ChannelHandlerContext) {
-        limitRefusal = shared.limiter.acquire(session.client.address)
-        admitted = limitRefusal == nil
-        logger.event(.connect, "connect", [.port: "\(session.client.port ?? 0)"])
-        if shared.implicitTLS {
-            phase = .handshaking
-            armTimeout(context: context)
-        } else {
-            greet(context: context)
-        }
-    }
-
-    private func greet(context: ChannelHandlerContext) {
-        phase = .running
-        greeted = true
-        if let refusal = limitRefusal {
-            refuseConnection(refusal, context: context)
-            return
-        }
-        let (checks, client) = (shared.checks, session.client)
-        run(context: context, { try await checks.checkConnection(client) }) { result in
-            switch result {
-            case .success: return self.session.start()
-            case .failure(let e):
-                self.logger.event(.reject, level: .notice, "connection refused", [.reply: "\(e.reply)", .reason: e.reason])
-                SluiceMetrics.rejected(listener: self.shared.name, stage: "connect", status: e.reply.status?.description ?? "\(e.reply.code)")
-                return self.session.refuse(e)
-            }
-        }
-    }
-
-    private func refuseConnection(_ e: SMTPError, context: ChannelHandlerContext) {
-        logger.event(.reject, level: .notice, "connection refused", [.reply: "\(e.reply)", .reason: e.reason])
-        SluiceMetrics.rejected(listener: shared.name, stage: "connect", status: e.reply.status?.description ?? "\(e.reply.code)")
-        execute(session.refuse(e), context: context)
-        flushIfNeeded(context: context)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event {
-            let version = ((try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion).map(Self.describe) ?? "TLS"
-            session.tlsEstablished(version: version, cipher: nil)
-            logger.event(.tls, "tls established", [.tlsVersion: version])
-            if greeted {
-                phase = .running
-                waiting = false
-                process(context: context)
-            } else if !session.isClosed {
-                greet(context: context)
-            }
-        } else if let proxied = event as? ProxiedClient, phase == .awaitingProxy {
-            if let address = proxied.address {
-                session.clientIdentified(address: address, port: proxied.port)
-                logger[.client] = address.description
-            }
-            admit(context: context)
-        } else if let control = event as? SessionControl {
-            switch control {
-            case .drain:
-                draining = true
-                closeIfDrained(context: context)
-            case .forceClose:
-                closeForShutdown(context: context)
-            }
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
         if admitted { shared.limiter.release(session.client.address) }
@@ -161,24 +91,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.event(.error, "connection error", [.error: "\(error)"])
         context.close(promise: nil)
-    }
-
-    /// The daemon drains: a session between transactions (or still in its handshake) gets 421 now; one in a
-    /// transaction finishes it first.
-    private func closeIfDrained(context: ChannelHandlerContext) {
-        guard draining else { return }
-        switch phase {
-        case .handshaking: closeForShutdown(context: context)
-        case .running where !waiting && session.isIdle: closeForShutdown(context: context)
-        default: break
-        }
-    }
-
-    private func closeForShutdown(context: ChannelHandlerContext) {
-        guard phase != .closing else { return }
-        spool?.discard()
-        write(SMTPReply(421, .init(4, 3, 2), "\(shared.session.hostname) Service shutting down, try again later"), context: context)
-        close(context: context)
     }
 
     func close(context: ChannelHandlerContext) {
@@ -211,7 +123,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     /// Reads stop while the spool is behind the client or too much input waits; they resume when it is not.
-    private func updateBackpressure(context: ChannelHandlerContext) {
+    func updateBackpressure(context: ChannelHandlerContext) {
         let hold = (spool?.isBehind ?? false) || input.readableBytes > Self.maxBufferedInput || (waiting && input.readableBytes > 64 * 1024)
         if hold {
             readHeld = true
@@ -225,7 +137,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     /// The command or data timeout while the client owes us something; none while we are at work.
-    private func armTimeout(context: ChannelHandlerContext) {
+    func armTimeout(context: ChannelHandlerContext) {
         timeout?.cancel()
         timeout = nil
         switch phase {

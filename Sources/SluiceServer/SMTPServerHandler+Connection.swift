@@ -1,0 +1,101 @@
+// SMTPServerHandler+Connection: the connection around the dialogue: the
+// PROXY header that names the client, admission against the connection
+// limits and the connection checks, the greeting (after the handshake with
+// implicit TLS), TLS handshakes, and draining at shutdown.
+
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+import SluiceCore
+import SluiceSMTP
+
+extension SMTPServerHandler {
+    /// The client is known: count it against the limits, log it, and greet (after the handshake with implicit TLS).
+    func admit(context: ChannelHandlerContext) {
+        limitRefusal = shared.limiter.acquire(session.client.address)
+        admitted = limitRefusal == nil
+        logger.event(.connect, "connect", [.port: "\(session.client.port ?? 0)"])
+        if shared.implicitTLS {
+            phase = .handshaking
+            armTimeout(context: context)
+        } else {
+            greet(context: context)
+        }
+    }
+
+    func greet(context: ChannelHandlerContext) {
+        phase = .running
+        greeted = true
+        if let refusal = limitRefusal {
+            refuseConnection(refusal, context: context)
+            return
+        }
+        let (checks, client) = (shared.checks, session.client)
+        run(context: context, { try await checks.checkConnection(client) }) { result in
+            switch result {
+            case .success: return self.session.start()
+            case .failure(let e):
+                self.logger.event(.reject, level: .notice, "connection refused", [.reply: "\(e.reply)", .reason: e.reason])
+                SluiceMetrics.rejected(listener: self.shared.name, stage: "connect", status: e.reply.status?.description ?? "\(e.reply.code)")
+                return self.session.refuse(e)
+            }
+        }
+    }
+
+    func refuseConnection(_ e: SMTPError, context: ChannelHandlerContext) {
+        logger.event(.reject, level: .notice, "connection refused", [.reply: "\(e.reply)", .reason: e.reason])
+        SluiceMetrics.rejected(listener: shared.name, stage: "connect", status: e.reply.status?.description ?? "\(e.reply.code)")
+        execute(session.refuse(e), context: context)
+        flushIfNeeded(context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            let version = ((try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion).map(Self.describe) ?? "TLS"
+            session.tlsEstablished(version: version, cipher: nil)
+            logger.event(.tls, "tls established", [.tlsVersion: version])
+            if greeted {
+                phase = .running
+                waiting = false
+                process(context: context)
+            } else if !session.isClosed {
+                greet(context: context)
+            }
+        } else if let proxied = event as? ProxiedClient, phase == .awaitingProxy {
+            if let address = proxied.address {
+                session.clientIdentified(address: address, port: proxied.port)
+                logger[.client] = address.description
+            }
+            admit(context: context)
+        } else if let control = event as? SessionControl {
+            switch control {
+            case .drain:
+                draining = true
+                closeIfDrained(context: context)
+            case .forceClose:
+                closeForShutdown(context: context)
+            }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// The daemon drains: a session between transactions (or still in its handshake) gets 421 now; one in a
+    /// transaction finishes it first.
+    func closeIfDrained(context: ChannelHandlerContext) {
+        guard draining else { return }
+        switch phase {
+        case .handshaking: closeForShutdown(context: context)
+        case .running where !waiting && session.isIdle: closeForShutdown(context: context)
+        default: break
+        }
+    }
+
+    func closeForShutdown(context: ChannelHandlerContext) {
+        guard phase != .closing else { return }
+        spool?.discard()
+        write(SMTPReply(421, .init(4, 3, 2), "\(shared.session.hostname) Service shutting down, try again later"), context: context)
+        close(context: context)
+    }
+}
