@@ -38,6 +38,7 @@ struct CheckCommand: AsyncParsableCommand {
         var problems: [String] = []
         for k in config.dkim where k.state != .retired {
             let name = "\(k.selector)._domainkey.\(k.domain)"
+            // A key that cannot be read or used is reported as such below (the guard's else).
             guard let pem = FileManager.default.contents(atPath: k.keyFile).map({ String(decoding: $0, as: UTF8.self) }),
                 let expected = try? DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(k.algorithm))
             else {

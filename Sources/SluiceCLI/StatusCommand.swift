@@ -78,6 +78,7 @@ struct ReloadCommand: AsyncParsableCommand {
         throw UserError("no answer from pid \(state.pid) within 30 s; see its log")
     }
 
+    /// The daemon's last published reload outcome; nil while there is none (or it is being replaced).
     static func outcome(_ path: String) -> [String: Any]? {
         FileManager.default.contents(atPath: path).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
     }

@@ -18,6 +18,7 @@ public struct WallClock: QueueClock {
     public func sleep(until deadline: Date) async {
         let seconds = deadline.timeIntervalSinceNow
         guard seconds > 0 else { return }
+        // Cancellation ends the sleep early, which is what the caller asks for.
         try? await Task.sleep(nanoseconds: UInt64(min(seconds, 86_400) * 1e9))
     }
 }

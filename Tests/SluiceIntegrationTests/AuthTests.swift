@@ -30,6 +30,16 @@ final class AuthTests: XCTestCase {
         return try XCTUnwrap(json["secret"] as? String)
     }
 
+    /// The states of USER's credentials named NAME, from `sluice creds list --json`.
+    func states(_ d: DaemonProcess, _ name: String) -> [String] {
+        guard let (_, out, _) = try? d.cli(["creds", "list", "--json"]),
+            let json = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+        else { return [] }
+        return (json["credentials"] as? [[String: Any]] ?? []).filter { $0["name"] as? String == name }.compactMap { $0["state"] as? String }
+    }
+
+    func state(_ d: DaemonProcess, _ name: String) -> String? { states(d, name).first }
+
     func python(_ args: [String]) throws -> (Int32, String) {
         guard let python = which("python3") else { throw XCTSkip("python3 not installed; make test installs it") }
         let (status, out, err) = try runTool(python, ["\(Self.interop)/smtplib_auth.py"] + args)
@@ -91,10 +101,10 @@ final class AuthTests: XCTestCase {
         (status, out) = try python(["starttls", port, "nobody", good, "app@example.test", "bad2@test"])
         XCTAssertEqual(status, 2, out)
 
-        let shortLived = try addCredential(d, ["app", "--name", "short", "--expires", "5s"])
+        let shortLived = try addCredential(d, ["app", "--name", "short", "--expires", "3s"])
         (status, out) = try python(["starttls", port, "app", shortLived, "app@example.test", "short1@test"])
         XCTAssertEqual(status, 0, out)
-        sleep(6)
+        XCTAssertTrue(waitUntil(20) { self.state(d, "short") == "expired" }, "the credential never expired")
         (status, out) = try python(["starttls", port, "app", shortLived, "app@example.test", "short2@test"])
         XCTAssertEqual(status, 2, "expired secret accepted: \(out)")
 
@@ -107,8 +117,9 @@ final class AuthTests: XCTestCase {
         XCTAssertEqual(try python(["starttls", port, "app", new, "app@example.test", "new@test"]).0, 0)
         let (_, listing, _) = try d.cli(["creds", "list"])
         XCTAssertTrue(listing.contains("retiring until"), listing)
-        let wait = 9 - Date().timeIntervalSince(rotated)
-        if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+        _ = rotated
+        // The overlap ends: the old secret's state leaves "retiring" (read from `creds list`, polled with a bound).
+        XCTAssertTrue(waitUntil(30) { self.states(d, "a").allSatisfy { $0 != "retiring" } }, "the overlap never ended")
         XCTAssertEqual(try python(["starttls", port, "app", good, "app@example.test", "old2@test"]).0, 2)
         XCTAssertEqual(try python(["starttls", port, "app", new, "app@example.test", "new2@test"]).0, 0)
 

@@ -89,7 +89,8 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(code, 250)
         let id = String(text.split(separator: " ").last!)
         XCTAssertTrue(d.waitForLog("\"event\":\"quarantined\""))
-        sleep(1)
+        // The queue manager has looked at it (and left it) once its state is written: nothing was delivered.
+        XCTAssertTrue(waitUntil { FileManager.default.fileExists(atPath: d.queueDir + "/state/\(id).json") }, d.log())
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: d.root + "/var/sink-b"))?.count ?? 0, 0)
         var (status, out, err) = try d.cli(["queue", "list", "--quarantine"])
         XCTAssertEqual(status, 0, err)
