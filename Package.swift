@@ -50,7 +50,7 @@ let package = Package(
         // The accept stage: traffic policies and relay control, as pure evaluation.
         .target(
             name: "SluicePolicy",
-            dependencies: ["SluiceCore"],
+            dependencies: ["SluiceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Rule sets: model, loader with file:line:column errors, per-recipient evaluator, planner. No I/O
@@ -148,6 +148,7 @@ let package = Package(
             name: "SluicePipeline",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceRules", "SluiceDLP", "SluiceMailAuth", "SluiceCredentials", "SluiceDNS",
+                "SluicePolicy", "SluiceDelivery", "SluiceSMTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

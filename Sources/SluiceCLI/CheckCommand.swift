@@ -19,6 +19,7 @@ struct CheckCommand: AsyncParsableCommand {
         // The daemon's own runtime builder: rules, lists, DLP profiles and every active key, validated together.
         let runtime: Runtime
         do { runtime = try Runtime.build(config) } catch let e as RuntimeError { throw UserError(e.description) }
+        for warning in runtime.warnings { FileHandle.standardError.write(Data("sluice: warning: \(warning)\n".utf8)) }
         for (name, set) in runtime.ruleSets.sorted(by: { $0.key < $1.key }) {
             print("\(set.file): ok (rule set '\(name)', \(set.rules.count) rule(s))")
         }

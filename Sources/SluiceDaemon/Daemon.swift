@@ -58,7 +58,6 @@ public struct Daemon {
             log.event(.error, level: .error, "queue file unreadable", [.queueID: id.rawValue, .reason: why])
             SluiceMetrics.queueCorruption()
         }
-        let disk = DiskSpace(path: config.queueDirectory, minFree: config.queue.minFree)
         for action in try store.recover() {
             logger.event(.recover, level: .notice, "queue recovery", [.file: action])
             if action.contains("corrupt/") { SluiceMetrics.queueCorruption() }
@@ -66,10 +65,12 @@ public struct Daemon {
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
         let credentials = try CredentialStore(path: config.credentialsFile)
         // Rules, lists, DLP profiles, keys and identity settings: one value, validated whole, swapped by reloads.
-        let runtime = RuntimeHolder(try Runtime.build(config))
+        let limiters = RateLimiters()
+        let runtime = RuntimeHolder(try Runtime.build(config, limiters: limiters))
+        for warning in runtime.current.warnings { logger.event(.ready, level: .warning, "\(warning)") }
+        let disk = DiskSpace(path: config.queueDirectory) { runtime.current.config.queue.minFree }
         let identity = SenderIdentityCheck(store: credentials) { runtime.current.identity }
         let readiness = Readiness(queueDirectory: config.queueDirectory)
-        let limiters = RateLimiters()
         readiness.rulesLoaded()
 
         // 2. The pipeline.
@@ -80,7 +81,7 @@ public struct Daemon {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let resolver = try Runtime.resolver(config)
         let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: fileIO)
-        let relay = RelayTarget(pools: try Self.upstreamPools(config, logger: logger), deliverer: deliverer, logger: logger)
+        let relay = RelayTarget(pools: { runtime.current.upstreamPools }, deliverer: deliverer, logger: logger)
         let send = SendTarget(
             resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort,
             tls: config.delivery.sendTLS, hostname: config.hostname,
@@ -115,11 +116,9 @@ public struct Daemon {
                 registry: registry, readiness: readiness, store: store, disk: disk, listeners: directory, runtime: runtime,
                 hostname: config.hostname, started: started))
         var listeners: [SMTPListener] = []
-        var policies: [String: ReloadableAcceptPolicy] = [:]
         do {
             for l in config.listeners {
-                let policy = ReloadableAcceptPolicy(Self.acceptPolicy(config, l, limiters: limiters), identity: identity, disk: disk)
-                policies[l.name] = policy
+                let policy = ListenerAcceptCheck(listener: l.name, runtime: runtime, identity: identity, disk: disk)
                 var context = ListenerContext(
                     name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: intake,
                     tls: l.tls == .none ? nil : tlsHolder, implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
@@ -150,8 +149,7 @@ public struct Daemon {
         // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, current: config, runtime: runtime, policies: policies, tls: tlsHolder, relay: relay, disk: disk,
-            limiters: limiters, logger: logger, systemd: systemd, hangups: hangups)
+            configFile: config.file, runtime: runtime, tls: tlsHolder, limiters: limiters, logger: logger, systemd: systemd, hangups: hangups)
         let services = ServiceGroup(
             configuration: .init(
                 services: [
@@ -180,44 +178,6 @@ public struct Daemon {
         return try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
     }
 
-    /// The upstream pools of a configuration (passwords read from their files): at start and on reload.
-    static func upstreamPools(_ config: SluiceConfiguration, logger: Logger) throws -> [UpstreamPool] {
-        try config.upstreams.values.map { u in
-            UpstreamPool(
-                name: u.name, hosts: u.hosts.map { SMTPClient.Endpoint(host: $0.host, port: $0.port) },
-                tls: u.tls, backup: u.backup,
-                credentials: try upstreamCredentials(u, logger: logger), maxConnections: u.maxConnections,
-                probeInterval: u.probeInterval)
-        }
-    }
-
-    /// The upstream's password, read from its file (first line; the file should be readable by Sluice only).
-    static func upstreamCredentials(_ u: UpstreamSettings, logger: Logger) throws -> ClientCredentials? {
-        guard let user = u.username, let file = u.passwordFile else { return nil }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw DaemonError("upstream \(u.name): cannot read password_file \(file)")
-        }
-        let password = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        guard !password.isEmpty else { throw DaemonError("upstream \(u.name): password_file \(file) is empty") }
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            logger.event(
-                .ready, level: .warning, "password file is readable by others; chmod 600 it",
-                [.file: file, .route: "upstream \(u.name)"])
-        }
-        if u.tls == .none {
-            logger.event(.ready, level: .warning, "upstream with auth and tls: none sends its password in clear", [.route: u.name])
-        }
-        return ClientCredentials(username: user, password: password)
-    }
-
-    static func acceptPolicy(_ config: SluiceConfiguration, _ l: ListenerSettings, limiters: RateLimiters) -> AcceptPolicy {
-        let policy = l.policy.flatMap { config.policies[$0] }
-        return AcceptPolicy(
-            relay: RelayControl(
-                localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname]),
-            policy: policy, limiter: policy.flatMap { limiters.limiter(for: $0) })
-    }
-
     static func sessionConfiguration(_ config: SluiceConfiguration, _ l: ListenerSettings) -> SMTPServerSession.Configuration {
         let policy = l.policy.flatMap { config.policies[$0] }
         var session = SMTPServerSession.Configuration(
@@ -241,23 +201,5 @@ public struct Daemon {
             withJSONObject: ["listeners": object, "admin": adminPort, "pid": Int(getpid())], options: [.sortedKeys])
         try FileSystem.writeDurably(Array(data), to: dir + "/listeners.json.tmp")
         try FileSystem.rename(dir + "/listeners.json.tmp", dir + "/listeners.json")
-    }
-}
-
-/// One rate limiter per traffic policy name, kept across reloads (counts survive, limits change).
-final class RateLimiters: Sendable {
-    private let box = NIOLockedValueBox<[String: RateLimiter]>([:])
-
-    func limiter(for policy: TrafficPolicy) -> RateLimiter? {
-        guard !policy.rateLimits.isEmpty else { return nil }
-        return box.withLockedValue { map in
-            if let l = map[policy.name] {
-                l.update(policy.rateLimits)
-                return l
-            }
-            let l = RateLimiter(limits: policy.rateLimits)
-            map[policy.name] = l
-            return l
-        }
     }
 }

@@ -1,10 +1,10 @@
 // ReloadService: SIGHUP re-reads the configuration. Everything is read and
 // validated first — the runtime (rules, lists, DLP profiles, keys, identity
-// settings), the upstream pools and the TLS certificate — and only when all
-// of it is good is anything swapped: a failed reload changes nothing and
-// logs the file:line:column error (R-CORE-4). Traffic policies, upstreams
-// and keys take effect for the next connection or message; listener
-// addresses and storage paths need a restart, and the log says so.
+// settings, traffic policies, upstream pools) and the TLS certificate — and
+// only when all of it is good is it swapped, as one value: a failed reload
+// changes nothing and logs the file:line:column error (R-CORE-4). The new
+// runtime applies to the next check and the next message; listener addresses
+// and storage paths need a restart, and the log says so.
 // systemd hears RELOADING=1 (with MONOTONIC_USEC) and then READY=1.
 
 import Foundation
@@ -14,39 +14,31 @@ import NIOSSL
 import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
-import SluiceDelivery
 import SluicePipeline
+import SluicePolicy
 import SluiceQueue
 import SluiceServer
 import UnixSignals
 
 final class ReloadService: Service {
     let configFile: String
-    private let current: NIOLockedValueBox<SluiceConfiguration>
     let runtime: RuntimeHolder
-    let policies: [String: ReloadableAcceptPolicy]
     let tls: TLSContextHolder?
-    let relay: RelayTarget
-    let disk: DiskSpace
     let limiters: RateLimiters
     let logger: Logger
     let systemd: SystemdNotifier
     let hangups: UnixSignalsSequence
+    private let sequence = NIOLockedValueBox(0)
 
     /// `hangups` must be created before the daemon says it is ready, so that an
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
-        configFile: String, current: SluiceConfiguration, runtime: RuntimeHolder, policies: [String: ReloadableAcceptPolicy],
-        tls: TLSContextHolder?, relay: RelayTarget, disk: DiskSpace, limiters: RateLimiters, logger: Logger, systemd: SystemdNotifier,
-        hangups: UnixSignalsSequence
+        configFile: String, runtime: RuntimeHolder, tls: TLSContextHolder?, limiters: RateLimiters, logger: Logger,
+        systemd: SystemdNotifier, hangups: UnixSignalsSequence
     ) {
         self.configFile = configFile
-        self.current = NIOLockedValueBox(current)
         self.runtime = runtime
-        self.policies = policies
         self.tls = tls
-        self.relay = relay
-        self.disk = disk
         self.limiters = limiters
         self.logger = logger
         self.systemd = systemd
@@ -67,11 +59,9 @@ final class ReloadService: Service {
         systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
         defer { systemd.notify("READY=1") }
         let new: Runtime
-        let pools: [UpstreamPool]
         var context: NIOSSLContext?
         do {
-            new = try Runtime.load(configFile: configFile)
-            pools = try Daemon.upstreamPools(new.config, logger: logger)
+            new = try Runtime.load(configFile: configFile, limiters: limiters)
             if tls != nil { context = try Daemon.makeTLSContext(new.config, logger: logger) }
         } catch {
             logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
@@ -79,25 +69,18 @@ final class ReloadService: Service {
             publish(["ok": false, "error": "\(error)"])
             return
         }
-        let old = current.withLockedValue { $0 }
-        let needsRestart = Self.restartOnly(old: old, new: new.config)
-        // Everything is valid: swap.
+        let needsRestart = Self.restartOnly(old: runtime.current.config, new: new.config)
+        // Everything is valid: the new runtime (rules, lists, DLP, keys, policies, upstreams) in one swap.
         if let context { tls?.replace(context) }
-        for l in new.config.listeners {
-            policies[l.name]?.replace(Daemon.acceptPolicy(new.config, l, limiters: limiters))
-        }
-        relay.replace(pools: pools)
-        disk.setMinFree(new.config.queue.minFree)
+        limiters.apply(new.trafficPolicies)
         runtime.replace(new)
-        current.withLockedValue { $0 = new.config }
+        for warning in new.warnings { logger.event(.reload, level: .warning, "\(warning)") }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }
         logger.event(.reload, level: .notice, "configuration reloaded", fields)
         systemd.notify("STATUS=configuration reloaded")
         publish(["ok": true, "restart_needed": needsRestart])
     }
-
-    private let sequence = NIOLockedValueBox(0)
 
     /// data_dir/run/reload.json: the outcome of the latest reload with a sequence number, so that
     /// `sluice reload` can wait for the answer to its SIGHUP and exit 1 when it was refused.

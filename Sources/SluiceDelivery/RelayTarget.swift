@@ -48,39 +48,36 @@ public final class RelayTarget: DeliveryTarget {
     static let failuresBeforeRest = 3
     static let restSeconds: Double = 60
 
-    /// The pools and their connection limiters, replaced together by a reload (a pool added by a reload is
-    /// usable by the next delivery). Host health is kept by address across reloads.
-    private let state: NIOLockedValueBox<(pools: [String: UpstreamPool], limiters: [String: KeyedLimiter])>
+    /// The pools in force: the daemon's current runtime (a pool added by a reload is used by the next delivery).
+    /// Host health is kept by address across reloads.
+    private let currentPools: @Sendable () -> [UpstreamPool]
+    /// Connections at once per pool host, by pool name and limit (a changed limit starts a new limiter).
+    private let limiters = NIOLockedValueBox<[String: KeyedLimiter]>([:])
     let deliverer: SMTPDeliverer
     let logger: Logger
     private let health = NIOLockedValueBox<[SMTPClient.Endpoint: Health]>([:])
     private let rotation = NIOLockedValueBox<Int>(0)
 
-    public init(pools: [UpstreamPool], deliverer: SMTPDeliverer, logger: Logger) {
-        state = NIOLockedValueBox(
-            (Dictionary(uniqueKeysWithValues: pools.map { ($0.name, $0) }),
-             Dictionary(uniqueKeysWithValues: pools.map { ($0.name, KeyedLimiter(limit: $0.maxConnections)) })))
+    public init(pools: @escaping @Sendable () -> [UpstreamPool], deliverer: SMTPDeliverer, logger: Logger) {
+        currentPools = pools
         self.deliverer = deliverer
         self.logger = logger
     }
 
-    var pools: [String: UpstreamPool] { state.withLockedValue { $0.pools } }
+    var pools: [String: UpstreamPool] { Dictionary(currentPools().map { ($0.name, $0) }) { a, _ in a } }
 
-    /// The pools of a reloaded configuration. A pool whose connection limit is unchanged keeps its limiter
-    /// (deliveries in flight keep their slots).
-    public func replace(pools new: [UpstreamPool]) {
-        state.withLockedValue { current in
-            var limiters: [String: KeyedLimiter] = [:]
-            for p in new {
-                let same = current.pools[p.name]?.maxConnections == p.maxConnections
-                limiters[p.name] = same ? current.limiters[p.name] : KeyedLimiter(limit: p.maxConnections)
-            }
-            current = (Dictionary(uniqueKeysWithValues: new.map { ($0.name, $0) }), limiters)
+    func limiter(_ pool: UpstreamPool) -> KeyedLimiter {
+        limiters.withLockedValue { map in
+            let key = "\(pool.name) \(pool.maxConnections)"
+            if let l = map[key] { return l }
+            let l = KeyedLimiter(limit: pool.maxConnections)
+            map[key] = l
+            return l
         }
     }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
-        let (pools, limiters) = state.withLockedValue { $0 }
+        let pools = self.pools
         guard case .relay(let name) = route, pools[name] != nil else {
             throw SMTPError(451, .init(4, 3, 5), "Unknown upstream", reason: "no upstream pool for \(route)")
         }
@@ -90,7 +87,7 @@ public final class RelayTarget: DeliveryTarget {
         for pass in [false, true] {
             for pool in chain {
                 for host in order(pool.hosts, resting: pass) {
-                    let outcome = await limiters[pool.name]!.withSlot(host.description) {
+                    let outcome = await limiter(pool).withSlot(host.description) {
                         await self.deliverer.attempt(message, to: recipients, host: host, tls: pool.tls, credentials: pool.credentials)
                     }
                     let where_ = "\(pool.name) \(host)"

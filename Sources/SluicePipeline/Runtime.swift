@@ -1,7 +1,8 @@
 // Runtime: the one value a message is processed with. Configuration, rule
 // sets (with their address lists), DLP profiles, DKIM keys and the sender
 // identity settings are read and validated together, off the hot path, into
-// one immutable value (R-CORE-4). The daemon swaps it whole on reload; a
+// one immutable value (R-CORE-4), with each listener's accept policy and the
+// upstream pools. The daemon swaps it whole on reload; a
 // message sees one version from end of DATA to its plan. `sluice check`,
 // `sluice reload` and `sluice rules test` build it with the same code, so
 // what they accept is what the daemon accepts.
@@ -12,7 +13,9 @@ import SluiceConfig
 import SluiceCore
 import SluiceCredentials
 import SluiceDLP
+import SluiceDelivery
 import SluiceMailAuth
+import SluicePolicy
 import SluiceRules
 
 public struct Runtime: Sendable {
@@ -22,13 +25,20 @@ public struct Runtime: Sendable {
     public let dlp: DLPScanner
     public let keyring: DKIMKeyring
     public let identity: SenderIdentityCheck.Settings
+    /// Each listener's accept stage (traffic policy, relay control, rate limits), by listener name.
+    public let acceptPolicies: [String: AcceptPolicy]
+    /// The upstream pools `relay:` delivers to, with their passwords read.
+    public let upstreamPools: [UpstreamPool]
+    /// What is allowed but worth a warning (a password file others can read ...), for the log and `sluice check`.
+    public let warnings: [String]
 
     /// Reads and validates everything; the first problem is thrown with file:line:column where it has one.
-    public static func load(configFile: String) throws -> Runtime {
-        try build(try SluiceConfiguration.load(file: configFile))
+    /// `limiters` keeps rate-limit counts across reloads (new limits apply when the runtime is swapped in).
+    public static func load(configFile: String, limiters: RateLimiters = RateLimiters()) throws -> Runtime {
+        try build(try SluiceConfiguration.load(file: configFile), limiters: limiters)
     }
 
-    public static func build(_ config: SluiceConfiguration) throws -> Runtime {
+    public static func build(_ config: SluiceConfiguration, limiters: RateLimiters = RateLimiters()) throws -> Runtime {
         let book = try DLPBook.load(rulesDirectory: config.rulesDir)
         let keyring = try Self.dkimKeyring(config)
         var loader = RuleLoader(
@@ -38,10 +48,36 @@ public struct Runtime: Sendable {
         for name in Set(config.listeners.compactMap(\.rules)).sorted() {
             sets[name] = try loader.load(set: name)
         }
+        var warnings: [String] = []
+        let pools = try Self.upstreamPools(config, warnings: &warnings)
         return Runtime(
             config: config, ruleSets: sets, dlp: try DLPScanner(book: book), keyring: keyring,
-            identity: .init(trustedNetworks: config.trustedNetworks, trustedSenders: config.trustedSenders.map(SenderAllowList.init)))
+            identity: .init(trustedNetworks: config.trustedNetworks, trustedSenders: config.trustedSenders.map(SenderAllowList.init)),
+            acceptPolicies: Self.acceptPolicies(config, limiters: limiters), upstreamPools: pools, warnings: warnings)
     }
+
+    /// A listener's accept policy. A listener the configuration no longer names (removed by a reload, still
+    /// bound until the restart) keeps relay control: never an open relay.
+    public func acceptPolicy(forListener name: String) -> AcceptPolicy {
+        acceptPolicies[name] ?? AcceptPolicy(relay: Self.relayControl(config), policy: nil)
+    }
+
+    static func relayControl(_ config: SluiceConfiguration) -> RelayControl {
+        RelayControl(localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname])
+    }
+
+    static func acceptPolicies(_ config: SluiceConfiguration, limiters: RateLimiters) -> [String: AcceptPolicy] {
+        let relay = relayControl(config)
+        var out: [String: AcceptPolicy] = [:]
+        for l in config.listeners {
+            let policy = l.policy.flatMap { config.policies[$0] }
+            out[l.name] = AcceptPolicy(relay: relay, policy: policy, limiter: policy.flatMap { limiters.limiter(for: $0) })
+        }
+        return out
+    }
+
+    /// The traffic policies in force, for `RateLimiters.apply` when this runtime is swapped in.
+    public var trafficPolicies: [TrafficPolicy] { Array(config.policies.values) }
 
     /// The rule set of a listener; nil when it has none (its mail goes to delivery.store).
     public func ruleSet(forListener name: String) -> RuleSet? {

@@ -5,7 +5,6 @@
 // of data (FileSystemError's SMTP reply) and leaves no partial file.
 
 import Foundation
-import NIOConcurrencyHelpers
 import SluiceCore
 
 #if canImport(Glibc)
@@ -14,16 +13,15 @@ import Glibc
 
 public final class DiskSpace: Sendable {
     public let path: String
-    private let floor: NIOLockedValueBox<Int>
+    /// `queue.min_free` in force (the daemon's current runtime: a reload changes it).
+    private let floor: @Sendable () -> Int
 
-    public init(path: String, minFree: Int) {
+    public init(path: String, minFree: @escaping @Sendable () -> Int) {
         self.path = path
-        floor = NIOLockedValueBox(minFree)
+        floor = minFree
     }
 
-    /// A reloaded `queue.min_free`.
-    public func setMinFree(_ bytes: Int) { floor.withLockedValue { $0 = bytes } }
-    public var minFree: Int { floor.withLockedValue { $0 } }
+    public var minFree: Int { floor() }
 
     /// Bytes an unprivileged writer may still use there; nil if the file system cannot be asked.
     public func freeBytes() -> Int? {
