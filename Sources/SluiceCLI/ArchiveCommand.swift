@@ -69,7 +69,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                      "recipients": m.recipients, "from": m.from, "subject": m.subject, "message_id": m.messageID, "size": m.size,
                      "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary]
                 }
-                let data = try JSONSerialization.data(withJSONObject: ["messages": rows], options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: ["messages": rows], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
@@ -151,7 +151,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                      "oldest": s.oldest.map(ArchiveCommand.iso) ?? NSNull(), "newest": s.newest.map(ArchiveCommand.iso) ?? NSNull(),
                      "retention_seconds": config.archives[s.archive]?.retention ?? NSNull()]
                 }
-                let data = try JSONSerialization.data(withJSONObject: ["archives": rows], options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: ["archives": rows], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
                 return
             }

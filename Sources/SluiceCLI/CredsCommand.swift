@@ -27,7 +27,7 @@ struct CredsCommand: AsyncParsableCommand {
 
     static func printSecret(user: String, name: String, secret: String, json: Bool) throws {
         if json {
-            let data = try JSONSerialization.data(withJSONObject: ["user": user, "name": name, "secret": secret], options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: ["user": user, "name": name, "secret": secret], options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(secret)
@@ -83,7 +83,7 @@ struct CredsCommand: AsyncParsableCommand {
                         "allow_from": c.allowFrom,
                     ]
                 }
-                let data = try JSONSerialization.data(withJSONObject: ["credentials": items], options: [.sortedKeys, .prettyPrinted])
+                let data = try JSONSerialization.data(withJSONObject: ["credentials": items], options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
                 return
             }

@@ -82,7 +82,7 @@ struct DKIMCommand: AsyncParsableCommand {
                 rows.append(row)
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: ["records": rows], options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: ["records": rows], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
                 return
             }

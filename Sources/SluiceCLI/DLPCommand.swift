@@ -51,7 +51,7 @@ struct DLPCommand: AsyncParsableCommand {
                 for f in results.findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: ["messages": documents], options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: ["messages": documents], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             }
         }

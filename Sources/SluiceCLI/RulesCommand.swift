@@ -146,7 +146,7 @@ struct RulesCommand: AsyncParsableCommand {
                     "sender_authorized_by": received.verdicts.sender?.principal ?? NSNull(),
                     "signing": plan.signingNote ?? decision.signing.note,
                 ]
-                let out = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+                let out = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
                 print(String(decoding: out, as: UTF8.self))
                 return
             }

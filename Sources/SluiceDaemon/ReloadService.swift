@@ -92,7 +92,7 @@ final class ReloadService: Service {
         }
         let dir = runtime.current.config.dataDir + "/run"
         do {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             try FileSystem.writeDurably(Array(data), to: dir + "/reload.json.tmp")
             try FileSystem.rename(dir + "/reload.json.tmp", dir + "/reload.json")
         } catch {

@@ -118,6 +118,9 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(status, 0, err)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         XCTAssertEqual(json["result"] as? String, "accept")
+        // JSON for people and jq: paths read as paths, not \/tmp\/...
+        XCTAssertFalse(out.contains("\\/"), out)
+        XCTAssertTrue(out.contains("\"file\" : \"/"), out)
         XCTAssertEqual((json["routes"] as? [[String: Any]])?.first?["recipients"] as? [String], ["z@other.test"])
         try "From: a@x.test\r\nTo: b@y.test\r\nSubject: wire money\r\n\r\n".write(toFile: eml, atomically: true, encoding: .utf8)
         (status, out, _) = try d.cli(["rules", "test", eml])

@@ -49,7 +49,7 @@ enum AdminRoutes {
                     "rules": runtime.current.ruleSets.isEmpty
                         ? "none (mail goes to delivery.store)" : runtime.current.ruleSets.keys.sorted().joined(separator: ", "),
                 ]
-                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
                 return (.ok, "application/json", Array(data) + [10])
             },
         ]
