@@ -67,7 +67,7 @@ public struct Daemon {
         // Rules, lists, DLP profiles, keys and identity settings: one value, validated whole, swapped by reloads.
         let limiters = RateLimiters()
         let runtime = RuntimeHolder(try Runtime.build(config, limiters: limiters))
-        for warning in runtime.current.warnings { logger.event(.ready, level: .warning, "\(warning)") }
+        for warning in runtime.current.warnings { logger.event(.configWarning, level: .warning, "\(warning)") }
         let disk = DiskSpace(path: config.queueDirectory) { runtime.current.config.queue.minFree }
         let identity = SenderIdentityCheck(store: credentials) { runtime.current.identity }
         let readiness = Readiness(queueDirectory: config.queueDirectory)
@@ -173,7 +173,7 @@ public struct Daemon {
     static func makeTLSContext(_ config: SluiceConfiguration, logger: Logger) throws -> NIOSSLContext? {
         guard config.listeners.contains(where: { $0.tls != .none }) else { return nil }
         if try TLSMaterial.ensure(certificate: config.tls.certificate, key: config.tls.key, hostname: config.hostname) {
-            logger.event(.ready, level: .notice, "created a self-signed TLS certificate", [.file: config.tls.certificate])
+            logger.event(.tlsCertificate, level: .notice, "created a self-signed TLS certificate", [.file: config.tls.certificate])
         }
         return try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
     }

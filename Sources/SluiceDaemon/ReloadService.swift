@@ -74,7 +74,7 @@ final class ReloadService: Service {
         if let context { tls?.replace(context) }
         limiters.apply(new.trafficPolicies)
         runtime.replace(new)
-        for warning in new.warnings { logger.event(.reload, level: .warning, "\(warning)") }
+        for warning in new.warnings { logger.event(.configWarning, level: .warning, "\(warning)") }
         var fields: [LogKey: String] = [.file: configFile]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }
         logger.event(.reload, level: .notice, "configuration reloaded", fields)

@@ -89,8 +89,20 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.event(.error, "connection error", [.error: "\(error)"])
+        // A client that leaves after QUIT (or while we close) without a TLS close_notify, or with a reset, has
+        // ended normally: that is a disconnect, not an error.
+        if session.isClosed || phase == .closing || Self.isPeerGone(error) {
+            logger.event(.disconnect, level: .debug, "client closed the connection", [.reason: "\(error)"])
+        } else {
+            logger.event(.error, "connection error", [.error: "\(error)"])
+        }
         context.close(promise: nil)
+    }
+
+    static func isPeerGone(_ error: any Error) -> Bool {
+        if let io = error as? IOError { return io.errnoCode == ECONNRESET || io.errnoCode == EPIPE }
+        if case NIOSSLError.uncleanShutdown = error { return true }
+        return false
     }
 
     func close(context: ChannelHandlerContext) {

@@ -23,6 +23,10 @@ public enum LifecycleEvent: String, Sendable, CaseIterable {
     case verify
     // Daemon
     case listening, ready, reload
+    /// A self-signed certificate was made for the TLS listeners.
+    case tlsCertificate = "tls_certificate"
+    /// Something in the configuration that works but deserves attention (a password file others can read).
+    case configWarning = "config_warning"
     case reloadFailed = "reload_failed"
     case stopping, stopped
     case error
