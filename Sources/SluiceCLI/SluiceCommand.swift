@@ -4,11 +4,13 @@
 import ArgumentParser
 import Foundation
 import SluiceConfig
+import SluiceCore
 
 public struct SluiceCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Sluice: an SMTP relay and mail gateway.",
+        version: SluiceVersion.description,
         subcommands: [
             ServeCommand.self, CheckCommand.self, QueueCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
             ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self, ArchiveCommand.self,
