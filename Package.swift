@@ -50,7 +50,7 @@ let package = Package(
         // The accept stage: traffic policies and relay control, as pure evaluation.
         .target(
             name: "SluicePolicy",
-            dependencies: ["SluiceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["SluiceCore", "SluiceConfig", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Rule sets: model, loader with file:line:column errors, per-recipient evaluator, planner. No I/O
@@ -67,7 +67,7 @@ let package = Package(
         // Configuration values with defaults, and their YAML reader with file:line:column errors.
         .target(
             name: "SluiceConfig",
-            dependencies: ["SluiceCore", "SluicePolicy", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // libunbound (Debian libunbound-dev), linked directly: its .pc file requires libevent's.
@@ -302,7 +302,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluicePolicyTests",
-            dependencies: ["SluicePolicy", "SluiceCore"],
+            dependencies: ["SluicePolicy", "SluiceCore", "SluiceConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

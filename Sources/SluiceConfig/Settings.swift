@@ -3,7 +3,6 @@
 
 import Foundation
 import SluiceCore
-import SluicePolicy
 
 public enum TLSMode: String, Sendable, CaseIterable {
     case none, starttls, implicit

@@ -5,7 +5,6 @@
 
 import Foundation
 import SluiceCore
-import SluicePolicy
 import Yams
 
 extension SluiceConfiguration {

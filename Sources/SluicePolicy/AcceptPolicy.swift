@@ -2,6 +2,7 @@
 // connection-time part of its traffic policy, then relay control and the
 // traffic policy for each recipient, and the policy's rate limits.
 
+import SluiceConfig
 import SluiceCore
 
 public struct AcceptPolicy: SessionCheck {

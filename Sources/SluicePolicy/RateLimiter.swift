@@ -4,27 +4,8 @@
 // into a sliding estimate: constant memory per key.
 
 import Foundation
+import SluiceConfig
 import SluiceCore
-
-public struct RateLimit: Sendable, Equatable {
-    public enum Key: String, Sendable {
-        case clientIP = "client_ip"
-        case user
-        case senderDomain = "sender_domain"
-    }
-
-    public var key: Key
-    public var messages: Int?
-    public var recipients: Int?
-    public var window: Double
-
-    public init(key: Key, messages: Int?, recipients: Int?, window: Double) {
-        self.key = key
-        self.messages = messages
-        self.recipients = recipients
-        self.window = window
-    }
-}
 
 public final class RateLimiter: @unchecked Sendable {
     struct Counter {

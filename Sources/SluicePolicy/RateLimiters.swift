@@ -4,6 +4,7 @@
 // apply only when that runtime is swapped in (a refused reload changes none).
 
 import NIOConcurrencyHelpers
+import SluiceConfig
 
 public final class RateLimiters: Sendable {
     private let box = NIOLockedValueBox<[String: RateLimiter]>([:])

@@ -1,56 +1,11 @@
-// TrafficPolicy: ordered allow/deny statements with conditions, and a default
-// (SPEC R-SMTP-3, Mail Manager's traffic policies). The first statement whose
-// conditions all match decides; no match means the default.
+// TrafficPolicy evaluation: the first statement whose conditions all match
+// decides; no match means the default (SPEC R-SMTP-3). The policy itself is a
+// configuration value (SluiceConfig).
 
+import SluiceConfig
 import SluiceCore
 
-public struct TrafficPolicy: Sendable {
-    public enum Decision: String, Sendable, Codable {
-        case allow, deny
-    }
-
-    public enum Condition: Sendable {
-        case clientIP([CIDR])
-        /// Recipient address equals one of these (case-insensitive domain, exact local part lowercased).
-        case recipient([String])
-        case recipientDomain([String])
-        case tls(Bool)
-        /// Negotiated TLS version at least this ("TLSv1.2", "TLSv1.3").
-        case tlsVersionAtLeast(String)
-        case authenticated(Bool)
-        case user([String])
-
-        /// Whether this condition can be decided when the connection opens.
-        var isConnectionLevel: Bool {
-            if case .clientIP = self { return true }
-            return false
-        }
-    }
-
-    public struct Statement: Sendable {
-        public var action: Decision
-        public var conditions: [Condition]
-
-        public init(action: Decision, conditions: [Condition]) {
-            self.action = action
-            self.conditions = conditions
-        }
-    }
-
-    public var name: String
-    public var defaultAction: Decision
-    public var statements: [Statement]
-    public var maxMessageSize: Int?
-    /// Messages/recipients per window per client IP, user or sender domain.
-    public var rateLimits: [RateLimit] = []
-
-    public init(name: String, defaultAction: Decision, statements: [Statement], maxMessageSize: Int? = nil) {
-        self.name = name
-        self.defaultAction = defaultAction
-        self.statements = statements
-        self.maxMessageSize = maxMessageSize
-    }
-
+extension TrafficPolicy {
     /// The decision for one recipient of a session.
     public func evaluate(client: ClientInfo, recipient: MailAddress?) -> Decision {
         for statement in statements where statement.conditions.allSatisfy({ matches($0, client: client, recipient: recipient) }) {

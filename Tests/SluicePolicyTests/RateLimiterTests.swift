@@ -1,6 +1,7 @@
 // Rate limits per client IP, user and sender domain, with a clock the test moves.
 
 import Foundation
+import SluiceConfig
 import SluiceCore
 import XCTest
 

@@ -1,5 +1,6 @@
 // The open-relay guard: table of addresses and clients.
 
+import SluiceConfig
 import SluiceCore
 import XCTest
 

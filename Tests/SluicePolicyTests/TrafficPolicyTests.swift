@@ -1,3 +1,4 @@
+import SluiceConfig
 import SluiceCore
 import XCTest
 
