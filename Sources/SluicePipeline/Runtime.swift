@@ -50,6 +50,22 @@ public struct Runtime: Sendable {
         }
         var warnings: [String] = []
         let pools = try Self.upstreamPools(config, warnings: &warnings)
+        // Rules that test verdicts a listener never computes match nothing there: say so.
+        for l in config.listeners {
+            guard let name = l.rules, let set = sets[name] else { continue }
+            var verified = Set(l.verify.compactMap(AuthenticationMethod.init(rawValue:)))
+            if verified.contains(.dmarc) { verified.formUnion([.spf, .dkim, .dmarcPolicy]) }
+            let unverified = set.testedAuthentication.subtracting(verified).map(\.rawValue).sorted()
+            if !unverified.isEmpty {
+                warnings.append(
+                    "listener \(l.name): rule set '\(name)' tests \(unverified.joined(separator: ", ")) but the listener does not verify "
+                        + "them (add verify: [spf, dkim, dmarc]); those conditions match nothing there")
+            }
+        }
+        // A domain with keys but none active signs nothing.
+        for domain in Set(config.dkim.map { $0.domain.lowercased() }).sorted() where !keyring.hasKeys(for: domain) {
+            warnings.append("dkim: \(domain) has keys but none is active; its mail leaves unsigned")
+        }
         return Runtime(
             config: config, ruleSets: sets, dlp: try DLPScanner(book: book), keyring: keyring,
             identity: .init(trustedNetworks: config.trustedNetworks, trustedSenders: config.trustedSenders.map(SenderAllowList.init)),

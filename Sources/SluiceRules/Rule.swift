@@ -39,6 +39,20 @@ extension RuleSet {
     }
 }
 
+extension RuleSet {
+    /// The authentication methods (spf, dkim, dmarc, dmarc_policy) its conditions test.
+    public var testedAuthentication: Set<AuthenticationMethod> {
+        func methods(_ c: Condition) -> [AuthenticationMethod] {
+            switch c {
+            case .authentication(let m, _): return [m]
+            case .any(let list): return list.flatMap(methods)
+            default: return []
+            }
+        }
+        return Set(rules.flatMap { $0.when.flatMap(methods) + $0.unless.flatMap(methods) })
+    }
+}
+
 /// What a string condition looks at.
 public enum StringField: Sendable, Equatable, CustomStringConvertible {
     case sender, recipient, helo, listener, user
