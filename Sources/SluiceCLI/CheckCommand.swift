@@ -39,11 +39,15 @@ struct CheckCommand: AsyncParsableCommand {
         var problems: [String] = []
         for k in config.dkim where k.state != .retired {
             let name = "\(k.selector)._domainkey.\(k.domain)"
-            // A key that cannot be read or used is reported as such below (the guard's else).
-            guard let pem = FileManager.default.contents(atPath: k.keyFile).map({ String(decoding: $0, as: UTF8.self) }),
-                let expected = try? DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(k.algorithm))
-            else {
+            guard let pem = FileManager.default.contents(atPath: k.keyFile).map({ String(decoding: $0, as: UTF8.self) }) else {
                 problems.append("\(name): cannot read the key \(k.keyFile)")
+                continue
+            }
+            let expected: String
+            do {
+                expected = try DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(k.algorithm))
+            } catch {
+                problems.append("\(name): the key \(k.keyFile) is not a usable \(k.algorithm.rawValue) key: \(error)")
                 continue
             }
             let published: [String]

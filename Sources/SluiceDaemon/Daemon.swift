@@ -166,7 +166,7 @@ public struct Daemon {
         try await services.run()
         systemd.notify("STOPPING=1")
         try? await group.shutdownGracefully()
-        await executors.shutdown()
+        await executors.shutdown(logger: logger)
         logger.event(.stopped, level: .notice, "sluice stopped")
     }
 

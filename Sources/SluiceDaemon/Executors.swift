@@ -10,7 +10,9 @@
 //             answers on the calling thread (bounded by the resolver timeout)
 //   database  SQLite writes of the archive (serialised by SQLite anyway)
 
+import Logging
 import NIOCore
+import SluiceCore
 import NIOPosix
 
 struct Executors {
@@ -23,8 +25,12 @@ struct Executors {
 
     func start() { for pool in all { pool.start() } }
 
-    func shutdown() async {
-        // Nothing is left to run on them when the services have stopped; a failure here changes nothing.
-        for pool in all { try? await pool.shutdownGracefully() }
+    /// After the services have stopped nothing is left to run on the pools; a pool that fails to stop is logged.
+    func shutdown(logger: Logger) async {
+        for pool in all {
+            do { try await pool.shutdownGracefully() } catch {
+                logger.event(.error, level: .warning, "a thread pool did not stop cleanly", [.error: "\(error)"])
+            }
+        }
     }
 }

@@ -114,14 +114,12 @@ final class AuthTests: XCTestCase {
 
         // Rotation: during the overlap both work; after it only the new one.
         let (rotStatus, rotOut, rotErr) = try d.cli(["creds", "rotate", "app", "--name", "a", "--overlap", "8s", "--json"])
-        let rotated = Date()
         XCTAssertEqual(rotStatus, 0, rotErr)
         let new = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(rotOut.utf8)) as? [String: Any])?["secret"] as? String)
         XCTAssertEqual(try python(["starttls", port, "app", good, "app@example.test", "old@test"]).0, 0)
         XCTAssertEqual(try python(["starttls", port, "app", new, "app@example.test", "new@test"]).0, 0)
         let (_, listing, _) = try d.cli(["creds", "list"])
         XCTAssertTrue(listing.contains("retiring until"), listing)
-        _ = rotated
         // The overlap ends: the old secret's state leaves "retiring" (read from `creds list`, polled with a bound).
         XCTAssertTrue(waitUntil(30) { self.states(d, "a").allSatisfy { $0 != "retiring" } }, "the overlap never ended")
         XCTAssertEqual(try python(["starttls", port, "app", good, "app@example.test", "old2@test"]).0, 2)

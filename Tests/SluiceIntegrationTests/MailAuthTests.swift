@@ -93,10 +93,7 @@ final class MailAuthTests: XCTestCase {
         // protocol): SPF is evaluated against the record, not passed as "localhost" (libspf2's exemption).
         let c = try TestSMTPClient(port: d.port("direct"))
         XCTAssertEqual(try c.reply().code, 220)
-        _ = try c.command("EHLO client.example")
-        XCTAssertEqual(try c.command("MAIL FROM:<ceo@strict.test>").code, 250)
-        XCTAssertEqual(try c.command("RCPT TO:<u@example.org>").code, 250)
-        XCTAssertEqual(try c.command("DATA").code, 354)
+        try c.beginTransaction(helo: "client.example", from: "ceo@strict.test", to: ["u@example.org"])
         try c.write(spoof + ".\r\n")
         XCTAssertEqual(try c.reply().code, 550, d.log())
         XCTAssertEqual(d.outboxFiles().count, 1)

@@ -61,10 +61,7 @@ final class SigningPolicyTests: XCTestCase {
             let c = try TestSMTPClient(port: d.port("inbound"))
             try c.write("PROXY TCP4 203.0.113.7 127.0.0.1 40001 25\r\n")
             XCTAssertEqual(try c.reply().code, 220)
-            _ = try c.command("EHLO outside.example")
-            XCTAssertEqual(try c.command("MAIL FROM:<x@example.test>").code, 250)
-            XCTAssertEqual(try c.command("RCPT TO:<\(to)>").code, 250)
-            XCTAssertEqual(try c.command("DATA").code, 354)
+            try c.beginTransaction(helo: "outside.example", from: "x@example.test", to: [to])
             try c.write(text + ".\r\n")
             return try c.reply().code
         }

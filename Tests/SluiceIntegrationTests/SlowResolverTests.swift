@@ -68,10 +68,7 @@ final class SlowResolverTests: XCTestCase {
         for i in 0..<20 {
             let c = try TestSMTPClient(port: d.port("mx"))
             XCTAssertEqual(try c.reply().code, 220)
-            _ = try c.command("EHLO slow.test")
-            XCTAssertEqual(try c.command("MAIL FROM:<a@sender\(i).test>").code, 250)
-            XCTAssertEqual(try c.command("RCPT TO:<u@example.org>").code, 250)
-            XCTAssertEqual(try c.command("DATA").code, 354)
+            try c.beginTransaction(helo: "slow.test", from: "a@sender\(i).test", to: ["u@example.org"])
             try c.write("Subject: stuck \(i)\r\n\r\nwaiting for DNS\r\n.\r\n")
             stuck.append(c)
         }

@@ -2,6 +2,7 @@
 // socket, so tests can send exactly the bytes they mean (including hostile ones).
 
 import Foundation
+import XCTest
 
 #if canImport(Glibc)
 import Glibc
@@ -87,6 +88,15 @@ extension TestSMTPClient {
     /// One whole transaction on a new connection: greeting, EHLO, MAIL, RCPT,
     /// DATA with `message` (CRLF lines, without the final dot). Returns the
     /// reply to the end of data.
+    /// After the greeting: EHLO, MAIL, each RCPT and DATA, each expected to succeed; the caller sends the content
+    /// (ending in ".\r\n") and reads the final reply, or not.
+    func beginTransaction(helo: String = "client.test", from: String, to: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        _ = try command("EHLO \(helo)")
+        XCTAssertEqual(try command("MAIL FROM:<\(from)>").code, 250, file: file, line: line)
+        for r in to { XCTAssertEqual(try command("RCPT TO:<\(r)>").code, 250, file: file, line: line) }
+        XCTAssertEqual(try command("DATA").code, 354, file: file, line: line)
+    }
+
     static func sendMessage(
         port: Int, from: String = "a@example.test", to: String = "b@example.org", message: String
     ) throws -> (code: Int, text: String, lines: [String]) {

@@ -49,8 +49,13 @@ enum AdminRoutes {
                     "rules": runtime.current.ruleSets.isEmpty
                         ? "none (mail goes to delivery.store)" : runtime.current.ruleSets.keys.sorted().joined(separator: ", "),
                 ]
-                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
-                return (.ok, "application/json", Array(data) + [10])
+                do {
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+                    return (.ok, "application/json", Array(data) + [10])
+                } catch {
+                    // Never an empty 200: the caller (sluice status) says what went wrong.
+                    return (.internalServerError, text, Array("cannot encode the status: \(error)\n".utf8))
+                }
             },
         ]
     }
