@@ -29,6 +29,7 @@ extension Runtime {
         }
         let password = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         guard !password.isEmpty else { throw RuntimeError("upstream \(u.name): password_file \(file) is empty") }
+        // The file was just read; its mode only decides a warning.
         if let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
             warnings.append("upstream \(u.name): password file \(file) is readable by others; chmod 600 it")
         }

@@ -105,6 +105,7 @@ public final class QueueStore: Sendable {
             }
             try commit(entry)
         } catch {
+            // The error is thrown; a spool left behind anyway is removed by recovery at the next start.
             try? FileSystem.remove(path)
             throw error
         }
