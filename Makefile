@@ -5,8 +5,9 @@ SWIFT        ?= swift
 CONFIG       ?= etc/sluice.yaml
 # Debian packages the build needs: SQLite headers for GRDB (credentials store), libunbound
 # (the DNS resolver component), libopendkim (DKIM), libspf2 (SPF), and the Public Suffix
-# List (DMARC organizational domains), vectorscan and zlib (DLP).
-BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev zlib1g-dev
+# List (DMARC organizational domains), vectorscan and zlib (DLP), and OpenSSL's libcrypto
+# (DKIM signatures on key handles parsed once).
+BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev zlib1g-dev libssl-dev
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
 # a recommends that --no-install-recommends would skip), TLS tooling, and dnslib for the
 # fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3), and

@@ -90,6 +90,12 @@ let package = Package(
             pkgConfig: "opendkim",
             providers: [.apt(["libopendkim-dev"])]
         ),
+        // OpenSSL's libcrypto (Debian libssl-dev), found with pkg-config: DKIM private keys parsed once.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // zlib (Debian zlib1g-dev), for deflated zip entries.
         .systemLibrary(
             name: "CZlib",
@@ -132,7 +138,7 @@ let package = Package(
         .target(
             name: "SluiceMailAuth",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "COpenDKIM", "CSPF2",
+                "SluiceCore", "SluiceQueue", "COpenDKIM", "COpenSSL", "CSPF2",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

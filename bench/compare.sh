@@ -10,8 +10,12 @@
 #   postfix+opendkim the same with OpenDKIM signing (milter on a unix socket)
 #   sluice+dkim      Sluice, rule `relay`, DKIM signing (RSA-2048, same key)
 #   sluice+dkim+dlp  the same with the predefined DLP profiles scanning every message
-# Prints one line per run, then min/median/max per system and the ratio of
-# medians Sluice / Postfix+OpenDKIM. Needs root (Postfix, OpenDKIM); installs
+#   sluice+full      the full pipeline: DKIM + the three DLP profiles + `archive:
+#                    default` (the default rule set's archive) + relay
+# Prints one line per run, then min/median/max per system, the ratios of
+# medians Sluice / Postfix+OpenDKIM and Sluice / Postfix, what the archive
+# costs (full vs dkim+dlp), and Sluice's p50/p99 time from end of DATA to the
+# 250 reply (the `reply_ms` of its `queued` log lines). Needs root (Postfix, OpenDKIM); installs
 # postfix and opendkim from apt when they are missing.
 #   RUNS=3 MESSAGES=3000 SIZES="4096 102400" SESSIONS=20 bench/compare.sh
 set -euo pipefail
@@ -22,7 +26,7 @@ RUNS=${RUNS:-3}
 MESSAGES=${MESSAGES:-3000}
 SESSIONS=${SESSIONS:-20}
 SIZES=${SIZES:-4096 102400}
-SYSTEMS=${SYSTEMS:-harness postfix postfix+opendkim sluice+dkim sluice+dkim+dlp}
+SYSTEMS=${SYSTEMS:-harness postfix postfix+opendkim sluice+dkim sluice+dkim+dlp sluice+full}
 SMTP_SOURCE=/usr/sbin/smtp-source
 SMTP_SINK=/usr/sbin/smtp-sink
 
@@ -66,20 +70,22 @@ start_system() {
     postfix+opendkim)
       start_opendkim example.test s1 "$WORK/dkim.pem"
       TARGET_PORT=$(free_port); start_postfix "$TARGET_PORT" "$SINK_PORT" "$DKIM_SOCKET" ;;
-    sluice+dkim|sluice+dkim+dlp)
+    sluice+dkim|sluice+dkim+dlp|sluice+full)
       local rules="rules:
   - name: out
-    then: [ { relay: sink } ]" dlp=""
-      if [ "$1" = sluice+dkim+dlp ]; then
+    then: [ { relay: sink } ]" dlp="" archive=""
+      if [ "$1" != sluice+dkim ]; then
         dlp=rules/dlp.yaml
+        [ "$1" = sluice+full ] && archive="{ archive: default }, "
         rules="rules:
   - { name: no-cards, when: [ { dlp: pci } ], then: [ { reject: { code: 550, status: 5.7.1 } } ] }
   - { name: no-secrets, when: [ { dlp: secrets } ], then: [ { reject: { code: 550, status: 5.7.1 } } ] }
   - { name: pii, when: [ { dlp: pii } ], then: [ { add_header: { name: X-DLP, value: pii } } ] }
   - name: out
-    then: [ { relay: sink } ]"
+    then: [ $archive{ relay: sink } ]"
       fi
-      start_sluice "upstreams:
+      start_sluice "archives: { default: { retention: 30d } }
+upstreams:
   sink: { hosts: [\"127.0.0.1:$SINK_PORT\"], tls: none }
 dkim:
   - { domain: example.test, selector: s1, algorithm: rsa-sha256, key: \"$WORK/dkim.pem\", state: active }" \
@@ -116,13 +122,18 @@ measure() {
     sleep 0.05
   done
   done_at=$(date +%s.%N)
+  local log=/dev/null
+  case $system in sluice*) log=$WORK/sluice-run.log; cp "$BENCH_DIR/sluice.log" "$log" ;; esac
   stop_system "$system"
-  python3 - "$system" "$size" "$run" "$start" "$accepted_at" "$done_at" "$count" "$MESSAGES" <<'PY' | tee -a "$RESULTS"
-import sys
+  python3 - "$system" "$size" "$run" "$start" "$accepted_at" "$done_at" "$count" "$MESSAGES" "$log" <<'PY' | tee -a "$RESULTS"
+import json, sys
 system, size, run = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 start, accepted, done = map(float, sys.argv[4:7])
 count, messages = int(sys.argv[7]), int(sys.argv[8])
-print(f"{system}\t{size}\t{run}\t{messages / (accepted - start):.0f}\t{count / (done - start):.0f}\t{count}")
+# End of DATA -> 250, from Sluice's queued lines (Postfix does not log it).
+reply = sorted(float(json.loads(l)["reply_ms"]) for l in open(sys.argv[9], errors="replace") if '"reply_ms"' in l)
+pct = lambda q: f"{reply[min(len(reply) - 1, int(q * len(reply)))]:.1f}" if reply else "-"
+print(f"{system}\t{size}\t{run}\t{messages / (accepted - start):.0f}\t{count / (done - start):.0f}\t{count}\t{pct(0.5)}\t{pct(0.99)}")
 PY
 }
 
@@ -147,8 +158,8 @@ signature_check() {
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(postconf -d mail_version 2>/dev/null), $(opendkim -V 2>/dev/null | head -1)"
 echo "# $MESSAGES messages per run, $SESSIONS sessions, sizes $SIZES, $RUNS runs"
-for s in $SYSTEMS; do case $s in postfix+opendkim|sluice+dkim*) signature_check "$s" ;; esac; done
-echo -e "system\tsize\trun\taccepted/s\trelayed/s\tat sink"
+for s in $SYSTEMS; do case $s in postfix+opendkim|sluice+*) signature_check "$s" ;; esac; done
+echo -e "system\tsize\trun\taccepted/s\trelayed/s\tat sink\treply p50 ms\treply p99 ms"
 for size in $SIZES; do
   for run in $(seq 1 "$RUNS"); do
     for system in $SYSTEMS; do measure "$system" "$size" "$run"; done
@@ -158,24 +169,29 @@ done
 python3 - "$RESULTS" "$MESSAGES" <<'PY'
 import sys, statistics
 messages = int(sys.argv[2])
-rows = [l.split("\t") for l in open(sys.argv[1]) if l.strip()]
-by = {}
-for system, size, run, acc, rel, count in rows:
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+by, lat = {}, {}
+for system, size, run, acc, rel, count, p50, p99 in rows:
     by.setdefault((int(size), system), []).append((float(acc), float(rel), int(count)))
+    if p99 != "-":
+        lat.setdefault((int(size), system), []).append((float(p50), float(p99)))
 print()
-print(f"{'size':>7}  {'system':<17} {'accepted msg/s (min/med/max)':>30} {'relayed msg/s (min/med/max)':>30}  missing at sink")
+print(f"{'size':>7}  {'system':<17} {'accepted msg/s (min/med/max)':>30} {'relayed msg/s (min/med/max)':>30}  missing  reply p50/p99 ms (median run)")
 for (size, system), v in sorted(by.items(), key=lambda kv: (kv[0][0], list(by).index(kv[0]))):
     acc = sorted(x[0] for x in v); rel = sorted(x[1] for x in v)
     fmt = lambda xs: f"{xs[0]:.0f} / {statistics.median(xs):.0f} / {xs[-1]:.0f}"
-    print(f"{size:>7}  {system:<17} {fmt(acc):>30} {fmt(rel):>30}  {sum(messages - x[2] for x in v)}")
+    l = lat.get((size, system))
+    lt = f"{statistics.median(x[0] for x in l):.1f} / {statistics.median(x[1] for x in l):.1f}" if l else "-"
+    print(f"{size:>7}  {system:<17} {fmt(acc):>30} {fmt(rel):>30}  {sum(messages - x[2] for x in v):>7}  {lt}")
 print()
+med = lambda size, system: statistics.median(x[1] for x in by[(size, system)]) if (size, system) in by else None
 for size in sorted({k[0] for k in by}):
-    base = by.get((size, "postfix+opendkim")) or by.get((size, "postfix"))
-    if not base: continue
-    bname = "postfix+opendkim" if by.get((size, "postfix+opendkim")) else "postfix"
-    bmed = statistics.median(x[1] for x in base)
-    for system in ("sluice+dkim", "sluice+dkim+dlp"):
-        if (size, system) in by:
-            med = statistics.median(x[1] for x in by[(size, system)])
-            print(f"{size:>7} B  {system} / {bname}: {med / bmed:.2f}x relayed msg/s (medians {med:.0f} vs {bmed:.0f})")
+    for system in ("sluice+dkim", "sluice+dkim+dlp", "sluice+full"):
+        for base in ("postfix+opendkim", "postfix"):
+            a, b = med(size, system), med(size, base)
+            if a and b:
+                print(f"{size:>7} B  {system} / {base}: {a / b:.2f}x relayed msg/s (medians {a:.0f} vs {b:.0f})")
+    a, b = med(size, "sluice+full"), med(size, "sluice+dkim+dlp")
+    if a and b:
+        print(f"{size:>7} B  the archive costs {100 * (1 - a / b):.0f}% of throughput (sluice+full {a:.0f} vs sluice+dkim+dlp {b:.0f})")
 PY

@@ -107,23 +107,32 @@ extension DKIMCommand {
 
         @Option(help: "Seconds per algorithm.") var seconds: Double = 3
         @Option(help: "Message size in bytes.") var size: Int = 4096
+        @Option(help: "Only this algorithm (rsa-sha256 or ed25519-sha256).") var algorithm: String?
+        @Flag(help: "Only Sluice's signer (not libopendkim's for comparison).") var sluiceOnly = false
 
         func run() async throws {
             let header = Array("From: a@example.test\r\nTo: b@example.org\r\nSubject: speed\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <speed@example.test>\r\n\r\n".utf8)
             let line = Array("The quick brown fox jumps over the lazy dog 0123456789.\r\n".utf8)
             var body: [UInt8] = []
             while body.count + header.count < size { body += line }
-            for (alg, bits) in [(DKIMAlgorithm.rsaSHA256, 2048), (.ed25519SHA256, 256)] {
-                let signer = try DKIMSigner(
-                    key: .init(domain: "example.test", selector: "speed", algorithm: alg, privateKeyPEM: try DKIMKeys.generate(alg)))
-                let start = Date()
-                var count = 0
-                while Date().timeIntervalSince(start) < seconds {
-                    _ = try signer.sign(id: "speed", header: header) { try $0(body) }
-                    count += 1
+            for (alg, bits) in [(DKIMAlgorithm.rsaSHA256, 2048), (.ed25519SHA256, 256)] where algorithm == nil || algorithm == alg.rawValue {
+                let key = DKIMSigner.Key(domain: "example.test", selector: "speed", algorithm: alg, privateKeyPEM: try DKIMKeys.generate(alg))
+                // Sluice's signer (key parsed once) and libopendkim (key parsed per signature), same work otherwise.
+                let ours = try DKIMSigner(key: key)
+                let reference = try OpenDKIMSigner(key: key)
+                for (name, sign) in [
+                    ("sluice", { _ = try ours.sign(id: "speed", header: header) { try $0(body) } }),
+                    ("libopendkim", { _ = try reference.sign(id: "speed", header: header) { try $0(body) } }),
+                ] as [(String, () throws -> Void)] where name == "sluice" || !sluiceOnly {
+                    let start = Date()
+                    var count = 0
+                    while Date().timeIntervalSince(start) < seconds {
+                        try sign()
+                        count += 1
+                    }
+                    let rate = Double(count) / Date().timeIntervalSince(start)
+                    print(String(format: "%@ %@ (%d bit) %d-byte message: %.0f signatures/s", name, alg.rawValue, bits, header.count + body.count, rate))
                 }
-                let rate = Double(count) / Date().timeIntervalSince(start)
-                print(String(format: "%@ (%d bit) %d-byte message: %.0f signatures/s", alg.rawValue, bits, header.count + body.count, rate))
             }
         }
     }

@@ -22,6 +22,7 @@ struct MessageIntake: MessageReceiver {
     func receive(
         envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, logger: Logger
     ) async throws -> QueueID {
+        let endOfData = Date()
         let runtime = self.runtime.current
         let pipeline = self.pipeline
         let budget = runtime.config.listeners.first { $0.name == envelope.client.listener }?.rulesTimeout ?? 30
@@ -57,6 +58,7 @@ struct MessageIntake: MessageReceiver {
                 .queueID: id.rawValue, .from: envelope.senderDescription,
                 .recipients: envelope.recipients.map { $0.address.description }.joined(separator: ","), .size: "\(size)",
                 .latencyMS: "\(Int(Date().timeIntervalSince(envelope.receivedAt) * 1000))",
+                .replyMS: String(format: "%.1f", Date().timeIntervalSince(endOfData) * 1000),
                 .signing: decision.plan.signingNote ?? decision.signing.note,
             ])
         await queueManager.enqueued(id)

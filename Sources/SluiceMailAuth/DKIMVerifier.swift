@@ -91,7 +91,7 @@ public final class DKIMVerifier: @unchecked Sendable {
     ) throws -> [DKIMResult] {
         var status = DKIM_STAT(DKIM_STAT_OK)
         guard let dkim = dkim_verify(library, id, nil, &status) else {
-            throw DKIMError("cannot start verifying: \(DKIMSigner.describe(status))")
+            throw DKIMError("cannot start verifying: \(OpenDKIMSigner.describe(status))")
         }
         defer { dkim_free(dkim) }
         let box = Unmanaged.passRetained(KeyBox(keys))
@@ -135,7 +135,7 @@ public final class DKIMVerifier: @unchecked Sendable {
     /// an internal error, a call in the wrong state) means nothing it says can be trusted, and throws.
     static func check(_ status: DKIM_STAT, _ call: String, accepting: [Int32]) throws {
         guard status != DKIM_STAT_OK, !accepting.contains(Int32(status)) else { return }
-        throw DKIMError("\(call): \(DKIMSigner.describe(status))")
+        throw DKIMError("\(call): \(OpenDKIMSigner.describe(status))")
     }
 
     private func result(_ dkim: OpaquePointer, _ sig: OpaquePointer, keys: KeyAnswers) -> DKIMResult {

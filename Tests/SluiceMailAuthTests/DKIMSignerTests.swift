@@ -1,4 +1,4 @@
-// Signatures made with libopendkim through DKIMSigner, checked by dkimpy (a
+// Signatures made by DKIMSigner (our signer; DKIMSignerParityTests compares it with libopendkim), checked by dkimpy (a
 // DKIM implementation nobody here wrote) with the key's TXT record: RSA and
 // Ed25519, 8-bit and multipart bodies; a changed body or signed header fails.
 

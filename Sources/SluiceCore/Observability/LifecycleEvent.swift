@@ -47,6 +47,8 @@ public enum LogKey: String, Sendable {
     case route
     case durationMS = "duration_ms"
     case latencyMS = "latency_ms"
+    /// End of DATA to the 250 reply: checks, rules and the durable commit.
+    case replyMS = "reply_ms"
     case size
     case tlsVersion = "tls_version"
     case user
