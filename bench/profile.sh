@@ -23,6 +23,7 @@ chmod 755 "$WORK"
 SINK_PID= PERF_PID=
 cleanup() {
   [ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null
+  [ -n "${KEEP_PERF:-}" ] && [ -f "$WORK/perf.data" ] && cp "$WORK/perf.data" "$KEEP_PERF"
   [ -n "${SLUICE_PID:-}" ] && stop_sluice
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
   rm -rf "$WORK"
@@ -71,7 +72,7 @@ secs = float(sys.argv[6]) - float(sys.argv[5])
 print(f"relayed {sys.argv[7]} in {secs:.1f} s ({int(sys.argv[7]) / secs:.0f} msg/s); Sluice CPU {(after - before) / hz:.1f} s = {1000 * (after - before) / hz / n:.2f} ms per message")
 PY
 perf report -i "$WORK/perf.data" --no-children --sort dso,sym --stdio -g none --percent-limit 0.01 2>/dev/null \
-  | grep -E '^ +[0-9.]+%' | swift demangle --simplified --compact > "$WORK/symbols.txt"
+  | grep -E "^ +[0-9.]+%" | swift demangle --compact > "$WORK/symbols.txt"
 python3 - "$WORK/symbols.txt" "$TOP" <<'PY'
 import re, sys
 rows = []

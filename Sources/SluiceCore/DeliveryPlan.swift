@@ -14,6 +14,11 @@ public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Deliver nothing; the recipient fails with this reply, which sends the sender a DSN.
     case bounce(code: Int, status: EnhancedStatus, text: String)
 
+    public var isArchive: Bool {
+        if case .archive = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .store(let directory): return "store:\(directory)"

@@ -274,6 +274,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
             } catch {
                 execute(job!.session.connectionFailed("cannot start TLS: \(error)"), context: context)
             }
+        case .wait:
+            break
         case .sendBody:
             var stuffer = DotStuffer()
             let p = current.payload

@@ -23,6 +23,7 @@
 // length), and " SLUICE-QUEUE-1\n".
 
 import Foundation
+import NIOConcurrencyHelpers
 import SluiceCore
 
 #if canImport(Glibc)
@@ -43,6 +44,12 @@ public final class QueueStore: Sendable {
 
     /// Told when a file of the queue cannot be read and is moved to corrupt/ (the daemon logs and counts it).
     let corruptionSeen: (@Sendable (QueueID, String) -> Void)?
+
+    /// End records of messages this process committed and nobody has changed since (no state file): the first
+    /// attempt and its update read them here instead of decoding the queue file again. An end record never
+    /// changes, and a state file (written by any process) always takes precedence. Bounded.
+    private let recentEndRecords = NIOLockedValueBox<[QueueID: QueueEntry]>([:])
+    static let recentLimit = 4096
 
     public init(directory: String, onCorruption: (@Sendable (QueueID, String) -> Void)? = nil) throws {
         self.directory = directory
@@ -89,6 +96,11 @@ public final class QueueStore: Sendable {
         }
         try FileSystem.rename(path, messagePath(for: entry.id))
         try activeSync.sync()
+        remember(entry)
+    }
+
+    private func remember(_ entry: QueueEntry) {
+        recentEndRecords.withLockedValue { if $0.count < Self.recentLimit { $0[entry.id] = entry } }
     }
 
     /// A complete message in memory (a bounce the daemon writes) made part of the queue: one write, one fsync.
@@ -148,6 +160,7 @@ public final class QueueStore: Sendable {
             return nil
         case .update(let entry):
             try writeState(entry)
+            recentEndRecords.withLockedValue { $0[id] = nil }
             return entry
         }
     }
@@ -158,6 +171,7 @@ public final class QueueStore: Sendable {
     }
 
     private func removeUnlocked(_ id: QueueID) throws {
+        recentEndRecords.withLockedValue { $0[id] = nil }
         try FileSystem.remove(statePath(for: id))
         try FileSystem.remove(messagePath(for: id))
         try activeSync.sync()
@@ -207,9 +221,9 @@ public final class QueueStore: Sendable {
             }
         }
         guard FileSystem.exists(messagePath(for: id)) else { return nil }
+        if let known = recentEndRecords.withLockedValue({ $0[id] }) { return known }
         return try readEndRecord(messagePath(for: id))
     }
-
 
     func readEndRecord(_ path: String) throws -> QueueEntry {
         guard let handle = FileHandle(forReadingAtPath: path) else {

@@ -19,9 +19,10 @@ public enum RulesPlanner {
             var signing = signFor
             for d in o.dkimDomains where !signing.contains(d) { signing.append(d) }
             for d in o.deliveries {
+                // An archive keeps the message as it arrived: a signature is made for what leaves.
                 let key = Route(
                     target: d.target, recipients: [], addHeaders: o.addHeaders, subjectTags: o.subjectTags, held: o.quarantined,
-                    onFailure: d.onFailure, maxDeliveryTime: d.maxDeliveryTime, signing: signing)
+                    onFailure: d.onFailure, maxDeliveryTime: d.maxDeliveryTime, signing: d.target.isArchive ? [] : signing)
                 if let i = routes.firstIndex(where: { sameRoute($0, key) }) {
                     for r in o.deliverTo where !routes[i].recipients.contains(r) { routes[i].recipients.append(r) }
                 } else {

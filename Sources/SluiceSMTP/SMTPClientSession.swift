@@ -4,7 +4,11 @@
 // each recipient, DATA, QUIT. It never sends 8-bit or UTF-8 mail to a server
 // that did not offer 8BITMIME/SMTPUTF8: those recipients fail clearly instead.
 // With credentials it authenticates (AUTH PLAIN, else LOGIN) after TLS, and
-// never sends them over a plaintext connection unless TLS is `none`.
+// never sends them over a plaintext connection unless TLS is `none`. To a
+// server that offers PIPELINING (RFC 2920) MAIL, every RCPT and DATA go in
+// one write and their replies are read in order; a connection kept for the
+// next message is reused straight after the end-of-data reply (RFC 5321
+// §4.1.1.4: the server is ready for MAIL), with RSET only after a failure.
 
 import Foundation
 import SluiceCore
@@ -75,6 +79,8 @@ public struct SMTPClientSession: Sendable {
         case startTLS
         /// Stream the message (dot-stuffed), then wait for the reply.
         case sendBody
+        /// Nothing to send: the next reply answers a command already sent (pipelining).
+        case wait
         /// Finished: send nothing more (QUIT was sent where polite) and close.
         case done(Outcome)
     }
@@ -82,6 +88,8 @@ public struct SMTPClientSession: Sendable {
     enum State: Sendable {
         case greeting, ehlo, helo, startTLS, ehloAfterTLS, authPlain, authLogin, authLoginUser, authLoginPassword
         case mail, rcpt(Int), data, body, reset, quit, finished
+        /// MAIL, the RCPTs and DATA were sent at once; the reply awaited is for command number n (0 = MAIL).
+        case pipelined(Int)
     }
 
     public let heloName: String
@@ -190,9 +198,16 @@ public struct SMTPClientSession: Sendable {
             state = .body
             outcome.dataSent = true
             return .sendBody
+        case .pipelined(let n):
+            return pipelinedReply(reply, command: n)
         case .body:
             guard reply.code == 250 else { return failAccepting(from: reply, "end of data") }
             outcome.accepted = accepting
+            if keepOpen {
+                // The transaction is over and the server ready for the next MAIL: no RSET needed.
+                outcome.reusable = true
+                return finish()
+            }
             return endTransaction()
         case .reset:
             if reply.code == 250 {
@@ -261,8 +276,47 @@ public struct SMTPClientSession: Sendable {
         if offers("SIZE") { command += " SIZE=\(job.size)" }
         if job.bodyType == .eightBitMIME { command += " BODY=8BITMIME" }
         if job.smtpUTF8 { command += " SMTPUTF8" }
+        command += "\r\n"
+        if offers("PIPELINING") {
+            for r in job.recipients { command += "RCPT TO:<\(r)>\r\n" }
+            state = .pipelined(0)
+            return .send(command + "DATA\r\n")
+        }
         state = .mail
-        return .send(command + "\r\n")
+        return .send(command)
+    }
+
+    /// The replies to a pipelined MAIL, RCPTs and DATA, in the order they were sent.
+    private mutating func pipelinedReply(_ reply: SMTPReply, command n: Int) -> Action {
+        let recipients = job.recipients.count
+        if n == 0 {
+            // MAIL refused: the replies to RCPT and DATA will be errors too; nothing is sent and the connection closes.
+            guard reply.code == 250 else { return fail(from: reply, "MAIL FROM") }
+            state = .pipelined(1)
+            return .wait
+        }
+        if n <= recipients {
+            if reply.code == 250 || reply.code == 251 {
+                accepting.append(job.recipients[n - 1])
+            } else {
+                outcome.refused.append((job.recipients[n - 1], error(from: reply, "RCPT TO")))
+            }
+            state = .pipelined(n + 1)
+            return .wait
+        }
+        // DATA.
+        if reply.code == 354 {
+            guard !accepting.isEmpty else {
+                // A server that takes DATA with no recipient (RFC 2920 says it must not): end the empty message
+                // without sending it, and close.
+                outcome.lastReply = reply
+                return finish()
+            }
+            state = .body
+            outcome.dataSent = true
+            return .sendBody
+        }
+        return accepting.isEmpty ? endTransaction() : failAccepting(from: reply, "DATA")
     }
 
     private mutating func nextRecipient(_ i: Int) -> Action {

@@ -17,12 +17,13 @@ final class SMTPClientSessionTests: XCTestCase {
     let ehlo = "250-mx.test\n250-PIPELINING\n250-SIZE 1000\n250-8BITMIME\n250-SMTPUTF8\n250 STARTTLS"
 
     func testFullDeliveryWithSTARTTLSAndMixedRecipients() {
+        let plain = "250-mx.test\n250-SIZE 1000\n250-8BITMIME\n250-SMTPUTF8\n250 STARTTLS"
         var s = SMTPClientSession(heloName: "me.test", tls: .opportunistic, job: job(body: .eightBitMIME))
         XCTAssertEqual(sent(s.received(reply("220 mx.test ESMTP"))), "EHLO me.test\r\n")
-        XCTAssertEqual(sent(s.received(reply(ehlo))), "STARTTLS\r\n")
+        XCTAssertEqual(sent(s.received(reply(plain))), "STARTTLS\r\n")
         guard case .startTLS = s.received(reply("220 2.0.0 go")) else { return XCTFail() }
         XCTAssertEqual(sent(s.tlsEstablished()), "EHLO me.test\r\n")
-        XCTAssertEqual(sent(s.received(reply(ehlo))), "MAIL FROM:<s@z.test> SIZE=100 BODY=8BITMIME\r\n")
+        XCTAssertEqual(sent(s.received(reply(plain))), "MAIL FROM:<s@z.test> SIZE=100 BODY=8BITMIME\r\n")
         XCTAssertEqual(sent(s.received(reply("250 2.1.0 Ok"))), "RCPT TO:<a@x.test>\r\n")
         XCTAssertEqual(sent(s.received(reply("250 2.1.5 Ok"))), "RCPT TO:<b@y.test>\r\n")
         XCTAssertEqual(sent(s.received(reply("550 5.1.1 No such user"))), "DATA\r\n")
@@ -34,6 +35,65 @@ final class SMTPClientSessionTests: XCTestCase {
         XCTAssertEqual(o.refused.first?.1.reply.status, EnhancedStatus(5, 1, 1))
         XCTAssertTrue(o.usedTLS)
         XCTAssertNil(o.failure)
+    }
+
+    /// RFC 2920: to a server that offers PIPELINING, MAIL, the RCPTs and DATA leave in one write.
+    func testPipelinedTransaction() {
+        var s = SMTPClientSession(heloName: "me.test", tls: .none, job: job(body: .eightBitMIME))
+        _ = s.received(reply("220 mx.test ESMTP"))
+        XCTAssertEqual(
+            sent(s.received(reply(ehlo))), "MAIL FROM:<s@z.test> SIZE=100 BODY=8BITMIME\r\nRCPT TO:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        for r in ["250 2.1.0 Ok", "250 2.1.5 Ok", "550 5.1.1 No such user"] {
+            guard case .wait = s.received(reply(r)) else { return XCTFail("nothing is sent before the DATA reply") }
+        }
+        guard case .sendBody = s.received(reply("354 go")) else { return XCTFail() }
+        XCTAssertEqual(sent(s.received(reply("250 2.0.0 Ok: queued as X"))), "QUIT\r\n")
+        guard case .done(let o) = s.received(reply("221 bye")) else { return XCTFail() }
+        XCTAssertEqual(o.accepted, [a])
+        XCTAssertEqual(o.refused.map(\.0), [b])
+        XCTAssertNil(o.failure)
+    }
+
+    func testPipelinedFailures() {
+        // MAIL refused: the attempt fails as a whole, nothing more is sent.
+        var s = SMTPClientSession(heloName: "me.test", tls: .none, job: job())
+        _ = s.received(reply("220 mx.test ESMTP"))
+        _ = s.received(reply(ehlo))
+        guard case .done(let refused) = s.received(reply("451 4.3.0 try later")) else { return XCTFail() }
+        XCTAssertEqual(refused.failure?.reply.code, 451)
+        XCTAssertFalse(refused.dataSent)
+        // Every RCPT refused, DATA refused as RFC 2920 says: each recipient fails with its own reply.
+        s = SMTPClientSession(heloName: "me.test", tls: .none, job: job())
+        _ = s.received(reply("220 mx.test ESMTP"))
+        _ = s.received(reply(ehlo))
+        _ = s.received(reply("250 ok"))
+        _ = s.received(reply("550 5.1.1 no a"))
+        _ = s.received(reply("450 4.2.1 later b"))
+        XCTAssertEqual(sent(s.received(reply("554 5.5.1 no valid recipients"))), "QUIT\r\n")
+        guard case .done(let none) = s.received(reply("221 bye")) else { return XCTFail() }
+        XCTAssertEqual(none.refused.map { $0.1.reply.code }, [550, 450])
+        XCTAssertFalse(none.dataSent)
+        // DATA refused after a recipient was taken: that recipient fails with the DATA reply.
+        s = SMTPClientSession(heloName: "me.test", tls: .none, job: job())
+        _ = s.received(reply("220 mx.test ESMTP"))
+        _ = s.received(reply(ehlo))
+        _ = s.received(reply("250 ok"))
+        _ = s.received(reply("250 ok a"))
+        _ = s.received(reply("550 5.1.1 no b"))
+        XCTAssertEqual(sent(s.received(reply("451 4.3.0 not now"))), "QUIT\r\n")
+        guard case .done(let data) = s.received(reply("221 bye")) else { return XCTFail() }
+        XCTAssertEqual(Set(data.refused.map { $0.1.reply.code }), [550, 451])
+        XCTAssertTrue(data.accepted.isEmpty)
+        // A server that answers 354 with no recipient taken gets no message: the connection is closed.
+        s = SMTPClientSession(heloName: "me.test", tls: .none, job: job())
+        _ = s.received(reply("220 mx.test ESMTP"))
+        _ = s.received(reply(ehlo))
+        _ = s.received(reply("250 ok"))
+        _ = s.received(reply("550 no a"))
+        _ = s.received(reply("550 no b"))
+        guard case .done(let empty) = s.received(reply("354 go")) else { return XCTFail() }
+        XCTAssertFalse(empty.dataSent)
+        XCTAssertTrue(empty.accepted.isEmpty)
     }
 
     func testNever8BitToAServerWithout8BITMIME() {
