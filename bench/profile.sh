@@ -4,8 +4,9 @@
 # Postfix smtp-sink, loaded by smtp-source (SESSIONS sessions, MESSAGES
 # messages of SIZE bytes), sampled by `perf record -g` (cpu-clock: this VM has
 # no hardware counters). Prints Sluice's CPU time per message (from
-# /proc/PID/stat), that time split by stage (self time of each sampled symbol,
-# Swift names demangled, grouped by module), and the top symbols.
+# /proc/PID/stat), that time split by stage (inclusive time of each stage's
+# entry points, Swift names demangled), self time by library, and the top
+# symbols. KEEP_PERF=FILE keeps perf.data for `perf report -i FILE`.
 #   SIZE=4096 MESSAGES=6000 SESSIONS=20 bench/profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,42 +72,52 @@ before, after, hz, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int
 secs = float(sys.argv[6]) - float(sys.argv[5])
 print(f"relayed {sys.argv[7]} in {secs:.1f} s ({int(sys.argv[7]) / secs:.0f} msg/s); Sluice CPU {(after - before) / hz:.1f} s = {1000 * (after - before) / hz / n:.2f} ms per message")
 PY
+perf report -i "$WORK/perf.data" --children --sort sym --stdio -g none --percent-limit 0.01 2>/dev/null \
+  | grep -E '^ +[0-9.]+%' | swift demangle --simplified --compact > "$WORK/children.txt"
 perf report -i "$WORK/perf.data" --no-children --sort dso,sym --stdio -g none --percent-limit 0.01 2>/dev/null \
-  | grep -E "^ +[0-9.]+%" | swift demangle --compact > "$WORK/symbols.txt"
-python3 - "$WORK/symbols.txt" "$TOP" <<'PY'
+  | grep -E '^ +[0-9.]+%' | swift demangle --simplified --compact > "$WORK/self.txt"
+python3 - "$WORK/children.txt" "$WORK/self.txt" "$TOP" "$before" "$after" "$hz" "$MESSAGES" <<'PY'
 import re, sys
-rows = []
+children = []
 for line in open(sys.argv[1]):
+    m = re.match(r"\s*([0-9.]+)%\s+([0-9.]+)%\s+\[(.)\]\s+(.*)", line)
+    if m:
+        children.append((float(m.group(1)), m.group(4).strip()))
+ms = 1000 * (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6]) / int(sys.argv[7])
+# Each stage: the entry points whose inclusive time (with everything they call) is the stage's cost. Entry
+# points on different threads are added; for one entry point the largest of its symbols (thunks, closures)
+# counts. Stages nest in places (logging happens inside the others), so the shares do not add up to 100%.
+stages = [
+    ("SMTP server (parse, replies, spool)", [r"^SMTPServerHandler\.channelRead", r"SpoolWriter\.flush\(\)$"]),
+    ("checks and rules before the 250 (DLP, rules)", [r"^MessageIntake\.receive|closure #\d+ in MessageIntake\.receive"]),
+    ("  of which DLP inspect", [r"^DLPScanner\.inspect"]),
+    ("queue commit (end record, fsync)", [r"^QueueStore\.commit"]),
+    ("queue state reads and updates", [r"^QueueStore\.modify"]),
+    ("DKIM signing", [r"DKIMSignModifier\.modify"]),
+    ("relay (SMTP client)", [r"^SMTPClientHandler\.channelRead", r"SMTPClientHandler\.sendChunk"]),
+    ("archive (entry, compression, SQLite)", [r"^ArchiveTarget\.deliver", r"closure #\d+ in SQLiteArchiveStore\.add"]),
+    ("logging", [r"^Logger\.event"]),
+    ("kernel: fsync", [r"^do_fsync$"]),
+    ("kernel: TCP send", [r"^tcp_sendmsg$"]),
+]
+print("\nCPU by stage (inclusive share of Sluice's samples; ms of CPU per message):")
+for name, patterns in stages:
+    share = 0.0
+    for p in patterns:
+        share += max((pct for pct, sym in children if re.search(p, sym)), default=0.0)
+    print(f"  {name:<46} {share:5.1f}%  {ms * share / 100:5.2f} ms")
+rows = []
+for line in open(sys.argv[2]):
     m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)", line)
     if m:
-        rows.append((float(m.group(1)), m.group(2), m.group(3), m.group(4).strip()))
-# Stage of a sample, by the module of its symbol (or its library).
-stages = [
-    ("dkim", r"SluiceMailAuth|DKIM|CCryptoBoringSSL|BoringSSL|bn_|rsaz|sha256_block|_RSA|Curve25519|ed25519"),
-    ("dlp", r"SluiceDLP|libhs|hs_scan|avx2_|fdr|teddy|roseBlock|nfa|MIMEWalker|vectorscan"),
-    ("archive", r"SluiceArchive|GRDB|sqlite3|libsqlite|fts5|libz\.|deflate|crc32|adler32|longest_match"),
-    ("rules+pipeline", r"SluiceRules|SluicePipeline|SluicePolicy|SluiceConfig"),
-    ("queue", r"SluiceQueue|SluiceDelivery|QueueManager"),
-    ("smtp+nio", r"SluiceSMTP|SluiceServer|NIO|SMTPClient|epoll"),
-    ("swift runtime+malloc", r"swift_|libswiftCore|libswift_Concurrency|malloc|free|memcpy|memmove|_int_|libc\.so|ld-linux|Foundation|libdispatch"),
-    ("kernel", r"kernel"),
-]
-totals = {}
-for pct, dso, kind, sym in rows:
-    key = "other"
-    text = dso + " " + sym
-    if kind == "k":
-        key = "kernel"
-    else:
-        for name, pattern in stages:
-            if re.search(pattern, text):
-                key = name
-                break
-    totals[key] = totals.get(key, 0) + pct
-print("\nCPU by stage (share of Sluice's samples):")
-for k, v in sorted(totals.items(), key=lambda kv: -kv[1]):
-    print(f"  {k:<22} {v:6.1f}%")
-print(f"\nTop {sys.argv[2]} symbols (self):")
-for pct, dso, kind, sym in sorted(rows, key=lambda r: -r[0])[: int(sys.argv[2])]:
-    print(f"  {pct:6.2f}%  {dso:<28} {sym[:110]}")
+        rows.append((float(m.group(1)), m.group(2), m.group(4).strip()))
+dso = {}
+for pct, d, sym in rows:
+    dso[d] = dso.get(d, 0) + pct
+print("\nSelf time by library:")
+for d, v in sorted(dso.items(), key=lambda kv: -kv[1])[:8]:
+    print(f"  {d:<28} {v:5.1f}%")
+print(f"\nTop {sys.argv[3]} symbols (self):")
+for pct, d, sym in sorted(rows, key=lambda r: -r[0])[: int(sys.argv[3])]:
+    print(f"  {pct:6.2f}%  {d:<24} {sym[:100]}")
 PY

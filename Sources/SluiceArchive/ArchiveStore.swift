@@ -80,6 +80,8 @@ public struct ArchiveQuery: Sendable {
     public var since: Date?
     public var until: Date?
     public var hasAttachment: Bool?
+    /// Only messages archived before this one (paging through every match, newest first).
+    public var beforeID: Int64?
     public var limit = 100
 
     public init() {}
@@ -99,6 +101,8 @@ public protocol ArchiveStore: Sendable {
     /// (a delivery retried after a crash archives once).
     func add(_ entries: [ArchiveEntry]) throws
     func search(_ query: ArchiveQuery) throws -> [ArchivedMessage]
+    /// How many messages match (every filter; the limit does not apply).
+    func count(_ query: ArchiveQuery) throws -> Int
     func message(id: Int64) throws -> ArchivedMessage?
     /// The message bytes exactly as archived.
     func raw(id: Int64) throws -> [UInt8]?

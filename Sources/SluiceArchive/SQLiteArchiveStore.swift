@@ -78,7 +78,8 @@ public final class SQLiteArchiveStore: ArchiveStore {
             authSummary: r[12])
     }
 
-    public func search(_ q: ArchiveQuery) throws -> [ArchivedMessage] {
+    /// The FROM and WHERE of a query, with its arguments.
+    static func clauses(_ q: ArchiveQuery) -> (from: String, filter: String, arguments: [any DatabaseValueConvertible]) {
         var clauses: [String] = []
         var args: [any DatabaseValueConvertible] = []
         var from = "message m"
@@ -94,12 +95,32 @@ public final class SQLiteArchiveStore: ArchiveStore {
         if let s = q.since { clauses.append("m.received_at >= ?"); args.append(s.timeIntervalSince1970) }
         if let u = q.until { clauses.append("m.received_at < ?"); args.append(u.timeIntervalSince1970) }
         if let h = q.hasAttachment { clauses.append(h ? "m.attachments != ''" : "m.attachments = ''") }
-        let sql = "SELECT \(Self.columns) FROM \(from)" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+        if let b = q.beforeID { clauses.append("m.id < ?"); args.append(b) }
+        return (from, clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), args)
+    }
+
+    public func search(_ q: ArchiveQuery) throws -> [ArchivedMessage] {
+        let (from, filter, args) = Self.clauses(q)
+        let sql = "SELECT \(Self.columns) FROM \(from)\(filter)"
             // Newest archived first, by row id: FTS5 walks its matches in rowid order, so a LIMIT stops
             // early instead of sorting every match (a common word matches most of a large archive).
             + " ORDER BY \(q.text?.isEmpty == false ? "t.rowid" : "m.id") DESC LIMIT \(max(1, q.limit))"
+        return try Self.textQuery(q) {
+            try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
+        }
+    }
+
+    public func count(_ q: ArchiveQuery) throws -> Int {
+        let (from, filter, args) = Self.clauses(q)
+        return try Self.textQuery(q) {
+            try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(from)\(filter)", arguments: StatementArguments(args)) ?? 0 }
+        }
+    }
+
+    /// A text query SQLite refuses is the user's syntax error, said so.
+    static func textQuery<T>(_ q: ArchiveQuery, _ run: () throws -> T) throws -> T {
         do {
-            return try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
+            return try run()
         } catch let e as DatabaseError where e.resultCode == .SQLITE_ERROR && q.text != nil {
             throw ArchiveError("the text query is not valid FTS5 syntax: \(e.message ?? "\(e)")")
         }

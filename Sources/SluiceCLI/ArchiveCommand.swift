@@ -62,14 +62,20 @@ struct ArchiveCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, store) = try ArchiveCommand.open(options)
             let results: [ArchivedMessage]
-            do { results = try store.search(try filters.query()) } catch let e as ArchiveError { throw UserError(e.description) }
+            let total: Int
+            do {
+                let query = try filters.query()
+                results = try store.search(query)
+                total = results.count < query.limit ? results.count : try store.count(query)
+            } catch let e as ArchiveError { throw UserError(e.description) }
             if json {
                 let rows = results.map { m -> [String: Any] in
                     ["id": m.id, "archive": m.archive, "queue_id": m.queueID, "received_at": ArchiveCommand.iso(m.receivedAt), "sender": m.sender,
                      "recipients": m.recipients, "from": m.from, "subject": m.subject, "message_id": m.messageID, "size": m.size,
                      "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary]
                 }
-                let data = try JSONSerialization.data(withJSONObject: ["messages": rows], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                let data = try JSONSerialization.data(
+                    withJSONObject: ["messages": rows, "total": total] as [String: Any], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
@@ -81,7 +87,11 @@ struct ArchiveCommand: AsyncParsableCommand {
                 ])
             }
             print(table.render(), terminator: "")
-            print("\(results.count) message(s)")
+            if total > results.count {
+                print("showing \(results.count) of \(total) messages (newest first; --limit N shows more, archive export --search takes them all)")
+            } else {
+                print("\(results.count) message(s)")
+            }
         }
     }
 
@@ -99,20 +109,43 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write archived messages as .eml files (a directory) or one mbox file (RFC 4155).")
+            abstract: "Write archived messages as .eml files into a directory, or as one mbox file (RFC 4155).",
+            discussion: """
+                --format eml: --out is a directory (made if missing); each message becomes ID-QUEUEID.eml in it.
+                --format mbox: --out is a file (replaced); messages are appended oldest first.
+                --search exports every match of the filters (not only the first --limit), a page at a time.
+                """)
         @OptionGroup var options: ConfigOption
         @Argument(help: "IDs to export (or use --search with filters).") var ids: [Int64] = []
-        @Flag(help: "Export what the filters find.") var search = false
+        @Flag(help: "Export every message the filters find.") var search = false
         @OptionGroup var filters: Filters
         @Option(help: "eml or mbox.") var format: String = "eml"
-        @Option(help: "A directory (eml) or a file (mbox).") var out: String
+        @Option(help: "eml: a directory; mbox: a file.") var out: String
 
         func run() async throws {
-            let (_, store) = try ArchiveCommand.open(options)
             guard ["eml", "mbox"].contains(format) else { throw ValidationError("--format is eml or mbox") }
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory)
+            if format == "eml" && exists && !isDirectory.boolValue {
+                throw UserError("--out \(out) is a file; --format eml writes one .eml file per message into a directory")
+            }
+            if format == "mbox" && exists && isDirectory.boolValue {
+                throw UserError("--out \(out) is a directory; --format mbox writes one file (give its name)")
+            }
+            let (_, store) = try ArchiveCommand.open(options)
             var messages: [ArchivedMessage] = []
             if search {
-                do { messages = try store.search(try filters.query()) } catch let e as ArchiveError { throw UserError(e.description) }
+                // Every match, newest first, a page at a time (a page of metadata; bodies are read one by one).
+                var query = try filters.query()
+                query.limit = 500
+                do {
+                    while true {
+                        let page = try store.search(query)
+                        messages += page
+                        guard page.count == query.limit, let last = page.last else { break }
+                        query.beforeID = last.id
+                    }
+                } catch let e as ArchiveError { throw UserError(e.description) }
             }
             for id in ids {
                 guard let m = try store.message(id: id) else { throw UserError("no archived message \(id)") }
@@ -126,12 +159,17 @@ struct ArchiveCommand: AsyncParsableCommand {
                     try Data(raw).write(to: URL(fileURLWithPath: "\(out)/\(m.id)-\(m.queueID).eml"))
                 }
             } else {
-                var mbox: [UInt8] = []
-                for m in messages.sorted(by: { $0.receivedAt < $1.receivedAt }) {
-                    guard let raw = try store.raw(id: m.id) else { continue }
-                    MBox.append(raw, sender: m.sender, date: m.receivedAt, to: &mbox)
+                guard FileManager.default.createFile(atPath: out, contents: nil), let file = FileHandle(forWritingAtPath: out) else {
+                    throw UserError("cannot write \(out)")
                 }
-                try Data(mbox).write(to: URL(fileURLWithPath: out))
+                defer { try? file.close() }
+                // Streamed: one message in memory at a time.
+                for m in messages.sorted(by: { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }) {
+                    guard let raw = try store.raw(id: m.id) else { continue }
+                    var mbox: [UInt8] = []
+                    MBox.append(raw, sender: m.sender, date: m.receivedAt, to: &mbox)
+                    try file.write(contentsOf: mbox)
+                }
             }
             print("exported \(messages.count) message(s) to \(out)")
         }

@@ -37,7 +37,16 @@ public struct JSONLogHandler: LogHandler {
             out += "}"
         }
         out += "\n"
-        FileHandle.standardError.write(Data(out.utf8))
+        // One write(2) per line, straight from the string's bytes (a line is never split between writers).
+        out.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = write(2, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                done += n
+            }
+        }
     }
 
     /// "2026-11-27T09:41:07.123Z" (UTC), without a formatter object on the hot path.
@@ -56,6 +65,8 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func quote(_ s: String) -> String {
+        // Most values need no escaping: copied whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -284,7 +284,7 @@ public actor QueueManager {
             // Written under the message's lock, on top of what is on disk now: an operator's hold, release,
             // retry or delete made while this attempt ran is kept, not overwritten.
             let after = try await io.runIfActive {
-                try store.modify(id) { current in
+                try store.modify(id, durableRemoval: false) { current in
                     .merge(results, into: current, loadedNextAttempt: loadedNext, retryDelay: delay, now: now)
                 }
             }

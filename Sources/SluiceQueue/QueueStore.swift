@@ -137,8 +137,11 @@ public final class QueueStore: Sendable {
     /// lock on the queue file that every writer of the state honours (the queue manager, the CLI of an
     /// operator, concurrent tasks). Returns the entry as it is afterwards: nil if it is not queued (any more).
     /// A state file that cannot be read is moved to corrupt/ and the message goes on from its end record.
+    /// `durableRemoval`: a removal is fsync'd before returning (an operator's delete). The queue manager's removal
+    /// of a delivered message is not: if a crash forgets it, the message is delivered again (as with Postfix),
+    /// never lost, and the fsync is saved on every message.
     @discardableResult
-    public func modify(_ id: QueueID, _ change: (QueueEntry) throws -> Change) throws -> QueueEntry? {
+    public func modify(_ id: QueueID, durableRemoval: Bool = true, _ change: (QueueEntry) throws -> Change) throws -> QueueEntry? {
         let path = messagePath(for: id)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
@@ -156,7 +159,7 @@ public final class QueueStore: Sendable {
         case .keep:
             return current
         case .remove:
-            try removeUnlocked(id)
+            try removeUnlocked(id, durable: durableRemoval)
             return nil
         case .update(let entry):
             try writeState(entry)
@@ -170,11 +173,11 @@ public final class QueueStore: Sendable {
         try modify(id) { _ in .remove }
     }
 
-    private func removeUnlocked(_ id: QueueID) throws {
+    private func removeUnlocked(_ id: QueueID, durable: Bool) throws {
         recentEndRecords.withLockedValue { $0[id] = nil }
         try FileSystem.remove(statePath(for: id))
         try FileSystem.remove(messagePath(for: id))
-        try activeSync.sync()
+        if durable { try activeSync.sync() }
     }
 
     /// Writes delivery state atomically: a temporary file of its own (several processes may write), fsync,
@@ -297,7 +300,6 @@ public final class QueueStore: Sendable {
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.dateEncodingStrategy = .millisecondsSince1970
-        e.outputFormatting = [.sortedKeys]
         return e
     }()
 

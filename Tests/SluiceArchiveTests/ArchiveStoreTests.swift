@@ -55,6 +55,24 @@ final class ArchiveStoreTests: XCTestCase {
         XCTAssertEqual(try store.raw(id: id), Array("Subject: new report\r\n\r\nthe falcon project\r\n".utf8))
     }
 
+    func testCountAndPagingSeeEveryMatch() throws {
+        try store.add((1...7).map { entry("P\($0)", daysAgo: Double($0), subject: "page \($0)", body: "common words") })
+        var q = ArchiveQuery()
+        q.text = "common"
+        q.limit = 3
+        XCTAssertEqual(try store.count(q), 7, "the limit does not apply to the count")
+        var seen: [String] = []
+        while true {
+            let page = try store.search(q)
+            seen += page.map(\.queueID)
+            guard page.count == q.limit, let last = page.last else { break }
+            q.beforeID = last.id
+        }
+        XCTAssertEqual(seen, (1...7).reversed().map { "P\($0)" }, "newest archived first, each once")
+        q.text = "\"unclosed"
+        XCTAssertThrowsError(try store.count(q))
+    }
+
     func testARetriedEntryIsStoredOnce() throws {
         try store.add([entry("Q1", daysAgo: 0, subject: "s", body: "b")])
         try store.add([entry("Q1", daysAgo: 0, subject: "s", body: "b")])

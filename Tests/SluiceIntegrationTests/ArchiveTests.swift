@@ -83,6 +83,25 @@ final class ArchiveTests: XCTestCase {
         XCTAssertEqual(String(decoding: FileManager.default.contents(atPath: d.root + "/eml/" + eml[0])!, as: UTF8.self), delivered)
         let (_, stats, _) = try d.cli(["archive", "stats"])
         XCTAssertTrue(stats.contains("legal") && stats.contains("permanent"), stats)
+
+        // More matches than shown: said in the table and as `total` in JSON (issue 20).
+        let (_, table, _) = try d.cli(["archive", "search", "--limit", "1"])
+        XCTAssertTrue(table.contains("showing 1 of 4 messages"), table)
+        let (_, limited, _) = try d.cli(["archive", "search", "--json", "--limit", "2"])
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(limited.utf8)) as? [String: Any])
+        XCTAssertEqual(json["total"] as? Int, 4)
+        XCTAssertEqual((json["messages"] as? [Any])?.count, 2)
+        XCTAssertFalse(limited.contains("\\/"), "no escaped slashes")
+        // Export --search takes every match, whatever --limit says.
+        XCTAssertEqual(try d.cli(["archive", "export", "--search", "--limit", "1", "--format", "eml", "--out", d.root + "/all"]).0, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d.root + "/all").count, 4)
+        // A path of the wrong kind gets a clear error.
+        let (asFile, _, fileErr) = try d.cli(["archive", "export", "\(first)", "--format", "eml", "--out", mbox])
+        XCTAssertEqual(asFile, 1)
+        XCTAssertTrue(fileErr.contains("is a file; --format eml writes one .eml file per message into a directory"), fileErr)
+        let (asDir, _, dirErr) = try d.cli(["archive", "export", "\(first)", "--format", "mbox", "--out", d.root + "/eml"])
+        XCTAssertEqual(asDir, 1)
+        XCTAssertTrue(dirErr.contains("is a directory; --format mbox writes one file"), dirErr)
     }
 
     func testDLPCountsAreKeptWithTheArchivedMessage() throws {
