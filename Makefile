@@ -16,10 +16,10 @@ BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf
 TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates
 # Postfix's smtp-source/smtp-sink drive the benchmarks; Postfix and OpenDKIM are the
 # comparison (bench/compare.sh); testssl.sh audits the TLS listeners.
-BENCH_PACKAGES = postfix opendkim testssl.sh
+BENCH_PACKAGES = postfix opendkim testssl.sh linux-perf strace
 APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold
 
-.PHONY: all build release run test test-unit bench compare reliability reliability-smoke tls-audit fuzz deps deps-test deps-bench clean check
+.PHONY: all build release run test test-unit bench compare profile reliability reliability-smoke tls-audit fuzz deps deps-test deps-bench clean check
 
 all: build
 
@@ -77,6 +77,11 @@ bench: deps-bench release
 # Sluice next to Postfix and Postfix + OpenDKIM, 4 KiB and 100 KiB, 3 runs (needs root).
 compare: deps-bench release
 	bench/compare.sh
+
+# Where a message's CPU goes in the full pipeline (perf call graphs by stage), and fsyncs per message.
+profile: deps-bench release
+	bench/profile.sh
+	bench/fsync.sh
 
 # kill -9 under load (R-REL-1) and a next hop that fails and drops connections: no loss.
 reliability: deps-bench release

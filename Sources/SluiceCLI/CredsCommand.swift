@@ -1,6 +1,8 @@
-// `sluice creds add|list|rotate|revoke`: SMTP credentials, one per device or
-// server, like personal access tokens. Secrets are printed once, here, and
-// stored only as hashes. Changes apply to the next AUTH without a restart.
+// `sluice creds add|list|rotate|revoke|allow`: SMTP credentials, one per
+// device or server, like personal access tokens. Each secret has an id (a
+// rotation makes a second one under the same name); secrets are printed once,
+// here, and stored only as hashes. What a user may send as changes only
+// through `creds allow`. Changes apply to the next AUTH without a restart.
 
 import ArgumentParser
 import Foundation
@@ -10,7 +12,7 @@ import SluiceCredentials
 struct CredsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "creds", abstract: "Manage SMTP AUTH credentials.",
-        subcommands: [Add.self, List.self, Rotate.self, Revoke.self])
+        subcommands: [Add.self, List.self, Rotate.self, Revoke.self, Allow.self])
 
     static func open(_ options: ConfigOption) throws -> CredentialStore {
         let config = try options.load()
@@ -41,7 +43,10 @@ struct CredsCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The principal (user or application) name used in AUTH.") var user: String
         @Option(name: .long, help: "The credential's name, e.g. the device or server (default: default).") var name = "default"
-        @Option(name: .long, help: "Comma-separated domains/addresses USER may send as ('*' for any).") var allowFrom: String?
+        @Option(
+            name: .long,
+            help: "Comma-separated domains/addresses a new USER may send as ('*' for any); for an existing user use `creds allow`.")
+        var allowFrom: String?
         @Option(name: .long, help: "Lifetime: 90d, 12h, or never (default 365d).") var expires = "365d"
         @Flag(name: .long, help: "JSON output (the secret under \"secret\").") var json = false
 
@@ -75,7 +80,7 @@ struct CredsCommand: AsyncParsableCommand {
             if json {
                 let items: [[String: Any]] = rows.map { c in
                     [
-                        "user": c.user, "name": c.name, "state": c.state(at: now).rawValue,
+                        "id": c.id, "user": c.user, "name": c.name, "state": c.state(at: now).rawValue,
                         "created_at": iso.string(from: c.createdAt),
                         "expires_at": c.expiresAt.map(iso.string(from:)) ?? NSNull(),
                         "last_used_at": c.lastUsedAt.map(iso.string(from:)) ?? NSNull(),
@@ -91,12 +96,12 @@ struct CredsCommand: AsyncParsableCommand {
                 print("No credentials. Create one with: sluice creds add USER --name DEVICE --allow-from DOMAIN")
                 return
             }
-            let table = TextTable(headers: ["USER", "NAME", "STATE", "CREATED", "EXPIRES", "LAST USED", "ALLOW FROM"])
+            let table = TextTable(headers: ["ID", "USER", "NAME", "STATE", "CREATED", "EXPIRES", "LAST USED", "ALLOW FROM"])
             for c in rows {
                 var state = c.state(at: now).rawValue
                 if let r = c.retiresAt, c.state(at: now) == .retiring { state += " until \(iso.string(from: r))" }
                 table.add([
-                    c.user, c.name, state, iso.string(from: c.createdAt), c.expiresAt.map(iso.string(from:)) ?? "never",
+                    "\(c.id)", c.user, c.name, state, iso.string(from: c.createdAt), c.expiresAt.map(iso.string(from:)) ?? "never",
                     c.lastUsedAt.map(iso.string(from:)) ?? "-", c.allowFrom.joined(separator: ","),
                 ])
             }
@@ -126,16 +131,47 @@ struct CredsCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke USER/NAME at once (current and retiring secrets).")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke one secret (--id, from `creds list`) or every secret of a device (--name), at once.")
         @OptionGroup var options: ConfigOption
         @Argument var user: String
-        @Option(name: .long, help: "The credential's name.") var name: String
+        @Option(name: .long, help: "The credential's name: revokes its current and retiring secrets.") var name: String?
+        @Option(name: .long, help: "One secret's id (creds list).") var id: Int64?
+
+        func validate() throws {
+            guard (name == nil) != (id == nil) else { throw ValidationError("give --name NAME or --id ID") }
+        }
 
         func run() async throws {
             let store = try CredsCommand.open(options)
             do {
-                try store.revoke(user: user, name: name)
-                print("revoked \(user)/\(name)")
+                let revoked = try id.map { try store.revoke(user: user, id: $0) } ?? store.revoke(user: user, name: name ?? "")
+                let iso = ISO8601DateFormatter()
+                for c in revoked {
+                    print("revoked \(c.user)/\(c.name) id \(c.id) (created \(iso.string(from: c.createdAt)))")
+                }
+            } catch let e as CredentialError {
+                throw UserError(e.description)
+            }
+        }
+    }
+
+    struct Allow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change the domains and addresses USER may send as.")
+        @OptionGroup var options: ConfigOption
+        @Argument var user: String
+        @Option(name: .long, parsing: .singleValue, help: "A domain or address to allow (repeatable).") var add: [String] = []
+        @Option(name: .long, parsing: .singleValue, help: "A domain or address to stop allowing (repeatable).") var remove: [String] = []
+
+        func validate() throws {
+            guard !add.isEmpty || !remove.isEmpty else { throw ValidationError("give --add or --remove") }
+        }
+
+        func run() async throws {
+            let store = try CredsCommand.open(options)
+            do {
+                let list = try store.allow(user: user, add: add, remove: remove)
+                print("\(user) may send as: \(list.isEmpty ? "nothing" : list.joined(separator: ","))")
             } catch let e as CredentialError {
                 throw UserError(e.description)
             }

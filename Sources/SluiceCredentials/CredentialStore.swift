@@ -13,6 +13,8 @@ public struct CredentialInfo: Sendable, Equatable {
         case active, retiring, expired, revoked, retired
     }
 
+    /// One secret: a rotation makes a new id under the same name.
+    public var id: Int64
     public var user: String
     public var name: String
     public var createdAt: Date
@@ -87,11 +89,13 @@ public final class CredentialStore: Sendable {
         let secret = Secret.generate()
         let t = now()
         try db.write { db in
-            if let existing = try Row.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) {
-                if let allowFrom {
-                    try db.execute(sql: "UPDATE principal SET allow_from = ? WHERE name = ?", arguments: [allowFrom.joined(separator: ","), user])
+            if let current = try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) {
+                // A new device of an existing user must not quietly change what the user may send as.
+                if let allowFrom, Set(allowFrom) != Set(Self.splitList(current)) {
+                    throw CredentialError(
+                        "\(user) already exists and may send as \(current.isEmpty ? "nothing" : current); change that with "
+                            + "`sluice creds allow \(user) --add ... --remove ...`, or leave --allow-from out")
                 }
-                _ = existing
             } else {
                 try db.execute(
                     sql: "INSERT INTO principal (name, allow_from, created_at) VALUES (?, ?, ?)",
@@ -127,13 +131,47 @@ public final class CredentialStore: Sendable {
         return secret
     }
 
-    /// Revokes every secret of USER/NAME (current and retiring) at once.
-    public func revoke(user: String, name: String) throws {
+    /// Revokes every secret of USER/NAME (the device: current and retiring) at once; returns what it revoked.
+    @discardableResult
+    public func revoke(user: String, name: String) throws -> [CredentialInfo] {
+        try revoke(user: user, where: "name = ?", name, missing: "\(user) has no credential named '\(name)' (or it is revoked already)")
+    }
+
+    /// Revokes one secret by the id `creds list` shows; returns it.
+    @discardableResult
+    public func revoke(user: String, id: Int64) throws -> [CredentialInfo] {
+        try revoke(user: user, where: "id = ?", id, missing: "\(user) has no credential with id \(id) (or it is revoked already)")
+    }
+
+    private func revoke(user: String, where filter: String, _ value: some DatabaseValueConvertible, missing: String) throws -> [CredentialInfo] {
+        let t = now().timeIntervalSince1970
+        let ids = try db.write { db -> [Int64] in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM credential WHERE principal = ? AND \(filter) AND revoked_at IS NULL", arguments: [user, value])
+            guard !ids.isEmpty else { throw CredentialError(missing) }
+            for id in ids { try db.execute(sql: "UPDATE credential SET revoked_at = ? WHERE id = ?", arguments: [t, id]) }
+            return ids
+        }
+        return try list().filter { $0.user == user && ids.contains($0.id) }
+    }
+
+    /// Changes what USER may send as: adds and removes domains or addresses; returns the new list.
+    @discardableResult
+    public func allow(user: String, add: [String], remove: [String]) throws -> [String] {
         try db.write { db in
-            try db.execute(
-                sql: "UPDATE credential SET revoked_at = ? WHERE principal = ? AND name = ? AND revoked_at IS NULL",
-                arguments: [now().timeIntervalSince1970, user, name])
-            guard db.changesCount > 0 else { throw CredentialError("\(user) has no credential named '\(name)'") }
+            guard let current = try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) else {
+                throw CredentialError("no user \(user); create one with `sluice creds add \(user) --allow-from ...`")
+            }
+            var list = Self.splitList(current)
+            for r in remove {
+                guard list.contains(where: { $0.caseInsensitiveCompare(r) == .orderedSame }) else {
+                    throw CredentialError("\(user) may not send as \(r) now; nothing to remove (allowed: \(list.joined(separator: ",")))")
+                }
+                list.removeAll { $0.caseInsensitiveCompare(r) == .orderedSame }
+            }
+            for a in add where !list.contains(where: { $0.caseInsensitiveCompare(a) == .orderedSame }) { list.append(a) }
+            try db.execute(sql: "UPDATE principal SET allow_from = ? WHERE name = ?", arguments: [list.joined(separator: ","), user])
+            return list
         }
     }
 
@@ -142,12 +180,12 @@ public final class CredentialStore: Sendable {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT c.principal, c.name, c.created_at, c.expires_at, c.last_used_at, c.retires_at, c.revoked_at, p.allow_from
-                    FROM credential c JOIN principal p ON p.name = c.principal ORDER BY c.principal, c.name, c.created_at
+                    SELECT c.principal, c.name, c.created_at, c.expires_at, c.last_used_at, c.retires_at, c.revoked_at, p.allow_from, c.id
+                    FROM credential c JOIN principal p ON p.name = c.principal ORDER BY c.principal, c.name, c.created_at, c.id
                     """
             ).map { row in
                 CredentialInfo(
-                    user: row[0], name: row[1], createdAt: Date(timeIntervalSince1970: row[2]),
+                    id: row[8], user: row[0], name: row[1], createdAt: Date(timeIntervalSince1970: row[2]),
                     expiresAt: (row[3] as Double?).map(Date.init(timeIntervalSince1970:)),
                     lastUsedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)),
                     retiresAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),

@@ -68,6 +68,43 @@ final class CredentialStoreTests: XCTestCase {
         XCTAssertThrowsError(try store.add(user: "bad user", name: "x", allowFrom: nil, expiresIn: nil))
     }
 
+    /// Issue 20: each secret has an id; --id revokes one, --name every secret of the device, and both say what.
+    func testRevokeOneSecretByIdOrADeviceByName() async throws {
+        let store = try CredentialStore(path: dir + "/ids.sqlite")
+        let old = try store.add(user: "alice", name: "laptop", allowFrom: ["example.test"], expiresIn: nil)
+        let new = try store.rotate(user: "alice", name: "laptop", overlap: 86400)
+        let ids = try store.list().filter { $0.name == "laptop" }.map(\.id)
+        XCTAssertEqual(Set(ids).count, 2, "one id per secret")
+        let revoked = try store.revoke(user: "alice", id: ids[0])
+        XCTAssertEqual(revoked.map(\.id), [ids[0]])
+        let a = try await store.authenticate(user: "alice", secret: old)
+        XCTAssertNil(a, "the old secret is revoked")
+        let b = try await store.authenticate(user: "alice", secret: new)
+        XCTAssertEqual(b, "laptop", "the new one still works")
+        XCTAssertThrowsError(try store.revoke(user: "alice", id: ids[0]), "already revoked")
+        XCTAssertThrowsError(try store.revoke(user: "bob", id: ids[1]), "another user's id")
+        _ = try store.rotate(user: "alice", name: "laptop", overlap: 86400)
+        XCTAssertEqual(try store.revoke(user: "alice", name: "laptop").count, 2, "the device: current and retiring")
+    }
+
+    /// Issue 20: a second `creds add` does not quietly replace what the user may send as.
+    func testAllowedSendersChangeOnlyExplicitly() async throws {
+        let store = try CredentialStore(path: dir + "/allow.sqlite")
+        _ = try store.add(user: "alice", name: "laptop", allowFrom: ["example.test"], expiresIn: nil)
+        XCTAssertThrowsError(try store.add(user: "alice", name: "phone", allowFrom: ["other.test"], expiresIn: nil)) {
+            XCTAssertTrue("\($0)".contains("creds allow alice"), "\($0)")
+        }
+        _ = try store.add(user: "alice", name: "phone", allowFrom: ["example.test"], expiresIn: nil)  // the same list is fine
+        _ = try store.add(user: "alice", name: "tablet", allowFrom: nil, expiresIn: nil)
+        XCTAssertEqual(try store.allow(user: "alice", add: ["other.test"], remove: []), ["example.test", "other.test"])
+        XCTAssertEqual(try store.allow(user: "alice", add: [], remove: ["EXAMPLE.test"]), ["other.test"])
+        XCTAssertThrowsError(try store.allow(user: "alice", add: [], remove: ["example.test"]), "not in the list")
+        XCTAssertThrowsError(try store.allow(user: "nobody", add: ["x.test"], remove: []))
+        let allowed = try await store.allowedSenders(user: "alice")
+        XCTAssertTrue(allowed.allows(localPart: "a", domain: "other.test"))
+        XCTAssertFalse(allowed.allows(localPart: "a", domain: "example.test"))
+    }
+
     func testSenderAllowLists() async throws {
         let list = SenderAllowList(["example.test", ".sub.example.test", "billing@other.test"])
         XCTAssertTrue(list.allows(localPart: "x", domain: "EXAMPLE.test."))

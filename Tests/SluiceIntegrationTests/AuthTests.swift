@@ -133,6 +133,41 @@ final class AuthTests: XCTestCase {
         XCTAssertTrue(missingErr.contains("no credential named"), missingErr)
     }
 
+    /// Issue 20: an id per secret; `revoke --id` takes one (the old secret of a rotation), `--name` the device,
+    /// and says what it revoked; allowed senders change only with `creds allow`. The old and the new secret are
+    /// tried over SMTP AUTH after each step.
+    func testCredsIdsRevokeAndAllowFromTheCLI() throws {
+        let d = try daemon()
+        try d.start()
+        let port = "\(d.port("submission"))"
+        let old = try addCredential(d, ["alice", "--name", "laptop", "--allow-from", "example.test"])
+        let (_, rotated, _) = try d.cli(["creds", "rotate", "alice", "--name", "laptop", "--json"])
+        let new = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(rotated.utf8)) as? [String: Any])?["secret"] as? String)
+        let (_, listed, _) = try d.cli(["creds", "list", "--json"])
+        let rows = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])?["credentials"] as? [[String: Any]])
+        let ids = rows.compactMap { $0["id"] as? Int }
+        XCTAssertEqual(Set(ids).count, 2, listed)
+        let table = try d.cli(["creds", "list"]).1
+        XCTAssertTrue(table.hasPrefix("ID"), table)
+        let (status, out, err) = try d.cli(["creds", "revoke", "alice", "--id", "\(ids[0])"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("revoked alice/laptop id \(ids[0])"), out)
+        XCTAssertEqual(try python(["starttls", port, "alice", old, "alice@example.test", "x@test"]).0, 2, "the old secret is revoked")
+        XCTAssertEqual(try python(["starttls", port, "alice", new, "alice@example.test", "y@test"]).0, 0, "the new one works")
+        // A second device may not quietly change what alice may send as.
+        let (refused, _, refusedErr) = try d.cli(["creds", "add", "alice", "--name", "phone", "--allow-from", "other.test"])
+        XCTAssertEqual(refused, 1)
+        XCTAssertTrue(refusedErr.contains("creds allow alice"), refusedErr)
+        let (allowed, allowOut, allowErr) = try d.cli(["creds", "allow", "alice", "--add", "other.test"])
+        XCTAssertEqual(allowed, 0, allowErr)
+        XCTAssertTrue(allowOut.contains("example.test,other.test"), allowOut)
+        XCTAssertEqual(try python(["starttls", port, "alice", new, "alice@other.test", "z@test"]).0, 0, "the change applies to the next AUTH")
+        let (revokedAll, allOut, _) = try d.cli(["creds", "revoke", "alice", "--name", "laptop"])
+        XCTAssertEqual(revokedAll, 0)
+        XCTAssertTrue(allOut.contains("id \(ids[1])"), allOut)
+        XCTAssertNotEqual(try d.cli(["creds", "revoke", "alice"]).0, 0, "--name or --id is required")
+    }
+
     func testSenderIdentityForUsersAndTrustedNetworks() throws {
         let d = try daemon()
         try d.start()
