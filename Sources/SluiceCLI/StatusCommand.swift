@@ -1,5 +1,6 @@
 // `sluice status`: asks the running daemon (admin listener) for its listeners,
-// queue depth, readiness and uptime. `sluice reload`: validates like the
+// queue depth and states, upstream hosts' health, readiness, uptime and the
+// admin address. `sluice reload`: validates like the
 // daemon, sends SIGHUP, and waits for the daemon to publish the outcome.
 
 import ArgumentParser
@@ -33,7 +34,10 @@ struct StatusCommand: AsyncParsableCommand {
         let queue = s["queue"] as? [String: Any] ?? [:]
         print("sluice \(s["hostname"] ?? "?") pid \(s["pid"] ?? "?"), up \(s["uptime_seconds"] ?? 0)s, "
             + ((s["ready"] as? Bool) == true ? "ready" : "NOT READY: \(s["not_ready_reason"] ?? "")"))
-        print("queue: \(queue["depth"] ?? 0) message(s), oldest \(queue["oldest_age_seconds"] ?? 0)s")
+        print("admin: http://\(s["admin"] ?? "?") (/metrics /healthz /readyz /status)")
+        let states = queue["by_state"] as? [String: Int] ?? [:]
+        let byState = ["active", "deferred", "held", "quarantined", "corrupt"].map { "\(states[$0] ?? 0) \($0)" }.joined(separator: ", ")
+        print("queue: \(queue["depth"] ?? 0) message(s) (\(byState)), oldest \(queue["oldest_age_seconds"] ?? 0)s")
         let free = (queue["free_bytes"] as? Int).map { "\($0 >> 20) MiB free" } ?? "free space unknown"
         if queue["space_low"] as? Bool == true {
             print("disk: \(free), below queue.min_free (\((queue["min_free"] as? Int ?? 0) >> 20) MiB): NEW MAIL IS REFUSED WITH 452 4.3.1")
@@ -47,6 +51,17 @@ struct StatusCommand: AsyncParsableCommand {
             table.add(["\(l["name"] ?? "")", "\(l["port"] ?? "")", "\(l["connections"] ?? "")"])
         }
         print(table.render(), terminator: "")
+        let upstreams = s["upstreams"] as? [[String: Any]] ?? []
+        if !upstreams.isEmpty {
+            let hosts = TextTable(headers: ["UPSTREAM", "HOST", "STATE", "FAILURES", "LAST ERROR"])
+            for u in upstreams {
+                var state = "\(u["state"] ?? "?")"
+                if let until = u["resting_until"] as? String { state += " until \(until)" }
+                let error = (u["last_error"] as? String).map { "\($0) (\(u["last_error_at"] as? String ?? ""))" } ?? "-"
+                hosts.add(["\(u["pool"] ?? "")", "\(u["host"] ?? "")", state, "\(u["failures"] ?? 0)", error])
+            }
+            print(hosts.render(), terminator: "")
+        }
     }
 }
 

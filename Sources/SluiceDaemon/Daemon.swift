@@ -110,11 +110,13 @@ public struct Daemon {
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.
         let directory = ListenerDirectory()
+        let adminAddress = NIOLockedValueBox("")
         let admin = try await AdminServer.bind(
             host: config.admin.host, port: config.admin.port, group: group,
             routes: AdminRoutes.make(
                 registry: registry, readiness: readiness, store: store, disk: disk, listeners: directory, runtime: runtime,
-                hostname: config.hostname, started: started))
+                hostname: config.hostname, started: started, relay: relay, adminAddress: { adminAddress.withLockedValue { $0 } }))
+        adminAddress.withLockedValue { $0 = "\(config.admin.host.contains(":") ? "[\(config.admin.host)]" : config.admin.host):\(admin.localPort)" }
         var listeners: [SMTPListener] = []
         do {
             for l in config.listeners {

@@ -39,10 +39,24 @@ public struct UpstreamPool: Sendable {
     }
 }
 
+/// One upstream host as `sluice status` shows it.
+public struct UpstreamHealth: Sendable {
+    public var pool: String
+    public var host: String
+    public var resting: Bool
+    public var restingUntil: Date?
+    /// Failed attempts in a row (0 once one succeeds).
+    public var failures: Int
+    public var lastError: String?
+    public var lastErrorAt: Date?
+}
+
 public final class RelayTarget: DeliveryTarget {
     struct Health {
         var failures = 0
         var restUntil = Date.distantPast
+        var lastError: String?
+        var lastErrorAt: Date?
     }
 
     static let failuresBeforeRest = 3
@@ -99,7 +113,7 @@ public final class RelayTarget: DeliveryTarget {
                                 refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, failure) }),
                                 detail: "\(where_): \(failure.reply)")
                         }
-                        record(host, ok: false)
+                        record(host, ok: false, error: "\(failure.reply)")
                         logger.event(
                             .attempt, level: .info, "upstream host failed; trying the next",
                             [.route: where_, .reply: "\(failure.reply)", .reason: failure.reason])
@@ -144,15 +158,34 @@ public final class RelayTarget: DeliveryTarget {
         health.withLockedValue { ($0[host]?.restUntil ?? .distantPast) > Date() }
     }
 
-    private func record(_ host: SMTPClient.Endpoint, ok: Bool) {
+    /// Every host of every pool in force, with its health (for `sluice status`).
+    public func healthReport() -> [UpstreamHealth] {
+        let now = Date()
+        let map = health.withLockedValue { $0 }
+        return pools.values.sorted { $0.name < $1.name }.flatMap { pool in
+            pool.hosts.map { host in
+                let h = map[host] ?? Health()
+                return UpstreamHealth(
+                    pool: pool.name, host: host.description, resting: h.restUntil > now, restingUntil: h.restUntil > now ? h.restUntil : nil,
+                    failures: h.failures, lastError: h.lastError, lastErrorAt: h.lastErrorAt)
+            }
+        }
+    }
+
+    private func record(_ host: SMTPClient.Endpoint, ok: Bool, error: String? = nil) {
         let changed = health.withLockedValue { map -> String? in
             var h = map[host] ?? Health()
             let wasResting = h.restUntil > Date()
             if ok {
-                map[host] = nil
+                // Healthy again; the last error stays visible for the operator.
+                h.failures = 0
+                h.restUntil = .distantPast
+                map[host] = h.lastError == nil ? nil : h
                 return wasResting ? "upstream host healthy again" : nil
             }
             h.failures += 1
+            h.lastError = error
+            h.lastErrorAt = Date()
             map[host] = h
             if h.failures >= Self.failuresBeforeRest && !wasResting {
                 map[host]?.restUntil = Date().addingTimeInterval(Self.restSeconds)

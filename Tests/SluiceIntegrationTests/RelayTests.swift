@@ -37,6 +37,39 @@ final class RelayTests: XCTestCase {
         return try c.reply().code
     }
 
+    /// Issue 20: `sluice status` shows each upstream host's health with its last error, the queue by state and
+    /// the admin address.
+    func testStatusShowsUpstreamHealthQueueStatesAndAdminAddress() throws {
+        let dead = freePort()
+        let relay = try relayDaemon(upstreams: """
+              primary: { hosts: ["127.0.0.1:\(dead)"], tls: none }
+            """)
+        try relay.start()
+        XCTAssertEqual(try send(relay.port(), to: ["x@example.org"], body: "From: app@example.test\r\nSubject: s\r\n\r\nbody\r\n"), 250)
+        XCTAssertEqual(try send(relay.port(), to: ["y@example.org"], body: "From: app@example.test\r\nSubject: s\r\n\r\nbody\r\n"), 250)
+        func status() -> [String: Any]? {
+            guard let (code, out, _) = try? relay.cli(["status", "--json"]), code == 0 else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+        }
+        func upstream() -> [String: Any]? { (status()?["upstreams"] as? [[String: Any]])?.first }
+        XCTAssertTrue(waitUntil { (upstream()?["failures"] as? Int ?? 0) >= 1 && (status()?["queue"] as? [String: Any]).flatMap { ($0["by_state"] as? [String: Int])?["deferred"] } == 2 }, "\(String(describing: status()))")
+        let u = try XCTUnwrap(upstream())
+        XCTAssertEqual(u["pool"] as? String, "primary")
+        XCTAssertEqual(u["host"] as? String, "127.0.0.1:\(dead)")
+        XCTAssertTrue((u["last_error"] as? String ?? "").contains("451"), "\(u)")
+        let json = try XCTUnwrap(status())
+        let admin = try XCTUnwrap(json["admin"] as? String)
+        XCTAssertTrue(admin.hasPrefix("127.0.0.1:") && !admin.hasSuffix(":0"), admin)
+        let (_, list, _) = try relay.cli(["queue", "list", "--json"])
+        let first = try XCTUnwrap(((try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [String: Any])?["messages"] as? [[String: Any]])?.first?["id"] as? String)
+        XCTAssertEqual(try relay.cli(["queue", "hold", first]).0, 0)
+        let (code, table, err) = try relay.cli(["status"])
+        XCTAssertEqual(code, 0, err)
+        XCTAssertTrue(table.contains("admin: http://\(admin)"), table)
+        XCTAssertTrue(table.contains("1 deferred, 1 held"), table)
+        XCTAssertTrue(table.contains("primary") && table.contains("127.0.0.1:\(dead)") && table.contains("451"), table)
+    }
+
     func testRelayToUpstreamWithTLSAndFailover() throws {
         let sink = try DaemonProcess()
         try sink.start()

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOHTTP1
 import Prometheus
 import SluiceCore
+import SluiceDelivery
 import SluiceQueue
 import SluicePipeline
 import SluiceServer
@@ -19,7 +20,7 @@ final class ListenerDirectory: Sendable {
 enum AdminRoutes {
     static func make(
         registry: PrometheusCollectorRegistry, readiness: Readiness, store: QueueStore, disk: DiskSpace, listeners: ListenerDirectory,
-        runtime: RuntimeHolder, hostname: String, started: Date
+        runtime: RuntimeHolder, hostname: String, started: Date, relay: RelayTarget, adminAddress: @escaping @Sendable () -> String
     ) -> [String: AdminServer.Route] {
         let text = "text/plain; charset=utf-8"
         return [
@@ -35,7 +36,17 @@ enum AdminRoutes {
             "/status": {
                 let ids = store.ids()
                 let oldest = ids.first.map { Date().timeIntervalSince($0.timestamp) } ?? 0
+                let iso = ISO8601DateFormatter()
+                let upstreams: [[String: Any]] = relay.healthReport().map { h in
+                    [
+                        "pool": h.pool, "host": h.host, "state": h.resting ? "resting" : "healthy", "failures": h.failures,
+                        "resting_until": h.restingUntil.map(iso.string(from:)) ?? NSNull(), "last_error": h.lastError ?? NSNull(),
+                        "last_error_at": h.lastErrorAt.map(iso.string(from:)) ?? NSNull(),
+                    ]
+                }
                 let object: [String: Any] = [
+                    "admin": adminAddress(),
+                    "upstreams": upstreams,
                     "hostname": hostname,
                     "pid": Int(getpid()),
                     "uptime_seconds": Int(Date().timeIntervalSince(started)),
@@ -45,6 +56,7 @@ enum AdminRoutes {
                     "queue": [
                         "depth": ids.count, "oldest_age_seconds": Int(oldest), "corrupt_files": store.corruptFiles().count,
                         "free_bytes": disk.freeBytes() ?? -1, "min_free": disk.minFree, "space_low": disk.isLow,
+                        "by_state": QueueStates.count(store),
                     ],
                     "rules": runtime.current.ruleSets.isEmpty
                         ? "none (mail goes to delivery.store)" : runtime.current.ruleSets.keys.sorted().joined(separator: ", "),
@@ -58,6 +70,23 @@ enum AdminRoutes {
                 }
             },
         ]
+    }
+}
+
+/// Messages by state, like `sluice queue list --state`: held by an operator, quarantined by a rule, deferred (tried
+/// and waiting for a retry), active (not tried yet, or due), corrupt (unreadable, in corrupt/).
+enum QueueStates {
+    static func count(_ store: QueueStore) -> [String: Int] {
+        var counts = ["active": 0, "deferred": 0, "held": 0, "quarantined": 0, "corrupt": store.corruptFiles().count]
+        for (_, result) in store.entries() {
+            guard case .success(let e) = result else {
+                counts["corrupt", default: 0] += 1
+                continue
+            }
+            let state = e.held ? "held" : e.isQuarantined && !e.hasDeliverableRoutes ? "quarantined" : e.attempts > 0 ? "deferred" : "active"
+            counts[state, default: 0] += 1
+        }
+        return counts
     }
 }
 
