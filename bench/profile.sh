@@ -114,6 +114,11 @@ for line in open(sys.argv[2]):
 dso = {}
 for pct, d, sym in rows:
     dso[d] = dso.get(d, 0) + pct
+# C libraries built without frame pointers do not unwind to their Swift callers: their self time is added here.
+print("C libraries whose frames do not unwind (self time):")
+for name, libs in [("DKIM RSA signatures (libcrypto)", ["libcrypto.so.3"]), ("archive compression and SQLite (libz, libsqlite3)", [k for k in dso if k.startswith("libz.") or k.startswith("libsqlite3")]), ("DLP matching (libhs)", [k for k in dso if k.startswith("libhs")])]:
+    share = sum(dso.get(k, 0) for k in libs)
+    print(f"  {name:<46} {share:5.1f}%  {ms * share / 100:5.2f} ms")
 print("\nSelf time by library:")
 for d, v in sorted(dso.items(), key=lambda kv: -kv[1])[:8]:
     print(f"  {d:<28} {v:5.1f}%")
