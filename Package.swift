@@ -165,7 +165,7 @@ let package = Package(
         .target(
             name: "SluiceQueue",
             dependencies: [
-                "SluiceCore", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+                "SluiceCore", "CZlib", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -32,6 +32,9 @@ public struct QueueEntry: Sendable, Codable {
     public var held = false
     /// What the verify and inspect stages found (without the findings' samples), kept for the archive.
     public var results: MessageVerdicts?
+    /// CRC-32 of the message bytes (before the end record), set at commit: lets recovery finish a commit whose
+    /// rename into active/ a crash lost (queue files of earlier versions have none).
+    public var checksum: UInt32?
 
     public init(envelope: Envelope, plan: DeliveryPlan, size: Int, queuedAt: Date) {
         self.envelope = envelope

@@ -7,9 +7,13 @@
 //   corrupt/        what cannot be read: a queue file without its end record, or
 //                   an unreadable state file (ID.state.json), kept for an operator
 //
-// Commit: append the envelope and plan as the end record, fsync the file,
-// rename it into active/, fsync active/ (shared by concurrent commits). Only
-// then may the server answer 250. One file fsync per accepted message.
+// Commit: append the envelope and plan (with a CRC-32 of the message) as the
+// end record, fsync the file, rename it into active/. Only then may the server
+// answer 250. One fsync per accepted message: the directory is not synced
+// after the rename; if a crash loses the rename, the file is still in tmp/,
+// complete and fsync'd, and recovery finishes the commit when its checksum
+// matches (a file whose fsync a crash interrupted does not match and is
+// removed: its client never got the 250).
 //
 // This type is the only writer of queue files. A change to a queued message's
 // state — by the queue manager after a delivery attempt, or by an operator's
@@ -22,6 +26,7 @@
 // 20 decimal digits giving the offset where the JSON starts (= the message
 // length), and " SLUICE-QUEUE-1\n".
 
+import CZlib
 import Foundation
 import NIOConcurrencyHelpers
 import SluiceCore
@@ -79,11 +84,13 @@ public final class QueueStore: Sendable {
     /// `entry.size` must be the number of message bytes in the spool file.
     public func commit(_ entry: QueueEntry) throws {
         let path = spoolPath(for: entry.id)
+        var entry = entry
         let file = try SpoolFile(appendingTo: path)
         do {
             guard file.offset == entry.size else {
                 throw FileSystemError(operation: "commit (size \(file.offset) != \(entry.size))", path: path, code: EINVAL)
             }
+            entry.checksum = try Self.checksum(path, length: entry.size)
             var record = Array(try Self.encoder.encode(entry))
             record.append(10)
             record += Array(String(format: "%020d", entry.size).utf8) + Array(Self.magic.utf8)
@@ -95,8 +102,16 @@ public final class QueueStore: Sendable {
             throw error
         }
         try FileSystem.rename(path, messagePath(for: entry.id))
-        try activeSync.sync()
         remember(entry)
+    }
+
+    /// CRC-32 of a file's first `length` bytes (read back from the page cache).
+    static func checksum(_ path: String, length: Int) throws -> UInt32 {
+        var crc = crc32(0, nil, 0)
+        try QueueFileReader.chunks(path, offset: 0, length: length) { chunk in
+            crc = chunk.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        }
+        return UInt32(crc)
     }
 
     private func remember(_ entry: QueueEntry) {
@@ -266,10 +281,22 @@ public final class QueueStore: Sendable {
     public func recover() throws -> [String] {
         var actions: [String] = []
         let fm = FileManager.default
+        var completed = false
         for name in (try? fm.contentsOfDirectory(atPath: tmpDir)) ?? [] {
-            try FileSystem.remove("\(tmpDir)/\(name)")
+            let path = "\(tmpDir)/\(name)"
+            // A commit whose rename the crash lost: complete, fsync'd, its checksum matching.
+            if let id = QueueID(name), let entry = try? readEndRecord(path), let sum = entry.checksum, entry.id == id,
+                (try? Self.checksum(path, length: entry.size)) == sum, !FileSystem.exists(messagePath(for: id))
+            {
+                try FileSystem.rename(path, messagePath(for: id))
+                completed = true
+                actions.append("completed the commit of tmp/\(name) (its move into active/ was lost)")
+                continue
+            }
+            try FileSystem.remove(path)
             actions.append("removed tmp/\(name)")
         }
+        if completed { try activeSync.sync() }
         let committed = Set(ids().map(\.rawValue))
         for name in (try? fm.contentsOfDirectory(atPath: stateDir)) ?? [] where !committed.contains(String(name.prefix(16))) {
             try FileSystem.remove("\(stateDir)/\(name)")

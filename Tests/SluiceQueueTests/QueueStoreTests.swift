@@ -75,6 +75,35 @@ final class QueueStoreTests: XCTestCase {
         XCTAssertTrue(FileSystem.exists(dir + "/corrupt/\(damaged.id)"))
     }
 
+    /// The commit does not fsync active/ after the rename: if a crash loses the rename, the complete, fsync'd file
+    /// is in tmp/ and recovery finishes the commit when its checksum matches; a file whose bytes do not match
+    /// (its fsync was cut short: the client never got the 250) is removed.
+    func testRecoveryFinishesACommitWhoseRenameWasLost() throws {
+        let store = try QueueStore(directory: dir)
+        let entry = try makeEntry(store, body: "Subject: kept\r\n\r\nevery byte\r\n")
+        try store.commit(entry)
+        XCTAssertNotNil(try store.load(entry.id)?.checksum, "the end record carries the message's CRC-32")
+        // The rename never reached the disk.
+        try FileSystem.rename(store.messagePath(for: entry.id), store.spoolPath(for: entry.id))
+        // A second one whose bytes were not all written before the crash.
+        let torn = try makeEntry(store, body: "Subject: torn\r\n\r\nhalf\r\n")
+        try store.commit(torn)
+        try FileSystem.rename(store.messagePath(for: torn.id), store.spoolPath(for: torn.id))
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: store.spoolPath(for: torn.id)))
+        try handle.seek(toOffset: 17)
+        handle.write(Data([0, 0, 0, 0]))
+        try handle.close()
+
+        let actions = try QueueStore(directory: dir).recover()
+        XCTAssertTrue(actions.contains("completed the commit of tmp/\(entry.id) (its move into active/ was lost)"), "\(actions)")
+        XCTAssertTrue(actions.contains("removed tmp/\(torn.id)"), "\(actions)")
+        let reopened = try QueueStore(directory: dir)
+        XCTAssertEqual(reopened.ids(), [entry.id])
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: reopened.messagePath(for: entry.id)))
+        XCTAssertEqual(String(decoding: bytes.prefix(entry.size), as: UTF8.self), "Subject: kept\r\n\r\nevery byte\r\n")
+        XCTAssertEqual(try reopened.load(entry.id)?.routes.count, 1)
+    }
+
     func testGroupCommitUnderConcurrency() throws {
         let store = try QueueStore(directory: dir)
         let entries = try (0..<64).map { _ in try makeEntry(store) }
