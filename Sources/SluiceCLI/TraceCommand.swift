@@ -1,46 +1,85 @@
-// `sluice trace QUEUE-ID`: the story of one message from the JSON log: every
-// line carrying its queue id, and the connection lines (connect, TLS,
-// disconnect) of the sessions that carried it.
+// `sluice trace QUEUE-ID`: the story of one message from the log: every line
+// carrying its queue id, and the connection lines (connect, TLS, disconnect)
+// of the sessions that carried it. Reads the JSON log, the text log (`serve
+// --log-format text`, what `make run` prints) and journald's export.
 
 import ArgumentParser
 import Foundation
+import SluiceCore
 
 struct TraceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "trace", abstract: "Print the story of one message from the log.")
+        commandName: "trace", abstract: "Print the story of one message from the log.",
+        discussion: """
+            The log is read from --log FILE (JSON or text lines, or `journalctl -o json` output), from the journal of \
+            the systemd unit with --journal, or from standard input.
+            """)
 
     @Argument(help: "Queue id.") var id: String
-    @Option(name: .long, help: "A JSON log file (default: standard input).") var log: String?
-    @Flag(name: .long, help: "Print the matching JSON lines as they are.") var json = false
+    @Option(name: .long, help: "A log file: JSON or text lines, or journalctl -o json output.") var log: String?
+    @Flag(name: .long, help: "Read the journal of the unit (journalctl -u UNIT -o json).") var journal = false
+    @Option(name: .long, help: "The systemd unit for --journal.") var unit = "sluice"
+    @Flag(name: .long, help: "Print the matching lines as JSON.") var json = false
+
+    func validate() throws {
+        if journal && log != nil { throw ValidationError("give --log or --journal, not both") }
+    }
 
     func run() async throws {
         let data: Data
         if let log {
             guard let d = FileManager.default.contents(atPath: log) else { throw UserError("cannot read \(log)") }
             data = d
+        } else if journal {
+            data = try Self.journal(unit: unit)
         } else {
             data = FileHandle.standardInput.readDataToEndOfFile()
         }
         let wanted = id.uppercased()
-        var lines: [(String, [String: Any])] = []
-        for raw in data.split(separator: UInt8(ascii: "\n")) {
-            guard let object = try? JSONSerialization.jsonObject(with: raw) as? [String: Any] else { continue }
-            lines.append((String(decoding: raw, as: UTF8.self), object))
-        }
-        let sessions = Set(lines.compactMap { $0.1["queue_id"] as? String == wanted ? $0.1["session"] as? String : nil })
+        let lines = data.split(separator: UInt8(ascii: "\n")).compactMap { Self.fields(String(decoding: $0, as: UTF8.self)) }
+        let sessions = Set(lines.compactMap { $0["queue_id"] == wanted ? $0["session"] : nil })
         let story = lines.filter { line in
-            line.1["queue_id"] as? String == wanted
-                || (line.1["queue_id"] == nil && (line.1["session"] as? String).map(sessions.contains) == true)
+            line["queue_id"] == wanted || (line["queue_id"] == nil && line["session"].map(sessions.contains) == true)
         }
         guard !story.isEmpty else { throw UserError("no log line mentions \(wanted)") }
-        for (raw, object) in story {
+        for line in story {
             if json {
-                print(raw)
+                let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: data, as: UTF8.self))
                 continue
             }
             let skip: Set<String> = ["time", "level", "msg", "event", "queue_id", "session"]
-            let fields = object.filter { !skip.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            print("\(object["time"] ?? "") \((object["event"] as? String ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(object["msg"] ?? "") \(fields.joined(separator: " "))")
+            let fields = line.filter { !skip.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            print("\(line["time"] ?? "") \((line["event"] ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(line["msg"] ?? "") \(fields.joined(separator: " "))")
         }
+    }
+
+    /// The fields of one log line in any of the formats; nil for a line that is none of them.
+    static func fields(_ line: String) -> [String: String]? {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("{") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else { return nil }
+            // journald's export: our line is its MESSAGE.
+            if object["__CURSOR"] != nil || object["_SYSTEMD_UNIT"] != nil || object["__REALTIME_TIMESTAMP"] != nil {
+                if let message = object["MESSAGE"] as? String { return fields(message) }
+                if let bytes = object["MESSAGE"] as? [Int] { return fields(String(decoding: bytes.map { UInt8(truncatingIfNeeded: $0) }, as: UTF8.self)) }
+                return nil
+            }
+            return object.mapValues { "\($0)" }
+        }
+        return LogLineFormat.parseText(trimmed)
+    }
+
+    static func journal(unit: String) throws -> Data {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+        p.arguments = ["-u", unit, "-o", "json", "--no-pager"]
+        let out = Pipe()
+        p.standardOutput = out
+        do { try p.run() } catch { throw UserError("cannot run journalctl: \(error)") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw UserError("journalctl -u \(unit) failed (status \(p.terminationStatus))") }
+        return data
     }
 }

@@ -3,6 +3,7 @@
 
 import Foundation
 import Logging
+import SluiceCore
 
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
@@ -29,8 +30,8 @@ public struct JSONLogHandler: LogHandler {
         let time = Self.timestamp(Date())
         var out: String
         if text {
-            out = "\(time) \(level) \(message)"
-            for (k, v) in fields.sorted(by: { $0.key < $1.key }) { out += " \(k)=\(v)" }
+            out = LogLineFormat.text(
+                time: time, level: "\(level)", message: "\(message)", fields: fields.sorted(by: { $0.key < $1.key }).map { ($0.key, "\($0.value)") })
         } else {
             out = "{\"time\":\(Self.quote(time)),\"level\":\(Self.quote("\(level)")),\"msg\":\(Self.quote("\(message)"))"
             for (k, v) in fields.sorted(by: { $0.key < $1.key }) { out += ",\(Self.quote(k)):\(Self.quote("\(v)"))" }
@@ -64,25 +65,5 @@ public struct JSONLogHandler: LogHandler {
             + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
     }
 
-    static func quote(_ s: String) -> String {
-        // Most values need no escaping: copied whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { LogLineFormat.quote(s) }
 }

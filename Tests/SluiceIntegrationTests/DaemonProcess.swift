@@ -50,12 +50,12 @@ final class DaemonProcess {
     var queueDir: String { root + "/var/queue" }
     func port(_ name: String = "relay") -> Int { ports[name]! }
 
-    func start(environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
+    func start(environment: [String: String] = [:], arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         let state = root + "/var/run/listeners.json"
         try? FileManager.default.removeItem(atPath: state)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["serve", "--config", configPath, "--shutdown-grace", "5"]
+        p.arguments = ["serve", "--config", configPath, "--shutdown-grace", "5"] + arguments
         p.currentDirectoryURL = URL(fileURLWithPath: root)
         if !environment.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

@@ -59,6 +59,39 @@ final class OperationsTests: XCTestCase {
             XCTAssertTrue(out.contains(" \(word) ") || out.contains(" \(word)"), "trace lacks \(word):\n\(out)")
         }
         XCTAssertFalse(out.contains(deferred))
+
+        // The same story from journald's export (`journalctl -o json`: our line is its MESSAGE).
+        let journal = d.log().split(separator: "\n").map { line -> String in
+            let record: [String: Any] = ["__CURSOR": "s=1", "_SYSTEMD_UNIT": "sluice.service", "MESSAGE": String(line)]
+            return String(decoding: try! JSONSerialization.data(withJSONObject: record), as: UTF8.self)
+        }.joined(separator: "\n")
+        try journal.write(toFile: d.root + "/journal.json", atomically: true, encoding: .utf8)
+        let (jStatus, jOut, jErr) = try runTool(DaemonProcess.binary, ["trace", delivered, "--log", d.root + "/journal.json"])
+        XCTAssertEqual(jStatus, 0, jErr)
+        XCTAssertEqual(jOut, out, "journald's export tells the same story")
+    }
+
+    /// Issue 20: `sluice trace` reads the text log `make run` prints (`serve --log-format text`).
+    func testTraceReadsTheTextLog() throws {
+        let d = try DaemonProcess()
+        try d.start(arguments: ["--log-format", "text"])
+        let (code, text) = try send(d.port(), subject: "text-log")
+        XCTAssertEqual(code, 250)
+        let id = String(text.split(separator: " ").last!)
+        d.waitForOutbox(count: 1)
+        XCTAssertTrue(d.waitForLog("removed"))
+        XCTAssertEqual(d.stop(), 0)
+        XCTAssertFalse(d.log().hasPrefix("{"), "a text log")
+        let (status, out, err) = try runTool(DaemonProcess.binary, ["trace", id, "--log", d.logPath])
+        XCTAssertEqual(status, 0, err)
+        for word in ["connect", "data", "queued", "delivered", "removed", "disconnect"] {
+            XCTAssertTrue(out.contains(" \(word) "), "trace lacks \(word):\n\(out)")
+        }
+        let (jsonStatus, json, _) = try runTool(DaemonProcess.binary, ["trace", id, "--log", d.logPath, "--json"])
+        XCTAssertEqual(jsonStatus, 0)
+        let first = try XCTUnwrap(json.split(separator: "\n").first)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        XCTAssertNotNil(object["time"])
     }
 
     func testMetricsHealthAndStatus() throws {
