@@ -1,5 +1,7 @@
-// `sluice queue list|show|delete`: look at and manage the on-disk queue, like
-// mailq and postsuper. Works whether or not the daemon runs.
+// `sluice queue list|show|summary|retry|hold|release|delete`: look at and
+// manage the on-disk queue, like mailq, postsuper and qshape. Each verb takes
+// one queue id or the filters of QueueFilter (--state, --from, --to-domain,
+// --older). Works whether or not the daemon runs.
 
 import ArgumentParser
 import Foundation
@@ -14,7 +16,7 @@ import SluiceQueue
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "Inspect and manage the mail queue.",
-        subcommands: [List.self, Show.self, Delete.self, Retry.self, Hold.self, Release.self])
+        subcommands: [List.self, Show.self, Summary.self, Delete.self, Retry.self, Hold.self, Release.self])
 
     static func openStore(_ options: ConfigOption) throws -> QueueStore {
         let config = try options.load()
@@ -39,19 +41,16 @@ struct QueueCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List queued messages.")
         @OptionGroup var options: ConfigOption
         @Flag(name: .long, help: "One JSON document instead of a table.") var json = false
-        @Flag(name: .long, help: "Only messages held in quarantine by a rule.") var quarantine = false
+        @Flag(name: .long, help: "Only messages held in quarantine by a rule (the same as --state quarantined).") var quarantine = false
+        @OptionGroup var filter: QueueFilter
 
         func run() async throws {
             let store = try QueueCommand.openStore(options)
-            var rows: [QueueEntry] = []
-            for (_, result) in store.entries() {
-                switch result {
-                case .success(let e): if !quarantine || e.isQuarantined { rows.append(e) }
-                case .failure(let error): FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
-                }
-            }
-            // What the queue could not read: never skipped silently.
-            let corrupt = quarantine ? [] : store.corruptFiles()
+            var filter = self.filter
+            if quarantine { filter.state = QueueState.quarantined.rawValue }
+            let rows = filter.state == "corrupt" ? [] : filter.select(store)
+            // What the queue could not read: never skipped silently (unless other states were asked for).
+            let corrupt = filter.state == nil || filter.state == "corrupt" ? store.corruptFiles() : []
             if json {
                 let items = rows.map(QueueCommand.summary)
                 let damaged = corrupt.map { ["file": "corrupt/\($0.name)", "size": $0.size, "state": "corrupt"] as [String: Any] }
@@ -62,7 +61,7 @@ struct QueueCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("sluice: unreadable queue file kept in \(store.directory)/corrupt/\(c.name) (\(c.size) bytes)\n".utf8))
             }
             if rows.isEmpty {
-                print(quarantine ? "Quarantine is empty" : "Mail queue is empty")
+                print(quarantine ? "Quarantine is empty" : filter.isEmpty ? "Mail queue is empty" : "No queued message matches")
                 return
             }
             let table = TextTable(headers: ["ID", "SIZE", "QUEUED", "STATE", "SENDER", "RECIPIENTS"])
@@ -110,14 +109,66 @@ struct QueueCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a message from the queue (it will not be delivered).")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete messages from the queue (they will not be delivered): one id, or every match of the filters with --yes.")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "Queue id.") var id: String
+        @Argument(help: "Queue id (or use filters).") var id: String?
+        @OptionGroup var filter: QueueFilter
+        @Flag(name: .long, help: "Confirm deleting every message the filters match.") var yes = false
+
+        func validate() throws {
+            guard (id != nil) != !filter.isEmpty else { throw ValidationError("give a queue id or filters (--state, --from, --to-domain, --older)") }
+            if id == nil && !yes { throw ValidationError("deleting every match needs --yes (see them first with `sluice queue list` and the same filters)") }
+        }
 
         func run() async throws {
-            let (_, store, e) = try QueueCommand.load(options, id)
-            try store.remove(e.id)
-            print("deleted \(e.id)")
+            let store = try QueueCommand.openStore(options)
+            var deleted: [QueueID] = []
+            for qid in try QueueCommand.targets(id, filter, store) {
+                // Under the message's lock; one delivered meanwhile is simply gone.
+                var existed = false
+                try store.modify(qid) { _ in
+                    existed = true
+                    return .remove
+                }
+                if existed { deleted.append(qid) }
+            }
+            if id != nil, deleted.isEmpty { throw UserError("no message \(id!.uppercased()) in the queue") }
+            print(id != nil ? "deleted \(deleted[0])" : "deleted \(deleted.count) message(s)")
+        }
+    }
+
+    /// The ids a verb acts on: the one given (which must be queued), or every match of the filters.
+    static func targets(_ id: String?, _ filter: QueueFilter, _ store: QueueStore) throws -> [QueueID] {
+        if let id {
+            let qid = try parseID(id)
+            guard try store.load(qid) != nil else { throw UserError("no message \(qid) in the queue") }
+            return [qid]
+        }
+        return filter.select(store).map(\.id)
+    }
+
+    struct Summary: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Messages by destination domain and age in minutes (like Postfix's qshape).")
+        @OptionGroup var options: ConfigOption
+        @OptionGroup var filter: QueueFilter
+        @Flag(name: .long, help: "One JSON document.") var json = false
+
+        func run() async throws {
+            let store = try QueueCommand.openStore(options)
+            let (total, domains) = QueueSummary.rows(filter.select(store))
+            let headers = ["T"] + QueueSummary.buckets.map(String.init) + ["\(QueueSummary.buckets.last!)+"]
+            if json {
+                func row(_ r: QueueSummary.Row) -> [String: Any] {
+                    ["domain": r.domain, "total": r.total, "by_age_minutes": Dictionary(uniqueKeysWithValues: zip(headers.dropFirst(), r.counts))]
+                }
+                print(try QueueCommand.jsonText(["total": row(total), "domains": domains.map(row)]))
+                return
+            }
+            let table = TextTable(headers: ["DOMAIN"] + headers)
+            for r in [total] + domains { table.add([r.domain, "\(r.total)"] + r.counts.map(String.init)) }
+            print(table.render(), terminator: "")
         }
     }
 
@@ -129,17 +180,18 @@ struct QueueCommand: AsyncParsableCommand {
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Try deferred messages again now (like postqueue -f / -i).")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "Queue id (omit with --all).") var id: String?
+        @Argument(help: "Queue id (or --all, or filters).") var id: String?
         @Flag(name: .long, help: "Every deferred message.") var all = false
+        @OptionGroup var filter: QueueFilter
 
         func validate() throws {
-            guard (id != nil) != all else { throw ValidationError("give a queue id or --all") }
+            guard [id != nil, all, !filter.isEmpty].filter({ $0 }).count == 1 else { throw ValidationError("give a queue id, --all, or filters") }
         }
 
         func run() async throws {
             let config = try options.load()
             let store = try QueueStore(directory: config.queueDirectory)
-            let ids = try id.map { [try QueueCommand.parseID($0)] } ?? store.ids()
+            let ids = all ? store.ids() : try QueueCommand.targets(id, filter, store)
             var count = 0
             for qid in ids {
                 var held = false
@@ -162,19 +214,29 @@ struct QueueCommand: AsyncParsableCommand {
     }
 
     struct Hold: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop delivering a message until `queue release` (like postsuper -h).")
+        static let configuration = CommandConfiguration(
+            abstract: "Stop delivering messages until `queue release` (like postsuper -h): one id, or every match of the filters.")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "Queue id.") var id: String
+        @Argument(help: "Queue id (or use filters).") var id: String?
+        @OptionGroup var filter: QueueFilter
+
+        func validate() throws {
+            guard (id != nil) != !filter.isEmpty else { throw ValidationError("give a queue id or filters") }
+        }
 
         func run() async throws {
-            let (_, store, e) = try QueueCommand.load(options, id)
-            // Under the message's lock: a delivery attempt finishing meanwhile keeps the hold.
-            guard try store.modify(e.id, { current in
-                var held = current
-                held.held = true
-                return .update(held)
-            }) != nil else { throw UserError("no message \(e.id) in the queue") }
-            print("held \(e.id)")
+            let store = try QueueCommand.openStore(options)
+            var held: [QueueID] = []
+            for qid in try QueueCommand.targets(id, filter, store) {
+                // Under the message's lock: a delivery attempt finishing meanwhile keeps the hold.
+                if try store.modify(qid, { current in
+                    var e = current
+                    e.held = true
+                    return .update(e)
+                }) != nil { held.append(qid) }
+            }
+            if id != nil, held.isEmpty { throw UserError("no message \(id!.uppercased()) in the queue") }
+            print(id != nil ? "held \(held[0])" : "held \(held.count) message(s)")
         }
     }
 
@@ -182,34 +244,40 @@ struct QueueCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Release a message from quarantine (or hold): deliver it as its rules decided.")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "Queue id.") var id: String
+        @Argument(help: "Queue id (or use filters).") var id: String?
+        @OptionGroup var filter: QueueFilter
+
+        func validate() throws {
+            guard (id != nil) != !filter.isEmpty else { throw ValidationError("give a queue id or filters") }
+        }
 
         func run() async throws {
-            let (config, store, e) = try QueueCommand.load(options, id)
-            let qid = e.id
-            var wasHeld = true
-            guard try store.modify(qid, { current in
-                guard current.isQuarantined || current.held else {
-                    wasHeld = false
-                    return .keep
+            let config = try options.load()
+            let store = try QueueStore(directory: config.queueDirectory)
+            var released: [QueueID] = []
+            for qid in try QueueCommand.targets(id, filter, store) {
+                var wasHeld = true
+                let after = try store.modify(qid) { current in
+                    guard current.isQuarantined || current.held else {
+                        wasHeld = false
+                        return .keep
+                    }
+                    var e = current
+                    e.held = false
+                    for i in e.routes.indices { e.routes[i].route.held = false }
+                    e.nextAttempt = Date()
+                    return .update(e)
                 }
-                var released = current
-                released.held = false
-                for i in released.routes.indices { released.routes[i].route.held = false }
-                released.nextAttempt = Date()
-                return .update(released)
-            }) != nil else { throw UserError("no message \(qid) in the queue") }
-            guard wasHeld else { throw UserError("\(qid) is not held or quarantined") }
+                if after == nil, id != nil { throw UserError("no message \(qid) in the queue") }
+                if !wasHeld, id != nil { throw UserError("\(qid) is not held or quarantined") }
+                if after != nil && wasHeld { released.append(qid) }
+            }
             QueueCommand.poke(config)
-            print("released \(qid)")
+            print(id != nil ? "released \(released[0])" : "released \(released.count) message(s)")
         }
     }
 
-    static func state(_ e: QueueEntry) -> String {
-        if e.held { return "held" }
-        if e.isQuarantined { return "quarantined" }
-        return e.attempts == 0 ? "active" : "deferred"
-    }
+    static func state(_ e: QueueEntry) -> String { e.state.rawValue }
 
     static func summary(_ e: QueueEntry) -> [String: Any] {
         [

@@ -71,3 +71,23 @@ extension SMTPError {
 extension SMTPReply {
     public var record: SMTPReplyRecord { SMTPReplyRecord(code: code, status: status, lines: lines) }
 }
+
+/// Where a queued message stands, as `sluice queue list --state` and `sluice status` name it.
+public enum QueueState: String, Sendable, CaseIterable {
+    /// Not tried yet (or due now).
+    case active
+    /// Tried, waiting for its next attempt.
+    case deferred
+    /// Held by an operator (`sluice queue hold`).
+    case held
+    /// Held in quarantine by a rule until released.
+    case quarantined
+}
+
+extension QueueEntry {
+    public var state: QueueState {
+        if held { return .held }
+        if isQuarantined { return .quarantined }
+        return attempts == 0 ? .active : .deferred
+    }
+}

@@ -70,6 +70,54 @@ final class RelayTests: XCTestCase {
         XCTAssertTrue(table.contains("primary") && table.contains("127.0.0.1:\(dead)") && table.contains("451"), table)
     }
 
+    /// Issue 20: queue verbs take filters like mailq/postsuper (--state, --from, --to-domain, --older), bulk
+    /// delete needs --yes, and `queue summary` counts by destination domain and age like qshape.
+    func testQueueFiltersBulkOperationsAndSummary() throws {
+        let dead = freePort()
+        let relay = try relayDaemon(upstreams: """
+              primary: { hosts: ["127.0.0.1:\(dead)"], tls: none }
+            """)
+        try relay.start()
+        for to in ["a@alpha.test", "b@beta.test", "c@mail.beta.test"] {
+            XCTAssertEqual(try send(relay.port(), to: [to], body: "From: app@example.test\r\nSubject: q\r\n\r\nbody\r\n"), 250)
+        }
+        func ids(_ args: [String]) throws -> [String] {
+            let (code, out, err) = try relay.cli(["queue", "list", "--json"] + args)
+            XCTAssertEqual(code, 0, err)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            return (json["messages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        }
+        XCTAssertTrue(waitUntil { (try? ids(["--state", "deferred"]).count) == 3 }, relay.log())
+        XCTAssertEqual(try ids(["--to-domain", "beta.test"]).count, 2, "a domain and its subdomains")
+        XCTAssertEqual(try ids(["--to-domain", "alpha.test", "--from", "APP@example"]).count, 1)
+        XCTAssertEqual(try ids(["--older", "1h"]).count, 0)
+        XCTAssertEqual(try ids(["--state", "held"]).count, 0)
+
+        let (hold, holdOut, holdErr) = try relay.cli(["queue", "hold", "--to-domain", "beta.test"])
+        XCTAssertEqual(hold, 0, holdErr)
+        XCTAssertTrue(holdOut.contains("held 2 message(s)"), holdOut)
+        XCTAssertEqual(try ids(["--state", "held"]).count, 2)
+        XCTAssertNotEqual(try relay.cli(["queue", "list", "--state", "nonsense"]).0, 0)
+
+        let (_, summary, _) = try relay.cli(["queue", "summary"])
+        XCTAssertTrue(summary.contains("TOTAL") && summary.contains("beta.test") && summary.contains("alpha.test"), summary)
+        let (_, summaryJSON, _) = try relay.cli(["queue", "summary", "--json"])
+        let shape = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(summaryJSON.utf8)) as? [String: Any])
+        XCTAssertEqual((shape["total"] as? [String: Any])?["total"] as? Int, 3)
+        XCTAssertEqual(((shape["total"] as? [String: Any])?["by_age_minutes"] as? [String: Int])?["5"], 3, "all younger than 5 minutes")
+
+        let (noYes, _, noYesErr) = try relay.cli(["queue", "delete", "--state", "held"])
+        XCTAssertNotEqual(noYes, 0)
+        XCTAssertTrue(noYesErr.contains("--yes"), noYesErr)
+        let (del, delOut, _) = try relay.cli(["queue", "delete", "--state", "held", "--yes"])
+        XCTAssertEqual(del, 0)
+        XCTAssertTrue(delOut.contains("deleted 2 message(s)"), delOut)
+        XCTAssertEqual(try ids([]).count, 1)
+        let (rel, relOut, _) = try relay.cli(["queue", "release", "--state", "held"])
+        XCTAssertEqual(rel, 0)
+        XCTAssertTrue(relOut.contains("released 0 message(s)"), relOut)
+    }
+
     func testRelayToUpstreamWithTLSAndFailover() throws {
         let sink = try DaemonProcess()
         try sink.start()

@@ -83,8 +83,7 @@ enum QueueStates {
                 counts["corrupt", default: 0] += 1
                 continue
             }
-            let state = e.held ? "held" : e.isQuarantined && !e.hasDeliverableRoutes ? "quarantined" : e.attempts > 0 ? "deferred" : "active"
-            counts[state, default: 0] += 1
+            counts[e.state.rawValue, default: 0] += 1
         }
         return counts
     }

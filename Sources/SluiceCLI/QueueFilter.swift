@@ -1,0 +1,84 @@
+// The filters every `sluice queue` verb takes to choose messages, like
+// mailq/postsuper/qshape: --state, --from, --to-domain, --older. A message
+// matches when every filter given holds.
+
+import ArgumentParser
+import Foundation
+import SluiceConfig
+import SluiceCore
+import SluiceQueue
+
+struct QueueFilter: ParsableArguments {
+    @Option(name: .long, help: "active, deferred, held, quarantined (corrupt files are listed by `queue list`).")
+    var state: String?
+    @Option(name: .long, help: "Sender address or domain contains this (case-insensitive).") var from: String?
+    @Option(name: .long, help: "A recipient's domain is this domain or below it.") var toDomain: String?
+    @Option(name: .long, help: "Queued longer ago than this (30m, 2h, 1d).") var older: String?
+
+    var isEmpty: Bool { state == nil && from == nil && toDomain == nil && older == nil }
+
+    func validate() throws {
+        if let state, QueueState(rawValue: state) == nil, state != "corrupt" {
+            throw ValidationError("--state is one of \(QueueState.allCases.map(\.rawValue).joined(separator: ", ")), corrupt")
+        }
+        if let older, DurationText.parse(older) == nil { throw ValidationError("--older '\(older)' is not a duration like 30m, 2h or 1d") }
+    }
+
+    func matches(_ e: QueueEntry, now: Date = Date()) -> Bool {
+        if let state, e.state.rawValue != state { return false }
+        if let from, !e.envelope.senderDescription.lowercased().contains(from.lowercased()) { return false }
+        if let toDomain {
+            let d = toDomain.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            guard e.envelope.recipients.contains(where: { r in
+                let domain = r.address.domain.lowercased()
+                return domain == d || domain.hasSuffix("." + d)
+            }) else { return false }
+        }
+        if let older, let seconds = DurationText.parse(older), now.timeIntervalSince(e.queuedAt) < seconds { return false }
+        return true
+    }
+
+    /// The readable entries that match, oldest first; unreadable ones are reported on stderr.
+    func select(_ store: QueueStore) -> [QueueEntry] {
+        var out: [QueueEntry] = []
+        let now = Date()
+        for (_, result) in store.entries() {
+            switch result {
+            case .success(let e): if matches(e, now: now) { out.append(e) }
+            case .failure(let error): FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
+            }
+        }
+        return out
+    }
+}
+
+/// `sluice queue summary`: messages by destination domain and age, like Postfix's qshape.
+struct QueueSummary {
+    /// Upper bounds of the age columns, in minutes (the last column is older than the last bound).
+    static let buckets = [5, 10, 20, 40, 80, 160, 320, 640, 1280]
+
+    struct Row {
+        var domain: String
+        var total = 0
+        var counts = [Int](repeating: 0, count: QueueSummary.buckets.count + 1)
+    }
+
+    /// One count per message and destination domain of its pending routes, in the column of its age.
+    static func rows(_ entries: [QueueEntry], now: Date = Date()) -> (total: Row, domains: [Row]) {
+        var byDomain: [String: Row] = [:]
+        var total = Row(domain: "TOTAL")
+        for e in entries {
+            let minutes = now.timeIntervalSince(e.queuedAt) / 60
+            let column = buckets.firstIndex { minutes < Double($0) } ?? buckets.count
+            let pending = e.routes.filter { $0.status == .pending }.flatMap(\.route.recipients)
+            let domains = Set((pending.isEmpty ? e.envelope.recipients.map(\.address) : pending).map { $0.domain.lowercased() })
+            total.total += 1
+            total.counts[column] += 1
+            for d in domains {
+                byDomain[d, default: Row(domain: d)].total += 1
+                byDomain[d]!.counts[column] += 1
+            }
+        }
+        return (total, byDomain.values.sorted { ($0.total, $1.domain) > ($1.total, $0.domain) })
+    }
+}
