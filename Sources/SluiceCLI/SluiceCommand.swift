@@ -12,7 +12,7 @@ public struct SluiceCommand: AsyncParsableCommand {
         abstract: "Sluice: an SMTP relay and mail gateway.",
         version: SluiceVersion.description,
         subcommands: [
-            ServeCommand.self, CheckCommand.self, QueueCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
+            ServeCommand.self, CheckCommand.self, QueueCommand.self, QuarantineCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
             ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self, ArchiveCommand.self,
         ])
 

@@ -60,6 +60,8 @@ public struct Route: Sendable, Hashable, Codable {
     public var subjectTags: [String]
     /// Quarantined: not delivered until an operator releases it.
     public var held: Bool
+    /// Which rule quarantined it and why (nil for entries queued before this was recorded).
+    public var quarantine: String?
     public var onFailure: OnFailure
     /// Overrides delivery.max_delivery_time for this route.
     public var maxDeliveryTime: Double?
@@ -69,8 +71,10 @@ public struct Route: Sendable, Hashable, Codable {
 
     public init(
         target: RouteTarget, recipients: [MailAddress], addHeaders: [String] = [], subjectTags: [String] = [],
-        held: Bool = false, onFailure: OnFailure = .continue, maxDeliveryTime: Double? = nil, signing: [String] = []
+        held: Bool = false, onFailure: OnFailure = .continue, maxDeliveryTime: Double? = nil, signing: [String] = [],
+        quarantine: String? = nil
     ) {
+        self.quarantine = quarantine
         self.target = target
         self.recipients = recipients
         self.addHeaders = addHeaders

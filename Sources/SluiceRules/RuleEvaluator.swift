@@ -48,6 +48,8 @@ public struct RecipientOutcome: Sendable {
     /// Domains a `dkim_sign` action asks to sign for.
     public var dkimDomains: [String] = []
     public var quarantined = false
+    /// Which rule quarantined the recipient and why ("rule NAME (when ...: yes)"), for `sluice quarantine`.
+    public var quarantinedBy: String?
     public var dropped = false
     public var reject: SMTPError?
     public var trace: [RuleTrace] = []
@@ -98,6 +100,7 @@ public enum RuleEvaluator {
                     out.actionLog.append("send")
                 case .quarantine:
                     out.quarantined = true
+                    if out.quarantinedBy == nil { out.quarantinedBy = "rule \(rule.name) (\(why))" }
                     out.actionLog.append("quarantine")
                 case .drop:
                     out.dropped = true

@@ -103,6 +103,52 @@ final class RulesTests: XCTestCase {
         XCTAssertTrue(out.contains("Quarantine is empty"), out)
     }
 
+    /// Issue 20: `sluice quarantine` shows why (the rule and its condition), releases to one recipient while the
+    /// others stay held, then releases the rest; delete removes a quarantined message.
+    func testQuarantineCommandShowsWhyAndReleasesPerRecipient() throws {
+        let d = try daemon()
+        try d.start()
+        let (code, text) = try send(d, subject: "your invoice", to: ["x@other.test", "y@other.test"])
+        XCTAssertEqual(code, 250)
+        let id = String(text.split(separator: " ").last!)
+        XCTAssertTrue(d.waitForLog("\"event\":\"quarantined\""))
+        var (status, out, err) = try d.cli(["quarantine", "list"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains(id) && out.contains("rule hold-invoices"), out)
+        XCTAssertTrue(try d.cli(["quarantine", "list", "--rule", "other-rule"]).1.contains("Quarantine is empty"))
+        (status, out, err) = try d.cli(["quarantine", "show", id])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("why:         rule hold-invoices (when header Subject contains invoice: yes)"), out)
+        XCTAssertTrue(out.contains("held for:    x@other.test, y@other.test"), out)
+        let (_, json, _) = try d.cli(["quarantine", "show", id, "--json"])
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertEqual((object["reasons"] as? [String])?.first?.hasPrefix("rule hold-invoices"), true)
+
+        (status, out, err) = try d.cli(["quarantine", "release", id, "--to", "y@other.test"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("released \(id) to y@other.test"), out)
+        let first = DaemonProcess.waitForFiles(in: d.root + "/var/sink-b", count: 1)
+        XCTAssertTrue(String(decoding: first[0], as: UTF8.self).contains("your invoice"))
+        (_, out, _) = try d.cli(["quarantine", "show", id])
+        XCTAssertTrue(out.contains("held for:    x@other.test\n"), "x stays in quarantine: \(out)")
+        XCTAssertNotEqual(try d.cli(["quarantine", "release", id, "--to", "nobody@other.test"]).0, 0)
+        XCTAssertEqual(try d.cli(["quarantine", "release", id]).0, 0)
+        // (The store target names the file by queue id: x's copy replaces y's; the log tells both deliveries.)
+        XCTAssertTrue(d.waitForLog("\"recipients\":\"x@other.test\""), d.log())
+        XCTAssertTrue(d.log().contains("\"recipients\":\"y@other.test\""))
+        XCTAssertTrue(waitUntil { (try? d.cli(["quarantine", "list"]).1.contains("Quarantine is empty")) == true })
+
+        // Delete.
+        let (c2, t2) = try send(d, subject: "another invoice", to: ["z@other.test"])
+        XCTAssertEqual(c2, 250)
+        let id2 = String(t2.split(separator: " ").last!)
+        XCTAssertTrue(waitUntil { (try? d.cli(["quarantine", "list"]).1.contains(id2)) == true })
+        (status, out, _) = try d.cli(["quarantine", "delete", id2])
+        XCTAssertEqual(status, 0)
+        XCTAssertTrue(out.contains("deleted \(id2)"), out)
+        XCTAssertNotEqual(try d.cli(["quarantine", "show", id2]).0, 0)
+    }
+
     func testRulesTestExplainsWithoutSending() throws {
         let d = try daemon()
         let eml = d.root + "/sample.eml"

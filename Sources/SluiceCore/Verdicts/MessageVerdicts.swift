@@ -29,10 +29,11 @@ public struct MessageVerdicts: Sendable, Codable, Hashable {
         self.sender = sender
     }
 
-    /// What is kept with the queued message: the verdicts without the findings' samples (they were logged).
+    /// What is kept with the queued message: the verdicts with the first 20 findings (redacted snippets, as
+    /// logged), for `sluice quarantine show` and the archive.
     public var forQueue: MessageVerdicts {
         var copy = self
-        copy.inspection?.findings = []
+        if let findings = copy.inspection?.findings, findings.count > 20 { copy.inspection?.findings = Array(findings.prefix(20)) }
         return copy
     }
 }
