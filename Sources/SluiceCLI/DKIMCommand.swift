@@ -22,15 +22,22 @@ struct DKIMCommand: AsyncParsableCommand {
         @Option(help: "The selector (s=).") var selector: String
         @Option(help: "rsa or ed25519.") var algorithm: String = "rsa"
         @Option(help: "RSA key size: 1024, 2048, 3072 or 4096.") var bits: Int = 2048
-        @Option(help: "Where to write the key (default DATA_DIR/dkim/DOMAIN.SELECTOR.pem).") var out: String?
+        @Option(help: "Where to write the key, relative to the current directory (default DATA_DIR/dkim/DOMAIN.SELECTOR.pem; no config needed).")
+        var out: String?
 
         func run() async throws {
-            let config = try options.load()
+            // With --out no configuration is needed; without it the data dir comes from the configuration.
+            let config = out == nil ? try options.load() : try? options.load()
             guard let alg = ["rsa": DKIMAlgorithm.rsaSHA256, "ed25519": .ed25519SHA256][algorithm.lowercased()] else {
                 throw ValidationError("--algorithm is rsa or ed25519")
             }
             let d = domain.lowercased()
-            let path = out.map(config.resolve) ?? "\(config.dataDir)/dkim/\(d).\(selector).pem"
+            let path: String
+            if let out {
+                path = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+            } else {
+                path = "\(config!.dataDir)/dkim/\(d).\(selector).pem"
+            }
             if FileManager.default.fileExists(atPath: path) {
                 throw UserError("\(path) exists; a key is never overwritten (pick a new selector for a new key)")
             }
@@ -49,9 +56,38 @@ struct DKIMCommand: AsyncParsableCommand {
             }
             print("\(selector)._domainkey.\(d). IN TXT \(DKIMKeys.quoted(record))")
             print("")
-            print("# key written to \(path); add to the dkim: list of \(options.path):")
-            print("#   - { domain: \(d), selector: \(selector), algorithm: \(alg.rawValue), key: \(path), state: publish-only }")
-            print("# and make it active once the record is visible in DNS.")
+            for line in Self.advice(config: config, configPath: options.path, domain: d, selector: selector, algorithm: alg, path: path) {
+                print("# " + line)
+            }
+        }
+
+        /// What to do next, from what the configuration already says about this key (the default config lists
+        /// example.test s1 as active: advice to add it as publish-only would contradict it).
+        static func advice(
+            config: SluiceConfiguration?, configPath: String, domain: String, selector: String, algorithm: DKIMAlgorithm, path: String
+        ) -> [String] {
+            let entry = config?.dkim.first { $0.domain.lowercased() == domain && $0.selector == selector }
+            guard let entry else {
+                return [
+                    "key written to \(path); add to the dkim: list of \(config == nil ? "your configuration" : configPath):",
+                    "  - { domain: \(domain), selector: \(selector), algorithm: \(algorithm.rawValue), key: \(path), state: publish-only }",
+                    "publish the record above, and make the key active once the record is visible in DNS (sluice check --dns).",
+                ]
+            }
+            var lines = ["key written to \(path)."]
+            if entry.keyFile != path {
+                lines.append("\(entry.location): \(configPath) lists \(selector)._domainkey.\(domain) with key \(entry.keyFile), not this file: point it here.")
+            }
+            switch entry.state {
+            case .active:
+                lines.append("\(configPath) already lists this key as active: it signs as soon as the daemon (re)loads it.")
+                lines.append("Publish the record above now: until it is visible in DNS, receivers cannot verify mail signed with it.")
+            case .publishOnly:
+                lines.append("\(configPath) lists it as publish-only: publish the record above, then make it active.")
+            case .retired:
+                lines.append("\(configPath) lists it as retired: it will not sign; pick a new selector for a new key.")
+            }
+            return lines
         }
     }
 

@@ -49,6 +49,39 @@ final class DKIMSigningTests: XCTestCase {
         return (text, verdicts + verr, code)
     }
 
+    /// Issue 20: keygen's advice follows the configuration (a key it already lists as active is not to be "added
+    /// as publish-only"), and `--out` works without any configuration, relative to the current directory.
+    func testKeygenAdviceFollowsTheConfigAndOutNeedsNoConfig() throws {
+        let d = try DaemonProcess(yaml: config(s1: "active", s2: "publish-only"))
+        var (status, out, err) = try d.cli(["dkim", "keygen", "--domain", "example.test", "--selector", "s1"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("already lists this key as active"), out)
+        XCTAssertFalse(out.contains("state: publish-only }"), "no advice to add it again: \(out)")
+        (status, out, err) = try d.cli(["dkim", "keygen", "--domain", "example.test", "--selector", "s2", "--algorithm", "ed25519"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("lists it as publish-only: publish the record above, then make it active"), out)
+        (status, out, err) = try d.cli(["dkim", "keygen", "--domain", "new.test", "--selector", "n1"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("add to the dkim: list") && out.contains("state: publish-only }"), out)
+
+        // No configuration anywhere: --out is enough, relative to the current directory.
+        let empty = d.root + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
+        p.arguments = ["dkim", "keygen", "--domain", "example.org", "--selector", "x1", "--out", "keys/x1.pem", "--config", empty + "/missing.yaml"]
+        p.currentDirectoryURL = URL(fileURLWithPath: empty)
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: empty + "/keys/x1.pem"), text)
+        XCTAssertTrue(text.contains("x1._domainkey.example.org. IN TXT"), text)
+    }
+
     func testSigningAndRotationFromS1ToS2() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 missing") }
         let d = try DaemonProcess(yaml: config(s1: "active", s2: "publish-only"))
