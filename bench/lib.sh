@@ -41,6 +41,25 @@ run_sluice() {
   SLUICE_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["relay"])' "$BENCH_DIR/var/run/listeners.json")
 }
 
+# The full pipeline (issue 18): DKIM with KEY_FILE, the three DLP profiles of rules/dlp.yaml and rules testing
+# them, `archive: default` (unless ARCHIVE is 0) and relay to the smtp-sink on SINK_PORT.
+# start_full_pipeline SINK_PORT KEY_FILE [ARCHIVE]
+start_full_pipeline() {
+  local archive=""
+  [ "${3:-1}" = 1 ] && archive="{ archive: default }, "
+  start_sluice "archives: { default: { retention: 30d } }
+upstreams:
+  sink: { hosts: [\"127.0.0.1:$1\"], tls: none }
+dkim:
+  - { domain: example.test, selector: s1, algorithm: rsa-sha256, key: \"$2\", state: active }" \
+    ", rules: bench" "rules:
+  - { name: no-cards, when: [ { dlp: pci } ], then: [ { reject: { code: 550, status: 5.7.1 } } ] }
+  - { name: no-secrets, when: [ { dlp: secrets } ], then: [ { reject: { code: 550, status: 5.7.1 } } ] }
+  - { name: pii, when: [ { dlp: pii } ], then: [ { add_header: { name: X-DLP, value: pii } } ] }
+  - name: out
+    then: [ $archive{ relay: sink } ]" rules/dlp.yaml
+}
+
 stop_sluice() {
   kill "$SLUICE_PID" 2>/dev/null || true
   wait "$SLUICE_PID" 2>/dev/null || true

@@ -35,17 +35,7 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/dkim.pe
 SINK_PORT=$(free_port)
 /usr/sbin/smtp-sink -u nobody -c 127.0.0.1:"$SINK_PORT" 1024 > "$WORK/sink.out" 2>&1 &
 SINK_PID=$!
-start_sluice "archives: { default: { retention: 30d } }
-upstreams:
-  sink: { hosts: [\"127.0.0.1:$SINK_PORT\"], tls: none }
-dkim:
-  - { domain: example.test, selector: s1, algorithm: rsa-sha256, key: \"$WORK/dkim.pem\", state: active }" \
-  ", rules: bench" "rules:
-  - { name: no-cards, when: [ { dlp: pci } ], then: [ { reject: { code: 550, status: 5.7.1 } } ] }
-  - { name: no-secrets, when: [ { dlp: secrets } ], then: [ { reject: { code: 550, status: 5.7.1 } } ] }
-  - { name: pii, when: [ { dlp: pii } ], then: [ { add_header: { name: X-DLP, value: pii } } ] }
-  - name: out
-    then: [ { archive: default }, { relay: sink } ]" rules/dlp.yaml
+start_full_pipeline "$SINK_PORT" "$WORK/dkim.pem"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SLUICE_PID/stat"; }
 sink_count() { tr '\r' '\n' < "$WORK/sink.out" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
