@@ -33,11 +33,18 @@ public enum ArchiveEntryBuilder {
         walker.finish()
         let dlp = verdicts.inspection?.summary ?? ""
         let auth = verdicts.authentication?.summary ?? ""
-        return ArchiveEntry(
+        var entry = ArchiveEntry(
             archive: archive, queueID: envelope.queueID.rawValue, receivedAt: receivedAt, sender: envelope.sender?.description ?? "",
             recipients: recipients.map(\.description), from: decoded("From"), to: decoded("To"), cc: decoded("Cc"), subject: decoded("Subject"),
             messageID: headers.first("Message-ID")?.trimmingCharacters(in: .whitespaces) ?? "",
             attachments: walker.parts.compactMap(\.filename), dlpSummary: dlp, authSummary: auth,
             bodyText: String(decoding: walker.sink.text, as: UTF8.self), raw: raw)
+        entry.clientIP = envelope.client.address?.description ?? ""
+        entry.listener = envelope.client.listener
+        entry.user = envelope.client.authenticatedUser ?? ""
+        entry.tls = envelope.client.tlsVersion ?? ""
+        entry.dlpProfiles = (verdicts.inspection?.profiles ?? [:]).filter(\.value.matched).keys.sorted()
+        entry.dmarc = verdicts.authentication?.dmarc?.result.rawValue ?? ""
+        return entry
     }
 }

@@ -26,6 +26,15 @@ public struct ArchiveEntry: Sendable {
     public var bodyText: String
     /// The message exactly as delivered.
     public var raw: [UInt8]
+    /// Who handed it over and how: the client's address, the listener, the AUTH user, the TLS version ("" for none).
+    public var clientIP = ""
+    public var listener = ""
+    public var user = ""
+    public var tls = ""
+    /// The DLP profiles that matched.
+    public var dlpProfiles: [String] = []
+    /// The DMARC result ("pass", "fail", ...; "" when not verified).
+    public var dmarc = ""
 
     public init(
         archive: String, queueID: String, receivedAt: Date, sender: String, recipients: [String], from: String, to: String, cc: String,
@@ -64,6 +73,12 @@ public struct ArchivedMessage: Sendable, Hashable {
     public var attachments: [String]
     public var dlpSummary: String
     public var authSummary: String
+    public var clientIP = ""
+    public var listener = ""
+    public var user = ""
+    public var tls = ""
+    public var dlpProfiles: [String] = []
+    public var dmarc = ""
 }
 
 /// Filters of `sluice archive search` (R-ARCHIVE-2); all given ones must hold.
@@ -82,6 +97,14 @@ public struct ArchiveQuery: Sendable {
     public var hasAttachment: Bool?
     /// Only messages archived before this one (paging through every match, newest first).
     public var beforeID: Int64?
+    /// Exact matches on what the archive records of the submission.
+    public var clientIP: String?
+    public var listener: String?
+    public var user: String?
+    /// A DLP profile that matched.
+    public var dlpProfile: String?
+    /// The DMARC result.
+    public var dmarc: String?
     public var limit = 100
 
     public init() {}

@@ -39,6 +39,20 @@ public final class SQLiteArchiveStore: ArchiveStore {
         m.registerMigration("v2: time index for date ranges across archives") { db in
             try db.execute(sql: "CREATE INDEX message_received ON message (received_at)")
         }
+        m.registerMigration("v3: who submitted it and the verdicts, each an indexed filter") { db in
+            for column in ["client_ip", "listener", "user_name", "tls", "dlp_profiles", "dmarc"] {
+                try db.execute(sql: "ALTER TABLE message ADD COLUMN \(column) TEXT NOT NULL DEFAULT ''")
+            }
+            for column in ["client_ip", "listener", "user_name", "dmarc"] {
+                try db.execute(sql: "CREATE INDEX message_\(column) ON message (\(column), id)")
+            }
+            // A profile per row, so that `--dlp PROFILE` is an index lookup.
+            try db.execute(
+                sql: """
+                    CREATE TABLE message_dlp (message_id INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE, profile TEXT NOT NULL);
+                    CREATE INDEX message_dlp_profile ON message_dlp (profile, message_id);
+                    """)
+        }
         return m
     }
 
@@ -49,33 +63,47 @@ public final class SQLiteArchiveStore: ArchiveStore {
                 try db.execute(
                     sql: """
                         INSERT OR IGNORE INTO message (archive, queue_id, received_at, sender, recipients, from_header, to_header, cc_header,
-                            subject, message_id, size, attachments, dlp, auth, stored_size, body)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            subject, message_id, size, attachments, dlp, auth, stored_size, body, client_ip, listener, user_name, tls,
+                            dlp_profiles, dmarc)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         e.archive, e.queueID, e.receivedAt.timeIntervalSince1970, e.sender, e.recipients.joined(separator: ", "), e.from, e.to,
                         e.cc, e.subject, e.messageID, e.raw.count, e.attachments.joined(separator: "\n"), e.dlpSummary, e.authSummary,
-                        packed.count, Data(packed),
+                        packed.count, Data(packed), e.clientIP, e.listener, e.user, e.tls, e.dlpProfiles.joined(separator: ","), e.dmarc,
                     ])
                 guard db.changesCount > 0 else { continue }  // archived before (a retried delivery)
+                let rowID = db.lastInsertedRowID
+                for profile in e.dlpProfiles {
+                    try db.execute(sql: "INSERT INTO message_dlp (message_id, profile) VALUES (?, ?)", arguments: [rowID, profile])
+                }
                 try db.execute(
                     sql: "INSERT INTO message_text (rowid, sender, recipients, subject, body, attachments) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [
-                        db.lastInsertedRowID, "\(e.sender) \(e.from)", "\(e.recipients.joined(separator: " ")) \(e.to) \(e.cc)", e.subject,
+                        rowID, "\(e.sender) \(e.from)", "\(e.recipients.joined(separator: " ")) \(e.to) \(e.cc)", e.subject,
                         e.bodyText, e.attachments.joined(separator: " "),
                     ])
             }
         }
     }
 
-    static let columns = "m.id, m.archive, m.queue_id, m.received_at, m.sender, m.recipients, m.from_header, m.subject, m.message_id, m.size, m.attachments, m.dlp, m.auth"
+    static let columns =
+        "m.id, m.archive, m.queue_id, m.received_at, m.sender, m.recipients, m.from_header, m.subject, m.message_id, m.size, m.attachments, m.dlp, m.auth, "
+        + "m.client_ip, m.listener, m.user_name, m.tls, m.dlp_profiles, m.dmarc"
 
     static func row(_ r: Row) -> ArchivedMessage {
-        ArchivedMessage(
+        var m = ArchivedMessage(
             id: r[0], archive: r[1], queueID: r[2], receivedAt: Date(timeIntervalSince1970: r[3]), sender: r[4],
             recipients: (r[5] as String).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, from: r[6], subject: r[7],
             messageID: r[8], size: r[9], attachments: (r[10] as String).split(separator: "\n").map(String.init), dlpSummary: r[11],
             authSummary: r[12])
+        m.clientIP = r[13]
+        m.listener = r[14]
+        m.user = r[15]
+        m.tls = r[16]
+        m.dlpProfiles = (r[17] as String).split(separator: ",").map(String.init)
+        m.dmarc = r[18]
+        return m
     }
 
     /// The FROM and WHERE of a query, with its arguments.
@@ -96,6 +124,11 @@ public final class SQLiteArchiveStore: ArchiveStore {
         if let u = q.until { clauses.append("m.received_at < ?"); args.append(u.timeIntervalSince1970) }
         if let h = q.hasAttachment { clauses.append(h ? "m.attachments != ''" : "m.attachments = ''") }
         if let b = q.beforeID { clauses.append("m.id < ?"); args.append(b) }
+        if let v = q.clientIP { clauses.append("m.client_ip = ?"); args.append(v) }
+        if let v = q.listener { clauses.append("m.listener = ?"); args.append(v) }
+        if let v = q.user { clauses.append("m.user_name = ?"); args.append(v) }
+        if let v = q.dmarc { clauses.append("m.dmarc = ?"); args.append(v.lowercased()) }
+        if let v = q.dlpProfile { clauses.append("m.id IN (SELECT message_id FROM message_dlp WHERE profile = ?)"); args.append(v) }
         return (from, clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), args)
     }
 
@@ -146,6 +179,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
                     db, sql: "SELECT id FROM message WHERE archive = ? AND received_at < ? ORDER BY received_at LIMIT ?",
                     arguments: [archive, cutoff.timeIntervalSince1970, batch - removed])
                 for id in ids {
+                    try db.execute(sql: "DELETE FROM message_dlp WHERE message_id = ?", arguments: [id])
                     try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
                     try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
                 }

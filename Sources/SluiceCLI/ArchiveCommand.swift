@@ -20,6 +20,11 @@ struct ArchiveCommand: AsyncParsableCommand {
         @Option(help: "Received on or after (YYYY-MM-DD or an ISO 8601 time; inclusive).") var since: String?
         @Option(help: "Received before (YYYY-MM-DD or an ISO 8601 time; exclusive).") var until: String?
         @Flag(help: "Only messages with attachments.") var hasAttachment = false
+        @Option(help: "Only messages from this client address.") var ip: String?
+        @Option(help: "Only messages whose client authenticated as this user.") var user: String?
+        @Option(help: "Only messages received on this listener.") var listener: String?
+        @Option(help: "Only messages where this DLP profile matched.") var dlp: String?
+        @Option(help: "Only messages with this DMARC result (pass, fail, none, temperror, permerror).") var dmarc: String?
         @Option(help: "At most this many results.") var limit: Int = 100
 
         func query() throws -> ArchiveQuery {
@@ -32,6 +37,11 @@ struct ArchiveCommand: AsyncParsableCommand {
             q.since = try since.map { try Self.date($0, "--since") }
             q.until = try until.map { try Self.date($0, "--until") }
             if hasAttachment { q.hasAttachment = true }
+            q.clientIP = ip
+            q.user = user
+            q.listener = listener
+            q.dlpProfile = dlp
+            q.dmarc = dmarc
             q.limit = limit
             return q
         }
@@ -72,7 +82,8 @@ struct ArchiveCommand: AsyncParsableCommand {
                 let rows = results.map { m -> [String: Any] in
                     ["id": m.id, "archive": m.archive, "queue_id": m.queueID, "received_at": ArchiveCommand.iso(m.receivedAt), "sender": m.sender,
                      "recipients": m.recipients, "from": m.from, "subject": m.subject, "message_id": m.messageID, "size": m.size,
-                     "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary]
+                     "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary, "client_ip": m.clientIP, "listener": m.listener,
+                     "user": m.user, "tls": m.tls, "dlp_profiles": m.dlpProfiles, "dmarc": m.dmarc]
                 }
                 let data = try JSONSerialization.data(
                     withJSONObject: ["messages": rows, "total": total] as [String: Any], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -73,6 +73,40 @@ final class ArchiveStoreTests: XCTestCase {
         XCTAssertThrowsError(try store.count(q))
     }
 
+    /// Issue 20: who submitted a message and its verdicts are stored and are filters (client IP, user, listener,
+    /// DLP profile, DMARC result), and retention removes them with the message.
+    func testSubmissionMetadataAndVerdictFilters() throws {
+        var a = entry("M1", daysAgo: 1, subject: "from the app", body: "x")
+        a.clientIP = "192.0.2.7"
+        a.listener = "submission"
+        a.user = "app"
+        a.tls = "TLSv1.3"
+        a.dlpProfiles = ["pci", "secrets"]
+        a.dmarc = "pass"
+        var b = entry("M2", daysAgo: 400, subject: "from outside", body: "y")
+        b.clientIP = "203.0.113.9"
+        b.listener = "mx"
+        b.dmarc = "fail"
+        try store.add([a, b])
+        func ids(_ change: (inout ArchiveQuery) -> Void) throws -> [String] {
+            var q = ArchiveQuery()
+            change(&q)
+            return try store.search(q).map(\.queueID)
+        }
+        XCTAssertEqual(try ids { $0.clientIP = "192.0.2.7" }, ["M1"])
+        XCTAssertEqual(try ids { $0.user = "app" }, ["M1"])
+        XCTAssertEqual(try ids { $0.listener = "mx" }, ["M2"])
+        XCTAssertEqual(try ids { $0.dlpProfile = "secrets" }, ["M1"])
+        XCTAssertEqual(try ids { $0.dlpProfile = "pii" }, [])
+        XCTAssertEqual(try ids { $0.dmarc = "FAIL" }, ["M2"])
+        let found = try XCTUnwrap(try store.search(ArchiveQuery()).first { $0.queueID == "M1" })
+        XCTAssertEqual(found.tls, "TLSv1.3")
+        XCTAssertEqual(found.dlpProfiles, ["pci", "secrets"])
+        // Retention takes the profile rows with the message.
+        XCTAssertEqual(try store.purge(before: ["default": Date().addingTimeInterval(-365 * 86400)], batch: 100), 1)
+        XCTAssertEqual(try ids { $0.listener = "mx" }, [])
+    }
+
     func testARetriedEntryIsStoredOnce() throws {
         try store.add([entry("Q1", daysAgo: 0, subject: "s", body: "b")])
         try store.add([entry("Q1", daysAgo: 0, subject: "s", body: "b")])

@@ -56,6 +56,11 @@ final class ArchiveTests: XCTestCase {
         XCTAssertEqual(try search(d, ["--text", "falcon*"]).count, 2, "prefix: falcon and falconry")
         XCTAssertEqual(try search(d, ["--text", "Zurich"]).count, 2, "the decoded RFC 2047 subject, diacritics folded, in both archives")
         XCTAssertEqual(try search(d, ["--text", "falcon*", "--from", "alice", "--archive", "default"]).count, 2, "combined")
+        // Who submitted it (issue 20): the client address and the listener are recorded and filter.
+        XCTAssertEqual(try search(d, ["--ip", "127.0.0.1"]).count, 4)
+        XCTAssertEqual(try search(d, ["--ip", "192.0.2.1"]).count, 0)
+        XCTAssertEqual(try search(d, ["--listener", "relay"]).first?["listener"] as? String, "relay")
+        XCTAssertEqual(try search(d, ["--dmarc", "fail"]).count, 0, "not verified on this listener")
         let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         XCTAssertEqual(try search(d, ["--since", today]).count, 4, "since is inclusive")
         XCTAssertEqual(try search(d, ["--until", today]).count, 0, "until is exclusive")
