@@ -173,14 +173,20 @@ struct ArchiveCommand: AsyncParsableCommand {
                 guard FileManager.default.createFile(atPath: out, contents: nil), let file = FileHandle(forWritingAtPath: out) else {
                     throw UserError("cannot write \(out)")
                 }
-                defer { try? file.close() }
-                // Streamed: one message in memory at a time.
-                for m in messages.sorted(by: { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }) {
-                    guard let raw = try store.raw(id: m.id) else { continue }
-                    var mbox: [UInt8] = []
-                    MBox.append(raw, sender: m.sender, date: m.receivedAt, to: &mbox)
-                    try file.write(contentsOf: mbox)
+                // Streamed: one message in memory at a time. Closing is part of writing (a failed close can mean
+                // lost bytes), so its error is the command's; after an earlier error the close is best effort.
+                do {
+                    for m in messages.sorted(by: { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }) {
+                        guard let raw = try store.raw(id: m.id) else { continue }
+                        var mbox: [UInt8] = []
+                        MBox.append(raw, sender: m.sender, date: m.receivedAt, to: &mbox)
+                        try file.write(contentsOf: mbox)
+                    }
+                } catch {
+                    try? file.close()  // the write error above is the one reported
+                    throw UserError("writing \(out): \(error)")
                 }
+                do { try file.close() } catch { throw UserError("writing \(out): \(error)") }
             }
             print("exported \(messages.count) message(s) to \(out)")
         }

@@ -27,7 +27,18 @@ struct DKIMCommand: AsyncParsableCommand {
 
         func run() async throws {
             // With --out no configuration is needed; without it the data dir comes from the configuration.
-            let config = out == nil ? try options.load() : try? options.load()
+            let config: SluiceConfiguration?
+            if out == nil || FileManager.default.fileExists(atPath: options.path) {
+                do {
+                    config = try options.load()
+                } catch where out != nil {
+                    // With --out the key does not need it; the advice below would, so say why it is generic.
+                    FileHandle.standardError.write(Data("sluice: warning: \(options.path) not read (\(error)); the advice below ignores it\n".utf8))
+                    config = nil
+                }
+            } else {
+                config = nil  // no configuration at all: --out is enough
+            }
             guard let alg = ["rsa": DKIMAlgorithm.rsaSHA256, "ed25519": .ed25519SHA256][algorithm.lowercased()] else {
                 throw ValidationError("--algorithm is rsa or ed25519")
             }

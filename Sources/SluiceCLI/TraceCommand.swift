@@ -36,7 +36,15 @@ struct TraceCommand: AsyncParsableCommand {
             data = FileHandle.standardInput.readDataToEndOfFile()
         }
         let wanted = id.uppercased()
-        let lines = data.split(separator: UInt8(ascii: "\n")).compactMap { Self.fields(String(decoding: $0, as: UTF8.self)) }
+        var lines: [[String: String]] = []
+        var unreadable = 0
+        for raw in data.split(separator: UInt8(ascii: "\n")) {
+            let text = String(decoding: raw, as: UTF8.self)
+            if let fields = Self.fields(text) { lines.append(fields) } else if !text.allSatisfy(\.isWhitespace) { unreadable += 1 }
+        }
+        if unreadable > 0 {
+            FileHandle.standardError.write(Data("sluice: \(unreadable) line(s) were neither JSON nor Sluice's text log; skipped\n".utf8))
+        }
         let sessions = Set(lines.compactMap { $0["queue_id"] == wanted ? $0["session"] : nil })
         let story = lines.filter { line in
             line["queue_id"] == wanted || (line["queue_id"] == nil && line["session"].map(sessions.contains) == true)
@@ -58,6 +66,7 @@ struct TraceCommand: AsyncParsableCommand {
     static func fields(_ line: String) -> [String: String]? {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("{") {
+            // Not JSON: the caller counts the line as unreadable and says so.
             guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else { return nil }
             // journald's export: our line is its MESSAGE.
             if object["__CURSOR"] != nil || object["_SYSTEMD_UNIT"] != nil || object["__REALTIME_TIMESTAMP"] != nil {

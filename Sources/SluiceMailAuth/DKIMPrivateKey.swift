@@ -47,13 +47,16 @@ final class DKIMPrivateKey: @unchecked Sendable {
             kind = .ed25519
             var seed = [UInt8](repeating: 0, count: 32)
             var length = seed.count
-            guard EVP_PKEY_get_raw_private_key(parsed, &seed, &length) == 1, length == 32,
-                let copy = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)
-            else {
+            guard EVP_PKEY_get_raw_private_key(parsed, &seed, &length) == 1, length == 32 else {
                 EVP_PKEY_free(parsed)
                 throw DKIMError("the Ed25519 key cannot be read (\(Self.lastError()))")
             }
-            ed25519 = copy
+            do {
+                ed25519 = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
+            } catch {
+                EVP_PKEY_free(parsed)
+                throw DKIMError("the Ed25519 key cannot be used: \(error)")
+            }
         default:
             EVP_PKEY_free(parsed)
             throw DKIMError("the key is neither RSA nor Ed25519")

@@ -29,9 +29,13 @@ extension Runtime {
         }
         let password = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         guard !password.isEmpty else { throw RuntimeError("upstream \(u.name): password_file \(file) is empty") }
-        // The file was just read; its mode only decides a warning.
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            warnings.append("upstream \(u.name): password file \(file) is readable by others; chmod 600 it")
+        // The file was just read; its mode only decides a warning, and so does a mode that cannot be read.
+        do {
+            if let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                warnings.append("upstream \(u.name): password file \(file) is readable by others; chmod 600 it")
+            }
+        } catch {
+            warnings.append("upstream \(u.name): cannot check who may read password file \(file): \(error)")
         }
         if u.tls == .none {
             warnings.append("upstream \(u.name): auth with tls: none sends the password in clear")

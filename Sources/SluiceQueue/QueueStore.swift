@@ -105,6 +105,21 @@ public final class QueueStore: Sendable {
         remember(entry)
     }
 
+    /// Why a spool file in tmp/ is not a finished commit (nil when it is: end record, checksum, not in active/).
+    func unfinishedCommit(_ path: String, id: QueueID) -> String? {
+        let entry: QueueEntry
+        do { entry = try readEndRecord(path) } catch { return "a message being received, never committed: \(error)" }
+        guard entry.id == id else { return "its end record names \(entry.id)" }
+        guard let sum = entry.checksum else { return "committed by an earlier version, no checksum" }
+        do {
+            guard try Self.checksum(path, length: entry.size) == sum else { return "its bytes do not match the checksum (a torn write)" }
+        } catch {
+            return "unreadable: \(error)"
+        }
+        if FileSystem.exists(messagePath(for: id)) { return "already in active/" }
+        return nil
+    }
+
     /// CRC-32 of a file's first `length` bytes (read back from the page cache).
     static func checksum(_ path: String, length: Int) throws -> UInt32 {
         var crc = crc32(0, nil, 0)
@@ -285,12 +300,16 @@ public final class QueueStore: Sendable {
         for name in (try? fm.contentsOfDirectory(atPath: tmpDir)) ?? [] {
             let path = "\(tmpDir)/\(name)"
             // A commit whose rename the crash lost: complete, fsync'd, its checksum matching.
-            if let id = QueueID(name), let entry = try? readEndRecord(path), let sum = entry.checksum, entry.id == id,
-                (try? Self.checksum(path, length: entry.size)) == sum, !FileSystem.exists(messagePath(for: id))
-            {
-                try FileSystem.rename(path, messagePath(for: id))
-                completed = true
-                actions.append("completed the commit of tmp/\(name) (its move into active/ was lost)")
+            if let id = QueueID(name) {
+                let why = unfinishedCommit(path, id: id)
+                if why == nil {
+                    try FileSystem.rename(path, messagePath(for: id))
+                    completed = true
+                    actions.append("completed the commit of tmp/\(name) (its move into active/ was lost)")
+                    continue
+                }
+                try FileSystem.remove(path)
+                actions.append("removed tmp/\(name) (\(why!))")
                 continue
             }
             try FileSystem.remove(path)

@@ -80,6 +80,12 @@ final class DKIMSigningTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, text)
         XCTAssertTrue(FileManager.default.fileExists(atPath: empty + "/keys/x1.pem"), text)
         XCTAssertTrue(text.contains("x1._domainkey.example.org. IN TXT"), text)
+        // A configuration that exists but cannot be read is said, not ignored; --out still works.
+        try "listeners: [ {".write(toFile: empty + "/broken.yaml", atomically: true, encoding: .utf8)
+        let (code, _, warning) = try runTool(
+            DaemonProcess.binary, ["dkim", "keygen", "--domain", "example.org", "--selector", "x2", "--out", empty + "/x2.pem", "--config", empty + "/broken.yaml"])
+        XCTAssertEqual(code, 0, warning)
+        XCTAssertTrue(warning.contains("broken.yaml not read"), warning)
     }
 
     func testSigningAndRotationFromS1ToS2() throws {

@@ -69,6 +69,12 @@ final class OperationsTests: XCTestCase {
         let (jStatus, jOut, jErr) = try runTool(DaemonProcess.binary, ["trace", delivered, "--log", d.root + "/journal.json"])
         XCTAssertEqual(jStatus, 0, jErr)
         XCTAssertEqual(jOut, out, "journald's export tells the same story")
+        // A line in neither format is skipped, and said so (not silently).
+        try (d.log() + "garbage that is no log line\n").write(toFile: d.root + "/mixed.log", atomically: true, encoding: .utf8)
+        let (mStatus, mOut, mErr) = try runTool(DaemonProcess.binary, ["trace", delivered, "--log", d.root + "/mixed.log"])
+        XCTAssertEqual(mStatus, 0, mErr)
+        XCTAssertEqual(mOut, out)
+        XCTAssertTrue(mErr.contains("1 line(s) were neither JSON nor Sluice's text log; skipped"), mErr)
     }
 
     /// Issue 20: `sluice trace` reads the text log `make run` prints (`serve --log-format text`).
