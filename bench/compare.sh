@@ -54,7 +54,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sink_count() { tr '\r' '\n' < "$WORK/sink.out" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
 
 start_sink() {
   SINK_PORT=$(free_port)

@@ -29,21 +29,13 @@ cleanup() {
 trap cleanup EXIT
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/dkim.pem" 2>/dev/null
 
-SINK_PORT=$(free_port)
-/usr/sbin/smtp-sink -u nobody -c 127.0.0.1:"$SINK_PORT" 1024 > "$WORK/sink.out" 2>&1 &
-SINK_PID=$!
+start_counting_sink
 start_full_pipeline "$SINK_PORT" "$WORK/dkim.pem" "$ARCHIVE"
 
-sink_count() { tr '\r' '\n' < "$WORK/sink.out" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
 strace -f -c -e trace=fsync,fdatasync,sync_file_range -o "$WORK/strace.txt" -p "$SLUICE_PID" 2>/dev/null &
 STRACE_PID=$!
 sleep 0.5
-/usr/sbin/smtp-source -s "$SESSIONS" -l "$SIZE" -m "$MESSAGES" -f bench@example.test -t sink@example.org \
-  -M bench-client.test "127.0.0.1:$SLUICE_PORT"
-for _ in $(seq 1 1200); do
-  c=$(sink_count); [ "${c:-0}" -ge "$MESSAGES" ] && break
-  sleep 0.05
-done
+send_and_wait_for_sink
 sleep 1   # the last removals and archive commits
 kill -INT "$STRACE_PID"; wait "$STRACE_PID" 2>/dev/null || true; STRACE_PID=
 calls=$(awk '$NF ~ /^(fsync|fdatasync|sync_file_range)$/ {n += $4} END {print n + 0}' "$WORK/strace.txt")

@@ -41,6 +41,27 @@ run_sluice() {
   SLUICE_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["relay"])' "$BENCH_DIR/var/run/listeners.json")
 }
 
+# A Postfix smtp-sink on a free loopback port that counts what arrives (its report in $WORK/sink.out).
+# Sets SINK_PORT, SINK_PID. sink_count prints how many messages it has counted.
+start_counting_sink() {
+  SINK_PORT=$(free_port)
+  /usr/sbin/smtp-sink -u nobody -c 127.0.0.1:"$SINK_PORT" 1024 > "$WORK/sink.out" 2>&1 &
+  SINK_PID=$!
+}
+sink_count() { tr '\r' '\n' < "$WORK/sink.out" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
+
+# smtp-source sends MESSAGES messages of SIZE bytes over SESSIONS sessions to Sluice, then waits (at most 60 s)
+# until the counting sink has them all. Sets RELAYED to the count at the sink.
+send_and_wait_for_sink() {
+  /usr/sbin/smtp-source -s "$SESSIONS" -l "$SIZE" -m "$MESSAGES" -f bench@example.test -t sink@example.org \
+    -M bench-client.test "127.0.0.1:$SLUICE_PORT"
+  for _ in $(seq 1 1200); do
+    RELAYED=$(sink_count); RELAYED=${RELAYED:-0}
+    [ "$RELAYED" -ge "$MESSAGES" ] && break
+    sleep 0.05
+  done
+}
+
 # The full pipeline (issue 18): DKIM with KEY_FILE, the three DLP profiles of rules/dlp.yaml and rules testing
 # them, `archive: default` (unless ARCHIVE is 0) and relay to the smtp-sink on SINK_PORT.
 # start_full_pipeline SINK_PORT KEY_FILE [ARCHIVE]

@@ -32,31 +32,23 @@ cleanup() {
 trap cleanup EXIT
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/dkim.pem" 2>/dev/null
 
-SINK_PORT=$(free_port)
-/usr/sbin/smtp-sink -u nobody -c 127.0.0.1:"$SINK_PORT" 1024 > "$WORK/sink.out" 2>&1 &
-SINK_PID=$!
+start_counting_sink
 start_full_pipeline "$SINK_PORT" "$WORK/dkim.pem"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SLUICE_PID/stat"; }
-sink_count() { tr '\r' '\n' < "$WORK/sink.out" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
 
 perf record -F 999 -g -p "$SLUICE_PID" -o "$WORK/perf.data" >/dev/null 2>"$WORK/perf.err" &
 PERF_PID=$!
 sleep 0.5
 before=$(cpu_ticks)
 start=$(date +%s.%N)
-/usr/sbin/smtp-source -s "$SESSIONS" -l "$SIZE" -m "$MESSAGES" -f bench@example.test -t sink@example.org \
-  -M bench-client.test "127.0.0.1:$SLUICE_PORT"
-for _ in $(seq 1 1200); do
-  c=$(sink_count); [ "${c:-0}" -ge "$MESSAGES" ] && break
-  sleep 0.05
-done
+send_and_wait_for_sink
 done_at=$(date +%s.%N)
 after=$(cpu_ticks)
 kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true; PERF_PID=
 hz=$(getconf CLK_TCK)
 echo "# $(date -u +%FT%TZ) $(nproc) cores; $MESSAGES messages of $SIZE bytes, $SESSIONS sessions; full pipeline (DKIM + DLP + archive + relay)"
-python3 - "$before" "$after" "$hz" "$MESSAGES" "$start" "$done_at" "${c:-0}" <<'PY'
+python3 - "$before" "$after" "$hz" "$MESSAGES" "$start" "$done_at" "$RELAYED" <<'PY'
 import sys
 before, after, hz, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 secs = float(sys.argv[6]) - float(sys.argv[5])
