@@ -39,12 +39,12 @@ public enum ArchiveEntryBuilder {
             messageID: headers.first("Message-ID")?.trimmingCharacters(in: .whitespaces) ?? "",
             attachments: walker.parts.compactMap(\.filename), dlpSummary: dlp, authSummary: auth,
             bodyText: String(decoding: walker.sink.text, as: UTF8.self), raw: raw)
-        entry.clientIP = envelope.client.address?.description ?? ""
-        entry.listener = envelope.client.listener
-        entry.user = envelope.client.authenticatedUser ?? ""
-        entry.tls = envelope.client.tlsVersion ?? ""
-        entry.dlpProfiles = (verdicts.inspection?.profiles ?? [:]).filter(\.value.matched).keys.sorted()
-        entry.dmarc = verdicts.authentication?.dmarc?.result.rawValue ?? ""
+        entry.submission.clientIP = envelope.client.address?.description ?? ""
+        entry.submission.listener = envelope.client.listener
+        entry.submission.user = envelope.client.authenticatedUser ?? ""
+        entry.submission.tls = envelope.client.tlsVersion ?? ""
+        entry.submission.dlpProfiles = (verdicts.inspection?.profiles ?? [:]).filter(\.value.matched).keys.sorted()
+        entry.submission.dmarc = verdicts.authentication?.dmarc?.result.rawValue ?? ""
         return entry
     }
 }

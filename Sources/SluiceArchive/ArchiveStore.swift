@@ -26,15 +26,7 @@ public struct ArchiveEntry: Sendable {
     public var bodyText: String
     /// The message exactly as delivered.
     public var raw: [UInt8]
-    /// Who handed it over and how: the client's address, the listener, the AUTH user, the TLS version ("" for none).
-    public var clientIP = ""
-    public var listener = ""
-    public var user = ""
-    public var tls = ""
-    /// The DLP profiles that matched.
-    public var dlpProfiles: [String] = []
-    /// The DMARC result ("pass", "fail", ...; "" when not verified).
-    public var dmarc = ""
+    public var submission = ArchiveSubmission()
 
     public init(
         archive: String, queueID: String, receivedAt: Date, sender: String, recipients: [String], from: String, to: String, cc: String,
@@ -73,12 +65,22 @@ public struct ArchivedMessage: Sendable, Hashable {
     public var attachments: [String]
     public var dlpSummary: String
     public var authSummary: String
+    public var submission = ArchiveSubmission()
+}
+
+/// Who handed a message over and what the checks said: recorded with it, each a search filter.
+public struct ArchiveSubmission: Sendable, Hashable {
+    /// The client's address, the listener, the AUTH user, the TLS version ("" for none).
     public var clientIP = ""
     public var listener = ""
     public var user = ""
     public var tls = ""
+    /// The DLP profiles that matched.
     public var dlpProfiles: [String] = []
+    /// The DMARC result ("pass", "fail", ...; "" when not verified).
     public var dmarc = ""
+
+    public init() {}
 }
 
 /// Filters of `sluice archive search` (R-ARCHIVE-2); all given ones must hold.

@@ -70,11 +70,12 @@ public final class SQLiteArchiveStore: ArchiveStore {
                     arguments: [
                         e.archive, e.queueID, e.receivedAt.timeIntervalSince1970, e.sender, e.recipients.joined(separator: ", "), e.from, e.to,
                         e.cc, e.subject, e.messageID, e.raw.count, e.attachments.joined(separator: "\n"), e.dlpSummary, e.authSummary,
-                        packed.count, Data(packed), e.clientIP, e.listener, e.user, e.tls, e.dlpProfiles.joined(separator: ","), e.dmarc,
+                        packed.count, Data(packed), e.submission.clientIP, e.submission.listener, e.submission.user, e.submission.tls,
+                        e.submission.dlpProfiles.joined(separator: ","), e.submission.dmarc,
                     ])
                 guard db.changesCount > 0 else { continue }  // archived before (a retried delivery)
                 let rowID = db.lastInsertedRowID
-                for profile in e.dlpProfiles {
+                for profile in e.submission.dlpProfiles {
                     try db.execute(sql: "INSERT INTO message_dlp (message_id, profile) VALUES (?, ?)", arguments: [rowID, profile])
                 }
                 try db.execute(
@@ -97,12 +98,12 @@ public final class SQLiteArchiveStore: ArchiveStore {
             recipients: (r[5] as String).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, from: r[6], subject: r[7],
             messageID: r[8], size: r[9], attachments: (r[10] as String).split(separator: "\n").map(String.init), dlpSummary: r[11],
             authSummary: r[12])
-        m.clientIP = r[13]
-        m.listener = r[14]
-        m.user = r[15]
-        m.tls = r[16]
-        m.dlpProfiles = (r[17] as String).split(separator: ",").map(String.init)
-        m.dmarc = r[18]
+        m.submission.clientIP = r[13]
+        m.submission.listener = r[14]
+        m.submission.user = r[15]
+        m.submission.tls = r[16]
+        m.submission.dlpProfiles = (r[17] as String).split(separator: ",").map(String.init)
+        m.submission.dmarc = r[18]
         return m
     }
 

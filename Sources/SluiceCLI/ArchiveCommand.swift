@@ -82,8 +82,9 @@ struct ArchiveCommand: AsyncParsableCommand {
                 let rows = results.map { m -> [String: Any] in
                     ["id": m.id, "archive": m.archive, "queue_id": m.queueID, "received_at": ArchiveCommand.iso(m.receivedAt), "sender": m.sender,
                      "recipients": m.recipients, "from": m.from, "subject": m.subject, "message_id": m.messageID, "size": m.size,
-                     "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary, "client_ip": m.clientIP, "listener": m.listener,
-                     "user": m.user, "tls": m.tls, "dlp_profiles": m.dlpProfiles, "dmarc": m.dmarc]
+                     "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary, "client_ip": m.submission.clientIP,
+                     "listener": m.submission.listener, "user": m.submission.user, "tls": m.submission.tls,
+                     "dlp_profiles": m.submission.dlpProfiles, "dmarc": m.submission.dmarc]
                 }
                 let data = try JSONSerialization.data(
                     withJSONObject: ["messages": rows, "total": total] as [String: Any], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -77,16 +77,16 @@ final class ArchiveStoreTests: XCTestCase {
     /// DLP profile, DMARC result), and retention removes them with the message.
     func testSubmissionMetadataAndVerdictFilters() throws {
         var a = entry("M1", daysAgo: 1, subject: "from the app", body: "x")
-        a.clientIP = "192.0.2.7"
-        a.listener = "submission"
-        a.user = "app"
-        a.tls = "TLSv1.3"
-        a.dlpProfiles = ["pci", "secrets"]
-        a.dmarc = "pass"
+        a.submission.clientIP = "192.0.2.7"
+        a.submission.listener = "submission"
+        a.submission.user = "app"
+        a.submission.tls = "TLSv1.3"
+        a.submission.dlpProfiles = ["pci", "secrets"]
+        a.submission.dmarc = "pass"
         var b = entry("M2", daysAgo: 400, subject: "from outside", body: "y")
-        b.clientIP = "203.0.113.9"
-        b.listener = "mx"
-        b.dmarc = "fail"
+        b.submission.clientIP = "203.0.113.9"
+        b.submission.listener = "mx"
+        b.submission.dmarc = "fail"
         try store.add([a, b])
         func ids(_ change: (inout ArchiveQuery) -> Void) throws -> [String] {
             var q = ArchiveQuery()
@@ -100,8 +100,8 @@ final class ArchiveStoreTests: XCTestCase {
         XCTAssertEqual(try ids { $0.dlpProfile = "pii" }, [])
         XCTAssertEqual(try ids { $0.dmarc = "FAIL" }, ["M2"])
         let found = try XCTUnwrap(try store.search(ArchiveQuery()).first { $0.queueID == "M1" })
-        XCTAssertEqual(found.tls, "TLSv1.3")
-        XCTAssertEqual(found.dlpProfiles, ["pci", "secrets"])
+        XCTAssertEqual(found.submission.tls, "TLSv1.3")
+        XCTAssertEqual(found.submission.dlpProfiles, ["pci", "secrets"])
         // Retention takes the profile rows with the message.
         XCTAssertEqual(try store.purge(before: ["default": Date().addingTimeInterval(-365 * 86400)], batch: 100), 1)
         XCTAssertEqual(try ids { $0.listener = "mx" }, [])
