@@ -67,17 +67,11 @@ final class DKIMSigningTests: XCTestCase {
         // No configuration anywhere: --out is enough, relative to the current directory.
         let empty = d.root + "/elsewhere"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
-        p.arguments = ["dkim", "keygen", "--domain", "example.org", "--selector", "x1", "--out", "keys/x1.pem", "--config", empty + "/missing.yaml"]
-        p.currentDirectoryURL = URL(fileURLWithPath: empty)
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
+        let (status1, text, err1) = try runTool(
+            DaemonProcess.binary,
+            ["dkim", "keygen", "--domain", "example.org", "--selector", "x1", "--out", "keys/x1.pem", "--config", empty + "/missing.yaml"],
+            currentDirectory: empty)
+        XCTAssertEqual(status1, 0, err1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: empty + "/keys/x1.pem"), text)
         XCTAssertTrue(text.contains("x1._domainkey.example.org. IN TXT"), text)
         // A configuration that exists but cannot be read is said, not ignored; --out still works.

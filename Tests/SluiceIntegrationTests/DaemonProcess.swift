@@ -169,10 +169,13 @@ final class DaemonProcess {
 }
 
 /// Runs a program to completion; returns (status, stdout, stderr).
-func runTool(_ path: String, _ args: [String], stdin: String? = nil, timeout: Double = 60) throws -> (Int32, String, String) {
+func runTool(
+    _ path: String, _ args: [String], stdin: String? = nil, timeout: Double = 60, currentDirectory: String? = nil
+) throws -> (Int32, String, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
+    if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     let out = Pipe()
     let err = Pipe()
     p.standardOutput = out

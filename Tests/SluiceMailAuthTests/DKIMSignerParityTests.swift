@@ -12,8 +12,6 @@ import XCTest
 @testable import SluiceMailAuth
 
 final class DKIMSignerParityTests: XCTestCase {
-    static let verifyScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../interop/dkim_verify.py").standardizedFileURL.path
     static let time = 1_796_000_000
 
     /// A small deterministic generator (the corpus is the same on every run).
@@ -138,8 +136,7 @@ final class DKIMSignerParityTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(compared, 200)
         try (records.joined(separator: "\n") + "\n").write(toFile: dir + "/keys.txt", atomically: true, encoding: .utf8)
-        let (status, text) = try Self.run("/usr/bin/python3", [Self.verifyScript, "--dir", dir, dir + "/keys.txt"])
-        if text.contains("No module named 'dkim'") { throw XCTSkip("python3-dkim missing; make test installs it") }
+        let (status, text) = try Dkimpy.verify(["--dir", dir, dir + "/keys.txt"])
         XCTAssertEqual(status, 0, text)
         // dkimpy's parser refuses the obsolete "Name : value" syntax of a few generated messages; it verifies the rest.
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).count - 1
@@ -172,8 +169,7 @@ final class DKIMSignerParityTests: XCTestCase {
         try Data(Array(fields.map { $0 + "\r\n" }.joined().utf8) + message.header + message.body).write(to: URL(fileURLWithPath: dir + "/m.eml"))
         let zone = try keys.map { "\($0.selector)._domainkey.example.test\t" + (try DKIMKeys.txtRecord(privateKeyPEM: $0.privateKeyPEM, algorithm: $0.algorithm)) }
         try (zone.joined(separator: "\n") + "\n").write(toFile: dir + "/keys.txt", atomically: true, encoding: .utf8)
-        let (status, text) = try Self.run("/usr/bin/python3", [Self.verifyScript, dir + "/m.eml", dir + "/keys.txt"])
-        if text.contains("No module named 'dkim'") { throw XCTSkip("python3-dkim missing; make test installs it") }
+        let (status, text) = try Dkimpy.verify([dir + "/m.eml", dir + "/keys.txt"])
         XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("pass d=example.test s=r a=rsa-sha256") && text.contains("pass d=example.test s=e a=ed25519-sha256"), text)
     }
@@ -186,19 +182,5 @@ final class DKIMSignerParityTests: XCTestCase {
         }
         XCTAssertThrowsError(try signer.sign(id: "x", header: Array("From: a@b\r\nBad\u{7F}Name: x\r\n\r\n".utf8)) { _ in })
         XCTAssertThrowsError(try signer.sign(id: "x", header: Array("From: a@b\r\nno colon here\r\n\r\n".utf8)) { _ in })
-    }
-
-    static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-        guard FileManager.default.isExecutableFile(atPath: tool) else { throw XCTSkip("\(tool) missing; make test installs it") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
     }
 }

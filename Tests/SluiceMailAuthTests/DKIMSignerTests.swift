@@ -8,9 +8,6 @@ import XCTest
 @testable import SluiceMailAuth
 
 final class DKIMSignerTests: XCTestCase {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../interop/dkim_verify.py").standardizedFileURL.path
-
     static let plain = "From: Alice <alice@example.test>\r\nTo: bob@example.org\r\nSubject: Grüße\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dkim-1@example.test>\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße aus Zürich.\r\n\r\n\r\n"
 
     static let multipart = "From: alice@example.test\r\nTo: bob@example.org\r\nSubject: report\r\n  folded over two lines\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsee attached   \r\n--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQFBgcICQ==\r\n--b1--\r\n"
@@ -38,25 +35,13 @@ final class DKIMSignerTests: XCTestCase {
     }
 
     func dkimpy(_ message: String, records: [(DKIMSigner.Key, String)]) throws -> (Int32, String) {
-        let python = "/usr/bin/python3"
-        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("python3 missing; make test installs it") }
         let dir = NSTemporaryDirectory() + "dkim-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data(message.utf8).write(to: URL(fileURLWithPath: dir + "/msg.eml"))
         let zone = records.map { "\($0.0.selector)._domainkey.\($0.0.domain)\t\($0.1)" }.joined(separator: "\n") + "\n"
         try zone.write(toFile: dir + "/keys.txt", atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [Self.script, dir + "/msg.eml", dir + "/keys.txt"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if text.contains("No module named 'dkim'") { throw XCTSkip("python3-dkim missing; make test installs it") }
-        return (p.terminationStatus, text)
+        return try Dkimpy.verify([dir + "/msg.eml", dir + "/keys.txt"])
     }
 
     func key(_ algorithm: DKIMAlgorithm, selector: String) throws -> (DKIMSigner.Key, String) {
