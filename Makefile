@@ -6,14 +6,19 @@ CONFIG       ?= etc/sluice.yaml
 # Debian packages the build needs: SQLite headers for GRDB (credentials store), libunbound
 # (the DNS resolver component), libopendkim (DKIM), libspf2 (SPF), and the Public Suffix
 # List (DMARC organizational domains), vectorscan and zlib (DLP), and OpenSSL's libcrypto
-# (DKIM signatures on key handles parsed once).
-BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev zlib1g-dev libssl-dev
+# (DKIM signatures on key handles parsed once), and Poppler's GLib interface (the text of PDF attachments).
+BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev zlib1g-dev libssl-dev libpoppler-glib-dev
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
 # a recommends that --no-install-recommends would skip), TLS tooling, and dnslib for the
 # fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3), and
 # dkimpy (python3-dkim) that verifies our DKIM signatures, and CPython's email test messages
-# (libpython3.11-testsuite) the MIME walker must read without a crash.
-TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates
+# (libpython3.11-testsuite) the MIME walker must read without a crash, and Info-ZIP's zip (encrypted
+# archives for the DLP tests).
+TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates zip
+# Python libraries that make the documents the DLP tests attach (Tests/interop/make_documents.py),
+# installed with pip into the python3 on PATH (the one the tests run).
+PIP_PACKAGES   = python-docx openpyxl python-pptx odfpy reportlab
+PIP_MODULES    = docx, openpyxl, pptx, odf, reportlab
 # Postfix's smtp-source/smtp-sink drive the benchmarks; Postfix and OpenDKIM are the
 # comparison (bench/compare.sh); testssl.sh audits the TLS listeners.
 BENCH_PACKAGES = postfix opendkim testssl.sh linux-perf strace
@@ -39,6 +44,9 @@ deps:
 
 deps-test: deps
 	$(call apt_install,$(TEST_PACKAGES))
+	@python3 -c "import $(PIP_MODULES)" 2>/dev/null || { echo "installing (pip): $(PIP_PACKAGES)"; \
+	  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore $(PIP_PACKAGES) || \
+	  { echo "pip could not install $(PIP_PACKAGES) for $$(command -v python3)" >&2; exit 1; }; }
 
 deps-bench: deps-test
 	$(call apt_install,$(BENCH_PACKAGES))

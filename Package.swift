@@ -101,6 +101,12 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Poppler's GLib interface (Debian libpoppler-glib-dev), found with pkg-config: PDF text for DLP.
+        .systemLibrary(
+            name: "CPoppler",
+            pkgConfig: "poppler-glib",
+            providers: [.apt(["libpoppler-glib-dev"])]
+        ),
         // vectorscan (Debian libvectorscan-dev), the portable Hyperscan.
         .systemLibrary(
             name: "CHyperscan",
@@ -111,7 +117,7 @@ let package = Package(
         .target(
             name: "SluiceDLP",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "CHyperscan", "CZlib",
+                "SluiceCore", "SluiceConfig", "CHyperscan", "CZlib", "CPoppler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -3,3 +3,5 @@
 
 // inflateInit2 is a macro; Swift sees this function instead.
 static inline int sluice_inflate_init_raw(z_stream *s) { return inflateInit2(s, -15); }
+// A gzip stream (RFC 1952), header and trailer checked by zlib.
+static inline int sluice_inflate_init_gzip(z_stream *s) { return inflateInit2(s, 16 + 15); }

@@ -1,5 +1,7 @@
 // `sluice dlp scan FILE...`: what the DLP profiles of rules/dlp.yaml find in
-// messages on disk (redacted), and with --seconds how fast one core scans them.
+// files on disk (redacted): a message is walked part by part; any other file
+// (a document, an archive, a text file) is scanned as the attachment it would
+// be. With --seconds, how fast one core scans them.
 
 import ArgumentParser
 import Foundation
@@ -9,10 +11,11 @@ struct DLPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dlp", abstract: "Scan messages with the DLP profiles.", subcommands: [Scan.self])
 
     struct Scan: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the findings (redacted) and the count per profile of each message.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the findings (redacted), what could not be scanned, and the count per profile of each file.")
 
         @OptionGroup var options: ConfigOption
-        @Argument(help: "Message files (.eml).") var files: [String]
+        @Argument(help: "Files: messages (.eml), or documents, archives and text files scanned as attachments.") var files: [String]
         @Flag(help: "One JSON document.") var json = false
         @Option(help: "Scan each file repeatedly for this long and print MB/s on one core (benchmarks).") var seconds: Double?
 
@@ -25,12 +28,17 @@ struct DLPCommand: AsyncParsableCommand {
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else { throw UserError("cannot read \(file)") }
                 let bytes = [UInt8](data)
+                let isMessage = MessageSniffer.looksLikeMessage(bytes)
+                let name = (file as NSString).lastPathComponent
+                let scan = { () throws -> DLPReport in
+                    isMessage ? try scanner.scan(bytes) : try scanner.scan(document: bytes, name: name)
+                }
                 if let seconds {
-                    let report = try scanner.scan(bytes)
+                    let report = try scan()
                     let start = Date()
                     var rounds = 0
                     while Date().timeIntervalSince(start) < seconds {
-                        _ = try scanner.scan(bytes)
+                        _ = try scan()
                         rounds += 1
                     }
                     let mbps = Double(bytes.count * rounds) / Date().timeIntervalSince(start) / 1_000_000
@@ -38,22 +46,36 @@ struct DLPCommand: AsyncParsableCommand {
                     continue
                 }
                 // The inspect stage's own scan (every profile, no sampling): what the daemon's rules would see.
-                let results = try scanner.inspect(path: file, length: bytes.count, sampled: false)
+                let results = isMessage
+                    ? try scanner.inspect(path: file, length: bytes.count, sampled: false)
+                    : try scanner.scan(document: bytes, name: name).results(book: book)
                 let counts = results.profiles.mapValues(\.count)
                 if json {
                     documents.append([
-                        "file": file, "profiles": counts, "truncated": results.truncated,
-                        "findings": results.findings.map { ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet] },
+                        "file": file, "kind": isMessage ? "message" : "document", "profiles": counts, "truncated": results.truncated,
+                        "findings": results.findings.map { f in
+                            [
+                                "detector": f.detector, "path": Self.path(f.part), "part": f.part, "offset": f.offset, "snippet": f.snippet,
+                                "profiles": book.profiles.values.filter { $0.detectors.contains(f.detector) }.map(\.name).sorted(),
+                            ] as [String: Any]
+                        },
+                        "unscannable": results.unscannable.map { ["path": $0.path, "reason": $0.reason.rawValue, "detail": $0.detail] },
                     ])
                     continue
                 }
                 print("\(file): \(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
-                for f in results.findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
+                for f in results.findings { print("  \(f.detector) in \(Self.path(f.part)) at byte \(f.offset): \(f.snippet)") }
+                for u in results.unscannable { print("  unscannable (\(u.reason)): \(u.path): \(u.detail)") }
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: ["messages": documents], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                let data = try JSONSerialization.data(withJSONObject: ["files": documents], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             }
+        }
+    
+        /// Where a finding is, as a path: "cards.zip/q3/report.docx/word/document.xml", "body", "headers".
+        static func path(_ part: String) -> String {
+            part.hasPrefix("attachment ") ? String(part.dropFirst("attachment ".count)) : part
         }
     }
 }

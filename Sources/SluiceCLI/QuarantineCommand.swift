@@ -81,6 +81,9 @@ struct QuarantineCommand: AsyncParsableCommand {
         object["findings"] = (e.results?.inspection?.findings ?? []).map {
             ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet]
         }
+        object["unscannable"] = (e.results?.inspection?.unscannable ?? []).map {
+            ["path": $0.path, "reason": $0.reason.rawValue, "detail": $0.detail]
+        }
         object["authentication"] = e.results?.authentication?.summary ?? NSNull()
         return object
     }
@@ -105,6 +108,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             for reason in QuarantineCommand.reasons(e) { print("why:         \(reason)") }
             print("dlp:         \(e.results?.inspection?.summary ?? "not scanned")")
             for f in e.results?.inspection?.findings ?? [] { print("  finding:   \(f.detector) in \(f.part) @\(f.offset): \(f.snippet)") }
+            for u in e.results?.inspection?.unscannable ?? [] { print("  unscannable (\(u.reason.rawValue)): \(u.path): \(u.detail)") }
             print("auth:        \(e.results?.authentication?.summary ?? "not verified")")
             let others = e.routes.filter { !$0.route.held }
             for r in others { print("also:        \(r.route.target) [\(r.status.rawValue)] -> \(r.route.recipients.map(\.description).joined(separator: ", "))") }

@@ -96,6 +96,9 @@ public struct ConfigNode {
         return s
     }
 
+    /// The value when it is true or false (a field that takes a Boolean or something else).
+    public var boolValue: Bool? { node.bool }
+
     public func bool() throws -> Bool {
         guard let b = node.bool else { throw error("expected true or false") }
         return b

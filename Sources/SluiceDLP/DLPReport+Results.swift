@@ -12,8 +12,9 @@ extension DLPReport {
             r.profiles[profile] = DLPProfileCount(count: count, minCount: book.profiles[profile]?.minCount ?? 1)
         }
         r.findings = findings.map { DLPFindingRecord(detector: $0.detector, part: $0.part, offset: $0.offset, snippet: $0.snippet) }
-        r.attachments = parts.filter { $0.filename != nil }.map { AttachmentInfo(name: $0.filename, contentType: $0.contentType) }
+        r.attachments = parts.filter { $0.filename != nil && !$0.derived }.map { AttachmentInfo(name: $0.filename, contentType: $0.contentType) }
         r.truncated = truncated
+        r.unscannable = unscannable.map { UnscannableRecord(path: $0.path, reason: $0.reason, detail: $0.detail) }
         return r
     }
 }

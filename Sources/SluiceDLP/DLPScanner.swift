@@ -13,6 +13,8 @@ public struct DLPReport: Sendable {
     public var parts: [MIMEPart] = []
     public var truncated = false
     public var bytesScanned = 0
+    /// Attachments, or pieces of them, that could not be read in full (encrypted, bombs, corrupt).
+    public var unscannable: [UnscannablePart] = []
 }
 
 public struct DLPScanner: Sendable {
@@ -55,7 +57,12 @@ public struct DLPScanner: Sendable {
 
     /// Scans bytes already in memory (tests, `rules test`).
     public func scan(_ message: [UInt8], sample: (String) -> Bool = { _ in true }) throws -> DLPReport {
-        try scan(sample: sample) { feed in feed(message) }
+        try scan(sample: sample) { walker in walker.feed(message) }
+    }
+
+    /// Scans a file that is not a message (a document, an archive, a text file) as the attachment it would be.
+    public func scan(document: [UInt8], name: String, sample: (String) -> Bool = { _ in true }) throws -> DLPReport {
+        try scan(sample: sample, feedsWholeMessage: false) { walker in walker.scanDocument(document, name: name) }
     }
 
     /// Scans the first `length` bytes of a file, chunk by chunk (blocking I/O).
@@ -65,21 +72,25 @@ public struct DLPScanner: Sendable {
             defer { try? h.close() }
             var remaining = length
             while remaining > 0, let data = try h.read(upToCount: min(64 * 1024, remaining)), !data.isEmpty {
-                feed([UInt8](data))
+                feed.feed([UInt8](data))
                 remaining -= data.count
             }
         }
     }
 
-    func scan(sample: (String) -> Bool, source: ((([UInt8]) -> Void)) throws -> Void) throws -> DLPReport {
+    func scan(
+        sample: (String) -> Bool, feedsWholeMessage: Bool = true, source: (inout MIMEWalker<Collector>) throws -> Void
+    ) throws -> DLPReport {
         var limits = MIMELimits()
         limits.maxBytes = book.profiles.values.map(\.maxBytes).max() ?? limits.maxBytes
         limits.scanAttachments = engine != nil && book.profiles.values.contains { $0.scanAttachments }
         var walker = MIMEWalker(sink: Collector(engine: engine), limits: limits)
-        try source { walker.feed($0) }
-        walker.finish()
+        try source(&walker)
+        if feedsWholeMessage { walker.finish() }
         if let failure = walker.sink.failure { throw failure }
-        var report = DLPReport(findings: walker.sink.findings, parts: walker.parts, truncated: walker.truncated, bytesScanned: walker.sink.bytes)
+        var report = DLPReport(
+            findings: walker.sink.findings, parts: walker.parts, truncated: walker.truncated, bytesScanned: walker.sink.bytes,
+            unscannable: walker.unscannable)
         var attachments: [String: MIMEPart] = [:]
         for p in walker.parts where p.filename != nil && attachments[p.label] == nil { attachments[p.label] = p }
         for (name, profile) in book.profiles where sample(name) {
@@ -88,10 +99,10 @@ public struct DLPScanner: Sendable {
             for f in report.findings where wanted.contains(f.detector) {
                 if let attachment = attachments[f.part] {
                     guard profile.scanAttachments else { continue }
-                    let fileName = attachment.filename?.lowercased() ?? ""
-                    if !profile.fileTypes.isEmpty && !profile.fileTypes.contains(where: { fileName.hasSuffix($0) || attachment.contentType == $0 }) {
-                        continue
-                    }
+                    // A file type names the attachment or any container on its path (report.xlsx/xl/sharedStrings.xml).
+                    let names = (attachment.filename?.lowercased() ?? "").split(separator: "/")
+                    let typed = profile.fileTypes.contains { t in names.contains { $0.hasSuffix(t) } || attachment.contentType == t }
+                    if !profile.fileTypes.isEmpty && !typed { continue }
                 }
                 count += 1
             }

@@ -3,10 +3,12 @@
 // limits (RFC 2046), treats message/rfc822 parts as nested messages, decodes
 // base64 and quoted-printable, converts charsets to UTF-8, reduces HTML to
 // text, and hands text to a sink in bounded pieces tagged with the part they
-// came from. Headers are given with RFC 2047 words decoded. Binary parts
-// are reported by name and type only. Nothing in here can grow without a
-// bound: lines, headers, depth, part count and scanned bytes are all capped,
-// and malformed input is read as far as it makes sense.
+// came from. Headers are given with RFC 2047 words decoded. Every other part
+// (an attachment, or a text part whose bytes say otherwise) is collected and
+// given to the DocumentExtractor, which opens it by its bytes. Nothing in
+// here can grow without a bound: lines, headers, depth, part count, documents
+// and scanned bytes are all capped, and malformed input is read as far as it
+// makes sense.
 
 import Foundation
 import SluiceCore
@@ -19,6 +21,8 @@ public struct MIMELimits: Sendable {
     /// Decoded text handed to the sink at most, across the message.
     public var maxBytes = 32 << 20
     public var scanAttachments = true
+    /// How attachments are opened: containers, documents, PDFs.
+    public var content = ContentLimits()
 
     public init() {}
 }
@@ -28,8 +32,19 @@ public struct MIMEPart: Sendable, Hashable {
     public var index: Int
     public var contentType: String
     public var filename: String?
-    /// "headers", "body", "part 2 (text/html)", "attachment report.csv".
+    /// "headers", "body", "part 2 (text/html)", "attachment report.csv",
+    /// "attachment report.docx/word/document.xml", "attachment card.pdf/page 1".
     public var label: String
+    /// Text read out of a document (an XML part of an Office file, a PDF page): it labels
+    /// findings but is not an attachment of its own.
+    public var derived = false
+}
+
+/// A part, or a piece of one, that could not be scanned in full, and why.
+public struct UnscannablePart: Sendable, Hashable {
+    public var path: String
+    public var reason: UnscannableReason
+    public var detail: String
 }
 
 public protocol MIMETextSink {
@@ -51,7 +66,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     public private(set) var truncated = false
 
     private enum Encoding { case identity, base64, quotedPrintable }
-    private enum Handling { case text, html, zip, skip }
+    private enum Handling { case text, html, document, skip }
 
     private var pendingLine: [UInt8] = []
     private var inHeaders = true
@@ -71,14 +86,34 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     private var scanned = 0
     private var depthOfMessage = 0
     private var isTopLevel = true
-    /// A zip attachment's decoded bytes, opened at the end of the part.
-    private var zipBytes: [UInt8] = []
-    static var zipTypes: Set<String> { ["application/zip", "application/x-zip-compressed", "application/x-zip"] }
-    static var maxZipBytes: Int { 20 << 20 }
+    /// An attachment's decoded bytes, opened at the end of the part.
+    private var documentBytes: [UInt8] = []
+    private var documentTooLarge = false
+    /// Whether the current text part's first bytes were checked for what they really are.
+    private var sniffed = false
+    public private(set) var unscannable: [UnscannablePart] = []
+    private var extractor: DocumentExtractor
+    /// While a document is opened: its path and part, and the parts made for the text inside it.
+    private var documentRoot: (path: String, part: MIMEPart)?
+    private var documentParts: [String: MIMEPart] = [:]
 
     public init(sink: Sink, limits: MIMELimits = MIMELimits()) {
         self.sink = sink
         self.limits = limits
+        extractor = DocumentExtractor(limits: limits.content, readText: limits.scanAttachments)
+    }
+
+    /// A file that is not a message (`sluice dlp scan report.docx`): scanned as the attachment it would be.
+    public mutating func scanDocument(_ bytes: [UInt8], name: String) {
+        let part = MIMEPart(index: parts.count, contentType: "application/octet-stream", filename: name, label: "attachment \(name)")
+        parts.append(part)
+        inHeaders = false
+        isTopLevel = false
+        current = part
+        handling = .document
+        encoding = .identity
+        documentBytes = bytes
+        endPart()
     }
 
     public mutating func feed(_ chunk: [UInt8]) {
@@ -207,6 +242,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         }
         base64 = Base64Stream()
         html = HTMLText()
+        sniffed = false
         if type.value.hasPrefix("multipart/") {
             if let b = type.parameter("boundary"), !b.isEmpty {
                 boundaries.append(b)
@@ -218,19 +254,23 @@ public struct MIMEWalker<Sink: MIMETextSink> {
             startHeaders()
             isTopLevel = true
             current = nil
-        } else if Self.zipTypes.contains(type.value) || filename?.lowercased().hasSuffix(".zip") == true {
-            // Opened even when attachments are not scanned: its entries' names are listed.
-            handling = .zip
-            zipBytes.removeAll(keepingCapacity: true)
-        } else if filename != nil && !limits.scanAttachments {
+        } else if filename != nil && !limits.scanAttachments && !Self.isArchive(type.value, filename: filename) {
             handling = .skip
-        } else if type.value == "text/html" {
+        } else if type.value == "text/html" && filename == nil {
             handling = .html
-        } else if Self.isText(type.value, filename: filename) {
+        } else if Self.isText(type.value, filename: filename) && (filename == nil || limits.scanAttachments) {
             handling = .text
         } else {
-            handling = .skip  // binary: known by name and type only
+            // Opened by its bytes; an archive is opened even when attachments are not scanned, for its entries' names.
+            handling = .document
+            documentBytes.removeAll(keepingCapacity: true)
+            documentTooLarge = false
         }
+    }
+
+    static func isArchive(_ type: String, filename: String?) -> Bool {
+        ["application/zip", "application/x-zip-compressed", "application/x-zip", "application/gzip", "application/x-gzip"].contains(type)
+            || DocumentExtractor.mayHoldFiles(filename ?? "")
     }
 
     static func isText(_ type: String, filename: String?) -> Bool {
@@ -257,13 +297,13 @@ public struct MIMEWalker<Sink: MIMETextSink> {
 
     private mutating func body(_ line: UnsafeBufferPointer<UInt8>, ended: Bool) {
         guard handling != .skip, inPart else { return }
-        // Decoded straight into the part's buffer (or the zip's): no array per line.
-        if handling == .zip {
-            guard zipBytes.count + line.count <= Self.maxZipBytes else {
-                truncated = true
+        // Decoded straight into the part's buffer (or the document's): no array per line.
+        if handling == .document {
+            guard documentBytes.count + line.count <= limits.content.maxDocumentBytes else {
+                documentTooLarge = true
                 return
             }
-            Self.decode(line, ended: ended, encoding: encoding, base64: &base64, into: &zipBytes)
+            Self.decode(line, ended: ended, encoding: encoding, base64: &base64, into: &documentBytes)
             return
         }
         Self.decode(line, ended: ended, encoding: encoding, base64: &base64, into: &buffer)
@@ -285,38 +325,33 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         }
     }
 
-    /// The entries of a zip attachment: text-like ones scanned as parts of their own ("a.zip/b.csv"),
-    /// nested archives opened up to three levels, bombs reported instead of unpacked.
-    private mutating func openZip(_ bytes: [UInt8], name: String, part: MIMEPart, depth: Int) {
-        for entry in ZipReader.entries(bytes) {
-            switch entry {
-            case .bomb(let entryName, let detail):
-                sink.anomaly("zip_bomb", part: part, detail: "\(name)/\(entryName): \(detail)")
-            case .skipped:
-                continue
-            case .file(let entryName, let data):
-                let path = "\(name)/\(entryName)"
-                if ZipReader.isZip(data) {
-                    if depth < 3 { openZip(data, name: path, part: part, depth: depth + 1) } else { truncated = true }
-                    continue
-                }
-                guard parts.count < limits.maxParts else { continue }
-                let inner = MIMEPart(index: parts.count, contentType: "application/zip-entry", filename: path, label: "attachment \(path)")
-                parts.append(inner)
-                guard limits.scanAttachments, Self.isText("", filename: entryName) else { continue }
-                var i = 0
-                while i < data.count {
-                    let piece = Array(data[i..<min(data.count, i + 64 * 1024)])
-                    deliver(Charset.toUTF8(piece, charset: "utf-8"), part: inner)
-                    i += 64 * 1024
-                }
-                sink.endOfPart(inner)
-            }
-        }
+    /// An attachment's bytes, opened by the DocumentExtractor; its text goes to the sink like any part's.
+    private mutating func openDocument(_ bytes: [UInt8], part: MIMEPart) {
+        let root = part.filename ?? part.label
+        documentRoot = (root, part)
+        var extractor = self.extractor
+        extractor.extract(bytes[...], path: root, into: &self)
+        self.extractor = extractor
+        documentParts.removeAll()
+        documentRoot = nil
     }
 
     private mutating func flush(_ part: MIMEPart) {
         guard !buffer.isEmpty else { return }
+        if !sniffed {
+            sniffed = true
+            switch ContentSniffer.kind(of: buffer) {
+            case .zip, .gzip, .pdf, .ole2:
+                // Magic bytes decide, not the label: the rest of the part is collected and opened.
+                handling = .document
+                swap(&documentBytes, &buffer)
+                buffer.removeAll(keepingCapacity: true)
+                documentTooLarge = false
+                return
+            case .text, .binary:
+                break
+            }
+        }
         // Cut at a line break when there is one, so that a multi-byte character is not split.
         var piece: [UInt8] = []
         swap(&piece, &buffer)
@@ -337,19 +372,36 @@ public struct MIMEWalker<Sink: MIMETextSink> {
 
     private mutating func endPart() {
         guard let part = current else { return }
-        if handling == .zip {
-            if encoding == .base64 { base64.finish(into: &zipBytes) }
-            let bytes = zipBytes
-            zipBytes = []
+        if handling == .document {
+            if encoding == .base64 { base64.finish(into: &documentBytes) }
+            var bytes: [UInt8] = []
+            swap(&bytes, &documentBytes)
             current = nil
-            openZip(bytes, name: part.filename ?? "archive.zip", part: part, depth: 1)
+            if documentTooLarge {
+                let detail = "larger than \(limits.content.maxDocumentBytes >> 20) MiB"
+                record(UnscannablePart(path: part.filename ?? part.label, reason: .limits, detail: detail), part: part)
+            } else {
+                openDocument(bytes, part: part)
+            }
             sink.endOfPart(part)
             return
         }
         if encoding == .base64 { base64.finish(into: &buffer) }
-        while !buffer.isEmpty { flush(part) }
+        while !buffer.isEmpty {
+            flush(part)
+            if handling == .document {
+                // The part's first bytes said it is no text (a zip sent as text/plain): opened instead.
+                endPart()
+                return
+            }
+        }
         sink.endOfPart(part)
         current = nil
+    }
+
+    private mutating func record(_ u: UnscannablePart, part: MIMEPart) {
+        if unscannable.count < 100 { unscannable.append(u) }
+        if u.reason == .bomb { sink.anomaly("zip_bomb", part: part, detail: "\(u.path): \(u.detail)") }
     }
 
     private mutating func deliver(_ text: [UInt8], part: MIMEPart) {
@@ -439,5 +491,49 @@ struct ContentType {
             }
         }
         return String(decoding: Charset.toUTF8(bytes, charset: charset), as: UTF8.self)
+    }
+}
+
+/// The document extractor's output, turned into parts of the message: text goes through the same
+/// bounded delivery as any part's, members are listed as attachments, and what could not be read
+/// is recorded.
+extension MIMEWalker: DocumentSink {
+    private mutating func documentPart(_ path: String, derived: Bool) -> MIMEPart? {
+        guard let root = documentRoot else { return nil }
+        if path == root.path { return root.part }
+        if let known = documentParts[path] { return known }
+        var part = MIMEPart(index: parts.count, contentType: "application/octet-stream", filename: path, label: "attachment \(path)")
+        part.derived = derived
+        if parts.count < limits.maxParts {
+            parts.append(part)
+        } else {
+            truncated = true
+            part.index = limits.maxParts + documentParts.count + 1
+        }
+        documentParts[path] = part
+        return part
+    }
+
+    mutating func text(_ bytes: [UInt8], path: String) {
+        guard let part = documentPart(path, derived: true) else { return }
+        deliver(bytes, part: part)
+    }
+
+    mutating func endOfText(path: String) {
+        guard let part = documentPart(path, derived: true) else { return }
+        sink.endOfPart(part)
+    }
+
+    mutating func member(path: String) {
+        if var part = documentPart(path, derived: false), part.derived {
+            part.derived = false
+            documentParts[path] = part
+            if let i = parts.firstIndex(where: { $0.index == part.index }) { parts[i] = part }
+        }
+    }
+
+    mutating func unscannable(path: String, reason: UnscannableReason, detail: String) {
+        guard let root = documentRoot else { return }
+        record(UnscannablePart(path: path, reason: reason, detail: detail), part: root.part)
     }
 }

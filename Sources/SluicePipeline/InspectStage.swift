@@ -1,6 +1,7 @@
 // InspectStage: the DLP scan of a message (R-DLP), once, with every profile
 // of the runtime; its typed results carry the count per profile, the
-// attachments, and redacted findings, which are logged here (never a value).
+// attachments, redacted findings and what could not be scanned (encrypted,
+// bombs, corrupt files), which are logged here (never a value).
 // The scan is CPU work and runs on the pool given to the stage.
 
 import Logging
@@ -29,6 +30,11 @@ public struct InspectStage: MessageStage {
             logger.event(
                 .dlp, level: .notice, "sensitive data found",
                 [.queueID: id, .detector: detector, .count: "\(findings.count)", .reason: examples])
+        }
+        for u in results.unscannable.prefix(5) {
+            logger.event(
+                .dlp, level: .warning, "attachment could not be scanned",
+                [.queueID: id, .detector: "unscannable", .reason: "\(u.reason.rawValue): \(u.path): \(u.detail)"])
         }
         if results.truncated {
             logger.event(.dlp, level: .warning, "message scanned only in part (size or structure limits)", [.queueID: id])

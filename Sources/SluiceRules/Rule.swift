@@ -122,6 +122,9 @@ public indirect enum Condition: Sendable {
     case authentication(AuthenticationMethod, [String])
     /// A DLP profile of rules/dlp.yaml found at least this many times (nil: the profile's min_count).
     case dlp(profile: String, minCount: Int?)
+    /// Some attachment could not be scanned in full (for one of these reasons; nil: any), or, with
+    /// `wanted` false, everything could.
+    case unscannable(reasons: Set<UnscannableReason>?, wanted: Bool)
     /// At least one of these matches.
     case any([Condition])
 }

@@ -159,6 +159,10 @@ public enum RuleEvaluator {
         case .dlp(let profile, let minCount):
             guard let found = context.verdicts.inspection?.profiles[profile] else { return false }
             return found.count >= (minCount ?? found.minCount)
+        case .unscannable(let reasons, let wanted):
+            let found = context.verdicts.inspection?.unscannable ?? []
+            let matching = found.contains { reasons?.contains($0.reason) ?? true }
+            return matching == wanted
         case .string(let field, let op):
             let values = self.values(field, recipient: recipient, context: context)
             return values.contains { test(op, $0, isAddress: field.holdsAddresses) }
@@ -216,6 +220,9 @@ public enum RuleEvaluator {
         case .authenticated(let b): return "authenticated is \(b)"
         case .authentication(let method, let wanted): return "\(method.rawValue) is \(wanted.joined(separator: " or "))"
         case .dlp(let profile, let minCount): return "dlp profile \(profile) found\(minCount.map { " at least \($0) times" } ?? "")"
+        case .unscannable(let reasons, let wanted):
+            let which = reasons.map { " (\($0.map(\.rawValue).sorted().joined(separator: " or ")))" } ?? ""
+            return wanted ? "an attachment could not be scanned\(which)" : "every attachment was scanned\(which)"
         case .string(let f, let op):
             switch op {
             case .equals(let xs): return "\(f) equals \(xs.joined(separator: ","))"

@@ -111,14 +111,29 @@ public struct RuleLoader {
             }
             return .string(what == "name" ? .attachmentName : .attachmentType, try stringOperator(op, addresses: false))
         case "dlp":
-            // `dlp: pci` or `dlp: { profile: pci, min_count: 3 }`
+            // `dlp: pci`, `dlp: { profile: pci, min_count: 3 }`, `dlp: { unscannable: true }` or
+            // `dlp: { unscannable: [encrypted, bomb] }`
             var profile: String
             var minCount: Int?
             var at = value
             if value.isScalar {
                 profile = try value.nonEmptyString()
             } else {
-                let dm = try value.mapping(allowed: ["profile", "min_count"])
+                let dm = try value.mapping(allowed: ["profile", "min_count", "unscannable"])
+                if let u = dm["unscannable"] {
+                    guard dm.count == 1 else { throw value.error("'unscannable:' stands alone (no 'profile:' or 'min_count:' with it)") }
+                    if let wanted = u.boolValue { return .unscannable(reasons: nil, wanted: wanted) }
+                    var reasons: Set<UnscannableReason> = []
+                    for item in u.isScalar ? [u] : try u.list() {
+                        let name = try item.nonEmptyString()
+                        guard let reason = UnscannableReason(rawValue: name.lowercased()) else {
+                            let known = UnscannableReason.allCases.map(\.rawValue).joined(separator: ", ")
+                            throw item.error("unscannable takes true, false or reasons (\(known)); '\(name)' is none of them")
+                        }
+                        reasons.insert(reason)
+                    }
+                    return .unscannable(reasons: reasons, wanted: true)
+                }
                 guard let p = dm["profile"] else { throw value.error("dlp needs 'profile:' (a profile in rules/dlp.yaml)") }
                 profile = try p.nonEmptyString()
                 at = p

@@ -45,6 +45,19 @@ final class RuleEvaluatorTests: XCTestCase {
         return RuleEvaluator.evaluate(set, recipient: recipient ?? rcpt, context: ctx ?? context()).trace[0].matched
     }
 
+    func testUnscannableAttachmentsAsAVerdict() throws {
+        var ctx = context()
+        XCTAssertFalse(try matches("dlp: { unscannable: true }", ctx), "a message not inspected has nothing unscannable")
+        XCTAssertTrue(try matches("dlp: { unscannable: false }", ctx))
+        var inspection = InspectionResults()
+        inspection.unscannable = [UnscannableRecord(path: "files.zip/secret.txt", reason: .encrypted, detail: "encrypted zip entry")]
+        ctx.verdicts.inspection = inspection
+        XCTAssertTrue(try matches("dlp: { unscannable: true }", ctx))
+        XCTAssertFalse(try matches("dlp: { unscannable: false }", ctx))
+        XCTAssertTrue(try matches("dlp: { unscannable: [bomb, encrypted] }", ctx))
+        XCTAssertFalse(try matches("dlp: { unscannable: corrupt }", ctx))
+    }
+
     func testEveryConditionAndOperator() throws {
         let table: [(String, Bool)] = [
             ("sender: app@corp.test", true),

@@ -89,6 +89,8 @@ final class RuleLoaderTests: XCTestCase {
             ("rules:\n  - name: a\n    when: [ { subject: { domain: x } } ]\n    then: [ stop ]\n", 3, 34, "applies to addresses"),
             ("rules:\n  - name: a\n    then: [ bogus ]\n", 3, 13, "needs a value"),
             ("rules: [ {name: a\n", 2, 1, "YAML syntax"),
+            ("rules:\n  - name: a\n    when: [ { dlp: { unscannable: [sealed] } } ]\n    then: [ stop ]\n", 3, 36, "'sealed' is none of them"),
+            ("rules:\n  - name: a\n    when: [ { dlp: { unscannable: true, min_count: 2 } } ]\n    then: [ stop ]\n", 3, 20, "stands alone"),
         ]
         for (yaml, line, column, reason) in cases {
             guard let e = error(yaml) else { continue }

@@ -42,6 +42,37 @@ public struct AttachmentInfo: Sendable, Codable, Hashable {
     }
 }
 
+/// Why a part could not be scanned in full: a verdict the rules see (`dlp: { unscannable: true }`).
+public enum UnscannableReason: String, Sendable, CaseIterable, Codable {
+    /// Expands past the ratio or byte limits (a zip or gzip bomb).
+    case bomb
+    /// Password-protected: an encrypted zip entry, PDF or Office document.
+    case encrypted
+    /// Not what its bytes claim to be: a truncated or damaged container or PDF.
+    case corrupt
+    /// Deeper, larger or with more members than the limits allow.
+    case limits
+    /// Took longer than its time budget (PDF).
+    case timeout
+    /// A format whose compression or structure Sluice does not read (zip64, an unknown method).
+    case unsupported
+}
+
+/// An attachment, or a piece of one, that DLP could not read in full: rules see it as
+/// `dlp: { unscannable: true }`.
+public struct UnscannableRecord: Sendable, Codable, Hashable {
+    /// "files.zip/secret.docx", "card.pdf".
+    public var path: String
+    public var reason: UnscannableReason
+    public var detail: String
+
+    public init(path: String, reason: UnscannableReason, detail: String) {
+        self.path = path
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
 public struct InspectionResults: Sendable, Codable, Hashable {
     /// By profile name; a profile left out by sampling is absent.
     public var profiles: [String: DLPProfileCount] = [:]
@@ -49,8 +80,29 @@ public struct InspectionResults: Sendable, Codable, Hashable {
     public var attachments: [AttachmentInfo] = []
     /// The message was scanned only in part (size or structure limits).
     public var truncated = false
+    /// Attachments that could not be read in full, with the reason.
+    public var unscannable: [UnscannableRecord] = []
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case profiles, findings, attachments, truncated, unscannable }
+
+    // Queue entries written before `unscannable` existed read as "nothing unscannable".
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        profiles = try c.decodeIfPresent([String: DLPProfileCount].self, forKey: .profiles) ?? [:]
+        findings = try c.decodeIfPresent([DLPFindingRecord].self, forKey: .findings) ?? []
+        attachments = try c.decodeIfPresent([AttachmentInfo].self, forKey: .attachments) ?? []
+        truncated = try c.decodeIfPresent(Bool.self, forKey: .truncated) ?? false
+        unscannable = try c.decodeIfPresent([UnscannableRecord].self, forKey: .unscannable) ?? []
+    }
+
+    /// The reasons found, once each ("encrypted, bomb"), for logs.
+    public var unscannableSummary: String {
+        var seen: [String] = []
+        for u in unscannable where !seen.contains(u.reason.rawValue) { seen.append(u.reason.rawValue) }
+        return seen.joined(separator: ", ")
+    }
 
     /// "pci=2, secrets=1": the profiles that found something, for logs and the archive.
     public var summary: String {

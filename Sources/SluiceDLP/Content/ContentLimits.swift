@@ -1,0 +1,25 @@
+// The bounds of document scanning (R-DLP-1): how deep containers nest, how
+// many bytes they may expand to, how far one member may expand relative to
+// its packed size, how many members are opened, and how long a PDF may take.
+// Past any of them a part is `unscannable`, never silently skipped.
+
+public struct ContentLimits: Sendable {
+    /// Containers inside containers (a zip in a zip in a message is depth 2).
+    public var maxDepth = 8
+    /// Bytes unpacked from every container of one message together.
+    public var maxExpandedBytes = 256 << 20
+    /// One member may expand to this many times its packed size once it is past `ratioFloor` bytes.
+    public var maxRatio = 250
+    public var ratioFloor = 1 << 20
+    /// Members opened across the message (zip entries, gzip streams).
+    public var maxMembers = 10_000
+    /// One attachment or member kept in memory to be opened (a zip needs its directory at the end).
+    public var maxDocumentBytes = 64 << 20
+    /// PDF pages read per document, and the time one PDF may take.
+    public var maxPDFPages = 500
+    public var pdfSeconds = 10.0
+    /// Shortest run of printable characters taken from a binary part (as `strings -n`).
+    public var minPrintableRun = 6
+
+    public init() {}
+}

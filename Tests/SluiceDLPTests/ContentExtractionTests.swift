@@ -1,0 +1,132 @@
+// The pieces that read attachments by their bytes: the sniffer, the XML text
+// of Office documents (runs joined, entities and CDATA decoded, whatever the
+// piece boundaries), printable runs of binaries, gzip names, and the
+// extractor's bounds, on inputs built here.
+
+import XCTest
+
+@testable import SluiceDLP
+import SluiceCore
+
+final class ContentExtractionTests: XCTestCase {
+    func testKindIsDecidedByTheBytes() {
+        XCTAssertEqual(ContentSniffer.kind(of: Array("PK\u{3}\u{4}rest".utf8)), .zip)
+        XCTAssertEqual(ContentSniffer.kind(of: [0x1f, 0x8b, 8, 0]), .gzip)
+        XCTAssertEqual(ContentSniffer.kind(of: Array("%PDF-1.7\n".utf8)), .pdf)
+        XCTAssertEqual(ContentSniffer.kind(of: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0]), .ole2)
+        XCTAssertEqual(ContentSniffer.kind(of: [0xff, 0xfe, 65, 0]), .text(.utf16LE))
+        XCTAssertEqual(ContentSniffer.kind(of: Array("plain words\r\n\ttabbed".utf8)), .text(.utf8))
+        XCTAssertEqual(ContentSniffer.kind(of: [1, 2, 3, 0, 200, 201]), .binary)
+    }
+
+    /// Fed one byte at a time, so every state crosses a piece boundary.
+    func xmlText(_ xml: String, bytewise: Bool = true) -> String {
+        var x = XMLText()
+        if bytewise { for b in xml.utf8 { x.feed([b]) } } else { x.feed(Array(xml.utf8)) }
+        return String(decoding: x.take(all: true), as: UTF8.self)
+    }
+
+    func testRunsOfOneParagraphAreJoinedAndParagraphsEndLines() {
+        let word = """
+            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+            <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+            <w:p><w:r><w:t>Card 4111 1111 </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>1111 1111</w:t></w:r></w:p>
+            <w:p><w:r><w:t xml:space="preserve">a </w:t><w:tab/><w:t>b</w:t></w:r></w:p></w:body></w:document>
+            """
+        XCTAssertEqual(xmlText(word), "Card 4111 1111 1111 1111\na  b\n")
+        XCTAssertEqual(xmlText(word, bytewise: false), xmlText(word))
+    }
+
+    func testEntitiesCDATACommentsAndODFSpaces() {
+        XCTAssertEqual(xmlText("<si><t>A &amp; B &lt;x&gt; &#52;&#x31;11</t></si>"), "A & B <x> 4111\n")
+        XCTAssertEqual(xmlText("<p><!-- 4111 1111 1111 1111 --><t><![CDATA[x<y]]></t></p>"), "x<y\n")
+        XCTAssertEqual(xmlText("<text:p>one<text:s/>two<text:tab/>three</text:p>"), "one two three\n")
+        XCTAssertEqual(xmlText("<c r=\"A1\" t=\"n\"><v>4111111111111111</v></c><c><v>2</v></c>"), "4111111111111111\n2\n")
+        XCTAssertEqual(xmlText("<p>broken &entity without end <b>x</b></p>"), "broken &entity without end x\n")
+    }
+
+    func testPrintableRunsFindTextInBinaryBytes() {
+        var out: [UInt8] = []
+        let key = "AKIAIOSFODNN7EXAMPLE"
+        var utf16: [UInt8] = []
+        for unit in "secret 4111 1111 1111 1111".utf16 { utf16 += [UInt8(unit), 0] }
+        var blob: [UInt8] = [0, 1, 2, 255]
+        blob += Array(key.utf8)
+        blob += [0, 7, 200]
+        blob += utf16
+        blob += [3, 4]
+        blob += Array("héllo wörld".utf8)
+        blob += [0, 1, 0x41, 0x42]
+        PrintableRuns.extract(blob[...], minimum: 6, into: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        XCTAssertTrue(text.contains(key + "\n"), text)
+        XCTAssertTrue(text.contains("secret 4111 1111 1111 1111\n"), text)
+        XCTAssertTrue(text.contains("héllo wörld\n"), text)
+        XCTAssertFalse(text.contains("AB"), "runs shorter than the minimum are left out: \(text)")
+    }
+
+    func testGzipNamesComeFromTheHeaderOrTheFileName() {
+        var header: [UInt8] = [0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3] + Array("dir/cards.csv".utf8) + [0]
+        XCTAssertEqual(DocumentExtractor.gzipName(header[...]), "cards.csv")
+        header[3] = 0
+        XCTAssertNil(DocumentExtractor.gzipName(header[...]))
+        XCTAssertEqual(DocumentExtractor.withoutGzipSuffix("a.zip/cards.txt.gz"), "cards.txt")
+        XCTAssertEqual(DocumentExtractor.withoutGzipSuffix("backup.tgz"), "backup.tar")
+    }
+
+    /// A sink that keeps everything, for the extractor alone.
+    struct Recorder: DocumentSink {
+        var text: [String: String] = [:]
+        var members: [String] = []
+        var unscannable: [(String, UnscannableReason)] = []
+        mutating func text(_ bytes: [UInt8], path: String) { text[path, default: ""] += String(decoding: bytes, as: UTF8.self) }
+        mutating func endOfText(path: String) {}
+        mutating func member(path: String) { members.append(path) }
+        mutating func unscannable(path: String, reason: UnscannableReason, detail: String) { unscannable.append((path, reason)) }
+    }
+
+    func testGzipInsideIsOpenedAndABadStreamIsCorrupt() throws {
+        let gz = try XCTUnwrap(gzip(Array("Card 4111 1111 1111 1111\n".utf8)))
+        var r = Recorder()
+        var ex = DocumentExtractor(limits: ContentLimits(), readText: true)
+        ex.extract(gz[...], path: "cards.txt.gz", into: &r)
+        XCTAssertEqual(r.text["cards.txt.gz/cards.txt"], "Card 4111 1111 1111 1111\n")
+        var broken = gz
+        broken.removeLast(12)
+        r = Recorder()
+        ex.extract(broken[...], path: "cut.gz", into: &r)
+        XCTAssertEqual(r.unscannable.map(\.1), [.corrupt])
+    }
+
+    func testLimitsOfDepthAndExpansion() throws {
+        var limits = ContentLimits()
+        limits.maxExpandedBytes = 1000
+        var r = Recorder()
+        var ex = DocumentExtractor(limits: limits, readText: true)
+        ex.extract(try XCTUnwrap(gzip([UInt8](repeating: 65, count: 5000)))[...], path: "a.gz", into: &r)
+        XCTAssertEqual(r.unscannable.map(\.1), [.limits])
+        limits = ContentLimits()
+        limits.maxDepth = 1
+        r = Recorder()
+        ex = DocumentExtractor(limits: limits, readText: true)
+        ex.extract(try XCTUnwrap(gzip(try XCTUnwrap(gzip(Array("x".utf8)))))[...], path: "two.gz", into: &r)
+        XCTAssertEqual(r.unscannable.map(\.1), [.limits])
+    }
+
+    /// gzip(1)'s output, through zlib's gzip mode.
+    func gzip(_ data: [UInt8]) -> [UInt8]? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-c", "-n"]
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        guard (try? p.run()) != nil else { return nil }
+        input.fileHandleForWriting.write(Data(data))
+        try? input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return [UInt8](out)
+    }
+}
