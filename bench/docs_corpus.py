@@ -5,7 +5,8 @@ Usage: docs_corpus.py OUTDIR
 Writes report.docx (300 paragraphs), cards.xlsx (3000 rows x 6 columns), slides.pptx (40 slides),
 report.pdf (30 pages, Flate), files.zip (the docx, the xlsx and a CSV), app.log.gz (2 MB of log),
 blob.bin (1 MB of random bytes) and plain.txt (1 MB of prose); each holds one card number. Then
-one message per file with it attached (base64), and plain.eml (the prose as a text body).
+one message per file with it attached (base64), plain.eml (the prose as a text body) and
+plain-100k.eml (its first 100 KiB). OUTDIR/clean/ gets the same without the card number.
 """
 import base64
 import gzip
@@ -30,8 +31,8 @@ def sentence(n=14):
     return " ".join(random.choice(WORDS) for _ in range(n)).capitalize() + "."
 
 
-def main():
-    out = sys.argv[1]
+def write_all(out, CARD):
+    random.seed(7)
     os.makedirs(out, exist_ok=True)
     p = lambda name: os.path.join(out, name)
 
@@ -87,6 +88,16 @@ def main():
         open(p(name + ".eml"), "w", newline="").write(msg)
     open(p("plain.eml"), "w", newline="").write(
         "From: bench@example.test\r\nTo: sink@example.org\r\nSubject: prose\r\n\r\n" + prose.replace("\n", "\r\n") + "\r\n")
+    # Prose the size of a typical attachment message (100 KiB), for the pipeline's reference row.
+    short = prose[: 100 * 1024]
+    open(p("plain-100k.eml"), "w", newline="").write(
+        "From: bench@example.test\r\nTo: sink@example.org\r\nSubject: prose\r\n\r\n" + short.replace("\n", "\r\n") + "\r\n")
+
+
+def main():
+    write_all(sys.argv[1], CARD)
+    # The same corpus without the card number (a reference in its place): the pipeline relays it.
+    write_all(os.path.join(sys.argv[1], "clean"), "REF-0000-0000-0000")
 
 
 if __name__ == "__main__":

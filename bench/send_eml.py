@@ -30,7 +30,8 @@ def main():
             try:
                 s.sendmail("bench@example.test", ["sink@example.org"], bodies[i % len(bodies)])
                 ok = True
-            except smtplib.SMTPResponseException:
+            except smtplib.SMTPResponseException as e:
+                print("refused: %d %s" % (e.smtp_code, e.smtp_error.decode(errors="replace")), file=sys.stderr)
                 s.rset()
                 ok = False
             with lock:

@@ -91,7 +91,8 @@ public struct ArchiveQuery: Sendable {
     /// Substring of any envelope recipient or To:/Cc:.
     public var to: String?
     public var subject: String?
-    /// FTS5 query syntax over sender, recipients, subject, body text and attachment names.
+    /// Sluice's text query language (ArchiveTextQuery) over sender, recipients, subject, body text and
+    /// attachment names; each store translates it (the SQLite store to FTS5).
     public var text: String?
     /// Inclusive lower bound; `until` is exclusive.
     public var since: Date?

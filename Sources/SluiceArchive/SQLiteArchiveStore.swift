@@ -108,14 +108,14 @@ public final class SQLiteArchiveStore: ArchiveStore {
     }
 
     /// The FROM and WHERE of a query, with its arguments.
-    static func clauses(_ q: ArchiveQuery) -> (from: String, filter: String, arguments: [any DatabaseValueConvertible]) {
+    static func clauses(_ q: ArchiveQuery) throws -> (from: String, filter: String, arguments: [any DatabaseValueConvertible]) {
         var clauses: [String] = []
         var args: [any DatabaseValueConvertible] = []
         var from = "message m"
         if let text = q.text, !text.isEmpty {
             from = "message_text t JOIN message m ON m.id = t.rowid"
             clauses.append("message_text MATCH ?")
-            args.append(text)
+            args.append(try ArchiveTextQuery.parse(text).fts5)
         }
         if let a = q.archive { clauses.append("m.archive = ?"); args.append(a) }
         if let f = q.from { clauses.append("(m.sender LIKE ? OR m.from_header LIKE ?)"); args += ["%\(f)%", "%\(f)%"] }
@@ -134,29 +134,31 @@ public final class SQLiteArchiveStore: ArchiveStore {
     }
 
     public func search(_ q: ArchiveQuery) throws -> [ArchivedMessage] {
-        let (from, filter, args) = Self.clauses(q)
-        let sql = "SELECT \(Self.columns) FROM \(from)\(filter)"
-            // Newest archived first, by row id: FTS5 walks its matches in rowid order, so a LIMIT stops
-            // early instead of sorting every match (a common word matches most of a large archive).
-            + " ORDER BY \(q.text?.isEmpty == false ? "t.rowid" : "m.id") DESC LIMIT \(max(1, q.limit))"
-        return try Self.textQuery(q) {
-            try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
+        try Self.textQuery(q) {
+            let (from, filter, args) = try Self.clauses(q)
+            let sql = "SELECT \(Self.columns) FROM \(from)\(filter)"
+                // Newest archived first, by row id: FTS5 walks its matches in rowid order, so a LIMIT stops
+                // early instead of sorting every match (a common word matches most of a large archive).
+                + " ORDER BY \(q.text?.isEmpty == false ? "t.rowid" : "m.id") DESC LIMIT \(max(1, q.limit))"
+            return try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
         }
     }
 
     public func count(_ q: ArchiveQuery) throws -> Int {
-        let (from, filter, args) = Self.clauses(q)
-        return try Self.textQuery(q) {
-            try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(from)\(filter)", arguments: StatementArguments(args)) ?? 0 }
+        try Self.textQuery(q) {
+            let (from, filter, args) = try Self.clauses(q)
+            return try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(from)\(filter)", arguments: StatementArguments(args)) ?? 0 }
         }
     }
 
-    /// A text query SQLite refuses is the user's syntax error, said so.
+    /// The text query is translated before SQLite sees it; one SQLite still refuses is our defect, said so.
     static func textQuery<T>(_ q: ArchiveQuery, _ run: () throws -> T) throws -> T {
         do {
             return try run()
+        } catch let e as ArchiveTextQuery.Invalid {
+            throw ArchiveError("text query: \(e.description)")
         } catch let e as DatabaseError where e.resultCode == .SQLITE_ERROR && q.text != nil {
-            throw ArchiveError("the text query is not valid FTS5 syntax: \(e.message ?? "\(e)")")
+            throw ArchiveError("the text query '\(q.text ?? "")' could not be run (\(e.message ?? "\(e)")); please report it")
         }
     }
 

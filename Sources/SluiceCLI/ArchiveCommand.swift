@@ -1,5 +1,5 @@
 // `sluice archive search|show|export|stats` (R-ARCHIVE-2): find archived mail
-// by sender, recipient, subject, text (FTS5 syntax), dates and attachments;
+// by sender, recipient, subject, text (Sluice's query language, ArchiveTextQuery), dates and attachments;
 // read it back byte for byte; export it as .eml files or one mbox.
 
 import ArgumentParser
@@ -16,7 +16,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         @Option(help: "Envelope sender or From: contains this.") var from: String?
         @Option(help: "A recipient, To: or Cc: contains this.") var to: String?
         @Option(help: "The subject contains this.") var subject: String?
-        @Option(help: "Full-text query (FTS5 syntax: words, \"a phrase\", prefix*, AND/OR/NOT).") var text: String?
+        @Option(help: "Text: words, addresses and domains as typed, \"a phrase\", prefix*, a OR b, -word (README: archive).") var text: String?
         @Option(help: "Received on or after (YYYY-MM-DD or an ISO 8601 time; inclusive).") var since: String?
         @Option(help: "Received before (YYYY-MM-DD or an ISO 8601 time; exclusive).") var until: String?
         @Flag(help: "Only messages with attachments.") var hasAttachment = false
@@ -265,7 +265,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             q = ArchiveQuery(); q.text = "osprey"; shapes.append(("one word", q))
             q = ArchiveQuery(); q.text = "\"merger payroll\""; shapes.append(("phrase", q))
             q = ArchiveQuery(); q.to = "partner17.test"; q.since = march; q.until = march.addingTimeInterval(31 * 86400); shapes.append(("recipient domain in a month", q))
-            q = ArchiveQuery(); q.text = "forec* AND audit"; q.archive = "legal"; q.from = "dept3."; shapes.append(("prefix AND word, archive, sender", q))
+            q = ArchiveQuery(); q.text = "forec* audit"; q.archive = "legal"; q.from = "dept3."; shapes.append(("prefix and word, archive, sender", q))
             for (name, query) in shapes {
                 var times: [Double] = []
                 var found = 0

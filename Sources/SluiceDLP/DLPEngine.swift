@@ -81,6 +81,8 @@ public final class DLPEngine: Sendable {
         if d.needsBoundaries {
             if start > 0, Self.isWordByte(text[start - 1]) { return false }
             if end < text.count, Self.isWordByte(text[end]) { return false }
+            // Digits after "0." are a decimal fraction (a spreadsheet's 0.38810123456789425), not a number of their own.
+            if start > 1, text[start - 1] == 46, (48...57).contains(text[start - 2]), (48...57).contains(text[start]) { return false }
         }
         let value = String(decoding: text[start..<end], as: UTF8.self)
         guard d.validate(value) else { return false }

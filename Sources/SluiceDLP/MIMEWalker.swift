@@ -341,7 +341,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         if !sniffed {
             sniffed = true
             switch ContentSniffer.kind(of: buffer) {
-            case .zip, .gzip, .pdf, .ole2:
+            case .zip, .gzip, .pdf, .ole2, .text(.utf16LE), .text(.utf16BE):
                 // Magic bytes decide, not the label: the rest of the part is collected and opened.
                 handling = .document
                 swap(&documentBytes, &buffer)

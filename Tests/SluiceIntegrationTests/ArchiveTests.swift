@@ -64,9 +64,14 @@ final class ArchiveTests: XCTestCase {
         let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         XCTAssertEqual(try search(d, ["--since", today]).count, 4, "since is inclusive")
         XCTAssertEqual(try search(d, ["--until", today]).count, 0, "until is exclusive")
-        let (bad, _, badErr) = try d.cli(["archive", "search", "--text", "\"unclosed"])
+        // Addresses, domains and exclusions as an administrator types them (issue 20: FTS5 refused "@").
+        XCTAssertEqual(try search(d, ["--text", "alice@example.test"]).count, 2, "an address as typed")
+        XCTAssertEqual(try search(d, ["--text", "bob@partner.test"]).count, 1)
+        XCTAssertEqual(try search(d, ["--text", "falcon* -budget"]).map { $0["subject"] as? String }, ["lunch"], "prefix without a word")
+        XCTAssertEqual(try search(d, ["--text", "\"unclosed"]).count, 0, "an unclosed quote is a phrase to the end")
+        let (bad, _, badErr) = try d.cli(["archive", "search", "--text=-budget"])
         XCTAssertEqual(bad, 1)
-        XCTAssertTrue(badErr.contains("FTS5"), badErr)
+        XCTAssertTrue(badErr.contains("text query:") && badErr.contains("not only words to leave out"), badErr)
 
         // Bytes come back unchanged: the archived copy is the delivered one.
         let first = try XCTUnwrap(try search(d, ["--subject", "budget"]).first?["id"] as? Int)

@@ -127,6 +127,7 @@ struct DocumentExtractor {
             }
             let isXML = Self.isXMLMember(entry.name)
             if !isXML { sink.member(path: memberPath) }
+            if isXML && Self.isLayoutPart(entry.name) { continue }
             if entry.isEncrypted {
                 sink.unscannable(path: memberPath, reason: .encrypted, detail: "encrypted zip entry")
                 continue
@@ -164,6 +165,26 @@ struct DocumentExtractor {
     static func isXMLMember(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower.hasSuffix(".xml") || lower.hasSuffix(".rels") || lower.hasSuffix(".vml")
+    }
+
+    /// Office Open XML parts that describe layout, not content: styles, themes, fonts, settings,
+    /// numbering, relationships, slide layouts and masters. Office shows no text from them, and
+    /// they are most of a small document's bytes (a new .docx holds 800 KB of styles), so they
+    /// are not read. ODF's styles.xml holds headers and footers and is read.
+    static func isLayoutPart(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        if lower.hasSuffix(".rels") || lower == "[content_types].xml" { return true }
+        let file = lower.split(separator: "/").last.map(String.init) ?? lower
+        let folder = lower.split(separator: "/").dropLast().last.map(String.init) ?? ""
+        guard ["word", "xl", "ppt", "theme", "slidelayouts", "slidemasters", "notesmasters", "handoutmasters"].contains(folder) else {
+            return false
+        }
+        if ["theme", "slidelayouts", "slidemasters", "notesmasters", "handoutmasters"].contains(folder) { return true }
+        let layout = [
+            "styles.xml", "styleswitheffects.xml", "fonttable.xml", "settings.xml", "websettings.xml", "numbering.xml",
+            "presprops.xml", "viewprops.xml", "tablestyles.xml", "calcchain.xml",
+        ]
+        return layout.contains(file)
     }
 
     /// An XML member's text, inflated and stripped piece by piece: never the whole member in memory.

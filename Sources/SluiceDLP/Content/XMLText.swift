@@ -5,35 +5,49 @@
 // and detectors must see "4111 1111 1111 1111". Paragraphs, cells, rows and
 // shared strings end a line; tabs and `<text:s/>` are spaces. Nothing but the
 // current paragraph is kept: memory is one piece, whatever the document size.
+// One byte-level state machine with no allocation per byte.
+
+import Foundation
 
 struct XMLText {
-    private enum State { case text, tagStart, tag, quoted(UInt8), comment, cdata, declaration, entity }
+    private enum State { case text, tagStart, tag, quotedDouble, quotedSingle, comment, cdata, declaration, entity }
 
     private var state = State.text
-    /// The tag being read: its name bytes and whether it closes (`</x>`) or self-closes (`<x/>`).
+    /// The tag's local name (the prefix dropped) and whether it closes (`</x>`) or self-closes (`<x/>`).
     private var name: [UInt8] = []
     private var naming = false
     private var closing = false
     private var lastTagByte: UInt8 = 0
-    /// Recent bytes inside a comment, CDATA section or declaration, to find its end.
-    private var tail: [UInt8] = []
+    /// The last bytes of a comment or CDATA section, to find its end ("-->", "]]>").
+    private var recent: UInt32 = 0
+    /// What follows "<!" so far: a comment, CDATA or a DOCTYPE.
+    private var declared = 0
+    private var declaration: [UInt8] = []
     private var entity: [UInt8] = []
     /// Character data since the last tag; whitespace-only data between tags is layout, not text.
     private var pending: [UInt8] = []
+    private var pendingHasText = false
+    /// Whether the innermost open element holds text whose whitespace counts (`<w:t xml:space="preserve"> </w:t>`).
+    private var inTextElement = false
     private(set) var output: [UInt8] = []
 
-    /// Elements whose end ends a line of text (local names: w:p, a:p, text:p, text:h, si, c, w:tc, row ...).
-    private static let lineEnds: Set<[UInt8]> = Set(
-        ["p", "h", "si", "c", "tc", "tr", "row", "br", "cr", "table-cell", "table-row", "line-break", "comment", "annotation", "note"]
-            .map { Array($0.utf8) })
-    /// Elements that stand for a space.
-    private static let spaces: Set<[UInt8]> = Set(["tab", "s", "ptab"].map { Array($0.utf8) })
-    /// Elements whose whitespace is text (`<w:t xml:space="preserve"> </w:t>`).
-    private static let textElements: Set<[UInt8]> = Set(["t", "span", "p", "h", "a", "delText"].map { Array($0.utf8) })
-    private var innermost: [UInt8] = []
-
     mutating func feed(_ bytes: [UInt8]) {
-        for b in bytes { step(b) }
+        bytes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            var i = 0
+            while i < buf.count {
+                // Attribute values are most of a spreadsheet's bytes: skipped with memchr, not byte by byte.
+                if state == .quotedDouble || state == .quotedSingle {
+                    let quote: Int32 = state == .quotedDouble ? 34 : 39
+                    guard let p = memchr(base + i, quote, buf.count - i) else { return }
+                    i = base.distance(to: p.assumingMemoryBound(to: UInt8.self)) + 1
+                    state = .tag
+                    continue
+                }
+                step(buf[i])
+                i += 1
+            }
+        }
     }
 
     /// Takes the text produced so far (whole lines only unless `all`).
@@ -51,12 +65,12 @@ struct XMLText {
 
     private mutating func flushPending() {
         guard !pending.isEmpty else { return }
-        if pending.contains(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) || Self.textElements.contains(innermost) {
-            output += pending
-        }
+        if pendingHasText || inTextElement { output += pending }
         pending.removeAll(keepingCapacity: true)
+        pendingHasText = false
     }
 
+    @inline(__always)
     private mutating func step(_ b: UInt8) {
         switch state {
         case .text:
@@ -70,17 +84,23 @@ struct XMLText {
             } else if b == 38 {  // &
                 state = .entity
                 entity.removeAll(keepingCapacity: true)
+            } else if b == 13 || b == 10 || b == 9 || b == 32 {
+                pending.append(32)
             } else {
-                pending.append(b == 13 || b == 10 ? 32 : b)
+                pending.append(b)
+                pendingHasText = true
             }
         case .entity:
             if b == 59 {  // ;
                 pending += Self.decode(entity)
+                pendingHasText = true
                 state = .text
-            } else if entity.count > 10 || b == 60 {
-                pending += [38] + entity
+            } else if entity.count > 10 || b == 60 || b == 38 {
+                pending.append(38)
+                pending += entity
+                pendingHasText = true
                 state = .text
-                if b == 60 { step(b) } else { pending.append(b) }
+                step(b)
             } else {
                 entity.append(b)
             }
@@ -88,9 +108,13 @@ struct XMLText {
             if b == 47 {  // </
                 closing = true
                 state = .tag
-            } else if b == 33 || b == 63 {  // <! or <?
+            } else if b == 33 {  // <!
                 state = .declaration
-                tail = [b]
+                declared = 0
+                declaration.removeAll(keepingCapacity: true)
+            } else if b == 63 {  // <? a processing instruction, read as a tag
+                naming = false
+                state = .tag
             } else {
                 state = .tag
                 step(b)
@@ -99,65 +123,107 @@ struct XMLText {
             if b == 62 {  // >
                 endTag(selfClosing: lastTagByte == 47)
                 state = .text
-            } else if b == 34 || b == 39 {
+            } else if b == 34 {
                 naming = false
-                state = .quoted(b)
+                state = .quotedDouble
+            } else if b == 39 {
+                naming = false
+                state = .quotedSingle
             } else {
                 if naming {
                     if b == 32 || b == 9 || b == 10 || b == 13 || b == 47 {
                         naming = false
                     } else if b == 58 {  // a prefix: keep the local name only
                         name.removeAll(keepingCapacity: true)
-                    } else {
+                    } else if name.count < 32 {
                         name.append(b)
                     }
                 }
                 if b != 32 && b != 9 && b != 10 && b != 13 { lastTagByte = b }
             }
-        case .quoted(let q):
-            if b == q { state = .tag }
+        case .quotedDouble:
+            if b == 34 { state = .tag }
+        case .quotedSingle:
+            if b == 39 { state = .tag }
         case .declaration:
-            tail.append(b)
-            if tail.starts(with: Array("![CDATA[".utf8)) {
-                state = .cdata
-                tail.removeAll(keepingCapacity: true)
-            } else if tail.starts(with: Array("!--".utf8)) {
+            declaration.append(b)
+            if declaration.count == 2 && declaration[0] == 45 && declaration[1] == 45 {  // <!--
                 state = .comment
-                tail.removeAll(keepingCapacity: true)
-            } else if b == 62, tail.count > 1 {
+                recent = 0
+            } else if declaration.count == 7 && declaration.elementsEqual(Self.cdataOpen) {
+                state = .cdata
+                recent = 0
+            } else if b == 62 && declaration.count > 1 {  // <!DOCTYPE ...>
                 state = .text
             }
         case .comment:
-            remember(b)
-            if tail.suffix(3).elementsEqual(Array("-->".utf8)) { state = .text }
+            recent = recent << 8 | UInt32(b)
+            if recent & 0xFF_FFFF == 0x2D_2D3E { state = .text }  // -->
         case .cdata:
-            remember(b)
-            if tail.suffix(3).elementsEqual(Array("]]>".utf8)) {
-                pending.removeLast(2)
+            recent = recent << 8 | UInt32(b)
+            if recent & 0xFF_FFFF == 0x5D_5D3E {  // ]]>
+                pending.removeLast(min(2, pending.count))
                 state = .text
             } else {
                 pending.append(b)
+                pendingHasText = true
             }
         }
     }
 
-    private mutating func remember(_ b: UInt8) {
-        if tail.count >= 3 { tail.removeFirst() }
-        tail.append(b)
-    }
+    private static let cdataOpen: [UInt8] = Array("[CDATA[".utf8)
 
     private mutating func endTag(selfClosing: Bool) {
         if !closing && !selfClosing {
-            innermost = name
+            inTextElement = Self.holdsText(name)
             return
         }
-        if Self.lineEnds.contains(name) {
-            if output.last != 10 && !output.isEmpty { output.append(10) }
-        } else if Self.spaces.contains(name) {
+        switch Self.kind(name) {
+        case .lineEnd:
+            if !output.isEmpty && output.last != 10 { output.append(10) }
+        case .space:
             output.append(32)
+        case .other:
+            break
         }
-        innermost = []
+        inTextElement = false
     }
+
+    private enum TagKind { case lineEnd, space, other }
+
+    /// Elements whose end ends a line of text (w:p, a:p, text:p, text:h, si, c, w:tc, row, w:br ...),
+    /// and those that stand for a space (w:tab, text:s, text:tab).
+    private static func kind(_ n: [UInt8]) -> TagKind {
+        switch n.count {
+        case 1:
+            switch n[0] {
+            case UInt8(ascii: "p"), UInt8(ascii: "h"), UInt8(ascii: "c"): return .lineEnd
+            case UInt8(ascii: "s"): return .space
+            default: return .other
+            }
+        case 2:
+            if n == Self.si || n == Self.tc || n == Self.tr || n == Self.br || n == Self.cr { return .lineEnd }
+            return .other
+        case 3:
+            if n == Self.row { return .lineEnd }
+            if n == Self.tab { return .space }
+            return .other
+        case 4:
+            return n == Self.ptab ? .space : .other
+        default:
+            return names.contains(n) ? .lineEnd : .other
+        }
+    }
+
+    private static func holdsText(_ n: [UInt8]) -> Bool {
+        (n.count == 1 && (n[0] == UInt8(ascii: "t") || n[0] == UInt8(ascii: "p") || n[0] == UInt8(ascii: "h") || n[0] == UInt8(ascii: "a")))
+            || n == Self.span || n == Self.delText
+    }
+
+    private static let si = Array("si".utf8), tc = Array("tc".utf8), tr = Array("tr".utf8), br = Array("br".utf8), cr = Array("cr".utf8)
+    private static let row = Array("row".utf8), tab = Array("tab".utf8), ptab = Array("ptab".utf8)
+    private static let span = Array("span".utf8), delText = Array("delText".utf8)
+    private static let names: Set<[UInt8]> = Set(["table-cell", "table-row", "line-break", "comment", "annotation", "note"].map { Array($0.utf8) })
 
     static func decode(_ entity: [UInt8]) -> [UInt8] {
         switch String(decoding: entity, as: UTF8.self) {
