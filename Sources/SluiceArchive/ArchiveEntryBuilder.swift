@@ -26,8 +26,12 @@ public enum ArchiveEntryBuilder {
         let headerEnd = raw.firstRange(of: [13, 10, 13, 10]).map { $0.upperBound } ?? raw.count
         let headers = MessageHeaders(parsing: raw[..<headerEnd])
         func decoded(_ name: String) -> String { headers.first(name).map { HeaderDecoding.decodeEncodedWords($0) } ?? "" }
+        // The index takes the first 1 MiB of text (body first, then attachments) and no PDF text: FTS5
+        // indexing and Poppler cost more per message than the rest of the pipeline together
+        // (bench/dlp-docs.sh); DLP still reads all of it.
         var limits = MIMELimits()
-        limits.maxBytes = 4 << 20
+        limits.maxBytes = 1 << 20
+        limits.content.readPDF = false
         var walker = MIMEWalker(sink: TextCollector(), limits: limits)
         walker.feed(raw)
         walker.finish()
@@ -37,7 +41,7 @@ public enum ArchiveEntryBuilder {
             archive: archive, queueID: envelope.queueID.rawValue, receivedAt: receivedAt, sender: envelope.sender?.description ?? "",
             recipients: recipients.map(\.description), from: decoded("From"), to: decoded("To"), cc: decoded("Cc"), subject: decoded("Subject"),
             messageID: headers.first("Message-ID")?.trimmingCharacters(in: .whitespaces) ?? "",
-            attachments: walker.parts.compactMap(\.filename), dlpSummary: dlp, authSummary: auth,
+            attachments: walker.parts.filter { !$0.derived }.compactMap(\.filename), dlpSummary: dlp, authSummary: auth,
             bodyText: String(decoding: walker.sink.text, as: UTF8.self), raw: raw)
         entry.submission.clientIP = envelope.client.address?.description ?? ""
         entry.submission.listener = envelope.client.listener

@@ -141,6 +141,9 @@ struct RulesCommand: AsyncParsableCommand {
                     },
                     "dlp_findings": findings.map { ["detector": $0.detector, "part": $0.part, "offset": $0.offset, "snippet": $0.snippet] },
                     "dlp_profiles": profiles,
+                    "dlp_unscannable": (received.verdicts.inspection?.unscannable ?? []).map {
+                        ["path": $0.path, "reason": $0.reason.rawValue, "detail": $0.detail]
+                    },
                     "attachments": (received.verdicts.inspection?.attachments ?? []).map { a -> [String: Any] in ["name": a.name ?? NSNull(), "type": a.contentType] },
                     "authentication": received.verdicts.authentication?.summary ?? NSNull(),
                     "sender_authorized_by": received.verdicts.sender?.principal ?? NSNull(),
@@ -167,6 +170,7 @@ struct RulesCommand: AsyncParsableCommand {
                 for f in findings { print("  \(f.detector) in \(f.part) at byte \(f.offset): \(f.snippet)") }
                 print("  profiles: \(profiles.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
             }
+            for u in received.verdicts.inspection?.unscannable ?? [] { print("  unscannable (\(u.reason.rawValue)): \(u.path): \(u.detail)") }
             print("signing: \(plan.signingNote ?? decision.signing.note)")
             if let reject {
                 print("result: the message is refused at end of DATA with \(reject.reply)")

@@ -51,6 +51,21 @@ public enum OnFailure: String, Sendable, Codable, Hashable {
     case `defer`
 }
 
+extension Route {
+    /// "" for a copy as received; else 8 hex digits of an FNV-1a hash of what makes this copy differ
+    /// (headers added, Subject tags, signing domains): the same for every attempt of the route.
+    public var variant: String {
+        let parts = addHeaders + ["\u{1}"] + subjectTags + ["\u{1}"] + (signing ?? [])
+        guard !addHeaders.isEmpty || !subjectTags.isEmpty || !(signing ?? []).isEmpty else { return "" }
+        var hash: UInt32 = 0x811c_9dc5
+        for byte in parts.joined(separator: "\n").utf8 {
+            hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}
+
 public struct Route: Sendable, Hashable, Codable {
     public var target: RouteTarget
     public var recipients: [MailAddress]

@@ -1,6 +1,8 @@
 // StoreTarget: the `store` route. Writes the final message as QUEUEID.eml into
-// a directory: to a hidden temporary name, fsync, rename, fsync the directory.
-// Idempotent by queue id, so a redelivery after a crash replaces, not duplicates.
+// a directory (QUEUEID-VARIANT.eml for a copy whose route added headers, tags
+// or a signature, so that two routes into one directory keep both copies): to
+// a hidden temporary name, fsync, rename, fsync the directory. Idempotent by
+// queue id and variant, so a redelivery after a crash replaces, not duplicates.
 
 import Foundation
 import NIOConcurrencyHelpers
@@ -30,20 +32,24 @@ public struct StoreTarget: DeliveryTarget {
             throw SMTPError(554, .init(5, 3, 0), "Internal routing error", reason: "StoreTarget got \(route)")
         }
         try await io.runIfActive { try write(message, into: directory) }
-        return DeliveryReport(detail: "\(directory)/\(message.envelope.queueID).eml")
+        return DeliveryReport(detail: "\(directory)/\(Self.fileName(message))")
+    }
+
+    static func fileName(_ message: OutgoingMessage) -> String {
+        message.variant.isEmpty ? "\(message.envelope.queueID).eml" : "\(message.envelope.queueID)-\(message.variant).eml"
     }
 
     private func write(_ message: OutgoingMessage, into directory: String) throws {
         try FileSystem.makeDirectory(directory)
-        let id = message.envelope.queueID
-        let tmp = "\(directory)/.\(id).eml.tmp"
+        let name = Self.fileName(message)
+        let tmp = "\(directory)/.\(name).tmp"
         let file = try SpoolFile(creating: tmp)
         do {
             try file.write(message.prefixBytes)
             try QueueFileReader.chunks(message.bodyPath, offset: message.bodyOffset, length: message.remainingLength) { try file.write($0) }
             try file.sync()
             try file.close()
-            try FileSystem.rename(tmp, "\(directory)/\(id).eml")
+            try FileSystem.rename(tmp, "\(directory)/\(name)")
             try syncer(directory).sync()
         } catch {
             file.discard()

@@ -320,3 +320,34 @@ final class ProxyProtocolTests: XCTestCase {
         XCTAssertTrue(d.log().contains("connection from outside proxy_from closed"))
     }
 }
+
+extension DeliveryTests {
+    /// Two routes of one message into one directory (one recipient's copy gets a header, the other's not)
+    /// keep both copies: the store named both QUEUEID.eml and the second overwrote the first.
+    func testTwoRoutesIntoOneDirectoryKeepBothCopies() throws {
+        let d = try DaemonProcess(yaml: """
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            """)
+        try d.writeRules("""
+            rules:
+              - name: mark-legal
+                when: [ { recipient: { domain: legal.test } } ]
+                then: [ { add_header: { name: X-Copy, value: legal } } ]
+              - name: deliver
+                then: [ { store: var/outbox } ]
+            """)
+        try d.start()
+        let c = try TestSMTPClient(port: d.port())
+        _ = try c.reply()
+        _ = try c.command("EHLO client.test")
+        let id = try transact(c, from: "a@example.test", to: ["x@legal.test", "y@other.test"], data: "Subject: two copies\r\n\r\nbody\r\n")
+        let files = d.waitForOutbox(count: 2)
+        XCTAssertEqual(files.count, 2, "\(d.outboxFiles())")
+        let names = d.outboxFiles()
+        XCTAssertTrue(names.contains("\(id).eml"), "\(names)")
+        XCTAssertEqual(names.filter { $0.hasPrefix(id) }.count, 2, "\(names)")
+        let texts = files.map { String(decoding: $0, as: UTF8.self) }
+        XCTAssertEqual(texts.filter { $0.contains("X-Copy: legal\r\n") }.count, 1)
+    }
+}

@@ -18,6 +18,8 @@ public struct ContentLimits: Sendable {
     /// PDF pages read per document, and the time one PDF may take.
     public var maxPDFPages = 500
     public var pdfSeconds = 10.0
+    /// Off: PDFs are not read (the archive's index leaves their text out; DLP reads them).
+    public var readPDF = true
     /// Shortest run of printable characters taken from a binary part (as `strings -n`).
     public var minPrintableRun = 6
 

@@ -42,7 +42,7 @@ struct DocumentExtractor {
         switch ContentSniffer.kind(of: bytes) {
         case .zip: openZip(Array(bytes), path: path, depth: depth, into: &sink)
         case .gzip: openGzip(bytes, path: path, depth: depth, into: &sink)
-        case .pdf where readText: readPDF(bytes, path: path, into: &sink)
+        case .pdf where readText && limits.readPDF: readPDF(bytes, path: path, into: &sink)
         case .ole2 where readText:
             // Encrypted Office Open XML travels in an OLE2 file whose stream is named EncryptedPackage.
             if ContentSniffer.contains(bytes, Array("EncryptedPackage".utf16.flatMap { [UInt8($0), 0] })) {
