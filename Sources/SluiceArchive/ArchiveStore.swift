@@ -66,6 +66,8 @@ public struct ArchivedMessage: Sendable, Hashable {
     public var dlpSummary: String
     public var authSummary: String
     public var submission = ArchiveSubmission()
+    /// Under legal hold: kept past its archive's retention and not deleted until released.
+    public var held = false
 }
 
 /// Who handed a message over and what the checks said: recorded with it, each a search filter.
@@ -108,6 +110,8 @@ public struct ArchiveQuery: Sendable {
     public var dlpProfile: String?
     /// The DMARC result.
     public var dmarc: String?
+    /// Only messages under legal hold (true) or not (false).
+    public var held: Bool?
     public var limit = 100
 
     public init() {}
@@ -132,7 +136,13 @@ public protocol ArchiveStore: Sendable {
     func message(id: Int64) throws -> ArchivedMessage?
     /// The message bytes exactly as archived.
     func raw(id: Int64) throws -> [UInt8]?
-    /// Deletes up to `batch` messages received before the cutoff of their archive; returns how many.
+    /// Deletes up to `batch` messages received before the cutoff of their archive, except those under
+    /// legal hold; returns how many.
     func purge(before cutoffs: [String: Date], batch: Int) throws -> Int
+    /// Erases these messages (metadata, index entries and bytes); a held one is refused (ArchiveError) and
+    /// nothing is deleted. Returns how many were deleted.
+    func delete(ids: [Int64]) throws -> Int
+    /// Puts these messages under legal hold, or releases them; returns how many changed.
+    func setHold(ids: [Int64], held: Bool) throws -> Int
     func stats() throws -> [ArchiveStats]
 }

@@ -53,6 +53,10 @@ public final class SQLiteArchiveStore: ArchiveStore {
                     CREATE INDEX message_dlp_profile ON message_dlp (profile, message_id);
                     """)
         }
+        m.registerMigration("v4: legal hold") { db in
+            try db.execute(sql: "ALTER TABLE message ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "CREATE INDEX message_held ON message (held) WHERE held = 1")
+        }
         return m
     }
 
@@ -90,7 +94,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
 
     static let columns =
         "m.id, m.archive, m.queue_id, m.received_at, m.sender, m.recipients, m.from_header, m.subject, m.message_id, m.size, m.attachments, m.dlp, m.auth, "
-        + "m.client_ip, m.listener, m.user_name, m.tls, m.dlp_profiles, m.dmarc"
+        + "m.client_ip, m.listener, m.user_name, m.tls, m.dlp_profiles, m.dmarc, m.held"
 
     static func row(_ r: Row) -> ArchivedMessage {
         var m = ArchivedMessage(
@@ -104,6 +108,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
         m.submission.tls = r[16]
         m.submission.dlpProfiles = (r[17] as String).split(separator: ",").map(String.init)
         m.submission.dmarc = r[18]
+        m.held = r[19]
         return m
     }
 
@@ -129,6 +134,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
         if let v = q.listener { clauses.append("m.listener = ?"); args.append(v) }
         if let v = q.user { clauses.append("m.user_name = ?"); args.append(v) }
         if let v = q.dmarc { clauses.append("m.dmarc = ?"); args.append(v.lowercased()) }
+        if let h = q.held { clauses.append(h ? "m.held = 1" : "m.held = 0") }
         if let v = q.dlpProfile { clauses.append("m.id IN (SELECT message_id FROM message_dlp WHERE profile = ?)"); args.append(v) }
         return (from, clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), args)
     }
@@ -179,17 +185,52 @@ public final class SQLiteArchiveStore: ArchiveStore {
         for (archive, cutoff) in cutoffs.sorted(by: { $0.key < $1.key }) where removed < batch {
             removed += try db.write { db -> Int in
                 let ids = try Int64.fetchAll(
-                    db, sql: "SELECT id FROM message WHERE archive = ? AND received_at < ? ORDER BY received_at LIMIT ?",
+                    db, sql: "SELECT id FROM message WHERE archive = ? AND received_at < ? AND held = 0 ORDER BY received_at LIMIT ?",
                     arguments: [archive, cutoff.timeIntervalSince1970, batch - removed])
-                for id in ids {
-                    try db.execute(sql: "DELETE FROM message_dlp WHERE message_id = ?", arguments: [id])
-                    try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
-                    try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
-                }
+                for id in ids { try Self.remove(id, in: db) }
                 return ids.count
             }
         }
         return removed
+    }
+
+    public func delete(ids: [Int64]) throws -> Int {
+        let chunks = stride(from: 0, to: ids.count, by: 500).map { Array(ids[$0..<min(ids.count, $0 + 500)]) }
+        return try db.write { db -> Int in
+            // One transaction: either every message goes, or (one is held) none does.
+            var held: [Int64] = []
+            var existing: [Int64] = []
+            for chunk in chunks {
+                let marks = chunk.map { _ in "?" }.joined(separator: ",")
+                held += try Int64.fetchAll(db, sql: "SELECT id FROM message WHERE held = 1 AND id IN (\(marks))", arguments: StatementArguments(chunk))
+                existing += try Int64.fetchAll(db, sql: "SELECT id FROM message WHERE id IN (\(marks))", arguments: StatementArguments(chunk))
+            }
+            guard held.isEmpty else {
+                let list = held.prefix(10).map(String.init).joined(separator: ", ")
+                throw ArchiveError(
+                    "\(held.count) of these messages are under legal hold (\(list)\(held.count > 10 ? ", ..." : "")): release them first; nothing was deleted")
+            }
+            for id in existing { try Self.remove(id, in: db) }
+            return existing.count
+        }
+    }
+
+    public func setHold(ids: [Int64], held: Bool) throws -> Int {
+        try db.write { db -> Int in
+            var changed = 0
+            for id in ids {
+                try db.execute(sql: "UPDATE message SET held = ? WHERE id = ? AND held != ?", arguments: [held, id, held])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// One message out of every table: its DLP rows, its index entry, its row and bytes.
+    static func remove(_ id: Int64, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM message_dlp WHERE message_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
     }
 
     public func stats() throws -> [ArchiveStats] {

@@ -1,6 +1,7 @@
 // `sluice archive search|show|export|stats` (R-ARCHIVE-2): find archived mail
 // by sender, recipient, subject, text (Sluice's query language, ArchiveTextQuery), dates and attachments;
-// read it back byte for byte; export it as .eml files or one mbox.
+// read it back byte for byte; export it as .eml files or one mbox. Deleting
+// and legal hold are in ArchiveCommand+Keep.swift.
 
 import ArgumentParser
 import Foundation
@@ -9,7 +10,8 @@ import SluiceConfig
 
 struct ArchiveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "archive", abstract: "Search, read and export archived mail.", subcommands: [Search.self, Show.self, Export.self, Stats.self, Bench.self])
+        commandName: "archive", abstract: "Search, read, export, keep and erase archived mail.",
+        subcommands: [Search.self, Show.self, Export.self, Delete.self, Hold.self, Release.self, Stats.self, Bench.self])
 
     struct Filters: ParsableArguments {
         @Option(help: "Only this archive.") var archive: String?
@@ -25,6 +27,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         @Option(help: "Only messages received on this listener.") var listener: String?
         @Option(help: "Only messages where this DLP profile matched.") var dlp: String?
         @Option(help: "Only messages with this DMARC result (pass, fail, none, temperror, permerror).") var dmarc: String?
+        @Flag(help: "Only messages under legal hold.") var held = false
         @Option(help: "At most this many results.") var limit: Int = 100
 
         func query() throws -> ArchiveQuery {
@@ -42,6 +45,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             q.listener = listener
             q.dlpProfile = dlp
             q.dmarc = dmarc
+            if held { q.held = true }
             q.limit = limit
             return q
         }
@@ -84,18 +88,18 @@ struct ArchiveCommand: AsyncParsableCommand {
                      "recipients": m.recipients, "from": m.from, "subject": m.subject, "message_id": m.messageID, "size": m.size,
                      "attachments": m.attachments, "dlp": m.dlpSummary, "auth": m.authSummary, "client_ip": m.submission.clientIP,
                      "listener": m.submission.listener, "user": m.submission.user, "tls": m.submission.tls,
-                     "dlp_profiles": m.submission.dlpProfiles, "dmarc": m.submission.dmarc]
+                     "dlp_profiles": m.submission.dlpProfiles, "dmarc": m.submission.dmarc, "held": m.held]
                 }
                 let data = try JSONSerialization.data(
                     withJSONObject: ["messages": rows, "total": total] as [String: Any], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            let table = TextTable(headers: ["ID", "RECEIVED", "ARCHIVE", "FROM", "TO", "SUBJECT", "SIZE"])
+            let table = TextTable(headers: ["ID", "RECEIVED", "ARCHIVE", "FROM", "TO", "SUBJECT", "SIZE", "HOLD"])
             for m in results {
                 table.add([
                     "\(m.id)", ArchiveCommand.iso(m.receivedAt), m.archive, m.sender, m.recipients.joined(separator: ","),
-                    String(m.subject.prefix(50)), "\(m.size)",
+                    String(m.subject.prefix(50)), "\(m.size)", m.held ? "held" : "",
                 ])
             }
             print(table.render(), terminator: "")
@@ -145,24 +149,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                 throw UserError("--out \(out) is a directory; --format mbox writes one file (give its name)")
             }
             let (_, store) = try ArchiveCommand.open(options)
-            var messages: [ArchivedMessage] = []
-            if search {
-                // Every match, newest first, a page at a time (a page of metadata; bodies are read one by one).
-                var query = try filters.query()
-                query.limit = 500
-                do {
-                    while true {
-                        let page = try store.search(query)
-                        messages += page
-                        guard page.count == query.limit, let last = page.last else { break }
-                        query.beforeID = last.id
-                    }
-                } catch let e as ArchiveError { throw UserError(e.description) }
-            }
-            for id in ids {
-                guard let m = try store.message(id: id) else { throw UserError("no archived message \(id)") }
-                messages.append(m)
-            }
+            let messages = try ArchiveCommand.selection(store, ids: ids, search: search, filters: filters)
             guard !messages.isEmpty else { throw UserError("nothing to export: give IDs or --search with filters") }
             if format == "eml" {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

@@ -18,7 +18,10 @@ struct Base64Stream {
     }()
 
     mutating func feed(_ line: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + line.count * 3 / 4 + 3)
+        // Grown geometrically: reserving the exact size per line reallocated (and copied) the whole
+        // buffer for every line of an attachment collected whole, quadratic in its size.
+        let needed = out.count + line.count * 3 / 4 + 3
+        if out.capacity < needed { out.reserveCapacity(max(needed, out.capacity * 2)) }
         var acc = accumulator
         var n = count
         Self.table.withUnsafeBufferPointer { table in

@@ -135,3 +135,35 @@ final class ArchiveStoreTests: XCTestCase {
         XCTAssertEqual(String(decoding: out, as: UTF8.self), "From a@b.test Thu Jan  1 00:00:00 1970\nSubject: s\n\n>From here\n>>From there\nok\n\n")
     }
 }
+
+extension ArchiveStoreTests {
+    /// Issue 20: erasure and legal hold. A held message outlives retention and cannot be deleted; a delete that
+    /// names a held message deletes nothing; a deleted message is gone from search, the index and its bytes.
+    func testLegalHoldOutlivesRetentionAndBlocksDeletion() throws {
+        try store.add([
+            entry("H1", daysAgo: 400, subject: "held contract", body: "merger terms"),
+            entry("H2", daysAgo: 400, subject: "old note", body: "merger lunch"),
+            entry("H3", daysAgo: 1, subject: "new note", body: "merger today"),
+        ])
+        let ids = Dictionary(uniqueKeysWithValues: try store.search(ArchiveQuery()).map { ($0.queueID, $0.id) })
+        XCTAssertEqual(try store.setHold(ids: [ids["H1"]!], held: true), 1)
+        XCTAssertEqual(try store.setHold(ids: [ids["H1"]!], held: true), 0, "already held")
+        var q = ArchiveQuery()
+        q.held = true
+        XCTAssertEqual(try store.search(q).map(\.queueID), ["H1"])
+        XCTAssertEqual(try store.purge(before: ["default": Date().addingTimeInterval(-365 * 86400)], batch: 100), 1, "H2 only")
+        XCTAssertNotNil(try store.message(id: ids["H1"]!), "held past retention")
+
+        XCTAssertThrowsError(try store.delete(ids: [ids["H3"]!, ids["H1"]!])) { XCTAssertTrue("\($0)".contains("legal hold"), "\($0)") }
+        XCTAssertNotNil(try store.message(id: ids["H3"]!), "nothing deleted when one is held")
+        XCTAssertEqual(try store.delete(ids: [ids["H3"]!, 999_999]), 1, "an unknown id is not counted")
+        XCTAssertNil(try store.message(id: ids["H3"]!))
+        XCTAssertNil(try store.raw(id: ids["H3"]!))
+        q = ArchiveQuery()
+        q.text = "merger"
+        XCTAssertEqual(try store.search(q).map(\.queueID), ["H1"], "gone from the index too")
+        XCTAssertEqual(try store.setHold(ids: [ids["H1"]!], held: false), 1)
+        XCTAssertEqual(try store.delete(ids: [ids["H1"]!]), 1)
+        XCTAssertEqual(try store.count(ArchiveQuery()), 0)
+    }
+}

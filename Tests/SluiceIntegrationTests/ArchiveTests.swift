@@ -135,3 +135,44 @@ final class ArchiveTests: XCTestCase {
         XCTAssertEqual(try search(d, ["--subject", "survive"]).count, 1)
     }
 }
+
+extension ArchiveTests {
+    /// Issue 20: `archive hold|release|delete` from the CLI while the daemon runs.
+    func testHoldReleaseAndDeleteFromTheCommandLine() throws {
+        let d = try archivingDaemon()
+        try d.start()
+        for (i, subject) in ["merger one", "merger two", "lunch"].enumerated() {
+            let m = "From: alice@example.test\r\nTo: bob@partner.test\r\nSubject: \(subject)\r\nMessage-ID: <k\(i)@test>\r\n\r\nbody \(subject)\r\n"
+            XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port(), from: "alice@example.test", to: "bob@partner.test", message: m).code, 250)
+        }
+        XCTAssertTrue(waitUntil { (try? self.search(d, ["--archive", "default"]).count) == 3 }, d.log())
+        var (status, out, err) = try d.cli(["archive", "hold", "--search", "--subject", "merger one"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("held 1 archived message"), out)
+        XCTAssertEqual(try search(d, ["--held"]).map { $0["subject"] as? String }, ["merger one"])
+        XCTAssertEqual(try search(d, ["--held"]).first?["held"] as? Bool, true)
+
+        (status, out, err) = try d.cli(["archive", "delete", "--search", "--text", "merger"])
+        XCTAssertEqual(status, 1, "bulk delete needs --yes")
+        XCTAssertTrue(err.contains("2 archived message(s) match; add --yes"), err)
+        (status, out, err) = try d.cli(["archive", "delete", "--search", "--text", "merger", "--yes"])
+        XCTAssertEqual(status, 1, "one of them is held")
+        XCTAssertTrue(err.contains("legal hold") && err.contains("nothing was deleted"), err)
+
+        (status, out, err) = try d.cli(["archive", "delete", "--search", "--text", "merger", "--archive", "default", "--yes"])
+        XCTAssertEqual(status, 1)
+        let two = try XCTUnwrap(try search(d, ["--subject", "merger two"]).first?["id"] as? Int)
+        (status, out, err) = try d.cli(["archive", "delete", "\(two)"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("deleted 1 archived message"), out)
+        XCTAssertEqual(try search(d, ["--text", "merger"]).count, 1)
+
+        (status, out, err) = try d.cli(["archive", "release", "--search", "--held"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("released 1"), out)
+        (status, out, err) = try d.cli(["archive", "delete", "--search", "--text", "merger", "--yes"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(try search(d, ["--text", "merger"]).count, 0)
+        XCTAssertEqual(try search(d, ["--subject", "lunch"]).count, 1, "the rest is untouched")
+    }
+}
