@@ -26,11 +26,11 @@ public enum ArchiveEntryBuilder {
         let headerEnd = raw.firstRange(of: [13, 10, 13, 10]).map { $0.upperBound } ?? raw.count
         let headers = MessageHeaders(parsing: raw[..<headerEnd])
         func decoded(_ name: String) -> String { headers.first(name).map { HeaderDecoding.decodeEncodedWords($0) } ?? "" }
-        // The index takes the first 1 MiB of text (body first, then attachments) and no PDF text: FTS5
+        // The index takes the first 256 KiB of text (body first, then attachments) and no PDF text: FTS5
         // indexing and Poppler cost more per message than the rest of the pipeline together
         // (bench/dlp-docs.sh); DLP still reads all of it.
         var limits = MIMELimits()
-        limits.maxBytes = 1 << 20
+        limits.maxBytes = 256 << 10
         limits.content.readPDF = false
         var walker = MIMEWalker(sink: TextCollector(), limits: limits)
         walker.feed(raw)

@@ -1,8 +1,10 @@
 // ArchiveTarget: the `archive: NAME` rule action as a delivery target. The
 // archive entry is part of the message's plan, so it is queued, retried and
 // survives a crash like any delivery (a message that got its 250 is archived
-// even if the daemon dies first); the SMTP reply never waits for it. Entries
-// from concurrent deliveries are written in batched transactions.
+// even if the daemon dies first); the SMTP reply never waits for it. The
+// message is read on the database pool, its entry (MIME walk, text, deflate)
+// built on the CPU pool, never on the cooperative threads; entries from
+// concurrent deliveries are written in batched transactions.
 
 import Foundation
 import NIOPosix
@@ -13,11 +15,13 @@ public final class ArchiveTarget: DeliveryTarget {
     let writer: ArchiveWriter
     let known: Set<String>
     let io: NIOThreadPool
+    let cpu: NIOThreadPool
 
-    public init(store: any ArchiveStore, archives: Set<String>, io: NIOThreadPool) {
+    public init(store: any ArchiveStore, archives: Set<String>, io: NIOThreadPool, cpu: NIOThreadPool) {
         writer = ArchiveWriter(store: store, io: io)
         known = archives
         self.io = io
+        self.cpu = cpu
     }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
@@ -31,9 +35,11 @@ public final class ArchiveTarget: DeliveryTarget {
             try QueueFileReader.chunks(path, offset: offset, length: length - offset) { bytes += $0 }
             return bytes
         }
-        let entry = ArchiveEntryBuilder.entry(
-            archive: name, envelope: message.envelope, receivedAt: message.envelope.receivedAt, recipients: recipients, raw: raw,
-            verdicts: message.verdicts)
+        let (envelope, verdicts) = (message.envelope, message.verdicts)
+        let entry = try await cpu.runIfActive {
+            ArchiveEntryBuilder.entry(
+                archive: name, envelope: envelope, receivedAt: envelope.receivedAt, recipients: recipients, raw: raw, verdicts: verdicts)
+        }
         try await writer.add(entry)
         return DeliveryReport(detail: "archive \(name)")
     }

@@ -91,7 +91,8 @@ public struct Daemon {
         let dkim = DKIMSignModifier(keyring: { runtime.current.keyring }, io: executors.cpu, logger: logger)
         var targets: [String: any DeliveryTarget] = ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()]
         let archive = config.archives.isEmpty ? nil : try SQLiteArchiveStore(path: config.archiveFile)
-        if let archive { targets["archive"] = ArchiveTarget(store: archive, archives: Set(config.archives.keys), io: executors.database) }
+        if let archive { targets["archive"] = ArchiveTarget(
+                store: archive, archives: Set(config.archives.keys), io: executors.database, cpu: executors.cpu) }
         let manager = QueueManager(
             store: store,
             targets: targets,
