@@ -309,7 +309,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceArchiveTests",
-            dependencies: ["SluiceArchive"],
+            dependencies: ["SluiceArchive", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

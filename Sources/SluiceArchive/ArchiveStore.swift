@@ -88,9 +88,9 @@ public struct ArchiveSubmission: Sendable, Hashable {
 /// Filters of `sluice archive search` (R-ARCHIVE-2); all given ones must hold.
 public struct ArchiveQuery: Sendable {
     public var archive: String?
-    /// Substring of the envelope sender or From: (case-insensitive).
+    /// The envelope sender or a From: address: an address, @domain or domain, local@, or a prefix (ArchiveAddressFilter).
     public var from: String?
-    /// Substring of any envelope recipient or To:/Cc:.
+    /// An envelope recipient or a To:/Cc: address, matched as `from` is.
     public var to: String?
     public var subject: String?
     /// Sluice's text query language (ArchiveTextQuery) over sender, recipients, subject, body text and

@@ -57,6 +57,22 @@ public final class SQLiteArchiveStore: ArchiveStore {
             try db.execute(sql: "ALTER TABLE message ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
             try db.execute(sql: "CREATE INDEX message_held ON message (held) WHERE held = 1")
         }
+        m.registerMigration("v5: addresses indexed for --from and --to") { db in
+            // role 's': envelope sender and From:; 'r': envelope recipients, To: and Cc:.
+            try db.execute(
+                sql: """
+                    CREATE TABLE message_address (message_id INTEGER NOT NULL, role TEXT NOT NULL, address TEXT NOT NULL, rdomain TEXT NOT NULL);
+                    CREATE INDEX message_address_address ON message_address (role, address, message_id);
+                    CREATE INDEX message_address_domain ON message_address (role, rdomain, message_id);
+                    """)
+            // The messages archived before: their addresses from the stored fields, once, at the upgrade.
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, sender, from_header, recipients, to_header, cc_header FROM message")
+            var pending: [(Int64, [String], [String])] = []
+            while let r = try rows.next() {
+                pending.append((r[0], [r[1], r[2]], [r[3], r[4], r[5]]))
+            }
+            for (id, senders, recipients) in pending { try insertAddresses(id, senders: senders, recipients: recipients, in: db) }
+        }
         return m
     }
 
@@ -79,6 +95,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
                     ])
                 guard db.changesCount > 0 else { continue }  // archived before (a retried delivery)
                 let rowID = db.lastInsertedRowID
+                try Self.insertAddresses(rowID, senders: [e.sender, e.from], recipients: e.recipients + [e.to, e.cc], in: db)
                 for profile in e.submission.dlpProfiles {
                     try db.execute(sql: "INSERT INTO message_dlp (message_id, profile) VALUES (?, ?)", arguments: [rowID, profile])
                 }
@@ -123,8 +140,12 @@ public final class SQLiteArchiveStore: ArchiveStore {
             args.append(try ArchiveTextQuery.parse(text).fts5)
         }
         if let a = q.archive { clauses.append("m.archive = ?"); args.append(a) }
-        if let f = q.from { clauses.append("(m.sender LIKE ? OR m.from_header LIKE ?)"); args += ["%\(f)%", "%\(f)%"] }
-        if let t = q.to { clauses.append("(m.recipients LIKE ? OR m.to_header LIKE ? OR m.cc_header LIKE ?)"); args += ["%\(t)%", "%\(t)%", "%\(t)%"] }
+        for (text, role) in [(q.from, "s"), (q.to, "r")] {
+            guard let text, !text.isEmpty else { continue }
+            let (clause, values) = addressClause(text, role: role)
+            clauses.append(clause)
+            args += values
+        }
         if let s = q.subject { clauses.append("m.subject LIKE ?"); args.append("%\(s)%") }
         if let s = q.since { clauses.append("m.received_at >= ?"); args.append(s.timeIntervalSince1970) }
         if let u = q.until { clauses.append("m.received_at < ?"); args.append(u.timeIntervalSince1970) }
@@ -226,9 +247,39 @@ public final class SQLiteArchiveStore: ArchiveStore {
         }
     }
 
-    /// One message out of every table: its DLP rows, its index entry, its row and bytes.
+    /// The addresses of a message's sender side (envelope sender, From:) and recipient side (envelope
+    /// recipients, To:, Cc:), each once, for the address filters.
+    static func insertAddresses(_ id: Int64, senders: [String], recipients: [String], in db: Database) throws {
+        for (role, fields) in [("s", senders), ("r", recipients)] {
+            var seen: Set<String> = []
+            for address in fields.flatMap(ArchiveAddressFilter.addresses(in:)) where seen.insert(address).inserted {
+                let domain = address[address.index(after: address.lastIndex(of: "@")!)...]
+                try db.execute(
+                    sql: "INSERT INTO message_address (message_id, role, address, rdomain) VALUES (?, ?, ?, ?)",
+                    arguments: [id, role, address, ArchiveAddressFilter.reversedDomain(String(domain))])
+            }
+        }
+    }
+
+    /// The SQL for an address filter on one side: an index range, never a scan.
+    static func addressClause(_ text: String, role: String) -> (String, [any DatabaseValueConvertible]) {
+        let select = "m.id IN (SELECT message_id FROM message_address WHERE role = ? AND "
+        switch ArchiveAddressFilter(text) {
+        case .address(let a):
+            return (select + "address = ?)", [role, a])
+        case .domain(let d):
+            let r = ArchiveAddressFilter.reversedDomain(d)
+            // The domain itself, and its subdomains: "r." up to (not including) "r/" ('/' follows '.').
+            return (select + "(rdomain = ? OR (rdomain >= ? AND rdomain < ?)))", [role, r, r + ".", r + "/"])
+        case .prefix(let p):
+            return (select + "address >= ? AND address < ?)", [role, p, p + "\u{10FFFF}"])
+        }
+    }
+
+    /// One message out of every table: its DLP rows, its addresses, its index entry, its row and bytes.
     static func remove(_ id: Int64, in db: Database) throws {
         try db.execute(sql: "DELETE FROM message_dlp WHERE message_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM message_address WHERE message_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
     }

@@ -15,8 +15,8 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     struct Filters: ParsableArguments {
         @Option(help: "Only this archive.") var archive: String?
-        @Option(help: "Envelope sender or From: contains this.") var from: String?
-        @Option(help: "A recipient, To: or Cc: contains this.") var to: String?
+        @Option(help: "Sender or From: address: alice@example.test, @example.test or example.test (and subdomains), alice@, or a prefix.") var from: String?
+        @Option(help: "A recipient, To: or Cc: address, matched as --from is.") var to: String?
         @Option(help: "The subject contains this.") var subject: String?
         @Option(help: "Text: words, addresses and domains as typed, \"a phrase\", prefix*, a OR b, -word (README: archive).") var text: String?
         @Option(help: "Received on or after (YYYY-MM-DD or an ISO 8601 time; inclusive).") var since: String?
@@ -207,65 +207,6 @@ struct ArchiveCommand: AsyncParsableCommand {
                 ])
             }
             print(table.render(), terminator: "")
-        }
-    }
-
-    /// Fills a scratch archive with synthetic messages and times ingest and five query shapes.
-    struct Bench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Measure archive ingest (messages/s) and search latency (p50/p99) on a synthetic archive.")
-        @Option(help: "Messages to generate.") var messages: Int = 100_000
-        @Option(help: "The scratch database (deleted first).") var db: String
-        @Option(help: "Runs per query shape.") var runs: Int = 50
-
-        func run() async throws {
-            try? FileManager.default.removeItem(atPath: db)
-            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
-            let store = try SQLiteArchiveStore(path: db)
-            var rng = SystemRandomNumberGenerator()
-            let words = ["report", "budget", "falcon", "osprey", "contract", "invoice", "meeting", "shipment", "quarterly", "review",
-                         "merger", "payroll", "roadmap", "incident", "customer", "renewal", "audit", "forecast", "launch", "hiring"]
-            let start = Date().addingTimeInterval(-365 * 86400)
-            let began = Date()
-            var batch: [ArchiveEntry] = []
-            for i in 0..<messages {
-                let sender = "user\(i % 5000)@dept\(i % 37).example.test"
-                let rcpt = "peer\(Int.random(in: 0..<20000, using: &rng))@partner\(i % 211).test"
-                let subject = (0..<5).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ")
-                let body = (0..<60).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ")
-                let raw = Array("From: \(sender)\r\nTo: \(rcpt)\r\nSubject: \(subject)\r\nMessage-ID: <\(i)@bench>\r\n\r\n\(body)\r\n".utf8)
-                batch.append(ArchiveEntry(
-                    archive: i % 10 == 0 ? "legal" : "default", queueID: "B\(i)", receivedAt: start.addingTimeInterval(Double(i) / Double(messages) * 365 * 86400),
-                    sender: sender, recipients: [rcpt], from: sender, to: rcpt, cc: "", subject: subject, messageID: "<\(i)@bench>",
-                    attachments: i % 7 == 0 ? ["file\(i).pdf"] : [], dlpSummary: "", authSummary: "", bodyText: body, raw: raw))
-                if batch.count == 1000 {
-                    try store.add(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
-            }
-            if !batch.isEmpty { try store.add(batch) }
-            let took = Date().timeIntervalSince(began)
-            print(String(format: "ingest: %d messages in %.1f s: %.0f messages/s (batches of 1000)", messages, took, Double(messages) / took))
-            let march = start.addingTimeInterval(60 * 86400)
-            var shapes: [(String, ArchiveQuery)] = []
-            var q = ArchiveQuery(); q.from = "user1234@"; shapes.append(("sender", q))
-            q = ArchiveQuery(); q.text = "osprey"; shapes.append(("one word", q))
-            q = ArchiveQuery(); q.text = "\"merger payroll\""; shapes.append(("phrase", q))
-            q = ArchiveQuery(); q.to = "partner17.test"; q.since = march; q.until = march.addingTimeInterval(31 * 86400); shapes.append(("recipient domain in a month", q))
-            q = ArchiveQuery(); q.text = "forec* audit"; q.archive = "legal"; q.from = "dept3."; shapes.append(("prefix and word, archive, sender", q))
-            for (name, query) in shapes {
-                var times: [Double] = []
-                var found = 0
-                for _ in 0..<runs {
-                    let t = Date()
-                    found = try store.search(query).count
-                    times.append(Date().timeIntervalSince(t) * 1000)
-                }
-                times.sort()
-                print(String(format: "search %@: p50 %.1f ms, p99 %.1f ms (%d results, limit 100)", name, times[times.count / 2], times[min(times.count - 1, times.count * 99 / 100)], found))
-            }
-            let size = ((try? FileManager.default.attributesOfItem(atPath: db)[.size] as? Int) ?? 0) + ((try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0)
-            print(String(format: "database: %.1f MB (%.0f bytes per message)", Double(size) / 1_000_000, Double(size) / Double(max(1, messages))))
         }
     }
 }

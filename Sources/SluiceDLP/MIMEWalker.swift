@@ -498,6 +498,8 @@ struct ContentType {
 /// bounded delivery as any part's, members are listed as attachments, and what could not be read
 /// is recorded.
 extension MIMEWalker: DocumentSink {
+    var isFull: Bool { scanned >= limits.maxBytes }
+
     private mutating func documentPart(_ path: String, derived: Bool) -> MIMEPart? {
         guard let root = documentRoot else { return nil }
         if path == root.path { return root.part }

@@ -79,6 +79,7 @@ final class ContentExtractionTests: XCTestCase {
         var text: [String: String] = [:]
         var members: [String] = []
         var unscannable: [(String, UnscannableReason)] = []
+        var isFull: Bool { false }
         mutating func text(_ bytes: [UInt8], path: String) { text[path, default: ""] += String(decoding: bytes, as: UTF8.self) }
         mutating func endOfText(path: String) {}
         mutating func member(path: String) { members.append(path) }

@@ -18,6 +18,8 @@ protocol DocumentSink {
     /// A file inside a container (a zip entry, a gzip's content): listed as an attachment.
     mutating func member(path: String)
     mutating func unscannable(path: String, reason: UnscannableReason, detail: String)
+    /// No more text is wanted (the scan's byte budget is spent): extraction stops early.
+    var isFull: Bool { get }
 }
 
 struct DocumentExtractor {
@@ -78,7 +80,7 @@ struct DocumentExtractor {
     /// Text in pieces of about 64 KiB, cut after a line break so that a value is not split.
     private func emit<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, into sink: inout S) {
         var start = bytes.startIndex
-        while start < bytes.endIndex {
+        while start < bytes.endIndex && !sink.isFull {
             var end = min(bytes.endIndex, start + Self.piece)
             if end < bytes.endIndex, let nl = bytes[start..<end].lastIndex(of: 10), nl > start { end = nl + 1 }
             sink.text(Array(bytes[start..<end]), path: path)
@@ -119,6 +121,7 @@ struct DocumentExtractor {
             return
         }
         for entry in entries where !abandoned {
+            if readText && sink.isFull { return }
             let memberPath = "\(path)/\(entry.name)"
             members += 1
             guard members <= limits.maxMembers else {
@@ -202,7 +205,7 @@ struct DocumentExtractor {
                 xml.feed(piece)
                 let lines = xml.take()
                 if !lines.isEmpty { sink.text(lines, path: path) }
-                return true
+                return !sink.isFull
             }
             if outcome == .corrupt { failure = (.corrupt, "damaged deflate data") }
         } else {
@@ -308,7 +311,7 @@ struct DocumentExtractor {
             return
         }
         let started = Date()
-        for page in 0..<min(pages, limits.maxPDFPages) {
+        for page in 0..<min(pages, limits.maxPDFPages) where !sink.isFull {
             if Date().timeIntervalSince(started) > limits.pdfSeconds {
                 sink.unscannable(path: path, reason: .timeout, detail: "PDF read for \(Int(limits.pdfSeconds)) s, stopped at page \(page + 1) of \(pages)")
                 return
