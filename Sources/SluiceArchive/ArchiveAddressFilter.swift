@@ -30,9 +30,28 @@ public enum ArchiveAddressFilter: Equatable, Sendable {
         }
     }
 
-    /// The domain reversed by labels' characters ("example.test" -> "tset.elpmaxe"), so that a domain and
-    /// its subdomains are one range of an index: "tset.elpmaxe" and everything after "tset.elpmaxe.".
-    public static func reversedDomain(_ domain: String) -> String { String(domain.lowercased().reversed()) }
+    /// The index keys of one address on one side ("s" sender, "r" recipient): the address itself
+    /// ("s=alice@mail.corp.test") and each of its domains with at least two labels ("s@mail.corp.test",
+    /// "s@corp.test"), so that a domain filter with its subdomains is one key.
+    public static func keys(role: String, address: String) -> [String] {
+        guard let at = address.lastIndex(of: "@") else { return [] }
+        var keys = ["\(role)=\(address)"]
+        var domain = Substring(address[address.index(after: at)...])
+        while domain.contains(".") {
+            keys.append("\(role)@\(domain)")
+            domain = domain[domain.index(after: domain.firstIndex(of: ".")!)...]
+        }
+        return keys
+    }
+
+    /// The key an equality filter looks up (nil for a prefix, which is a range of address keys).
+    public func key(role: String) -> String? {
+        switch self {
+        case .address(let a): return "\(role)=\(a)"
+        case .domain(let d): return "\(role)@\(d)"
+        case .prefix: return nil
+        }
+    }
 
     /// The addresses in a header field's value or an envelope list, lowercased, once each.
     public static func addresses(in text: String) -> [String] {

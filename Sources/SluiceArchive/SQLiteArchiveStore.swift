@@ -58,14 +58,12 @@ public final class SQLiteArchiveStore: ArchiveStore {
             try db.execute(sql: "CREATE INDEX message_held ON message (held) WHERE held = 1")
         }
         m.registerMigration("v5: addresses indexed for --from and --to") { db in
-            // role 's': envelope sender and From:; 'r': envelope recipients, To: and Cc:.
-            try db.execute(
-                sql: """
-                    CREATE TABLE message_address (message_id INTEGER NOT NULL, role TEXT NOT NULL, address TEXT NOT NULL, rdomain TEXT NOT NULL);
-                    CREATE INDEX message_address_address ON message_address (role, address, message_id);
-                    CREATE INDEX message_address_domain ON message_address (role, rdomain, message_id);
-                    """)
-            // The messages archived before: their addresses from the stored fields, once, at the upgrade.
+            // A key per address and per domain of it, on each side ("s=" / "s@": envelope sender and From:;
+            // "r=" / "r@": envelope recipients, To:, Cc:), with the message: a filter is one key, its matches
+            // in message order, so a search walks the newest ones and stops.
+            try db.execute(sql: "CREATE TABLE message_key (key TEXT NOT NULL, message_id INTEGER NOT NULL, PRIMARY KEY (key, message_id)) WITHOUT ROWID")
+            try db.execute(sql: "CREATE INDEX message_key_message ON message_key (message_id)")
+            // The messages archived before: their keys from the stored fields, once, at the upgrade.
             let rows = try Row.fetchCursor(db, sql: "SELECT id, sender, from_header, recipients, to_header, cc_header FROM message")
             var pending: [(Int64, [String], [String])] = []
             while let r = try rows.next() {
@@ -79,14 +77,19 @@ public final class SQLiteArchiveStore: ArchiveStore {
     public func add(_ entries: [ArchiveEntry]) throws {
         let rows = try entries.map { e in (e, try Deflate.compress(e.raw)) }
         try db.write { db in
-            for (e, packed) in rows {
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO message (archive, queue_id, received_at, sender, recipients, from_header, to_header, cc_header,
+            // Statements prepared once per transaction, not per row.
+            let insertMessage = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO message (archive, queue_id, received_at, sender, recipients, from_header, to_header, cc_header,
                             subject, message_id, size, attachments, dlp, auth, stored_size, body, client_ip, listener, user_name, tls,
                             dlp_profiles, dmarc)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                    """)
+            let insertProfile = try db.cachedStatement(sql: "INSERT INTO message_dlp (message_id, profile) VALUES (?, ?)")
+            let insertText = try db.cachedStatement(
+                sql: "INSERT INTO message_text (rowid, sender, recipients, subject, body, attachments) VALUES (?, ?, ?, ?, ?, ?)")
+            for (e, packed) in rows {
+                try insertMessage.execute(
                     arguments: [
                         e.archive, e.queueID, e.receivedAt.timeIntervalSince1970, e.sender, e.recipients.joined(separator: ", "), e.from, e.to,
                         e.cc, e.subject, e.messageID, e.raw.count, e.attachments.joined(separator: "\n"), e.dlpSummary, e.authSummary,
@@ -97,10 +100,9 @@ public final class SQLiteArchiveStore: ArchiveStore {
                 let rowID = db.lastInsertedRowID
                 try Self.insertAddresses(rowID, senders: [e.sender, e.from], recipients: e.recipients + [e.to, e.cc], in: db)
                 for profile in e.submission.dlpProfiles {
-                    try db.execute(sql: "INSERT INTO message_dlp (message_id, profile) VALUES (?, ?)", arguments: [rowID, profile])
+                    try insertProfile.execute(arguments: [rowID, profile])
                 }
-                try db.execute(
-                    sql: "INSERT INTO message_text (rowid, sender, recipients, subject, body, attachments) VALUES (?, ?, ?, ?, ?, ?)",
+                try insertText.execute(
                     arguments: [
                         rowID, "\(e.sender) \(e.from)", "\(e.recipients.joined(separator: " ")) \(e.to) \(e.cc)", e.subject,
                         e.bodyText, e.attachments.joined(separator: " "),
@@ -129,51 +131,69 @@ public final class SQLiteArchiveStore: ArchiveStore {
         return m
     }
 
-    /// The FROM and WHERE of a query, with its arguments.
-    static func clauses(_ q: ArchiveQuery) throws -> (from: String, filter: String, arguments: [any DatabaseValueConvertible]) {
+    /// The FROM, WHERE and ORDER BY column of a query, with its arguments. The table that drives the
+    /// search walks its matches newest first so that LIMIT stops early: the text index when there is text,
+    /// else the first address filter's key, else the message table (its filter columns are indexed with id).
+    static func clauses(_ q: ArchiveQuery) throws -> (from: String, filter: String, order: String, arguments: [any DatabaseValueConvertible]) {
         var clauses: [String] = []
         var args: [any DatabaseValueConvertible] = []
         var from = "message m"
+        var order = "m.id"
+        var joinArgs: [any DatabaseValueConvertible] = []
         if let text = q.text, !text.isEmpty {
             from = "message_text t JOIN message m ON m.id = t.rowid"
+            order = "t.rowid"
             clauses.append("message_text MATCH ?")
             args.append(try ArchiveTextQuery.parse(text).fts5)
         }
-        if let a = q.archive { clauses.append("m.archive = ?"); args.append(a) }
         for (text, role) in [(q.from, "s"), (q.to, "r")] {
             guard let text, !text.isEmpty else { continue }
-            let (clause, values) = addressClause(text, role: role)
-            clauses.append(clause)
-            args += values
+            let filter = ArchiveAddressFilter(text)
+            if let key = filter.key(role: role) {
+                if order == "m.id" {
+                    from = "message_key k JOIN message m ON m.id = k.message_id"
+                    order = "k.message_id"
+                    clauses.insert("k.key = ?", at: 0)
+                    joinArgs.append(key)
+                } else {
+                    clauses.append("EXISTS (SELECT 1 FROM message_key WHERE key = ? AND message_id = m.id)")
+                    args.append(key)
+                }
+            } else if case .prefix(let p) = filter {
+                clauses.append("m.id IN (SELECT message_id FROM message_key WHERE key >= ? AND key < ?)")
+                args += ["\(role)=\(p)", "\(role)=\(p)\u{10FFFF}"]
+            }
         }
+        args = joinArgs + args
+        if let a = q.archive { clauses.append("m.archive = ?"); args.append(a) }
         if let s = q.subject { clauses.append("m.subject LIKE ?"); args.append("%\(s)%") }
         if let s = q.since { clauses.append("m.received_at >= ?"); args.append(s.timeIntervalSince1970) }
         if let u = q.until { clauses.append("m.received_at < ?"); args.append(u.timeIntervalSince1970) }
         if let h = q.hasAttachment { clauses.append(h ? "m.attachments != ''" : "m.attachments = ''") }
-        if let b = q.beforeID { clauses.append("m.id < ?"); args.append(b) }
+        if let b = q.beforeID { clauses.append("\(order) < ?"); args.append(b) }
         if let v = q.clientIP { clauses.append("m.client_ip = ?"); args.append(v) }
         if let v = q.listener { clauses.append("m.listener = ?"); args.append(v) }
         if let v = q.user { clauses.append("m.user_name = ?"); args.append(v) }
         if let v = q.dmarc { clauses.append("m.dmarc = ?"); args.append(v.lowercased()) }
         if let h = q.held { clauses.append(h ? "m.held = 1" : "m.held = 0") }
         if let v = q.dlpProfile { clauses.append("m.id IN (SELECT message_id FROM message_dlp WHERE profile = ?)"); args.append(v) }
-        return (from, clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), args)
+        return (from, clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), order, args)
     }
 
     public func search(_ q: ArchiveQuery) throws -> [ArchivedMessage] {
         try Self.textQuery(q) {
-            let (from, filter, args) = try Self.clauses(q)
+            let (from, filter, order, args) = try Self.clauses(q)
             let sql = "SELECT \(Self.columns) FROM \(from)\(filter)"
-                // Newest archived first, by row id: FTS5 walks its matches in rowid order, so a LIMIT stops
-                // early instead of sorting every match (a common word matches most of a large archive).
-                + " ORDER BY \(q.text?.isEmpty == false ? "t.rowid" : "m.id") DESC LIMIT \(max(1, q.limit))"
+                // Newest archived first, by row id, in the driving table's own order: FTS5 and the key index
+                // walk their matches so, and LIMIT stops early instead of sorting every match.
+                + " ORDER BY \(order) DESC LIMIT \(max(1, q.limit))"
             return try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
         }
     }
 
     public func count(_ q: ArchiveQuery) throws -> Int {
         try Self.textQuery(q) {
-            let (from, filter, args) = try Self.clauses(q)
+            let (from, filter, _, args) = try Self.clauses(q)
             return try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(from)\(filter)", arguments: StatementArguments(args)) ?? 0 }
         }
     }
@@ -247,39 +267,24 @@ public final class SQLiteArchiveStore: ArchiveStore {
         }
     }
 
-    /// The addresses of a message's sender side (envelope sender, From:) and recipient side (envelope
-    /// recipients, To:, Cc:), each once, for the address filters.
+    /// The address keys of a message's sender side (envelope sender, From:) and recipient side (envelope
+    /// recipients, To:, Cc:), each once.
     static func insertAddresses(_ id: Int64, senders: [String], recipients: [String], in db: Database) throws {
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO message_key (key, message_id) VALUES (?, ?)")
         for (role, fields) in [("s", senders), ("r", recipients)] {
             var seen: Set<String> = []
-            for address in fields.flatMap(ArchiveAddressFilter.addresses(in:)) where seen.insert(address).inserted {
-                let domain = address[address.index(after: address.lastIndex(of: "@")!)...]
-                try db.execute(
-                    sql: "INSERT INTO message_address (message_id, role, address, rdomain) VALUES (?, ?, ?, ?)",
-                    arguments: [id, role, address, ArchiveAddressFilter.reversedDomain(String(domain))])
+            for address in fields.flatMap(ArchiveAddressFilter.addresses(in:)) {
+                for key in ArchiveAddressFilter.keys(role: role, address: address) where seen.insert(key).inserted {
+                    try insert.execute(arguments: [key, id])
+                }
             }
         }
     }
 
-    /// The SQL for an address filter on one side: an index range, never a scan.
-    static func addressClause(_ text: String, role: String) -> (String, [any DatabaseValueConvertible]) {
-        let select = "m.id IN (SELECT message_id FROM message_address WHERE role = ? AND "
-        switch ArchiveAddressFilter(text) {
-        case .address(let a):
-            return (select + "address = ?)", [role, a])
-        case .domain(let d):
-            let r = ArchiveAddressFilter.reversedDomain(d)
-            // The domain itself, and its subdomains: "r." up to (not including) "r/" ('/' follows '.').
-            return (select + "(rdomain = ? OR (rdomain >= ? AND rdomain < ?)))", [role, r, r + ".", r + "/"])
-        case .prefix(let p):
-            return (select + "address >= ? AND address < ?)", [role, p, p + "\u{10FFFF}"])
-        }
-    }
-
-    /// One message out of every table: its DLP rows, its addresses, its index entry, its row and bytes.
+    /// One message out of every table: its DLP rows, its address keys, its index entry, its row and bytes.
     static func remove(_ id: Int64, in db: Database) throws {
         try db.execute(sql: "DELETE FROM message_dlp WHERE message_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM message_address WHERE message_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM message_key WHERE message_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
     }

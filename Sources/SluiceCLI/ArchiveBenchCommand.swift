@@ -94,7 +94,7 @@ extension ArchiveCommand {
                 ("recipient domain", q { $0.to = "partner17.test" }),
                 ("recipient domain in a month", q { $0.to = "partner17.test"; $0.since = march; $0.until = march.addingTimeInterval(31 * 86400) }),
                 ("one day", q { $0.since = march; $0.until = march.addingTimeInterval(86400) }),
-                ("client IP", q { $0.clientIP = "10.1.3.101" }),
+                ("client IP", q { $0.clientIP = "10.1.14.101" }),
                 ("user", q { $0.user = "app7" }),
                 ("listener", q { $0.listener = "submission" }),
                 ("DMARC fail", q { $0.dmarc = "fail" }),

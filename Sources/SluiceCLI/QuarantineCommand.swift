@@ -63,7 +63,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             let table = TextTable(headers: ["ID", "QUEUED", "SENDER", "HELD FOR", "RULE", "DLP"])
             for e in rows {
                 table.add([
-                    e.id.rawValue, ISO8601DateFormatter().string(from: e.queuedAt), e.envelope.senderDescription,
+                    e.id.rawValue, QueueCommand.iso(e.queuedAt), e.envelope.senderDescription,
                     QuarantineCommand.quarantined(e).map(\.description).joined(separator: ","),
                     QuarantineCommand.reasons(e).joined(separator: "; "), e.results?.inspection?.summary ?? "-",
                 ])
@@ -101,7 +101,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                 return
             }
             print("id:          \(e.id)")
-            print("queued:      \(ISO8601DateFormatter().string(from: e.queuedAt))")
+            print("queued:      \(QueueCommand.iso(e.queuedAt))")
             print("sender:      \(e.envelope.senderDescription)")
             print("client:      \(e.envelope.client.address.map(\.description) ?? "?") listener=\(e.envelope.client.listener)")
             print("held for:    \(QuarantineCommand.quarantined(e).map(\.description).joined(separator: ", "))")

@@ -16,7 +16,7 @@ import SluiceQueue
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "Inspect and manage the mail queue.",
-        subcommands: [List.self, Show.self, Summary.self, Delete.self, Retry.self, Hold.self, Release.self])
+        subcommands: [List.self, Show.self, Summary.self, Delete.self, Retry.self, Hold.self, Release.self, Bench.self])
 
     static func openStore(_ options: ConfigOption) throws -> QueueStore {
         let config = try options.load()
@@ -52,9 +52,7 @@ struct QueueCommand: AsyncParsableCommand {
             // What the queue could not read: never skipped silently (unless other states were asked for).
             let corrupt = filter.state == nil || filter.state == "corrupt" ? store.corruptFiles() : []
             if json {
-                let items = rows.map(QueueCommand.summary)
-                let damaged = corrupt.map { ["file": "corrupt/\($0.name)", "size": $0.size, "state": "corrupt"] as [String: Any] }
-                print(try QueueCommand.jsonText(["messages": items, "count": items.count, "corrupt": damaged]))
+                print(try QueueCommand.json(rows, corrupt: corrupt))
                 return
             }
             for c in corrupt {
@@ -64,18 +62,31 @@ struct QueueCommand: AsyncParsableCommand {
                 print(quarantine ? "Quarantine is empty" : filter.isEmpty ? "Mail queue is empty" : "No queued message matches")
                 return
             }
-            let table = TextTable(headers: ["ID", "SIZE", "QUEUED", "STATE", "SENDER", "RECIPIENTS"])
-            for e in rows {
-                table.add([
-                    e.id.rawValue, "\(e.size)", ISO8601DateFormatter().string(from: e.queuedAt), QueueCommand.state(e),
-                    e.envelope.senderDescription,
-                    e.envelope.recipients.map { $0.address.description }.joined(separator: ","),
-                ])
-            }
-            print(table.render(), terminator: "")
-            print("-- \(rows.count) message(s), \(rows.reduce(0) { $0 + $1.size }) bytes")
+            print(QueueCommand.table(rows), terminator: "")
         }
     }
+
+    /// `queue list`'s table and its total line.
+    static func table(_ rows: [QueueEntry]) -> String {
+        let table = TextTable(headers: ["ID", "SIZE", "QUEUED", "STATE", "SENDER", "RECIPIENTS"])
+        for e in rows {
+            table.add([
+                e.id.rawValue, "\(e.size)", iso(e.queuedAt), QueueCommand.state(e), e.envelope.senderDescription,
+                e.envelope.recipients.map { $0.address.description }.joined(separator: ","),
+            ])
+        }
+        return table.render() + "-- \(rows.count) message(s), \(rows.reduce(0) { $0 + $1.size }) bytes\n"
+    }
+
+    /// `queue list --json`.
+    static func json(_ rows: [QueueEntry], corrupt: [(name: String, size: Int)] = []) throws -> String {
+        let items = rows.map(QueueCommand.summary)
+        let damaged = corrupt.map { ["file": "corrupt/\($0.name)", "size": $0.size, "state": "corrupt"] as [String: Any] }
+        return try QueueCommand.jsonText(["messages": items, "count": items.count, "corrupt": damaged])
+    }
+
+    /// ISO 8601 in UTC, with one formatter (making one per row was a third of `queue list`'s time).
+    static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one message's envelope, plan and state.")
@@ -91,7 +102,7 @@ struct QueueCommand: AsyncParsableCommand {
             } else {
                 print("id:          \(e.id)")
                 print("state:       \(QueueCommand.state(e))")
-                print("queued:      \(ISO8601DateFormatter().string(from: e.queuedAt))")
+                print("queued:      \(QueueCommand.iso(e.queuedAt))")
                 print("size:        \(e.size)")
                 print("sender:      \(e.envelope.senderDescription)")
                 print("client:      \(e.envelope.client.address.map(\.description) ?? "?") helo=\(e.envelope.client.helo ?? "-") listener=\(e.envelope.client.listener)")
@@ -99,7 +110,7 @@ struct QueueCommand: AsyncParsableCommand {
                     print("route:       \(r.route.target) [\(r.status.rawValue), \(r.attempts) attempt(s)] -> \(r.route.recipients.map(\.description).joined(separator: ", "))")
                     if let err = r.lastError { print("last error:  \(err)") }
                 }
-                print("next try:    \(ISO8601DateFormatter().string(from: e.nextAttempt))")
+                print("next try:    \(QueueCommand.iso(e.nextAttempt))")
             }
             if body, let data = FileManager.default.contents(atPath: store.messagePath(for: e.id)) {
                 print("")
@@ -281,10 +292,10 @@ struct QueueCommand: AsyncParsableCommand {
 
     static func summary(_ e: QueueEntry) -> [String: Any] {
         [
-            "id": e.id.rawValue, "size": e.size, "queued_at": ISO8601DateFormatter().string(from: e.queuedAt),
+            "id": e.id.rawValue, "size": e.size, "queued_at": iso(e.queuedAt),
             "state": state(e), "sender": e.envelope.sender?.description ?? "",
             "recipients": e.envelope.recipients.map { $0.address.description },
-            "next_attempt": ISO8601DateFormatter().string(from: e.nextAttempt),
+            "next_attempt": iso(e.nextAttempt),
             "routes": e.routes.map { r -> [String: Any] in
                 ["target": r.route.target.description, "status": r.status.rawValue, "attempts": r.attempts,
                  "recipients": r.route.recipients.map(\.description), "last_error": r.lastError ?? NSNull()]

@@ -18,6 +18,9 @@ final class ArchiveAddressFilterTests: XCTestCase {
         XCTAssertEqual(
             ArchiveAddressFilter.addresses(in: "\"Smith, Jane\" <Jane.Smith@Corp.test>, bob@x.test; <bob@x.test>"), ["jane.smith@corp.test", "bob@x.test"])
         XCTAssertEqual(ArchiveAddressFilter.addresses(in: "undisclosed-recipients:; @nodomain x@"), [])
+        XCTAssertEqual(ArchiveAddressFilter.keys(role: "s", address: "alice@mail.corp.test"), ["s=alice@mail.corp.test", "s@mail.corp.test", "s@corp.test"])
+        XCTAssertEqual(ArchiveAddressFilter("@corp.test").key(role: "r"), "r@corp.test")
+        XCTAssertNil(ArchiveAddressFilter("alice").key(role: "r"))
     }
 
     func entry(_ id: String, sender: String, from: String, to: String, cc: String = "") -> ArchiveEntry {

@@ -1,0 +1,67 @@
+// `sluice queue bench`: fills a scratch queue with deferred messages (each
+// with a state file, as after a failed attempt) and times what `queue list`,
+// `queue list --json`, a filtered list and `queue summary` do with them,
+// in-process, output rendered but not printed (bench/queue.sh runs it on
+// tmpfs at 20,000 and 100,000 messages).
+
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceQueue
+
+extension QueueCommand {
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time queue list, --json, filters and summary on a scratch queue of deferred messages.")
+        @Option(help: "Messages to queue.") var messages: Int = 100_000
+        @Option(help: "The scratch queue directory (deleted first; tmpfs keeps the fill fast).") var dir: String
+        @Option(help: "Runs per operation.") var runs: Int = 3
+
+        func run() async throws {
+            if FileManager.default.fileExists(atPath: dir) { try FileManager.default.removeItem(atPath: dir) }
+            let store = try QueueStore(directory: dir)
+            let began = Date()
+            let now = Date()
+            for i in 0..<messages {
+                let id = QueueID.generate()
+                let sender = MailAddress(localPart: "user\(i % 500)", domain: "corp\(i % 7).test")
+                let rcpt = MailAddress(localPart: "peer\(i % 9000)", domain: "dest\(i % 50).test")
+                let envelope = Envelope(
+                    queueID: id, sender: sender, recipients: [Recipient(address: rcpt)], client: ClientInfo(address: IPAddress("192.0.2.7"), listener: "relay"),
+                    receivedAt: now.addingTimeInterval(-Double(i % 172_800)))
+                let bytes = Array("From: \(sender)\r\nTo: \(rcpt)\r\nSubject: bench \(i)\r\n\r\nbody\r\n".utf8)
+                var entry = QueueEntry(
+                    envelope: envelope, plan: DeliveryPlan(routes: [Route(target: .relay(upstream: "smarthost"), recipients: [rcpt])]),
+                    size: bytes.count, queuedAt: envelope.receivedAt)
+                try store.submit(bytes, entry)
+                entry.routes[0].attempts = 2
+                entry.routes[0].lastError = "451 4.4.1 smarthost 192.0.2.25:25: connection refused"
+                entry.nextAttempt = now.addingTimeInterval(600)
+                let deferred = entry
+                _ = try store.modify(id) { _ in .update(deferred) }
+            }
+            print(String(format: "fill: %d deferred messages in %.1f s", messages, Date().timeIntervalSince(began)))
+            var filtered = QueueFilter()
+            filtered.state = "deferred"
+            filtered.toDomain = "dest7.test"
+            filtered.older = "1h"
+            let operations: [(String, () throws -> Int)] = [
+                ("queue list", { QueueCommand.table(QueueFilter().select(store)).utf8.count }),
+                ("queue list --json", { try QueueCommand.json(QueueFilter().select(store)).utf8.count }),
+                ("queue list --state deferred --to-domain dest7.test --older 1h", { QueueCommand.table(filtered.select(store)).utf8.count }),
+                ("queue summary", { QueueSummary.rows(QueueFilter().select(store)).domains.count }),
+            ]
+            for (name, operation) in operations {
+                var times: [Double] = []
+                var size = 0
+                for _ in 0..<runs {
+                    let t = Date()
+                    size = try operation()
+                    times.append(Date().timeIntervalSince(t))
+                }
+                times.sort()
+                print(String(format: "%-64@ median %6.2f s  (%d bytes of output)", name + ":", times[times.count / 2], size))
+            }
+        }
+    }
+}
