@@ -176,7 +176,18 @@ public final class SQLiteArchiveStore: ArchiveStore {
         if let v = q.user { clauses.append("m.user_name = ?"); args.append(v) }
         if let v = q.dmarc { clauses.append("m.dmarc = ?"); args.append(v.lowercased()) }
         if let h = q.held { clauses.append(h ? "m.held = 1" : "m.held = 0") }
-        if let v = q.dlpProfile { clauses.append("m.id IN (SELECT message_id FROM message_dlp WHERE profile = ?)"); args.append(v) }
+        if let v = q.dlpProfile {
+            if order == "m.id" {
+                // Driven by the profile's index, newest first, like an address key.
+                from = "message_dlp d JOIN message m ON m.id = d.message_id"
+                order = "d.message_id"
+                clauses.insert("d.profile = ?", at: 0)
+                args.insert(v, at: 0)
+            } else {
+                clauses.append("EXISTS (SELECT 1 FROM message_dlp WHERE profile = ? AND message_id = m.id)")
+                args.append(v)
+            }
+        }
         return (from, clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), order, args)
     }
 

@@ -48,41 +48,66 @@ struct QueueCommand: AsyncParsableCommand {
             let store = try QueueCommand.openStore(options)
             var filter = self.filter
             if quarantine { filter.state = QueueState.quarantined.rawValue }
-            let rows = filter.state == "corrupt" ? [] : filter.select(store)
             // What the queue could not read: never skipped silently (unless other states were asked for).
             let corrupt = filter.state == nil || filter.state == "corrupt" ? store.corruptFiles() : []
+            let out = StandardOutput()
             if json {
-                print(try QueueCommand.json(rows, corrupt: corrupt))
+                try QueueCommand.streamJSON(filter, store, corrupt: corrupt, write: out.write)
+                out.flush()
                 return
             }
             for c in corrupt {
                 FileHandle.standardError.write(Data("sluice: unreadable queue file kept in \(store.directory)/corrupt/\(c.name) (\(c.size) bytes)\n".utf8))
             }
-            if rows.isEmpty {
+            let count = QueueCommand.streamTable(filter, store, write: out.write)
+            out.flush()
+            if count == 0 {
                 print(quarantine ? "Quarantine is empty" : filter.isEmpty ? "Mail queue is empty" : "No queued message matches")
-                return
             }
-            print(QueueCommand.table(rows), terminator: "")
         }
     }
 
-    /// `queue list`'s table and its total line.
-    static func table(_ rows: [QueueEntry]) -> String {
-        let table = TextTable(headers: ["ID", "SIZE", "QUEUED", "STATE", "SENDER", "RECIPIENTS"])
-        for e in rows {
-            table.add([
-                e.id.rawValue, "\(e.size)", iso(e.queuedAt), QueueCommand.state(e), e.envelope.senderDescription,
-                e.envelope.recipients.map { $0.address.description }.joined(separator: ","),
-            ])
+    /// `queue list`, printed as the queue is read (a chunk of files at a time): the columns are fixed
+    /// but the last two, so the first lines need not wait for the last file. Returns the count.
+    @discardableResult
+    static func streamTable(_ filter: QueueFilter, _ store: QueueStore, write: (String) -> Void) -> Int {
+        guard filter.state != "corrupt" else { return 0 }
+        var count = 0
+        var bytes = 0
+        func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
+        filter.forEachMatch(store) { rows in
+            var text = ""
+            for e in rows {
+                if count == 0 { text += pad("ID", 18) + pad("SIZE", 10) + pad("QUEUED", 22) + pad("STATE", 13) + pad("SENDER", 32) + "RECIPIENTS\n" }
+                count += 1
+                bytes += e.size
+                text += pad(e.id.rawValue, 18) + pad("\(e.size)", 10) + pad(iso(e.queuedAt), 22) + pad(state(e), 13)
+                    + pad(e.envelope.senderDescription, 32) + e.envelope.recipients.map { $0.address.description }.joined(separator: ",") + "\n"
+            }
+            write(text)
         }
-        return table.render() + "-- \(rows.count) message(s), \(rows.reduce(0) { $0 + $1.size }) bytes\n"
+        if count > 0 { write("-- \(count) message(s), \(bytes) bytes\n") }
+        return count
     }
 
-    /// `queue list --json`.
-    static func json(_ rows: [QueueEntry], corrupt: [(name: String, size: Int)] = []) throws -> String {
-        let items = rows.map(QueueCommand.summary)
+    /// `queue list --json`, written as the queue is read: one message object per line inside "messages".
+    static func streamJSON(_ filter: QueueFilter, _ store: QueueStore, corrupt: [(name: String, size: Int)], write: (String) -> Void) throws {
+        var count = 0
+        write("{\n  \"messages\" : [")
+        if filter.state != "corrupt" {
+            try filter.forEachMatch(store) { rows in
+                var text = ""
+                for e in rows {
+                    let data = try JSONSerialization.data(withJSONObject: summary(e), options: [.sortedKeys, .withoutEscapingSlashes])
+                    text += (count == 0 ? "\n    " : ",\n    ") + String(decoding: data, as: UTF8.self)
+                    count += 1
+                }
+                write(text)
+            }
+        }
         let damaged = corrupt.map { ["file": "corrupt/\($0.name)", "size": $0.size, "state": "corrupt"] as [String: Any] }
-        return try QueueCommand.jsonText(["messages": items, "count": items.count, "corrupt": damaged])
+        let tail = try JSONSerialization.data(withJSONObject: damaged, options: [.sortedKeys, .withoutEscapingSlashes])
+        write("\n  ],\n  \"count\" : \(count),\n  \"corrupt\" : \(String(decoding: tail, as: UTF8.self))\n}\n")
     }
 
     /// ISO 8601 in UTC, with one formatter (making one per row was a third of `queue list`'s time).

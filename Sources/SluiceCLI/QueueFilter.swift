@@ -41,14 +41,23 @@ struct QueueFilter: ParsableArguments {
     /// The readable entries that match, oldest first; unreadable ones are reported on stderr.
     func select(_ store: QueueStore) -> [QueueEntry] {
         var out: [QueueEntry] = []
-        let now = Date()
-        for (_, result) in store.entries() {
-            switch result {
-            case .success(let e): if matches(e, now: now) { out.append(e) }
-            case .failure(let error): FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
-            }
-        }
+        forEachMatch(store) { out += $0 }
         return out
+    }
+
+    /// The matches a chunk at a time, read on every core, for listings that print as they go.
+    func forEachMatch(_ store: QueueStore, _ body: ([QueueEntry]) throws -> Void) rethrows {
+        let now = Date()
+        try store.forEachChunk(threads: ProcessInfo.processInfo.activeProcessorCount) { chunk in
+            var found: [QueueEntry] = []
+            for (_, result) in chunk {
+                switch result {
+                case .success(let e): if matches(e, now: now) { found.append(e) }
+                case .failure(let error): FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
+                }
+            }
+            try body(found)
+        }
     }
 }
 

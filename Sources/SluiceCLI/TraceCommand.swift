@@ -12,9 +12,12 @@ struct TraceCommand: AsyncParsableCommand {
         commandName: "trace", abstract: "Print the story of one message from the log.",
         discussion: """
             The log is read from --log FILE (JSON or text lines, or `journalctl -o json` output), from the journal of \
-            the systemd unit with --journal, or from standard input.
+            the systemd unit with --journal, or from standard input. With --config (or a terminal for input) and neither \
+            of the others, the daemon of that configuration is found (its pid in DATA_DIR/run) and, when systemd runs \
+            it, its unit's journal is read.
             """)
 
+    @OptionGroup var options: ConfigOption
     @Argument(help: "Queue id.") var id: String
     @Option(name: .long, help: "A log file: JSON or text lines, or journalctl -o json output.") var log: String?
     @Flag(name: .long, help: "Read the journal of the unit (journalctl -u UNIT -o json).") var journal = false
@@ -32,6 +35,8 @@ struct TraceCommand: AsyncParsableCommand {
             data = d
         } else if journal {
             data = try Self.journal(unit: unit)
+        } else if options.config != nil || isatty(STDIN_FILENO) != 0 {
+            data = try Self.journal(unit: try Self.daemonUnit(options))
         } else {
             data = FileHandle.standardInput.readDataToEndOfFile()
         }
@@ -60,6 +65,24 @@ struct TraceCommand: AsyncParsableCommand {
             let fields = line.filter { !skip.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             print("\(line["time"] ?? "") \((line["event"] ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(line["msg"] ?? "") \(fields.joined(separator: " "))")
         }
+    }
+
+    /// The systemd unit running the daemon of this configuration, from its pid's cgroup; a daemon that
+    /// systemd does not run logs to wherever its standard error goes, which only the operator knows.
+    static func daemonUnit(_ options: ConfigOption) throws -> String {
+        let config = try options.load()
+        let state: RuntimeState
+        do { state = try RuntimeState.read(config) } catch {
+            throw UserError("no running daemon for \(options.path) (\((error as? UserError)?.message ?? "\(error)")): give --log FILE or --journal")
+        }
+        // Unreadable (another user's process): the same answer as a daemon outside systemd.
+        let cgroup = (try? String(contentsOfFile: "/proc/\(state.pid)/cgroup", encoding: .utf8)) ?? ""
+        let unit = cgroup.split(whereSeparator: { $0 == "/" || $0 == "\n" }).last { $0.hasSuffix(".service") }
+        guard let unit else {
+            throw UserError(
+                "the daemon (pid \(state.pid)) is not a systemd service, so its log is where its standard error goes: give --log FILE (or pipe it in)")
+        }
+        return String(unit)
     }
 
     /// The fields of one log line in any of the formats; nil for a line that is none of them.

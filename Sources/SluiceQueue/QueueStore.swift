@@ -282,10 +282,30 @@ public final class QueueStore: Sendable {
         return names.compactMap(QueueID.init).sorted()
     }
 
-    /// Every committed entry; unreadable ones are reported, not skipped silently.
-    public func entries() -> [(id: QueueID, entry: Result<QueueEntry, any Error>)] {
-        ids().compactMap { id in
-            do { return try load(id).map { (id, .success($0)) } } catch { return (id, .failure(error)) }
+    /// Every committed entry, oldest first; unreadable ones are reported, not skipped silently. Read on
+    /// `threads` threads at once (a listing of 100,000 messages is file reads and JSON decoding).
+    public func entries(threads: Int = 1) -> [(id: QueueID, entry: Result<QueueEntry, any Error>)] {
+        var all: [(id: QueueID, entry: Result<QueueEntry, any Error>)] = []
+        forEachChunk(threads: threads) { all += $0 }
+        return all
+    }
+
+    /// The entries, oldest first, a chunk at a time (each chunk read on `threads` threads), so that a
+    /// listing can print its first lines before the last files are read.
+    public func forEachChunk(
+        threads: Int, chunkSize: Int = 4096, _ body: ([(id: QueueID, entry: Result<QueueEntry, any Error>)]) throws -> Void
+    ) rethrows {
+        let ids = ids()
+        for start in stride(from: 0, to: ids.count, by: chunkSize) {
+            let chunk = Array(ids[start..<min(ids.count, start + chunkSize)])
+            let results = EntrySlots(count: chunk.count)
+            let parts = max(1, min(threads, chunk.count / 64))
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for i in stride(from: part, to: chunk.count, by: parts) {
+                    do { results.set(i, try load(chunk[i]).map { .success($0) }) } catch { results.set(i, .failure(error)) }
+                }
+            }
+            try body(zip(chunk, results.values).compactMap { id, result in result.map { (id, $0) } })
         }
     }
 
@@ -372,4 +392,24 @@ public struct QueueCorruption: Error, CustomStringConvertible {
     public let path: String
     public let why: String
     public var description: String { "\(path): \(why)" }
+}
+
+/// Results written by index from several threads (each index by one thread), read after they finish.
+private final class EntrySlots: @unchecked Sendable {
+    private var slots: [Result<QueueEntry, any Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ value: Result<QueueEntry, any Error>?) {
+        lock.lock()
+        slots[i] = value
+        lock.unlock()
+    }
+
+    var values: [Result<QueueEntry, any Error>?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
 }

@@ -276,3 +276,26 @@ func httpGet(_ port: Int, _ path: String) throws -> (Int, String) {
     let body = lines.drop { !$0.isEmpty }.dropFirst().joined(separator: "\n")
     return (code, body)
 }
+
+extension OperationsTests {
+    /// Issue 20: `trace` takes --config like every command that reads state. With it and no --log, the daemon
+    /// of that configuration is found; one that systemd does not run gets a clear answer, not a guess.
+    func testTraceTakesConfigAndFindsTheDaemon() throws {
+        let d = try DaemonProcess()
+        try d.start()
+        let (code, text) = try send(d.port(), subject: "trace-config")
+        XCTAssertEqual(code, 250)
+        let id = String(text.split(separator: " ").last!)
+        XCTAssertTrue(d.waitForLog("removed"))
+        var (status, out, err) = try d.cli(["trace", id, "--log", d.logPath])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains(" queued "), out)
+        (status, out, err) = try d.cli(["trace", id])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(err.contains("is not a systemd service") && err.contains("--log FILE"), err)
+        XCTAssertEqual(d.stop(), 0)
+        (status, out, err) = try d.cli(["trace", id])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(err.contains("no running daemon"), err)
+    }
+}
