@@ -118,15 +118,21 @@ final class DocumentDLPTests: XCTestCase {
         return result
     }
 
-    func testEveryDetectorInEveryCarrierIsFoundByDLPScanAndTheDaemon() throws {
-        let corpus = try makeCorpus()
+    /// A daemon (not started) with the "all" profile and these rules.
+    func daemon(rules: String) throws -> DaemonProcess {
         let d = try DaemonProcess(yaml: """
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             """)
         try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
         try Self.profiles.write(toFile: d.root + "/rules/dlp.yaml", atomically: true, encoding: .utf8)
-        try d.writeRules("""
+        try d.writeRules(rules)
+        return d
+    }
+
+    func testEveryDetectorInEveryCarrierIsFoundByDLPScanAndTheDaemon() throws {
+        let corpus = try makeCorpus()
+        let d = try daemon(rules: """
             rules:
               - name: refuse-sensitive
                 when: [ { dlp: all } ]
@@ -187,13 +193,7 @@ final class DocumentDLPTests: XCTestCase {
     func testWhatCannotBeReadIsAVerdictWithItsReasonAndMemoryStaysBounded() throws {
         let corpus = try makeCorpus()
         let special = corpus + "/special"
-        let d = try DaemonProcess(yaml: """
-            listeners:
-              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
-            """)
-        try FileManager.default.createDirectory(atPath: d.root + "/rules", withIntermediateDirectories: true)
-        try Self.profiles.write(toFile: d.root + "/rules/dlp.yaml", atomically: true, encoding: .utf8)
-        try d.writeRules("""
+        let d = try daemon(rules: """
             rules:
               - name: refuse-encrypted
                 when: [ { dlp: { unscannable: [encrypted] } } ]
