@@ -340,7 +340,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         guard !buffer.isEmpty else { return }
         if !sniffed {
             sniffed = true
-            switch ContentSniffer.kind(of: buffer) {
+            switch ContentSniffer.kind(of: buffer, strict: true) {
             case .zip, .gzip, .pdf, .ole2, .text(.utf16LE), .text(.utf16BE):
                 // Magic bytes decide, not the label: the rest of the part is collected and opened.
                 handling = .document

@@ -17,6 +17,9 @@ final class ContentExtractionTests: XCTestCase {
         XCTAssertEqual(ContentSniffer.kind(of: [0xff, 0xfe, 65, 0]), .text(.utf16LE))
         XCTAssertEqual(ContentSniffer.kind(of: Array("plain words\r\n\ttabbed".utf8)), .text(.utf8))
         XCTAssertEqual(ContentSniffer.kind(of: [1, 2, 3, 0, 200, 201]), .binary)
+        let quoting = Array("The file starts with %PDF-1.7 and then binary.\n".utf8)
+        XCTAssertEqual(ContentSniffer.kind(of: quoting), .pdf, "an attachment: a PDF header may follow junk")
+        XCTAssertEqual(ContentSniffer.kind(of: quoting, strict: true), .text(.utf8), "a text part that mentions a PDF header is text")
     }
 
     /// Fed one byte at a time, so every state crosses a piece boundary.

@@ -69,6 +69,13 @@ final class ZipScanTests: XCTestCase {
         XCTAssertEqual(report.unscannable.map(\.reason), [.bomb])
     }
 
+    func testATextPartThatQuotesAPDFHeaderStaysText() throws {
+        let message = Array("From: a@example.test\r\nSubject: x\r\n\r\nOur files begin with %PDF-1.7, see below.\r\ncard 4111 1111 1111 1111\r\n".utf8)
+        let report = try scanner().scan(message)
+        XCTAssertTrue(report.unscannable.isEmpty, "\(report.unscannable)")
+        XCTAssertEqual(report.findings.map(\.detector), ["credit_card"])
+    }
+
     func testGarbageThatStartsLikeAZipIsUnscannableCorrupt() throws {
         let report = try scanner().scan(message(attaching: Array("PK\u{3}\u{4} but nothing else".utf8), named: "broken.zip"))
         XCTAssertEqual(report.unscannable.map(\.reason), [.corrupt])

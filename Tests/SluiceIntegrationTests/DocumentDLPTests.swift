@@ -206,6 +206,7 @@ final class DocumentDLPTests: XCTestCase {
             """)
         let cases: [(file: String, reason: String, path: String)] = [
             ("bomb.zip", "bomb", "bomb.zip/zeros.txt"), ("42.zip", "bomb", "42.zip/3-0.zip/2-0.zip/1-0.zip/0-0.zip/0.txt"),
+            ("zip64-bomb.zip", "bomb", "zip64-bomb.zip/ten-gigabytes.bin"),
             ("encrypted.zip", "encrypted", "encrypted.zip/secret.txt"), ("encrypted.pdf", "encrypted", "encrypted.pdf"),
             ("corrupt.pdf", "corrupt", "corrupt.pdf"), ("truncated.docx", "corrupt", "truncated.docx"),
         ]
@@ -224,7 +225,8 @@ final class DocumentDLPTests: XCTestCase {
             XCTAssertTrue(r.text.contains(c.reason == "encrypted" ? "encrypted attachment" : "could not be scanned"), "\(c.file): \(r.text)")
         }
         XCTAssertTrue(d.waitForLog("\"\(cases[0].reason): \(cases[0].path)"), d.log())
-        // 42.zip alone would expand to terabytes, bomb.zip to 100 MB: neither is unpacked past its ratio limit.
+        // 42.zip alone would expand to terabytes, zip64-bomb.zip to 10 GiB, bomb.zip to 100 MB: none is unpacked
+        // past its ratio limit.
         let rss = d.rssKiB()
         print("daemon RSS after the unscannable documents: \(rss / 1024) MiB")
         XCTAssertLessThan(rss, 400 * 1024, "RSS \(rss / 1024) MiB")

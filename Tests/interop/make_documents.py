@@ -7,16 +7,19 @@ For each name, OUTDIR/NAME/ gets the line in: report.docx (one run), split.docx 
 line split across two runs, as Word writes an edited paragraph), cards.xlsx (a cell),
 slides.pptx (a slide), notes.odt, card.pdf (Flate-compressed content stream),
 cards.zip (a text member), cards.txt.gz and cards.bin (inside binary bytes).
-OUTDIR/special/ gets what cannot be scanned: a zip bomb, a 42.zip-style nested bomb,
+OUTDIR/special/ gets what cannot be scanned: a zip bomb, a 42.zip-style nested bomb, a zip64 member
+expanding to 10 GiB,
 an encrypted zip (Info-ZIP's zip -P), an encrypted PDF, a corrupt PDF, a truncated docx.
 """
 import gzip
 import io
 import json
 import os
+import struct
 import subprocess
 import sys
 import zipfile
+import zlib
 
 import docx
 import openpyxl
@@ -99,6 +102,21 @@ def special(out):
         data = layer.getvalue()
     with open(os.path.join(out, "42.zip"), "wb") as f:
         f.write(data)
+    # A zip64 member that expands to 10 GiB from 10 MB: deflate blocks of a MiB of zeros, each after a full
+    # flush so that one block's bytes can be repeated; the sizes in zip64 extra fields (APPNOTE 4.5.3).
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = c.compress(b"\0" * (1 << 20)) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(b"\0" * (1 << 20)) + c.flush(zlib.Z_FULL_FLUSH)
+    blocks = 10240
+    data = first + block * (blocks - 1) + c.flush()
+    size = blocks << 20
+    name = b"ten-gigabytes.bin"
+    extra = struct.pack("<HHQQ", 1, 16, size, len(data))
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 8, 0, 0, 0, 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra)) + name + extra
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 8, 0, 0, 0, 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra), 0, 0, 0, 0, 0) + name + extra
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(data), 0)
+    with open(os.path.join(out, "zip64-bomb.zip"), "wb") as f:
+        f.write(local + data + central + end)
     # A password-protected zip, as Info-ZIP writes it.
     plain = os.path.join(out, "secret.txt")
     with open(plain, "w") as f:

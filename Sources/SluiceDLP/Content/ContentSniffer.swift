@@ -20,11 +20,13 @@ enum TextEncoding: Equatable, Sendable {
 }
 
 enum ContentSniffer {
-    static func kind(of bytes: some Collection<UInt8>) -> ContentKind {
+    /// `strict`: magic only at the very start (a part declared as text: a message that quotes "%PDF-1.7"
+    /// in its first lines is still text); else a PDF header may follow up to 1 KiB of junk, as readers allow.
+    static func kind(of bytes: some Collection<UInt8>, strict: Bool = false) -> ContentKind {
         let head = Array(bytes.prefix(8192))
         if ZipDirectory.isZip(head) { return .zip }
         if head.starts(with: [0x1f, 0x8b]) { return .gzip }
-        if head.prefix(1024).starts(with: Array("%PDF-".utf8)) || contains(head.prefix(1024), Array("%PDF-".utf8)) { return .pdf }
+        if head.starts(with: Array("%PDF-".utf8)) || (!strict && contains(head.prefix(1024), Array("%PDF-".utf8))) { return .pdf }
         if head.starts(with: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) { return .ole2 }
         if head.starts(with: [0xff, 0xfe]) { return .text(.utf16LE) }
         if head.starts(with: [0xfe, 0xff]) { return .text(.utf16BE) }

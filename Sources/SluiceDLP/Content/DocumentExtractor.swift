@@ -92,7 +92,10 @@ struct DocumentExtractor {
     // MARK: containers
 
     /// The budget check for one member being inflated: nil while it is within bounds.
-    private func overrun(produced: Int, packed: Int) -> (UnscannableReason, String)? {
+    private func overrun(produced: Int, packed: Int, declared: Int = 0) -> (UnscannableReason, String)? {
+        if declared > 0 && produced > declared {
+            return (.bomb, "expands past its declared \(declared) bytes")
+        }
         if produced > limits.ratioFloor && produced > packed * limits.maxRatio {
             return (.bomb, "\(packed) bytes expand past \(produced) (over \(limits.maxRatio):1)")
         }
@@ -143,16 +146,21 @@ struct DocumentExtractor {
                 sink.unscannable(path: memberPath, reason: .unsupported, detail: "compression method \(entry.method)")
                 continue
             }
+            if entry.size > limits.ratioFloor && entry.size > max(1, entry.packedSize) * limits.maxRatio {
+                // Its own directory says so: not even started.
+                give((.bomb, "\(entry.packedSize) bytes declare \(entry.size) (over \(limits.maxRatio):1)"), path: memberPath, into: &sink)
+                continue
+            }
             guard let packed = ZipDirectory.packedData(entry, in: zip) else {
                 sink.unscannable(path: memberPath, reason: .corrupt, detail: "entry data missing (truncated archive)")
                 continue
             }
             if isXML {
                 guard readText else { continue }
-                streamXML(packed, deflated: entry.method == 8, path: memberPath, into: &sink)
+                streamXML(packed, deflated: entry.method == 8, declared: entry.size, path: memberPath, into: &sink)
             } else if !readText && !Self.mayHoldFiles(entry.name) {
                 continue  // only names are wanted, and this member holds none
-            } else if let data = unpack(packed, format: entry.method == 8 ? .raw : nil, path: memberPath, into: &sink) {
+            } else if let data = unpack(packed, format: entry.method == 8 ? .raw : nil, declared: entry.size, path: memberPath, into: &sink) {
                 extract(data[...], path: memberPath, depth: depth + 1, into: &sink)
             }
         }
@@ -191,14 +199,16 @@ struct DocumentExtractor {
     }
 
     /// An XML member's text, inflated and stripped piece by piece: never the whole member in memory.
-    private mutating func streamXML<S: DocumentSink>(_ packed: ArraySlice<UInt8>, deflated: Bool, path: String, into sink: inout S) {
+    private mutating func streamXML<S: DocumentSink>(
+        _ packed: ArraySlice<UInt8>, deflated: Bool, declared: Int, path: String, into sink: inout S
+    ) {
         var xml = XMLText()
         var produced = 0
         var failure: (UnscannableReason, String)?
         if deflated {
             let outcome = Inflater.inflate(packed, format: .raw) { piece in
                 produced += piece.count
-                if let over = overrun(produced: produced, packed: packed.count) {
+                if let over = overrun(produced: produced, packed: packed.count, declared: declared) {
                     failure = over
                     return false
                 }
@@ -226,7 +236,7 @@ struct DocumentExtractor {
 
     /// A member's bytes, inflated within the limits; nil (and the reason given) when it cannot be.
     private mutating func unpack<S: DocumentSink>(
-        _ packed: ArraySlice<UInt8>, format: Inflater.Format?, path: String, into sink: inout S
+        _ packed: ArraySlice<UInt8>, format: Inflater.Format?, declared: Int = 0, path: String, into sink: inout S
     ) -> [UInt8]? {
         guard let format else {
             guard overrun(produced: packed.count, packed: packed.count) == nil else {
@@ -239,7 +249,7 @@ struct DocumentExtractor {
         var out: [UInt8] = []
         var failure: (UnscannableReason, String)?
         let outcome = Inflater.inflate(packed, format: format) { piece in
-            if let over = overrun(produced: out.count + piece.count, packed: packed.count) {
+            if let over = overrun(produced: out.count + piece.count, packed: packed.count, declared: declared) {
                 failure = over
                 return false
             }
