@@ -48,6 +48,9 @@ public struct ListenerSettings: Sendable {
     public var maxReceivedHeaders = 50
     /// `rules_timeout:` how long checks and rules may take at end of DATA before a 451 (default 30s).
     public var rulesTimeout: Double = 30
+    /// `received_auth_user:` name the authenticated user in the Received: header (default false, like
+    /// Postfix's smtpd_sasl_authenticated_header: the login name is not shown to recipients).
+    public var receivedAuthUser = false
     /// `proxy_protocol:` the listener is behind a load balancer that sends a PROXY v1/v2 header (default false).
     public var proxyProtocol = false
     /// `verify: [spf, dkim, dmarc]`: message authentication of mail received here, written to an

@@ -229,7 +229,7 @@ extension SluiceConfiguration {
         let m = try node.mapping(allowed: [
             "name", "address", "tls", "require_tls", "auth", "policy", "rules", "max_message_size", "max_recipients",
             "max_connections", "max_connections_per_ip", "command_timeout", "data_timeout", "bare_lf",
-            "max_received_headers", "auth_requires_tls", "auth_max_failures", "auth_failure_delay", "proxy_protocol", "verify",
+            "max_received_headers", "auth_requires_tls", "auth_max_failures", "auth_failure_delay", "proxy_protocol", "received_auth_user", "verify",
             "proxy_from", "rules_timeout",
         ])
         guard let nameNode = m["name"] else { throw node.error("a listener needs a 'name'") }
@@ -263,6 +263,7 @@ extension SluiceConfiguration {
         if let n = m["max_received_headers"] { l.maxReceivedHeaders = try n.int(in: 1...1000) }
         if let n = m["rules_timeout"] { l.rulesTimeout = try n.duration() }
         if let n = m["proxy_protocol"] { l.proxyProtocol = try n.bool() }
+        if let n = m["received_auth_user"] { l.receivedAuthUser = try n.bool() }
         if let v = m["verify"] {
             for item in try v.list() { l.verify.insert(try item.oneOf(["spf", "dkim", "dmarc"])) }
         }

@@ -189,6 +189,7 @@ public struct Daemon {
         session.bareLineEndings = l.bareLineEndings
         session.auth = l.auth
         session.authRequiresTLS = l.authRequiresTLS
+        session.receivedAuthUser = l.receivedAuthUser
         session.maxReceivedHeaders = l.maxReceivedHeaders
         return session
     }

@@ -1,11 +1,12 @@
 // ReceivedHeader: the trace header Sluice prepends (RFC 5321 §4.4, RFC 8601
-// style TLS comment), with the TLS version and cipher and the authenticated user.
+// style TLS comment), with the TLS version and cipher, and the authenticated
+// user when the listener says so (ESMTPSA says that someone authenticated).
 
 import Foundation
 import SluiceCore
 
 public enum ReceivedHeader {
-    public static func make(envelope: Envelope, hostname: String, date: Date) -> String {
+    public static func make(envelope: Envelope, hostname: String, date: Date, showsUser: Bool = false) -> String {
         let c = envelope.client
         let heloPart = c.helo.map { "from \($0) " } ?? "from unknown "
         let addr = c.address.map { $0.isIPv4 ? "[\($0)]" : "[IPv6:\($0)]" } ?? "[unknown]"
@@ -18,7 +19,7 @@ public enum ReceivedHeader {
             // NIOSSL does not expose the negotiated cipher suite yet; say only what is known.
             lines.append("\t(using \(v)" + (c.tlsCipher.map { " with cipher \($0)" } ?? "") + ")")
         }
-        if let user = c.authenticatedUser {
+        if showsUser, let user = c.authenticatedUser {
             lines.append("\t(Authenticated sender: \(sanitize(user)))")
         }
         var by = "\tby \(hostname) (Sluice) with \(with) id \(envelope.queueID)"

@@ -24,6 +24,8 @@ public struct SMTPServerSession: Sendable {
         public var auth: AuthRequirement = .none
         /// Offer and accept AUTH only over TLS (the default; plaintext needs a listener to say so).
         public var authRequiresTLS = true
+        /// Name the authenticated user in the Received: header (a listener's `received_auth_user:`).
+        public var receivedAuthUser = false
         public var makeQueueID: @Sendable () -> QueueID = { QueueID.generate() }
         public var now: @Sendable () -> Date = { Date() }
 

@@ -34,7 +34,8 @@ extension SMTPServerHandler {
         case .authenticate(let user, let secret, let mechanism):
             authenticate(user: user, secret: secret, mechanism: mechanism, context: context)
         case .beginMessage(let envelope):
-            let received = ReceivedHeader.make(envelope: envelope, hostname: shared.session.hostname, date: envelope.receivedAt) + "\r\n"
+            let received = ReceivedHeader.make(
+                envelope: envelope, hostname: shared.session.hostname, date: envelope.receivedAt, showsUser: shared.session.receivedAuthUser) + "\r\n"
             spool?.begin(envelope.queueID, first: Array(received.utf8))
             logger.event(
                 .data, "message begins",

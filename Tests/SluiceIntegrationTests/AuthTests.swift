@@ -16,7 +16,7 @@ final class AuthTests: XCTestCase {
             networks: { trusted: [127.0.0.1/32] }
             senders: { trusted: [example.test] }
             listeners:
-              - { name: submission, address: "127.0.0.1:0", tls: starttls, auth: required, auth_failure_delay: 10ms }
+              - { name: submission, address: "127.0.0.1:0", tls: starttls, auth: required, auth_failure_delay: 10ms, received_auth_user: true }
               - { name: smtps, address: "127.0.0.1:0", tls: implicit, auth: required, auth_failure_delay: 10ms }
               - { name: relay, address: "127.0.0.1:0", tls: none }
             \(extra)
@@ -72,7 +72,10 @@ final class AuthTests: XCTestCase {
         (status, out) = try python(["ssl", "\(d.port("smtps"))", "app", secret, "app@example.test", "py-auth-2@test"])
         XCTAssertEqual(status, 0, out)
         let files = d.waitForOutbox(count: 5).map { String(decoding: $0, as: UTF8.self) }
-        XCTAssertTrue(files.allSatisfy { $0.contains("(Authenticated sender: app)") && $0.contains("with ESMTPSA") })
+        XCTAssertTrue(files.allSatisfy { $0.contains("with ESMTPSA") })
+        // received_auth_user: true on submission only: the smtps copy does not name the user.
+        XCTAssertEqual(files.filter { $0.contains("(Authenticated sender: app)") }.count, 3, "the three that came in on submission")
+        XCTAssertFalse(try XCTUnwrap(files.first { $0.contains("py-auth-2@test") }).contains("Authenticated sender"))
 
         // Before TLS: AUTH is neither offered nor accepted, and MAIL needs AUTH.
         let c = try TestSMTPClient(port: d.port("submission"))

@@ -110,8 +110,11 @@ final class SMTPAuthSessionTests: XCTestCase {
             queueID: QueueID.generate(), sender: nil, client: ClientInfo(address: IPAddress("192.0.2.7"), listener: "submission"))
         env.client.tlsVersion = "TLSv1.3"
         env.client.authenticatedUser = "app"
-        let h = ReceivedHeader.make(envelope: env, hostname: "mx.test", date: Date())
+        let h = ReceivedHeader.make(envelope: env, hostname: "mx.test", date: Date(), showsUser: true)
         XCTAssertTrue(h.contains("(Authenticated sender: app)"), h)
         XCTAssertTrue(h.contains("with ESMTPSA"), h)
+        let quiet = ReceivedHeader.make(envelope: env, hostname: "mx.test", date: Date())
+        XCTAssertFalse(quiet.contains("app"), "the user is named only when the listener says so: \(quiet)")
+        XCTAssertTrue(quiet.contains("with ESMTPSA"), quiet)
     }
 }
