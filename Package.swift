@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceQueue", "SluiceDLP", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

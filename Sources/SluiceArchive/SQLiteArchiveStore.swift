@@ -9,8 +9,11 @@ import GRDB
 
 public final class SQLiteArchiveStore: ArchiveStore {
     let db: DatabasePool
+    /// When set, message bytes are sealed with its newest key (and opened with any of its keys).
+    let keys: ArchiveKeyRing?
 
-    public init(path: String) throws {
+    public init(path: String, keys: ArchiveKeyRing? = nil) throws {
+        self.keys = keys
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var config = Configuration()
         config.busyMode = .timeout(10)
@@ -75,7 +78,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
     }
 
     public func add(_ entries: [ArchiveEntry]) throws {
-        let rows = try entries.map { e in (e, try Deflate.compress(e.raw)) }
+        let rows = try entries.map { e in (e, try seal(try Deflate.compress(e.raw))) }
         try db.write { db in
             // Statements prepared once per transaction, not per row.
             let insertMessage = try db.cachedStatement(
@@ -229,7 +232,44 @@ public final class SQLiteArchiveStore: ArchiveStore {
             return nil
         }
         let packed: Data = row[0]
-        return try Deflate.decompress([UInt8](packed), size: row[1])
+        return try Deflate.decompress(try unseal([UInt8](packed)), size: row[1])
+    }
+
+    func seal(_ packed: [UInt8]) throws -> [UInt8] { try keys?.seal(packed) ?? packed }
+
+    func unseal(_ body: [UInt8]) throws -> [UInt8] {
+        guard ArchiveKeyRing.isSealed(body) else { return body }
+        guard let keys else {
+            throw ArchiveError("the message is sealed (archive_encryption), and no key_file is configured to open it")
+        }
+        return try keys.open(body)
+    }
+
+    /// Seals every message with the newest key (plain ones too), a batch per transaction; returns how
+    /// many changed. Afterwards older keys may leave the key file.
+    public func rekey(batch: Int = 500) throws -> Int {
+        guard let keys else { throw ArchiveError("no archive_encryption key_file is configured") }
+        var changed = 0
+        var after: Int64 = 0
+        while true {
+            let rows = try db.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, body FROM message WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batch])
+            }
+            guard let last = rows.last else { return changed }
+            after = last[0]
+            var updates: [(Int64, [UInt8])] = []
+            for row in rows {
+                let body = [UInt8](row[1] as Data)
+                if ArchiveKeyRing.keyID(of: body) == keys.current.id { continue }
+                updates.append((row[0], try keys.seal(try unseal(body))))
+            }
+            try db.write { db in
+                for (id, sealed) in updates {
+                    try db.execute(sql: "UPDATE message SET body = ?, stored_size = ? WHERE id = ?", arguments: [Data(sealed), sealed.count, id])
+                }
+            }
+            changed += updates.count
+        }
     }
 
     public func purge(before cutoffs: [String: Date], batch: Int) throws -> Int {

@@ -11,7 +11,9 @@ import SluiceConfig
 struct ArchiveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive", abstract: "Search, read, export, keep and erase archived mail.",
-        subcommands: [Search.self, Show.self, Export.self, Delete.self, Hold.self, Release.self, Stats.self, Bench.self])
+        subcommands: [
+            Search.self, Show.self, Export.self, Delete.self, Hold.self, Release.self, Keygen.self, Rekey.self, Stats.self, Bench.self,
+        ])
 
     struct Filters: ParsableArguments {
         @Option(help: "Only this archive.") var archive: String?
@@ -62,7 +64,10 @@ struct ArchiveCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: config.archiveFile) else {
             throw UserError("no archive yet (\(config.archiveFile)); configure archives: and an archive: rule action")
         }
-        do { return (config, try SQLiteArchiveStore(path: config.archiveFile)) } catch { throw UserError("\(error)") }
+        do {
+            let keys = try config.archiveKeyFile.map { try ArchiveKeyRing.load(file: $0) }
+            return (config, try SQLiteArchiveStore(path: config.archiveFile, keys: keys))
+        } catch { throw UserError("\(error)") }
     }
 
     static func iso(_ d: Date) -> String { d.formatted(.iso8601) }

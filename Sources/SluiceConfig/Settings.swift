@@ -196,6 +196,9 @@ public struct SluiceConfiguration: Sendable {
     public var dns = DNSSettings()
     public var dkim: [DKIMKeySettings] = []
     public var archives: [String: ArchiveSettings] = [:]
+    /// `archive_encryption: { key_file: PATH }`: archived message bytes sealed with AES-256-GCM (the
+    /// file's last key seals, every key opens; `sluice archive keygen` writes keys).
+    public var archiveKeyFile: String?
     public var queue = QueueSettings()
 
     public var archiveFile: String { (dataDir as NSString).appendingPathComponent("archive.sqlite") }

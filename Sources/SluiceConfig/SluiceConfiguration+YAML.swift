@@ -14,7 +14,7 @@ extension SluiceConfiguration {
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders", "upstreams", "dns", "dkim", "archives", "queue",
+        "admin", "senders", "upstreams", "dns", "dkim", "archives", "archive_encryption", "queue",
     ]
 
     public static func load(file: String) throws -> SluiceConfiguration {
@@ -183,6 +183,12 @@ extension SluiceConfiguration {
         }
 
         var archives: [String: ArchiveSettings] = [:]
+        var archiveKeyFile: String?
+        if let e = keys["archive_encryption"] {
+            let m = try e.mapping(allowed: ["key_file"])
+            guard let k = m["key_file"] else { throw e.error("archive_encryption needs key_file: (sluice archive keygen --out FILE makes one)") }
+            archiveKeyFile = resolve(try k.nonEmptyString())
+        }
         if let a = keys["archives"] {
             for (name, node) in try a.namedEntries() {
                 let m = try node.mapping(allowed: ["retention"])
@@ -221,6 +227,7 @@ extension SluiceConfiguration {
             file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
             delivery: delivery, upstreams: upstreams, admin: admin, dns: dns, dkim: dkim, archives: archives)
+        config.archiveKeyFile = archiveKeyFile
         config.queue = queue
         return config
     }

@@ -90,7 +90,8 @@ public struct Daemon {
         // policy authorised, with the keys of the current runtime.
         let dkim = DKIMSignModifier(keyring: { runtime.current.keyring }, io: executors.cpu, logger: logger)
         var targets: [String: any DeliveryTarget] = ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()]
-        let archive = config.archives.isEmpty ? nil : try SQLiteArchiveStore(path: config.archiveFile)
+        let archiveKeys = try config.archiveKeyFile.map { try ArchiveKeyRing.load(file: $0) }
+        let archive = config.archives.isEmpty ? nil : try SQLiteArchiveStore(path: config.archiveFile, keys: archiveKeys)
         if let archive { targets["archive"] = ArchiveTarget(
                 store: archive, archives: Set(config.archives.keys), io: executors.database, cpu: executors.cpu) }
         let manager = QueueManager(

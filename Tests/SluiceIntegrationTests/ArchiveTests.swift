@@ -8,13 +8,14 @@ import Foundation
 import XCTest
 
 final class ArchiveTests: XCTestCase {
-    func archivingDaemon() throws -> DaemonProcess {
+    func archivingDaemon(extra: String = "") throws -> DaemonProcess {
         let d = try DaemonProcess(yaml: """
             archives:
               default: { retention: 365d }
               legal: { retention: permanent }
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            \(extra)
             """)
         try d.writeRules("""
             rules:
@@ -174,5 +175,37 @@ extension ArchiveTests {
         XCTAssertEqual(status, 0, err)
         XCTAssertEqual(try search(d, ["--text", "merger"]).count, 0)
         XCTAssertEqual(try search(d, ["--subject", "lunch"]).count, 1, "the rest is untouched")
+    }
+}
+
+extension ArchiveTests {
+    /// Issue 20: encryption at rest from the command line: keygen, the daemon seals what it archives, show
+    /// reads it back byte for byte, rotation with a second key and rekey, and a clear error without the key.
+    func testEncryptionAtRestFromTheCommandLine() throws {
+        let d = try archivingDaemon(extra: "archive_encryption: { key_file: etc/archive.keys }")
+        var (status, out, err) = try d.cli(["archive", "keygen", "--out", d.root + "/etc/archive.keys"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("added key k"), out)
+        let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: d.root + "/etc/archive.keys")[.posixPermissions] as? Int)
+        XCTAssertEqual(mode & 0o077, 0, "the key file is the owner's only")
+        try d.start()
+        let message = "From: alice@example.test\r\nTo: bob@partner.test\r\nSubject: sealed merger\r\nMessage-ID: <enc1@test>\r\n\r\nconfidential body\r\n"
+        XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port(), from: "alice@example.test", to: "bob@partner.test", message: message).code, 250)
+        XCTAssertTrue(waitUntil { (try? self.search(d, ["--text", "merger"]).count) == 1 }, d.log())
+        let id = try XCTUnwrap(try search(d, ["--text", "merger"]).first?["id"] as? Int)
+        (status, out, err) = try d.cli(["archive", "show", "\(id)"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.hasSuffix(message), out)
+        (status, out, err) = try d.cli(["archive", "keygen", "--out", d.root + "/etc/archive.keys"])
+        XCTAssertEqual(status, 0, err)
+        (status, out, err) = try d.cli(["archive", "rekey"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("sealed 1 archived message"), out)
+        XCTAssertTrue(try d.cli(["archive", "show", "\(id)"]).1.hasSuffix(message), "read back under the new key")
+        // The key file gone: the message says why it cannot be read.
+        try "# no keys\n".write(toFile: d.root + "/etc/archive.keys", atomically: true, encoding: .utf8)
+        (status, out, err) = try d.cli(["archive", "show", "\(id)"])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(err.contains("archive.keys") && err.contains("no key"), err)
     }
 }
