@@ -36,8 +36,9 @@ public struct ArchiveKeyRing: Sendable {
 
     /// Reads a key file; errors name the line (never the key).
     public static func load(file: String) throws(Invalid) -> ArchiveKeyRing {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw Invalid(description: "\(file): cannot read the archive key file")
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw Invalid(description: "\(file): cannot read the archive key file (\(error.localizedDescription))")
         }
         var keys: [Key] = []
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
