@@ -49,8 +49,9 @@ extension ArchiveCommand {
                     format: "search %-34@ p50 %7.2f ms  p99 %7.2f ms  (%d shown of %d)", name + ":", times[times.count / 2],
                     times[min(times.count - 1, times.count * 99 / 100)], found, total))
             }
-            // A file that is not there (no -wal after a checkpoint) counts as 0 bytes.
-            let size = [db, db + "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.reduce(0, +)
+            // The database and its WAL (absent after a checkpoint: 0 bytes).
+            let size = try [db, db + "-wal"].filter { FileManager.default.fileExists(atPath: $0) }
+                .map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0 }.reduce(0, +)
             print(String(format: "database: %.1f MB (%.0f bytes per message)", Double(size) / 1_000_000, Double(size) / Double(max(1, messages))))
         }
 

@@ -75,8 +75,10 @@ struct TraceCommand: AsyncParsableCommand {
         do { state = try RuntimeState.read(config) } catch {
             throw UserError("no running daemon for \(options.path) (\((error as? UserError)?.message ?? "\(error)")): give --log FILE or --journal")
         }
-        // Unreadable (another user's process): the same answer as a daemon outside systemd.
-        let cgroup = (try? String(contentsOfFile: "/proc/\(state.pid)/cgroup", encoding: .utf8)) ?? ""
+        let cgroup: String
+        do { cgroup = try String(contentsOfFile: "/proc/\(state.pid)/cgroup", encoding: .utf8) } catch {
+            throw UserError("cannot tell how the daemon (pid \(state.pid)) runs: /proc/\(state.pid)/cgroup: \(error.localizedDescription); give --log FILE or --journal")
+        }
         let unit = cgroup.split(whereSeparator: { $0 == "/" || $0 == "\n" }).last { $0.hasSuffix(".service") }
         guard let unit else {
             throw UserError(
