@@ -27,6 +27,10 @@ struct CheckCommand: AsyncParsableCommand {
         if !active.isEmpty {
             print("dkim: ok (\(active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm.rawValue)" }.joined(separator: ", ")) signing)")
         }
+        for l in config.listeners where !l.verify.isEmpty {
+            let why = l.verifyConfigured ? "verify:" : "by default: it admits clients outside networks.trusted; verify: [] turns it off"
+            print("listener \(l.name): verifies \(l.verify.sorted().joined(separator: ", ")) (\(why))")
+        }
         // The resolver the daemon would start with (an unreadable resolv.conf is an error here, not a hang there).
         let resolver: any DNSResolver
         do { resolver = try Runtime.resolver(config) } catch { throw UserError("\(error)") }

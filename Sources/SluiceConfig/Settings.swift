@@ -54,8 +54,12 @@ public struct ListenerSettings: Sendable {
     /// `proxy_protocol:` the listener is behind a load balancer that sends a PROXY v1/v2 header (default false).
     public var proxyProtocol = false
     /// `verify: [spf, dkim, dmarc]`: message authentication of mail received here, written to an
-    /// Authentication-Results header and offered to the rules (default: none, e.g. for submission).
+    /// Authentication-Results header and offered to the rules. Default: all three on a listener that admits
+    /// untrusted clients (ListenerTrust.swift), none on a relay for trusted networks or a submission listener;
+    /// `verify: []` turns it off.
     public var verify: Set<String> = []
+    /// Whether `verify:` was written in the configuration (false: `verify` holds the default).
+    public var verifyConfigured = false
     /// `proxy_from:` the load balancers' addresses; required with proxy_protocol, others are refused.
     public var proxyFrom: [CIDR] = []
 

@@ -207,13 +207,18 @@ extension SluiceConfiguration {
         let items = try listenersNode.list()
         guard !items.isEmpty else { throw listenersNode.error("needs at least one listener") }
         for item in items {
-            let l = try readListener(item)
+            var l = try readListener(item)
             if let p = l.policy, policies[p] == nil {
                 throw item.error("policy '\(p)' is not defined under policies:")
             }
             if listeners.contains(where: { $0.name == l.name }) { throw item.error("duplicate listener name '\(l.name)'") }
             if listeners.contains(where: { $0.host == l.host && $0.port == l.port && l.port != 0 }) {
                 throw item.error("address \(l.host):\(l.port) is used by another listener")
+            }
+            if !l.verifyConfigured,
+                l.admitsUntrustedClients(policy: l.policy.flatMap { policies[$0] }, trustedNetworks: trusted, localDomains: localDomains)
+            {
+                l.verify = ListenerSettings.defaultVerification
             }
             listeners.append(l)
         }
@@ -273,6 +278,7 @@ extension SluiceConfiguration {
         if let n = m["received_auth_user"] { l.receivedAuthUser = try n.bool() }
         if let v = m["verify"] {
             for item in try v.list() { l.verify.insert(try item.oneOf(["spf", "dkim", "dmarc"])) }
+            l.verifyConfigured = true
         }
         if let n = m["proxy_from"] { l.proxyFrom = try n.cidrList() }
         if l.proxyProtocol && l.proxyFrom.isEmpty {

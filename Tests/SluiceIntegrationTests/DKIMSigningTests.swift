@@ -160,7 +160,9 @@ extension DKIMSigningTests {
             let dns: FixtureDNSServer
             do { dns = try FixtureDNSServer(zone: "$ORIGIN test.\n$TTL 60\n" + zone) } catch let e as FixtureUnavailable { throw XCTSkip(e.description) }
             defer { dns.stop() }
-            let text = try String(contentsOfFile: d.configPath, encoding: .utf8)
+            // The daemon's own fixture nameserver line is replaced by this zone's.
+            let text = try String(contentsOfFile: d.configPath, encoding: .utf8).split(separator: "\n")
+                .filter { !$0.hasPrefix("dns:") }.joined(separator: "\n") + "\n"
             try (text + "dns: { nameserver: \"127.0.0.1:\(dns.port)\", timeout: 3s }\n").write(toFile: d.configPath + ".dns.yaml", atomically: true, encoding: .utf8)
             return try runTool(DaemonProcess.binary, ["check", "--dns", "--config", d.configPath + ".dns.yaml"])
         }

@@ -3,6 +3,7 @@
 // var/run/listeners.json and read delivered mail from the outbox directory.
 
 import Foundation
+import SluiceTestSupport
 import XCTest
 
 final class DaemonProcess {
@@ -10,6 +11,9 @@ final class DaemonProcess {
     var process: Process?
     private(set) var ports: [String: Int] = [:]
     let logPath: String
+    /// The fixture nameserver the daemon asks when the test's YAML names none: listeners that admit
+    /// untrusted clients verify SPF, DKIM and DMARC by default, and DNS in tests comes from the fixture.
+    private var dns: FixtureDNSServer?
 
     /// The `sluice` binary built beside this test bundle.
     static var binary: String {
@@ -39,6 +43,15 @@ final class DaemonProcess {
         if !yaml.contains("listeners:") { config += Self.defaultListeners + "\n" }
         if !yaml.contains("admin:") { config += Self.defaultAdmin + "\n" }
         config += yaml + "\n"
+        if !yaml.contains("dns:") {
+            do {
+                let fixture = try FixtureDNSServer(zone: "")
+                dns = fixture
+                config += "dns: { nameserver: \"127.0.0.1:\(fixture.port)\", timeout: 2s }\n"
+            } catch let e as FixtureUnavailable {
+                print("no fixture nameserver (\(e)); the daemon uses the system's")
+            }
+        }
         // Tests do not depend on the machine having queue.min_free's default 512 MiB free; DiskFullTests sets its own.
         if !yaml.contains("queue:") { config += "queue: { min_free: 1MB }\n" }
         logPath = root + "/sluice.log"

@@ -10,7 +10,7 @@ import XCTest
 final class ResolverCheckTests: XCTestCase {
     func testCheckExitsWhenTheResolverCannotStart() throws {
         guard getuid() == 0, let unshare = which("unshare") else { throw XCTSkip("needs root and unshare (CI runs as root)") }
-        let d = try DaemonProcess(yaml: "listeners:\n  - { name: relay, address: \"127.0.0.1:0\", tls: none }\n")
+        let d = try DaemonProcess(yaml: "dns: { nameserver: system }\nlisteners:\n  - { name: relay, address: \"127.0.0.1:0\", tls: none }\n")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: unshare)
         p.arguments = ["-m", "sh", "-c", "mount -t tmpfs none /etc && exec \"$0\" check --config \"$1\"", DaemonProcess.binary, d.configPath]

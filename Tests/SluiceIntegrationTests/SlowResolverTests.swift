@@ -57,7 +57,7 @@ final class SlowResolverTests: XCTestCase {
             local_domains: [example.org]
             listeners:
               - { name: mx, address: "127.0.0.1:0", tls: none, verify: [spf], rules: default }
-              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+              - { name: relay, address: "127.0.0.1:0", tls: none, verify: [], rules: default }
             """)
         try d.writeRules("rules:\n  - { name: all, then: [ { store: var/outbox } ] }\n")
         try d.start()
