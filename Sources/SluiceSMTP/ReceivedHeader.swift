@@ -16,8 +16,11 @@ public enum ReceivedHeader {
         if c.authenticatedUser != nil { with += "A" }
         var lines = ["Received: \(heloPart)(\(rdns) \(addr))"]
         if let v = c.tlsVersion {
-            // NIOSSL does not expose the negotiated cipher suite yet; say only what is known.
-            lines.append("\t(using \(v)" + (c.tlsCipher.map { " with cipher \($0)" } ?? "") + ")")
+            // As Postfix writes it: "(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))".
+            let cipher = c.tlsCipher.map { name in
+                " with cipher \(name)" + (TLSCipherSuite.bits(named: name).map { " (\($0)/\($0) bits)" } ?? "")
+            }
+            lines.append("\t(using \(v)" + (cipher ?? "") + ")")
         }
         if showsUser, let user = c.authenticatedUser {
             lines.append("\t(Authenticated sender: \(sanitize(user)))")

@@ -46,6 +46,7 @@ public final class SMTPListener: Sendable {
                         try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler())
                     }
                     if context.implicitTLS, let tls = context.tls {
+                        try channel.pipeline.syncOperations.addHandler(ServerHelloObserver())
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
                     try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(shared: context, client: client))

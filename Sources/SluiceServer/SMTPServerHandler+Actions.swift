@@ -76,6 +76,8 @@ extension SMTPServerHandler {
         input.clear()
         do {
             try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current), position: .first)
+            // Between the socket and the TLS handler: it reads the cipher suite from the ServerHello.
+            try context.pipeline.syncOperations.addHandler(ServerHelloObserver(), position: .first)
         } catch {
             logger.event(.error, level: .error, "cannot start TLS", [.error: "\(error)"])
             context.close(promise: nil)

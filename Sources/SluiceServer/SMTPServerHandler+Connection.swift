@@ -53,8 +53,11 @@ extension SMTPServerHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
             let version = ((try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion).map(Self.describe) ?? "TLS"
-            session.tlsEstablished(version: version, cipher: nil)
-            logger.event(.tls, "tls established", [.tlsVersion: version])
+            let cipher = tlsCipher(context: context)
+            session.tlsEstablished(version: version, cipher: cipher?.name)
+            var fields: [LogKey: String] = [.tlsVersion: version]
+            if let cipher { fields[.tlsCipher] = cipher.name }
+            logger.event(.tls, "tls established", fields)
             if greeted {
                 phase = .running
                 waiting = false
@@ -97,5 +100,17 @@ extension SMTPServerHandler {
         spool?.discard()
         write(SMTPReply(421, .init(4, 3, 2), "\(shared.session.hostname) Service shutting down, try again later"), context: context)
         close(context: context)
+    }
+}
+
+extension SMTPServerHandler {
+    /// The cipher suite the ServerHelloObserver read; the observer has done its work and leaves the pipeline.
+    func tlsCipher(context: ChannelHandlerContext) -> TLSCipherSuite? {
+        let observer: ServerHelloObserver
+        do { observer = try context.pipeline.syncOperations.handler(type: ServerHelloObserver.self) } catch {
+            return nil  // a pipeline without the observer (none is added on a path that never saw TLS)
+        }
+        context.pipeline.syncOperations.removeHandler(observer, promise: nil)
+        return observer.cipherSuite.map(TLSCipherSuite.init(code:))
     }
 }

@@ -301,5 +301,11 @@ final class SMTPServerSessionTests: XCTestCase {
         XCTAssertTrue(h.hasPrefix("Received: from client.test (unknown [192.0.2.7])\r\n\t(using TLSv1.3)\r\n"), h)
         XCTAssertTrue(h.contains("by mx.test (Sluice) with ESMTPS id 0123456789ABCDEF"), h)
         XCTAssertTrue(h.hasSuffix("for <b@r.test>; Thu, 01 Jan 1970 00:00:00 +0000"), h)
+        env.client.tlsCipher = TLSCipherSuite(code: 0x1302).name
+        XCTAssertTrue(ReceivedHeader.make(envelope: env, hostname: "mx.test", date: Date(timeIntervalSince1970: 0))
+            .contains("\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n"))
+        env.client.tlsCipher = TLSCipherSuite(code: 0xC0FF).name
+        XCTAssertTrue(ReceivedHeader.make(envelope: env, hostname: "mx.test", date: Date(timeIntervalSince1970: 0))
+            .contains("\t(using TLSv1.3 with cipher 0xC0FF)\r\n"))
     }
 }

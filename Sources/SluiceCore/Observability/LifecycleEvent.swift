@@ -51,6 +51,7 @@ public enum LogKey: String, Sendable {
     case replyMS = "reply_ms"
     case size
     case tlsVersion = "tls_version"
+    case tlsCipher = "tls_cipher"
     case user
     case credential
     case mechanism
