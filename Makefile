@@ -22,9 +22,12 @@ PIP_MODULES    = docx, openpyxl, pptx, odf, reportlab
 # Postfix's smtp-source/smtp-sink drive the benchmarks; Postfix and OpenDKIM are the
 # comparison (bench/compare.sh); testssl.sh audits the TLS listeners.
 BENCH_PACKAGES = postfix opendkim testssl.sh linux-perf strace
+# The Debian package (make deb): dpkg-shlibdeps names the libraries the binary links, strip, man
+# for the install test, systemd for systemd-analyze verify, adduser for postinst.
+DEB_PACKAGES   = dpkg-dev binutils man-db systemd adduser
 APT_GET      = DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confold
 
-.PHONY: all build release run test test-unit bench compare profile reliability reliability-smoke tls-audit fuzz deps deps-test deps-bench clean check
+.PHONY: all build release run test test-unit deb deb-test bench compare profile reliability reliability-smoke tls-audit fuzz deps deps-test deps-bench clean check
 
 all: build
 
@@ -75,6 +78,18 @@ test: deps-test
 test-unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing --skip SluiceIntegrationTests
+
+# The Debian package .build/deb/sluice_VERSION_ARCH.deb (packaging/debian/build.sh): a release
+# build with the Swift runtime linked in (--static-swift-stdlib, in .build/static), /etc/sluice
+# conffiles, the systemd unit, completions and the man page; no Swift toolchain needed to install it.
+deb: deps
+	$(call apt_install,$(DEB_PACKAGES))
+	$(SWIFT) build
+	packaging/debian/build.sh
+
+# Installs the package with dpkg -i, runs it as its unit would, sends mail, purges it (root).
+deb-test: deb deps-test
+	packaging/debian/install-test.sh $$(ls -t .build/deb/sluice_*.deb | head -1)
 
 # Throughput and idle-connection figures; see bench/README.md.
 bench: deps-bench release

@@ -58,6 +58,15 @@ final class DaemonProcess {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// An instance whose configuration file is `config` as given, with `rules/` copied from `rulesFrom`.
+    init(configText config: String, rulesFrom: String) throws {
+        root = NSTemporaryDirectory() + "sluice-it-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: rulesFrom, toPath: root + "/rules")
+        logPath = root + "/sluice.log"
+        try config.write(toFile: root + "/etc/sluice.yaml", atomically: true, encoding: .utf8)
+    }
+
     var configPath: String { root + "/etc/sluice.yaml" }
     var outbox: String { root + "/var/outbox" }
     var queueDir: String { root + "/var/queue" }
