@@ -49,7 +49,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             filter.from = from
             filter.older = older
             try filter.validate()
-            let rows = filter.select(store).filter { e in
+            let rows = filter.selectEntries(store).filter { e in
                 rule.map { r in QuarantineCommand.reasons(e).contains { $0.hasPrefix("rule \(r) ") } } ?? true
             }
             if json {
@@ -74,7 +74,7 @@ struct QuarantineCommand: AsyncParsableCommand {
     }
 
     static func describe(_ e: QueueEntry) -> [String: Any] {
-        var object = QueueCommand.summary(e)
+        var object = QueueCommand.summary(QueueListing(e))
         object["quarantined_for"] = quarantined(e).map(\.description)
         object["reasons"] = reasons(e)
         object["dlp"] = e.results?.inspection?.summary ?? NSNull()

@@ -24,32 +24,39 @@ struct QueueFilter: ParsableArguments {
         if let older, DurationText.parse(older) == nil { throw ValidationError("--older '\(older)' is not a duration like 30m, 2h or 1d") }
     }
 
-    func matches(_ e: QueueEntry, now: Date = Date()) -> Bool {
+    func matches(_ e: QueueListing, now: Date = Date()) -> Bool {
         if let state, e.state.rawValue != state { return false }
-        if let from, !e.envelope.senderDescription.lowercased().contains(from.lowercased()) { return false }
+        if let from, !e.senderDescription.lowercased().contains(from.lowercased()) { return false }
         if let toDomain {
             let d = toDomain.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-            guard e.envelope.recipients.contains(where: { r in
-                let domain = r.address.domain.lowercased()
-                return domain == d || domain.hasSuffix("." + d)
-            }) else { return false }
+            guard e.recipientDomains.contains(where: { $0 == d || $0.hasSuffix("." + d) }) else { return false }
         }
         if let older, let seconds = DurationText.parse(older), now.timeIntervalSince(e.queuedAt) < seconds { return false }
         return true
     }
 
-    /// The readable entries that match, oldest first; unreadable ones are reported on stderr.
-    func select(_ store: QueueStore) -> [QueueEntry] {
-        var out: [QueueEntry] = []
+    /// The readable messages that match, oldest first; unreadable ones are reported on stderr.
+    func select(_ store: QueueStore) -> [QueueListing] {
+        var out: [QueueListing] = []
         forEachMatch(store) { out += $0 }
         return out
     }
 
+    /// The full entries of the matches (for what a listing does not hold: quarantine reasons, verdicts).
+    func selectEntries(_ store: QueueStore) -> [QueueEntry] {
+        select(store).compactMap { l in
+            do { return try store.load(l.id) } catch {
+                FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
+                return nil
+            }
+        }
+    }
+
     /// The matches a chunk at a time, read on every core, for listings that print as they go.
-    func forEachMatch(_ store: QueueStore, _ body: ([QueueEntry]) throws -> Void) rethrows {
+    func forEachMatch(_ store: QueueStore, _ body: ([QueueListing]) throws -> Void) rethrows {
         let now = Date()
-        try store.forEachChunk(threads: ProcessInfo.processInfo.activeProcessorCount) { chunk in
-            var found: [QueueEntry] = []
+        try store.forEachListingChunk(threads: ProcessInfo.processInfo.activeProcessorCount) { chunk in
+            var found: [QueueListing] = []
             for (_, result) in chunk {
                 switch result {
                 case .success(let e): if matches(e, now: now) { found.append(e) }
@@ -73,14 +80,13 @@ struct QueueSummary {
     }
 
     /// One count per message and destination domain of its pending routes, in the column of its age.
-    static func rows(_ entries: [QueueEntry], now: Date = Date()) -> (total: Row, domains: [Row]) {
+    static func rows(_ entries: [QueueListing], now: Date = Date()) -> (total: Row, domains: [Row]) {
         var byDomain: [String: Row] = [:]
         var total = Row(domain: "TOTAL")
         for e in entries {
             let minutes = now.timeIntervalSince(e.queuedAt) / 60
             let column = buckets.firstIndex { minutes < Double($0) } ?? buckets.count
-            let pending = e.routes.filter { $0.status == .pending }.flatMap(\.route.recipients)
-            let domains = Set((pending.isEmpty ? e.envelope.recipients.map(\.address) : pending).map { $0.domain.lowercased() })
+            let domains = e.pendingDomains
             total.total += 1
             total.counts[column] += 1
             for d in domains {

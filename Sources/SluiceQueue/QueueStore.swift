@@ -22,9 +22,14 @@
 // message's queue file (flock) while it reads the current state, applies the
 // change and writes it: no update is lost when they race.
 //
-// End record: the envelope JSON, "\n", then a fixed 36-byte footer:
-// 20 decimal digits giving the offset where the JSON starts (= the message
-// length), and " SLUICE-QUEUE-1\n".
+// End record: the listing record (QueueListingRecord: what `queue list` reads),
+// the envelope JSON, "\n", then a fixed 36-byte footer: 20 decimal digits
+// giving the offset where the JSON starts, and " SLUICE-QUEUE-1\n". Files of
+// earlier versions have no listing record (the JSON starts at the message's
+// end); both read the same way, and an earlier version reads these (it finds
+// the JSON by the offset and the message by the size the JSON gives).
+// A state file is the listing record followed by the entry's JSON (only the
+// JSON in earlier versions).
 
 import CZlib
 import Foundation
@@ -91,9 +96,10 @@ public final class QueueStore: Sendable {
                 throw FileSystemError(operation: "commit (size \(file.offset) != \(entry.size))", path: path, code: EINVAL)
             }
             entry.checksum = try Self.checksum(path, length: entry.size)
-            var record = Array(try Self.encoder.encode(entry))
+            let listing = QueueListingRecord.encode(QueueListing(entry))
+            var record = listing + Array(try Self.encoder.encode(entry))
             record.append(10)
-            record += Array(String(format: "%020d", entry.size).utf8) + Array(Self.magic.utf8)
+            record += Array(String(format: "%020d", entry.size + listing.count).utf8) + Array(Self.magic.utf8)
             try file.write(record)
             try file.sync()
             try file.close()
@@ -213,7 +219,7 @@ public final class QueueStore: Sendable {
     /// Writes delivery state atomically: a temporary file of its own (several processes may write), fsync,
     /// rename over the old state, fsync the directory.
     private func writeState(_ entry: QueueEntry) throws {
-        let data = try Self.encoder.encode(entry)
+        let data = QueueListingRecord.encode(QueueListing(entry)) + Array(try Self.encoder.encode(entry))
         let tmp = "\(tmpDir)/\(entry.id).state.\(getpid()).\(Self.temporaryCounter.next())"
         do {
             try FileSystem.writeDurably(Array(data), to: tmp)
@@ -233,7 +239,7 @@ public final class QueueStore: Sendable {
         guard FileSystem.exists(messagePath(for: id)) else { return nil }
         if let data = FileManager.default.contents(atPath: statePath(for: id)) {
             do {
-                return try Self.decoder.decode(QueueEntry.self, from: data)
+                return try Self.decoder.decode(QueueEntry.self, from: Self.stateJSON(data))
             } catch {
                 throw QueueCorruption(path: statePath(for: id), why: "unreadable state: \(error)")
             }
@@ -246,7 +252,7 @@ public final class QueueStore: Sendable {
         let state = statePath(for: id)
         if let data = FileManager.default.contents(atPath: state) {
             do {
-                return try Self.decoder.decode(QueueEntry.self, from: data)
+                return try Self.decoder.decode(QueueEntry.self, from: Self.stateJSON(data))
             } catch {
                 try FileSystem.makeDirectory(corruptDir)
                 try FileSystem.rename(state, "\(corruptDir)/\(id).state.json")

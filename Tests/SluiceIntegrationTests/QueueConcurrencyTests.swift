@@ -73,11 +73,14 @@ final class QueueConcurrencyTests: XCTestCase {
         for (i, id) in ids.enumerated() {
             XCTAssertEqual(final[id], i % 2 == 0 ? "deferred" : "held", "message \(i) \(id)")
         }
-        // Every state file reads.
+        // Every state file reads: its listing record ("SLQL1", 8 digits of length, the payload, the digits, "\n"),
+        // then the entry's JSON.
         let stateDir = d.queueDir + "/state"
         for name in (try FileManager.default.contentsOfDirectory(atPath: stateDir)) {
             let data = try XCTUnwrap(FileManager.default.contents(atPath: stateDir + "/" + name))
-            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: data), name)
+            XCTAssertEqual(String(decoding: data.prefix(5), as: UTF8.self), "SLQL1", name)
+            let length = try XCTUnwrap(Int(String(decoding: data.dropFirst(5).prefix(8), as: UTF8.self)), name)
+            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: data.dropFirst(length + 22)), name)
         }
     }
 }
