@@ -88,6 +88,14 @@ final class RelayTests: XCTestCase {
             return (json["messages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
         }
         XCTAssertTrue(waitUntil { (try? ids(["--state", "deferred"]).count) == 3 }, relay.log())
+        // A listing row (written from the listing record) says what `queue show --json` (the full entry) says.
+        let (_, listed, _) = try relay.cli(["queue", "list", "--json"])
+        let rows = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])?["messages"] as? [[String: Any]])
+        for row in rows {
+            let (_, shown, _) = try relay.cli(["queue", "show", try XCTUnwrap(row["id"] as? String), "--json"])
+            let full = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])
+            XCTAssertEqual(NSDictionary(dictionary: row), NSDictionary(dictionary: full), "\(row)\n\(full)")
+        }
         XCTAssertEqual(try ids(["--to-domain", "beta.test"]).count, 2, "a domain and its subdomains")
         XCTAssertEqual(try ids(["--to-domain", "alpha.test", "--from", "APP@example"]).count, 1)
         XCTAssertEqual(try ids(["--older", "1h"]).count, 0)
