@@ -100,8 +100,9 @@ public struct ArchiveQuery: Sendable {
     public var since: Date?
     public var until: Date?
     public var hasAttachment: Bool?
-    /// Only messages archived before this one (paging through every match, newest first).
-    public var beforeID: Int64?
+    /// Only messages after this one in the search's order (paging through every match, newest first):
+    /// the last message of the previous page.
+    public var before: ArchiveCursor?
     /// Exact matches on what the archive records of the submission.
     public var clientIP: String?
     public var listener: String?
@@ -145,4 +146,15 @@ public protocol ArchiveStore: Sendable {
     /// Puts these messages under legal hold, or releases them; returns how many changed.
     func setHold(ids: [Int64], held: Bool) throws -> Int
     func stats() throws -> [ArchiveStats]
+}
+
+/// Where a page of search results ended: its last message's time received and id.
+public struct ArchiveCursor: Sendable, Equatable {
+    public var receivedAt: Date
+    public var id: Int64
+
+    public init(_ message: ArchivedMessage) {
+        receivedAt = message.receivedAt
+        id = message.id
+    }
 }

@@ -64,15 +64,44 @@ public final class SQLiteArchiveStore: ArchiveStore {
             // A key per address and per domain of it, on each side ("s=" / "s@": envelope sender and From:;
             // "r=" / "r@": envelope recipients, To:, Cc:), with the message: a filter is one key, its matches
             // in message order, so a search walks the newest ones and stops.
-            try db.execute(sql: "CREATE TABLE message_key (key TEXT NOT NULL, message_id INTEGER NOT NULL, PRIMARY KEY (key, message_id)) WITHOUT ROWID")
+            // In v6's shape, with the time received (an archive that ran v5 before v6 existed is rebuilt by v6).
+            try db.execute(
+                sql: """
+                    CREATE TABLE message_key (key TEXT NOT NULL, received_at REAL NOT NULL, message_id INTEGER NOT NULL,
+                        PRIMARY KEY (key, received_at, message_id)) WITHOUT ROWID
+                    """)
             try db.execute(sql: "CREATE INDEX message_key_message ON message_key (message_id)")
             // The messages archived before: their keys from the stored fields, once, at the upgrade.
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, sender, from_header, recipients, to_header, cc_header FROM message")
-            var pending: [(Int64, [String], [String])] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, received_at, sender, from_header, recipients, to_header, cc_header FROM message")
+            var pending: [(Int64, Double, [String], [String])] = []
             while let r = try rows.next() {
-                pending.append((r[0], [r[1], r[2]], [r[3], r[4], r[5]]))
+                pending.append((r[0], r[1], [r[2], r[3]], [r[4], r[5], r[6]]))
             }
-            for (id, senders, recipients) in pending { try insertAddresses(id, senders: senders, recipients: recipients, in: db) }
+            for (id, time, senders, recipients) in pending {
+                try insertAddresses(id, receivedAt: time, senders: senders, recipients: recipients, in: db)
+            }
+        }
+        m.registerMigration("v6: address keys and DLP profiles indexed by time received") { db in
+            // A date range with --from, --to or --dlp is then a range of one index, walked newest first.
+            if try !db.columns(in: "message_key").contains(where: { $0.name == "received_at" }) {
+                try db.execute(
+                    sql: """
+                        CREATE TABLE message_key_v6 (key TEXT NOT NULL, received_at REAL NOT NULL, message_id INTEGER NOT NULL,
+                            PRIMARY KEY (key, received_at, message_id)) WITHOUT ROWID;
+                        INSERT INTO message_key_v6 SELECT k.key, m.received_at, k.message_id FROM message_key k JOIN message m ON m.id = k.message_id;
+                        DROP TABLE message_key;
+                        ALTER TABLE message_key_v6 RENAME TO message_key;
+                        CREATE INDEX message_key_message ON message_key (message_id);
+                        """)
+            }
+            try db.execute(
+                sql: """
+                    ALTER TABLE message_dlp ADD COLUMN received_at REAL NOT NULL DEFAULT 0;
+                    UPDATE message_dlp SET received_at = (SELECT received_at FROM message WHERE id = message_dlp.message_id);
+                    DROP INDEX message_dlp_profile;
+                    CREATE INDEX message_dlp_profile ON message_dlp (profile, received_at, message_id);
+                    CREATE INDEX message_dlp_message ON message_dlp (message_id);
+                    """)
         }
         return m
     }
@@ -88,7 +117,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
                             dlp_profiles, dmarc)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            let insertProfile = try db.cachedStatement(sql: "INSERT INTO message_dlp (message_id, profile) VALUES (?, ?)")
+            let insertProfile = try db.cachedStatement(sql: "INSERT INTO message_dlp (message_id, profile, received_at) VALUES (?, ?, ?)")
             let insertText = try db.cachedStatement(
                 sql: "INSERT INTO message_text (rowid, sender, recipients, subject, body, attachments) VALUES (?, ?, ?, ?, ?, ?)")
             for (e, packed) in rows {
@@ -101,9 +130,10 @@ public final class SQLiteArchiveStore: ArchiveStore {
                     ])
                 guard db.changesCount > 0 else { continue }  // archived before (a retried delivery)
                 let rowID = db.lastInsertedRowID
-                try Self.insertAddresses(rowID, senders: [e.sender, e.from], recipients: e.recipients + [e.to, e.cc], in: db)
+                let time = e.receivedAt.timeIntervalSince1970
+                try Self.insertAddresses(rowID, receivedAt: time, senders: [e.sender, e.from], recipients: e.recipients + [e.to, e.cc], in: db)
                 for profile in e.submission.dlpProfiles {
-                    try insertProfile.execute(arguments: [rowID, profile])
+                    try insertProfile.execute(arguments: [rowID, profile, time])
                 }
                 try insertText.execute(
                     arguments: [
@@ -134,62 +164,77 @@ public final class SQLiteArchiveStore: ArchiveStore {
         return m
     }
 
-    /// The FROM, WHERE and ORDER BY column of a query, with its arguments. The table that drives the
-    /// search walks its matches newest first so that LIMIT stops early: the text index when there is text,
-    /// else the first address filter's key, else the message table (its filter columns are indexed with id).
-    static func clauses(_ q: ArchiveQuery) throws -> (from: String, filter: String, order: String, arguments: [any DatabaseValueConvertible]) {
+    /// The FROM, WHERE and ORDER BY columns of a query, with its arguments. The table that drives the
+    /// search walks its matches newest first so that LIMIT stops early: the text index (by archive id) when
+    /// there is text, else the first address filter's key or the DLP profile (by time received, then id:
+    /// their indexes hold the time, so a date range is a range of the index), else the message table (by
+    /// time for a date range alone, by id otherwise: its filter columns are indexed with id).
+    static func clauses(_ q: ArchiveQuery) throws -> (from: String, filter: String, order: [String], arguments: [any DatabaseValueConvertible]) {
         var clauses: [String] = []
         var args: [any DatabaseValueConvertible] = []
+        let keyed = [(q.from, "s"), (q.to, "r")].compactMap { text, role -> (String, String)? in
+            guard let text, !text.isEmpty else { return nil }
+            return (text, role)
+        }
         var from = "message m"
-        var order = "m.id"
-        var joinArgs: [any DatabaseValueConvertible] = []
+        var order = ["m.id"]
+        var time = "m.received_at"
+        var driverKey: String?
         if let text = q.text, !text.isEmpty {
             from = "message_text t JOIN message m ON m.id = t.rowid"
-            order = "t.rowid"
+            order = ["t.rowid"]
             clauses.append("message_text MATCH ?")
             args.append(try ArchiveTextQuery.parse(text).fts5)
+        } else if let key = keyed.lazy.compactMap({ ArchiveAddressFilter($0.0).key(role: $0.1) }).first {
+            driverKey = key
+            from = "message_key k JOIN message m ON m.id = k.message_id"
+            (order, time) = (["k.received_at", "k.message_id"], "k.received_at")
+            clauses.append("k.key = ?")
+            args.append(key)
+        } else if let profile = q.dlpProfile {
+            from = "message_dlp d JOIN message m ON m.id = d.message_id"
+            (order, time) = (["d.received_at", "d.message_id"], "d.received_at")
+            clauses.append("d.profile = ?")
+            args.append(profile)
+        } else if q.since != nil || q.until != nil, [q.clientIP, q.listener, q.user, q.dmarc].allSatisfy({ $0 == nil }) {
+            order = ["m.received_at", "m.id"]  // the time index, walked newest first
         }
-        for (text, role) in [(q.from, "s"), (q.to, "r")] {
-            guard let text, !text.isEmpty else { continue }
+        for (text, role) in keyed {
             let filter = ArchiveAddressFilter(text)
             if let key = filter.key(role: role) {
-                if order == "m.id" {
-                    from = "message_key k JOIN message m ON m.id = k.message_id"
-                    order = "k.message_id"
-                    clauses.insert("k.key = ?", at: 0)
-                    joinArgs.append(key)
-                } else {
-                    clauses.append("EXISTS (SELECT 1 FROM message_key WHERE key = ? AND message_id = m.id)")
-                    args.append(key)
+                if key == driverKey {
+                    driverKey = nil  // the driving filter, already a clause
+                    continue
                 }
+                clauses.append("EXISTS (SELECT 1 FROM message_key WHERE key = ? AND received_at = m.received_at AND message_id = m.id)")
+                args.append(key)
             } else if case .prefix(let p) = filter {
                 clauses.append("m.id IN (SELECT message_id FROM message_key WHERE key >= ? AND key < ?)")
                 args += ["\(role)=\(p)", "\(role)=\(p)\u{10FFFF}"]
             }
         }
-        args = joinArgs + args
         if let a = q.archive { clauses.append("m.archive = ?"); args.append(a) }
         if let s = q.subject { clauses.append("m.subject LIKE ?"); args.append("%\(s)%") }
-        if let s = q.since { clauses.append("m.received_at >= ?"); args.append(s.timeIntervalSince1970) }
-        if let u = q.until { clauses.append("m.received_at < ?"); args.append(u.timeIntervalSince1970) }
+        if let s = q.since { clauses.append("\(time) >= ?"); args.append(s.timeIntervalSince1970) }
+        if let u = q.until { clauses.append("\(time) < ?"); args.append(u.timeIntervalSince1970) }
         if let h = q.hasAttachment { clauses.append(h ? "m.attachments != ''" : "m.attachments = ''") }
-        if let b = q.beforeID { clauses.append("\(order) < ?"); args.append(b) }
+        if let b = q.before {
+            if order.count == 2 {
+                clauses.append("(\(order[0]), \(order[1])) < (?, ?)")
+                args += [b.receivedAt.timeIntervalSince1970, b.id]
+            } else {
+                clauses.append("\(order[0]) < ?")
+                args.append(b.id)
+            }
+        }
         if let v = q.clientIP { clauses.append("m.client_ip = ?"); args.append(v) }
         if let v = q.listener { clauses.append("m.listener = ?"); args.append(v) }
         if let v = q.user { clauses.append("m.user_name = ?"); args.append(v) }
         if let v = q.dmarc { clauses.append("m.dmarc = ?"); args.append(v.lowercased()) }
         if let h = q.held { clauses.append(h ? "m.held = 1" : "m.held = 0") }
-        if let v = q.dlpProfile {
-            if order == "m.id" {
-                // Driven by the profile's index, newest first, like an address key.
-                from = "message_dlp d JOIN message m ON m.id = d.message_id"
-                order = "d.message_id"
-                clauses.insert("d.profile = ?", at: 0)
-                args.insert(v, at: 0)
-            } else {
-                clauses.append("EXISTS (SELECT 1 FROM message_dlp WHERE profile = ? AND message_id = m.id)")
-                args.append(v)
-            }
+        if let v = q.dlpProfile, !from.hasPrefix("message_dlp") {
+            clauses.append("EXISTS (SELECT 1 FROM message_dlp WHERE profile = ? AND received_at = m.received_at AND message_id = m.id)")
+            args.append(v)
         }
         return (from, clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), order, args)
     }
@@ -198,9 +243,9 @@ public final class SQLiteArchiveStore: ArchiveStore {
         try Self.textQuery(q) {
             let (from, filter, order, args) = try Self.clauses(q)
             let sql = "SELECT \(Self.columns) FROM \(from)\(filter)"
-                // Newest archived first, by row id, in the driving table's own order: FTS5 and the key index
-                // walk their matches so, and LIMIT stops early instead of sorting every match.
-                + " ORDER BY \(order) DESC LIMIT \(max(1, q.limit))"
+                // Newest first in the driving table's own order: FTS5 and the indexes walk their matches so,
+                // and LIMIT stops early instead of sorting every match.
+                + " ORDER BY \(order.map { $0 + " DESC" }.joined(separator: ", ")) LIMIT \(max(1, q.limit))"
             return try db.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.row) }
         }
     }
@@ -320,13 +365,13 @@ public final class SQLiteArchiveStore: ArchiveStore {
 
     /// The address keys of a message's sender side (envelope sender, From:) and recipient side (envelope
     /// recipients, To:, Cc:), each once.
-    static func insertAddresses(_ id: Int64, senders: [String], recipients: [String], in db: Database) throws {
-        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO message_key (key, message_id) VALUES (?, ?)")
+    static func insertAddresses(_ id: Int64, receivedAt: Double, senders: [String], recipients: [String], in db: Database) throws {
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO message_key (key, received_at, message_id) VALUES (?, ?, ?)")
         for (role, fields) in [("s", senders), ("r", recipients)] {
             var seen: Set<String> = []
             for address in fields.flatMap(ArchiveAddressFilter.addresses(in:)) {
                 for key in ArchiveAddressFilter.keys(role: role, address: address) where seen.insert(key).inserted {
-                    try insert.execute(arguments: [key, id])
+                    try insert.execute(arguments: [key, receivedAt, id])
                 }
             }
         }

@@ -21,7 +21,7 @@ extension ArchiveCommand {
                     let page = try store.search(query)
                     messages += page
                     guard page.count == query.limit, let last = page.last else { break }
-                    query.beforeID = last.id
+                    query.before = ArchiveCursor(last)
                 }
             } catch let e as ArchiveError { throw UserError(e.description) }
         }

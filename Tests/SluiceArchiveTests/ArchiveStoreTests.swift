@@ -66,7 +66,7 @@ final class ArchiveStoreTests: XCTestCase {
             let page = try store.search(q)
             seen += page.map(\.queueID)
             guard page.count == q.limit, let last = page.last else { break }
-            q.beforeID = last.id
+            q.before = ArchiveCursor(last)
         }
         XCTAssertEqual(seen, (1...7).reversed().map { "P\($0)" }, "newest archived first, each once")
         q.text = "-common"
