@@ -48,17 +48,8 @@ extension QueueStore {
     public func forEachListingChunk(
         threads: Int, chunkSize: Int = 4096, _ body: ([(id: QueueID, listing: Result<QueueListing, any Error>)]) throws -> Void
     ) rethrows {
-        let ids = ids()
-        for start in stride(from: 0, to: ids.count, by: chunkSize) {
-            let chunk = Array(ids[start..<min(ids.count, start + chunkSize)])
-            let results = ListingSlots(count: chunk.count)
-            let parts = max(1, min(threads, chunk.count / 64))
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                for i in stride(from: part, to: chunk.count, by: parts) {
-                    do { results.set(i, try listing(chunk[i]).map { .success($0) }) } catch { results.set(i, .failure(error)) }
-                }
-            }
-            try body(zip(chunk, results.values).compactMap { id, result in result.map { (id, $0) } })
+        try forEachChunk(threads: threads, chunkSize: chunkSize, read: { id in Self.result { try self.listing(id) } }) {
+            try body($0.map { (id: $0.0, listing: $0.1) })
         }
     }
 
@@ -119,25 +110,5 @@ extension QueueStore {
             if n == 0 { return out }
             out += buffer[0..<n]
         }
-    }
-}
-
-/// Results written by index from several threads (each index by one thread), read after they finish.
-private final class ListingSlots: @unchecked Sendable {
-    private var slots: [Result<QueueListing, any Error>?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: Result<QueueListing, any Error>?) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
-    }
-
-    var values: [Result<QueueListing, any Error>?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
     }
 }

@@ -301,14 +301,29 @@ public final class QueueStore: Sendable {
     public func forEachChunk(
         threads: Int, chunkSize: Int = 4096, _ body: ([(id: QueueID, entry: Result<QueueEntry, any Error>)]) throws -> Void
     ) rethrows {
+        try forEachChunk(threads: threads, chunkSize: chunkSize, read: { id in Self.result { try self.load(id) } }) {
+            try body($0.map { (id: $0.0, entry: $0.1) })
+        }
+    }
+
+    /// nil for nil, else the value or the error.
+    static func result<T>(_ read: () throws -> T?) -> Result<T, any Error>? {
+        do { return try read().map { .success($0) } } catch { return .failure(error) }
+    }
+
+    /// Every committed message read with `read`, oldest first, a chunk at a time, each chunk on `threads`
+    /// threads; messages gone meanwhile (nil) are left out.
+    func forEachChunk<T: Sendable>(
+        threads: Int, chunkSize: Int, read: @Sendable (QueueID) -> Result<T, any Error>?, _ body: ([(QueueID, Result<T, any Error>)]) throws -> Void
+    ) rethrows {
         let ids = ids()
         for start in stride(from: 0, to: ids.count, by: chunkSize) {
             let chunk = Array(ids[start..<min(ids.count, start + chunkSize)])
-            let results = EntrySlots(count: chunk.count)
+            let results = Slots<Result<T, any Error>>(count: chunk.count)
             let parts = max(1, min(threads, chunk.count / 64))
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 for i in stride(from: part, to: chunk.count, by: parts) {
-                    do { results.set(i, try load(chunk[i]).map { .success($0) }) } catch { results.set(i, .failure(error)) }
+                    results.set(i, read(chunk[i]))
                 }
             }
             try body(zip(chunk, results.values).compactMap { id, result in result.map { (id, $0) } })
@@ -401,19 +416,19 @@ public struct QueueCorruption: Error, CustomStringConvertible {
 }
 
 /// Results written by index from several threads (each index by one thread), read after they finish.
-private final class EntrySlots: @unchecked Sendable {
-    private var slots: [Result<QueueEntry, any Error>?]
+private final class Slots<Value>: @unchecked Sendable {
+    private var slots: [Value?]
     private let lock = NSLock()
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func set(_ i: Int, _ value: Result<QueueEntry, any Error>?) {
+    func set(_ i: Int, _ value: Value?) {
         lock.lock()
         slots[i] = value
         lock.unlock()
     }
 
-    var values: [Result<QueueEntry, any Error>?] {
+    var values: [Value?] {
         lock.lock()
         defer { lock.unlock() }
         return slots
