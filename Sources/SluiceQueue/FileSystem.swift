@@ -49,6 +49,14 @@ public enum FileSystem {
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// A descriptor for reading (the caller closes it); nil when the file does not exist.
+    static func openForReading(_ path: String) throws -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { return fd }
+        if errno == ENOENT { return nil }
+        throw FileSystemError(operation: "open", path: path, code: errno)
+    }
 }
 
 /// A file being written: the spool of a message in flight. Not thread-safe:

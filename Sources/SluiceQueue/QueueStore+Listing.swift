@@ -25,20 +25,14 @@ extension QueueStore {
     /// What a listing shows of a queued message; nil if it is not queued (any more).
     public func listing(_ id: QueueID) throws -> QueueListing? {
         // A state file, when there is one, is the current state.
-        let stateFD = open(statePath(for: id), O_RDONLY | O_CLOEXEC)
-        if stateFD < 0 && errno != ENOENT { throw FileSystemError(operation: "open", path: statePath(for: id), code: errno) }
-        if stateFD >= 0 {
+        if let stateFD = try FileSystem.openForReading(statePath(for: id)) {
             defer { close(stateFD) }
             let bytes = try Self.readAll(stateFD, path: statePath(for: id))
             if let listing = bytes.withUnsafeBytes({ raw in Self.leadingRecord(raw) }) { return listing }
             return try load(id).map(QueueListing.init)
         }
         let path = messagePath(for: id)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw FileSystemError(operation: "open", path: path, code: errno)
-        }
+        guard let fd = try FileSystem.openForReading(path) else { return nil }
         defer { close(fd) }
         if let listing = try Self.trailingRecord(fd, path: path) { return listing }
         return QueueListing(try readEndRecord(path))

@@ -179,11 +179,7 @@ public final class QueueStore: Sendable {
     @discardableResult
     public func modify(_ id: QueueID, durableRemoval: Bool = true, _ change: (QueueEntry) throws -> Change) throws -> QueueEntry? {
         let path = messagePath(for: id)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw FileSystemError(operation: "open", path: path, code: errno)
-        }
+        guard let fd = try FileSystem.openForReading(path) else { return nil }
         defer { close(fd) }
         while flock(fd, LOCK_EX) < 0 {
             if errno != EINTR { throw FileSystemError(operation: "lock", path: path, code: errno) }
