@@ -60,7 +60,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     }
 
     static func open(_ options: ConfigOption) throws -> (SluiceConfiguration, SQLiteArchiveStore) {
-        let config = try options.load()
+        let config = try options.loadAsDataOwner()
         guard FileManager.default.fileExists(atPath: config.archiveFile) else {
             throw UserError("no archive yet (\(config.archiveFile)); configure archives: and an archive: rule action")
         }

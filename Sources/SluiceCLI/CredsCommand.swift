@@ -15,7 +15,7 @@ struct CredsCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Rotate.self, Revoke.self, Allow.self])
 
     static func open(_ options: ConfigOption) throws -> CredentialStore {
-        let config = try options.load()
+        let config = try options.loadAsDataOwner()
         return try CredentialStore(path: config.credentialsFile)
     }
 

@@ -48,6 +48,7 @@ struct DKIMCommand: AsyncParsableCommand {
                 path = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
             } else {
                 path = "\(config!.dataDir)/dkim/\(d).\(selector).pem"
+                try DataDirectoryOwner.adopt(config!)  // the daemon, running as the data directory's owner, reads it
             }
             if FileManager.default.fileExists(atPath: path) {
                 throw UserError("\(path) exists; a key is never overwritten (pick a new selector for a new key)")

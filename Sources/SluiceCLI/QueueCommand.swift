@@ -19,13 +19,13 @@ struct QueueCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Summary.self, Delete.self, Retry.self, Hold.self, Release.self, Bench.self])
 
     static func openStore(_ options: ConfigOption) throws -> QueueStore {
-        let config = try options.load()
+        let config = try options.loadAsDataOwner()
         return try QueueStore(directory: config.queueDirectory)
     }
 
     /// The config, the store and the entry ID names; a clear error if it is not queued.
     static func load(_ options: ConfigOption, _ id: String) throws -> (SluiceConfiguration, QueueStore, QueueEntry) {
-        let config = try options.load()
+        let config = try options.loadAsDataOwner()
         let store = try QueueStore(directory: config.queueDirectory)
         let qid = try parseID(id)
         guard let entry = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
@@ -224,7 +224,7 @@ struct QueueCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let config = try options.load()
+            let config = try options.loadAsDataOwner()
             let store = try QueueStore(directory: config.queueDirectory)
             let ids = all ? store.ids() : try QueueCommand.targets(id, filter, store)
             var count = 0
@@ -287,7 +287,7 @@ struct QueueCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let config = try options.load()
+            let config = try options.loadAsDataOwner()
             let store = try QueueStore(directory: config.queueDirectory)
             var released: [QueueID] = []
             for qid in try QueueCommand.targets(id, filter, store) {

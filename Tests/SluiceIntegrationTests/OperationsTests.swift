@@ -126,6 +126,9 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(metric(after, "sluice_connections_total{listener=\"relay\"}"), 4, after)
         XCTAssertEqual(metric(after, "sluice_rejections_total{"), 1, after)
         XCTAssertTrue(after.contains("status=\"5.6.0\""), after)
+        // Counted in the stage it happened in: end of DATA, not "command" (issue 20).
+        let rejection = try XCTUnwrap(after.split(separator: "\n").first { $0.hasPrefix("sluice_rejections_total{") }, after)
+        XCTAssertTrue(rejection.contains("stage=\"data\"") && rejection.contains("listener=\"relay\""), String(rejection))
         XCTAssertEqual(metric(after, "sluice_delivery_attempts_total{outcome=\"delivered\",target=\"store\"}") + metric(after, "sluice_delivery_attempts_total{target=\"store\",outcome=\"delivered\"}"), 3, after)
         XCTAssertTrue(after.contains("sluice_queue_depth 0"), after)
         XCTAssertTrue(after.contains("sluice_delivery_latency_seconds_bucket"), after)

@@ -2,7 +2,8 @@
 # The package as an administrator meets it (`make deb-test`, run by CI as root): dpkg -i, the unit
 # verified by systemd-analyze, `sluice check` on the installed configuration, the daemon started as
 # the unit starts it (its User, WorkingDirectory, UMask, ExecStartPre and ExecStart), a message sent
-# with swaks and found DKIM-signed in the outbox and in the archive, then dpkg --purge leaving nothing.
+# with swaks and found DKIM-signed in the outbox and in the archive, a credential made by root used for
+# AUTH (commands run as root act as the data directory's owner), then dpkg --purge leaving nothing.
 # Every wait is bounded; any failure exits non-zero and the package is purged on the way out.
 set -euo pipefail
 deb=$(realpath "${1:?usage: install-test.sh PACKAGE.deb}")
@@ -84,6 +85,20 @@ grep -q "^DKIM-Signature: .*d=example.test" "$eml" || grep -q "d=example.test; s
 [ "$(stat -c %U "$eml")" = sluice ] || fail "$eml is not the sluice user's"
 archived() { /usr/bin/sluice archive search --config "$conf" --text installed --json 2>/dev/null | grep -q '"subject" : "package install test"'; }
 wait_for 30 archived || fail "the message is not in the archive"
+step "commands run as root act as the data directory's owner"
+# The secret is printed once, on stdout without --json.
+secret=$(/usr/bin/sluice creds add app --name laptop --allow-from example.test --config "$conf" 2>/dev/null) || fail "creds add as root"
+[ -n "$secret" ] || fail "creds add printed no secret"
+others=$(find /var/lib/sluice ! -user sluice | head -5)
+[ -z "$others" ] || fail "files in /var/lib/sluice not owned by sluice: $others"
+swaks --silent 2 --server 127.0.0.1:2587 -tls --auth PLAIN --auth-user app --auth-password "$secret" \
+    --from app@example.test --to carol@example.org --header "Subject: submitted with a credential" \
+    --body "authenticated" || fail "AUTH with a credential made by root"
+submitted() { [ "$(compgen -G "/var/lib/sluice/outbox/*.eml" | wc -l)" -ge 2 ]; }
+wait_for 30 submitted || fail "the submitted message did not reach the outbox"
+/usr/bin/sluice queue list --config "$conf" >/dev/null || fail "queue list as root"
+others=$(find /var/lib/sluice ! -user sluice | head -5)
+[ -z "$others" ] || fail "files in /var/lib/sluice not owned by sluice: $others"
 kill -TERM "$pid"
 wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || fail "the daemon did not stop on SIGTERM"
 pid=""
