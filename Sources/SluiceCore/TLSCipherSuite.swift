@@ -19,9 +19,6 @@ public struct TLSCipherSuite: Sendable, Equatable {
         }
     }
 
-    /// "TLS_AES_256_GCM_SHA384 (256/256 bits)"; the bare code for a suite this table does not know.
-    public var description: String { bits > 0 ? "\(name) (\(bits)/\(bits) bits)" : name }
-
     /// The key size of a suite named as `name` gives it; nil for an unknown name.
     public static func bits(named name: String) -> Int? {
         known.values.first(where: { $0.0 == name })?.1
