@@ -380,17 +380,9 @@ public final class QueueStore: Sendable {
         }
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.dateEncodingStrategy = .millisecondsSince1970
-        return e
-    }()
-
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .millisecondsSince1970
-        return d
-    }()
+    /// Keys sorted: what this binary keeps without knowing it (another version's verdicts) is written back as read.
+    static let encoder = StoredJSON.encoder()
+    static let decoder = StoredJSON.decoder()
 }
 
 /// A process-wide counter for unique temporary names.

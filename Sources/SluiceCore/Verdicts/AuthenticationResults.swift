@@ -67,7 +67,8 @@ public struct DMARCVerdict: Sendable, Codable, Hashable {
 }
 
 /// The verify stage's results; a method that was not checked is nil.
-public struct AuthenticationResults: Sendable, Codable, Hashable {
+public struct AuthenticationResults: Verdict, Hashable {
+    public static let name = "authentication"
     public var spf: SPFVerdict?
     /// Every signature's verdict; empty when the message carries none; nil when DKIM was not checked.
     public var dkim: [DKIMVerdict]?

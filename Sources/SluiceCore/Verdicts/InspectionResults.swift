@@ -73,7 +73,8 @@ public struct UnscannableRecord: Sendable, Codable, Hashable {
     }
 }
 
-public struct InspectionResults: Sendable, Codable, Hashable {
+public struct InspectionResults: Verdict, Hashable {
+    public static let name = "inspection"
     /// By profile name; a profile left out by sampling is absent.
     public var profiles: [String: DLPProfileCount] = [:]
     public var findings: [DLPFindingRecord] = []
@@ -102,6 +103,14 @@ public struct InspectionResults: Sendable, Codable, Hashable {
         var seen: [String] = []
         for u in unscannable where !seen.contains(u.reason.rawValue) { seen.append(u.reason.rawValue) }
         return seen.joined(separator: ", ")
+    }
+
+    /// What the queue keeps: the first 20 findings (redacted snippets, as logged), for `sluice quarantine show`
+    /// and the archive.
+    public var forQueue: InspectionResults {
+        var copy = self
+        if copy.findings.count > 20 { copy.findings = Array(copy.findings.prefix(20)) }
+        return copy
     }
 
     /// "pci=2, secrets=1": the profiles that found something, for logs and the archive.
