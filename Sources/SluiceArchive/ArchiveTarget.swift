@@ -25,7 +25,8 @@ public final class ArchiveTarget: DeliveryTarget {
     }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
-        guard case .archive(let name) = route, known.contains(name) else {
+        let name = route.instance
+        guard route.isArchive, known.contains(name) else {
             throw SMTPError(451, .init(4, 3, 5), "Unknown archive", reason: "no archive for \(route) under archives:")
         }
         let (path, offset, length, prefix) = (message.bodyPath, message.bodyOffset, message.bodyLength, message.prefixBytes)

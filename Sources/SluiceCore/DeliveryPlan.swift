@@ -2,42 +2,47 @@
 // queued envelope so that delivery never re-evaluates. Each route names a
 // target and the recipients that go there.
 
-public enum RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// Write the final message as NAME.eml into a directory (absolute path).
-    case store(directory: String)
-    /// Relay to a named upstream pool (`upstreams:` in the config).
-    case relay(upstream: String)
-    /// Deliver directly to each recipient domain's MX hosts.
-    case send
-    /// Keep a copy in a named archive (`archives:` in the config).
-    case archive(name: String)
-    /// Deliver nothing; the recipient fails with this reply, which sends the sender a DSN.
-    case bounce(code: Int, status: EnhancedStatus, text: String)
+/// Where a route goes: a delivery target's kind ("relay", "store", "lmtp" ...: the key of its DeliveryTarget
+/// and a bounded metrics label) and which one of that kind (an upstream, a directory, an archive; "" for a
+/// kind that has one, such as send), with the target's own fields. Kinds are open: the component that
+/// contributes a target defines its kind and reads its fields; a rule naming an instance that is not
+/// configured fails to load. Stored as `{KIND: {FIELDS}}`, the shape release 0.9.0 wrote.
+public struct RouteTarget: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let kind: String
+    public let instance: String
+    /// The target's other fields (a bounce's reply), as stored.
+    public let options: [String: JSONValue]
+    /// The field the instance is stored under ("name" for every kind but those of 0.9.0).
+    let instanceKey: String
 
-    public var isArchive: Bool {
-        if case .archive = self { return true }
-        return false
+    public init(kind: String, instance: String = "", options: [String: JSONValue] = [:], instanceKey: String = "name") {
+        self.kind = kind
+        self.instance = instance
+        self.options = options
+        self.instanceKey = instanceKey
     }
 
-    public var description: String {
-        switch self {
-        case .store(let directory): return "store:\(directory)"
-        case .relay(let upstream): return "relay:\(upstream)"
-        case .send: return "send"
-        case .archive(let name): return "archive:\(name)"
-        case .bounce(let code, let status, _): return "bounce:\(code) \(status)"
+    /// "relay:smarthost", "send", "archive:default".
+    public var description: String { instance.isEmpty ? kind : "\(kind):\(instance)" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        guard c.allKeys.count == 1, let key = c.allKeys.first else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "a route target has exactly one kind"))
         }
+        var fields = try c.decode([String: JSONValue].self, forKey: key)
+        kind = key.stringValue
+        let found = Self.instanceKeys.first { fields[$0]?.stringValue != nil }
+        instanceKey = found ?? "name"
+        instance = found.flatMap { fields.removeValue(forKey: $0)?.stringValue } ?? Self.legacyInstance(kind: kind, fields: fields)
+        options = fields
     }
 
-    /// The kind of target, a bounded label for metrics and the key of its DeliveryTarget.
-    public var kind: String {
-        switch self {
-        case .store: return "store"
-        case .relay: return "relay"
-        case .send: return "send"
-        case .archive: return "archive"
-        case .bounce: return "bounce"
-        }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
+        var fields = options
+        if !instance.isEmpty && !Self.derivedInstance(kind: kind) { fields[instanceKey] = .string(instance) }
+        try c.encode(fields, forKey: AnyCodingKey(kind))
     }
 }
 

@@ -92,7 +92,8 @@ public final class RelayTarget: DeliveryTarget {
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
         let pools = self.pools
-        guard case .relay(let name) = route, pools[name] != nil else {
+        let name = route.instance
+        guard route.kind == "relay", pools[name] != nil else {
             throw SMTPError(451, .init(4, 3, 5), "Unknown upstream", reason: "no upstream pool for \(route)")
         }
         let chain = chain(from: name, in: pools)

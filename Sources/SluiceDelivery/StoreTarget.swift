@@ -28,9 +28,10 @@ public struct StoreTarget: DeliveryTarget {
     }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
-        guard case .store(let directory) = route else {
+        guard route.kind == "store", !route.instance.isEmpty else {
             throw SMTPError(554, .init(5, 3, 0), "Internal routing error", reason: "StoreTarget got \(route)")
         }
+        let directory = route.instance
         try await io.runIfActive { try write(message, into: directory) }
         return DeliveryReport(detail: "\(directory)/\(Self.fileName(message))")
     }
@@ -65,7 +66,7 @@ public struct BounceTarget: DeliveryTarget {
     public init() {}
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
-        guard case .bounce(let code, let status, let text) = route else {
+        guard let (code, status, text) = route.bounceReply else {
             throw SMTPError(451, .init(4, 3, 5), "Internal routing error", reason: "BounceTarget got \(route)")
         }
         throw SMTPError(code, status, text, reason: "bounced by rule")
