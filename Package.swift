@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "SluiceDLP",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "CHyperscan", "CZlib", "CPoppler",
+                "SluiceCore", "SluiceConfig", "SluiceRules", "CHyperscan", "CZlib", "CPoppler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -128,7 +128,7 @@ let package = Package(
         .target(
             name: "SluiceArchive",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "SluiceDLP", "CZlib",
+                "SluiceCore", "SluiceQueue", "SluiceDLP", "SluiceRules", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -145,7 +145,7 @@ let package = Package(
         .target(
             name: "SluiceMailAuth",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "COpenDKIM", "COpenSSL", "CSPF2",
+                "SluiceCore", "SluiceQueue", "SluiceRules", "COpenDKIM", "COpenSSL", "CSPF2",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,7 +161,7 @@ let package = Package(
             name: "SluicePipeline",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceRules", "SluiceDLP", "SluiceMailAuth", "SluiceCredentials", "SluiceDNS",
-                "SluicePolicy", "SluiceDelivery", "SluiceSMTP",
+                "SluicePolicy", "SluiceDelivery", "SluiceSMTP", "SluiceArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -193,7 +193,7 @@ let package = Package(
         .target(
             name: "SluiceDelivery",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "SluiceSMTP",
+                "SluiceCore", "SluiceQueue", "SluiceSMTP", "SluiceRules",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -335,7 +335,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceRulesTests",
-            dependencies: ["SluiceRules", "SluiceCore", "SluiceConfig", "SluiceDLP"],
+            dependencies: ["SluiceRules", "SluiceCore", "SluiceConfig", "SluiceDLP", "SluiceMailAuth", "SluiceArchive", "SluiceDelivery"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -74,6 +74,11 @@ public struct ConfigNode {
         }
     }
 
+    /// A null value at this node's place: what a bare word (`- drop`) means as the value of its key.
+    public var asNull: ConfigNode {
+        ConfigNode(node: .scalar(.init("", .implicit, .plain, node.mark)), path: path, file: file)
+    }
+
     public var isNull: Bool {
         if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
         return false

@@ -60,8 +60,9 @@ extension Route {
     /// "" for a copy as received; else 8 hex digits of an FNV-1a hash of what makes this copy differ
     /// (headers added, Subject tags, signing domains): the same for every attempt of the route.
     public var variant: String {
-        let parts = addHeaders + ["\u{1}"] + subjectTags + ["\u{1}"] + (signing ?? [])
-        guard !addHeaders.isEmpty || !subjectTags.isEmpty || !(signing ?? []).isEmpty else { return "" }
+        let markText = (marks ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.joined(separator: ","))" }
+        let parts = addHeaders + ["\u{1}"] + subjectTags + ["\u{1}"] + (signing ?? []) + (markText.isEmpty ? [] : ["\u{1}"] + markText)
+        guard !addHeaders.isEmpty || !subjectTags.isEmpty || !(signing ?? []).isEmpty || !markText.isEmpty else { return "" }
         var hash: UInt32 = 0x811c_9dc5
         for byte in parts.joined(separator: "\n").utf8 {
             hash = (hash ^ UInt32(byte)) &* 0x0100_0193
@@ -88,12 +89,16 @@ public struct Route: Sendable, Hashable, Codable {
     /// The domains this route's copy is DKIM-signed for, as the signing policy decided (R-CORE-2); nil or
     /// empty: it leaves unsigned. (Optional so that entries queued before it existed still read.)
     public var signing: [String]?
+    /// What rule actions ask of the message modifiers for this route, by name (an ARC seal's domain, a
+    /// sender rewriting): a component's action sets a mark, its modifier reads it. nil when there is none.
+    public var marks: [String: [String]]?
 
     public init(
         target: RouteTarget, recipients: [MailAddress], addHeaders: [String] = [], subjectTags: [String] = [],
         held: Bool = false, onFailure: OnFailure = .continue, maxDeliveryTime: Double? = nil, signing: [String] = [],
-        quarantine: String? = nil
+        quarantine: String? = nil, marks: [String: [String]] = [:]
     ) {
+        self.marks = marks.isEmpty ? nil : marks
         self.quarantine = quarantine
         self.target = target
         self.recipients = recipients

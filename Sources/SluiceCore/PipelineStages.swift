@@ -70,6 +70,8 @@ public struct OutgoingMessage: Sendable {
     public var verdicts = MessageVerdicts()
     /// The domains the signing policy decided this copy is signed for; empty: unsigned.
     public var signingDomains: [String] = []
+    /// What the route's rule actions ask of the modifiers, by name (Route.marks).
+    public var marks: [String: [String]] = [:]
     /// Which copy this is when a message's routes differ (headers added, tags, signing): "" for the
     /// unchanged copy, else a short stable key. Targets that write files put it in the name, so two
     /// routes into one directory never overwrite each other, and a redelivery replaces its own file.

@@ -167,6 +167,7 @@ public actor QueueManager {
         outgoing.subjectTags = route.subjectTags
         outgoing.verdicts = entry.results ?? MessageVerdicts()
         outgoing.signingDomains = route.dkimDomains
+        outgoing.marks = route.marks ?? [:]
         outgoing.variant = route.variant
         do {
             for modifier in modifiers { try await modifier.modify(&outgoing) }

@@ -12,6 +12,7 @@ import NIOConcurrencyHelpers
 import SluiceConfig
 import SluiceCore
 import SluiceCredentials
+import SluiceArchive
 import SluiceDLP
 import SluiceDelivery
 import SluiceMailAuth
@@ -41,9 +42,17 @@ public struct Runtime: Sendable {
     public static func build(_ config: SluiceConfiguration, limiters: RateLimiters = RateLimiters()) throws -> Runtime {
         let book = try DLPBook.load(rulesDirectory: config.rulesDir)
         let keyring = try Self.dkimKeyring(config)
-        var loader = RuleLoader(
-            rulesDirectory: config.rulesDir, resolvePath: config.resolve, upstreams: Set(config.upstreams.keys),
-            dlpProfiles: Set(book.profiles.keys), archives: Set(config.archives.keys), canSign: keyring.hasKeys(for:))
+        var vocabulary = try RuleVocabulary.message()
+        try vocabulary.add(DLPConditionKind(profiles: Set(book.profiles.keys)))
+        try vocabulary.add(AttachmentConditionKind())
+        for m in AuthenticationMethod.allCases { try vocabulary.add(AuthenticationConditionKind(m)) }
+        try vocabulary.add(DKIMSignActionKind(canSign: { keyring.hasKeys(for: $0) }))
+        try vocabulary.add(ArchiveActionKind(archives: Set(config.archives.keys)))
+        try vocabulary.add(StoreActionKind())
+        try vocabulary.add(RelayActionKind(upstreams: Set(config.upstreams.keys)))
+        try vocabulary.add(SendActionKind())
+        try vocabulary.add(BounceAction.Kind())
+        var loader = RuleLoader(rulesDirectory: config.rulesDir, resolvePath: config.resolve, vocabulary: vocabulary)
         var sets: [String: RuleSet] = [:]
         for name in Set(config.listeners.compactMap(\.rules)).sorted() {
             sets[name] = try loader.load(set: name)
@@ -104,7 +113,7 @@ public struct Runtime: Sendable {
     /// or the rules test attachments (nothing else needs the MIME structure).
     public func inspects(listener name: String) -> Bool {
         guard let set = ruleSet(forListener: name) else { return false }
-        return !dlp.isEmpty || set.testsAttachments
+        return !dlp.isEmpty || set.reads.contains(InspectionResults.name)
     }
 
     /// The authentication methods a listener verifies (`verify:`).

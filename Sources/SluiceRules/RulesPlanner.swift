@@ -22,8 +22,8 @@ public enum RulesPlanner {
                 // An archive keeps the message as it arrived: a signature is made for what leaves.
                 let key = Route(
                     target: d.target, recipients: [], addHeaders: o.addHeaders, subjectTags: o.subjectTags, held: o.quarantined,
-                    onFailure: d.onFailure, maxDeliveryTime: d.maxDeliveryTime, signing: d.target.isArchive ? [] : signing,
-                    quarantine: o.quarantined ? o.quarantinedBy : nil)
+                    onFailure: d.onFailure, maxDeliveryTime: d.maxDeliveryTime, signing: d.signable ? signing : [],
+                    quarantine: o.quarantined ? o.quarantinedBy : nil, marks: o.marks)
                 if let i = routes.firstIndex(where: { sameRoute($0, key) }) {
                     for r in o.deliverTo where !routes[i].recipients.contains(r) { routes[i].recipients.append(r) }
                 } else {

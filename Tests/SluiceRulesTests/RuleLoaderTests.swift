@@ -4,6 +4,7 @@ import Foundation
 import SluiceConfig
 import SluiceCore
 import SluiceDLP
+import SluiceDelivery
 import XCTest
 
 @testable import SluiceRules
@@ -28,8 +29,8 @@ final class RuleLoaderTests: XCTestCase {
         let set = try loader.parse(
             yaml: "rules:\n  - name: a\n    then: [ send ]\n  - name: b\n    then: [ { send: { on_failure: defer, max_delivery_time: 2h } } ]\n",
             file: "/r/default.yaml", name: "default")
-        guard case .send(.continue, nil) = set.rules[0].actions[0] else { return XCTFail("\(set.rules[0].actions)") }
-        guard case .send(.defer, 7200) = set.rules[1].actions[0] else { return XCTFail("\(set.rules[1].actions)") }
+        XCTAssertEqual((set.rules[0].actions[0] as? DeliverAction)?.delivery, Delivery(target: .send))
+        XCTAssertEqual((set.rules[1].actions[0] as? DeliverAction)?.delivery, Delivery(target: .send, onFailure: .defer, maxDeliveryTime: 7200))
         let e = error("rules:\n  - name: a\n    then: [ { send: { via: x } } ]\n")
         XCTAssertEqual(e?.line, 3)
         XCTAssertTrue(e?.reason.contains("unknown key 'via'") ?? false, "\(String(describing: e))")
@@ -61,11 +62,11 @@ final class RuleLoaderTests: XCTestCase {
     func testARuleSetSaysWhetherItTestsAttachments() throws {
         var loader = RuleLoader(rulesDirectory: "/nonexistent", resolvePath: { $0 })
         let plain = try loader.parse(yaml: "rules:\n  - { name: a, when: [ { size: { gt: 1MB } } ], then: [ stop ] }\n", file: "/r/a.yaml", name: "a")
-        XCTAssertFalse(plain.testsAttachments)
+        XCTAssertFalse(plain.reads.contains(InspectionResults.name))
         let nested = try loader.parse(
             yaml: "rules:\n  - name: b\n    unless: [ { any: [ { attachment: { name: { ends_with: .exe } } } ] } ]\n    then: [ stop ]\n",
             file: "/r/b.yaml", name: "b")
-        XCTAssertTrue(nested.testsAttachments)
+        XCTAssertTrue(nested.reads.contains(InspectionResults.name))
     }
 
     func testErrorsPointAtTheMistake() {
