@@ -50,7 +50,7 @@ let package = Package(
         // The accept stage: traffic policies and relay control, as pure evaluation.
         .target(
             name: "SluicePolicy",
-            dependencies: ["SluiceCore", "SluiceConfig", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["SluiceCore", "SluiceConfig", "SluicePipeline", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Rule sets: model, loader with file:line:column errors, per-recipient evaluator, planner. No I/O
@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "SluiceDNS",
             dependencies: [
-                "SluiceCore", "CUnbound",
+                "SluiceCore", "SluiceConfig", "CUnbound",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "SluiceDLP",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceRules", "CHyperscan", "CZlib", "CPoppler",
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "CHyperscan", "CZlib", "CPoppler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -128,8 +128,11 @@ let package = Package(
         .target(
             name: "SluiceArchive",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "SluiceDLP", "SluiceRules", "CZlib",
+                "SluiceCore", "SluiceQueue", "SluiceDLP", "SluiceRules", "SluicePipeline", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -145,7 +148,7 @@ let package = Package(
         .target(
             name: "SluiceMailAuth",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "SluiceRules", "COpenDKIM", "COpenSSL", "CSPF2",
+                "SluiceCore", "SluiceQueue", "SluiceRules", "SluicePipeline", "COpenDKIM", "COpenSSL", "CSPF2",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -154,17 +157,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The pipeline (R-CORE-1): the one runtime value built from the config, the stages that add typed
-        // verdicts (sender identity, verify, inspect), the signing policy and the decision. The daemon, `sluice
-        // rules test` and `sluice dlp scan` all go through it.
+        // The pipeline (R-CORE-1) and the component contract (R-CORE-5): the one runtime value built from the
+        // config by the components, the host they activate (stages, session checks, targets, modifiers,
+        // services), the signing policy and the decision. The daemon, `sluice rules test` and `sluice check` all
+        // go through it.
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceRules", "SluiceDLP", "SluiceMailAuth", "SluiceCredentials", "SluiceDNS",
-                "SluicePolicy", "SluiceDelivery", "SluiceSMTP", "SluiceArchive",
+                "SluiceCore", "SluiceConfig", "SluiceRules",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The composition root: the list of components every command builds from.
+        .target(
+            name: "SluiceComponents",
+            dependencies: [
+                "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
             ],
             swiftSettings: swiftSettings
         ),
@@ -182,7 +195,7 @@ let package = Package(
         .target(
             name: "SluiceCredentials",
             dependencies: [
-                "SluiceCore",
+                "SluiceCore", "SluicePipeline", .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -193,7 +206,8 @@ let package = Package(
         .target(
             name: "SluiceDelivery",
             dependencies: [
-                "SluiceCore", "SluiceQueue", "SluiceSMTP", "SluiceRules",
+                "SluiceCore", "SluiceQueue", "SluiceSMTP", "SluiceRules", "SluicePipeline",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -221,8 +235,8 @@ let package = Package(
         .target(
             name: "SluiceDaemon",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluicePolicy", "SluiceQueue", "SluiceDelivery", "SluiceServer",
-                "SluiceCredentials", "SluiceRules", "SluiceDNS", "SluiceMailAuth", "SluiceDLP", "SluiceArchive", "SluicePipeline",
+                "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluiceQueue", "SluiceDelivery", "SluiceServer", "SluiceRules", "SluiceDNS",
+                "SluicePipeline",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -243,7 +257,7 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
-                "SluiceArchive", "SluicePipeline", "SluiceDNS",
+                "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceDelivery",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -340,7 +354,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluicePipelineTests",
-            dependencies: ["SluicePipeline", "SluiceCore", "SluiceConfig", "SluiceRules"],
+            dependencies: ["SluicePipeline", "SluiceCore", "SluiceConfig", "SluiceRules", "SluiceComponents", "SluicePolicy", "SluiceDelivery", "SluiceMailAuth", "SluiceArchive"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

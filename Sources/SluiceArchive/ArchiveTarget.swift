@@ -13,11 +13,12 @@ import SluiceQueue
 
 public final class ArchiveTarget: DeliveryTarget {
     let writer: ArchiveWriter
-    let known: Set<String>
+    /// The archives of the configuration in force (a reload may add some).
+    let known: @Sendable () -> Set<String>
     let io: NIOThreadPool
     let cpu: NIOThreadPool
 
-    public init(store: any ArchiveStore, archives: Set<String>, io: NIOThreadPool, cpu: NIOThreadPool) {
+    public init(store: ArchiveStoreOpener, archives: @escaping @Sendable () -> Set<String>, io: NIOThreadPool, cpu: NIOThreadPool) {
         writer = ArchiveWriter(store: store, io: io)
         known = archives
         self.io = io
@@ -26,7 +27,7 @@ public final class ArchiveTarget: DeliveryTarget {
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
         let name = route.instance
-        guard route.isArchive, known.contains(name) else {
+        guard route.isArchive, known().contains(name) else {
             throw SMTPError(451, .init(4, 3, 5), "Unknown archive", reason: "no archive for \(route) under archives:")
         }
         let (path, offset, length, prefix) = (message.bodyPath, message.bodyOffset, message.bodyLength, message.prefixBytes)
@@ -48,12 +49,12 @@ public final class ArchiveTarget: DeliveryTarget {
 
 /// Collects entries from concurrent deliveries and writes them in one transaction per batch.
 actor ArchiveWriter {
-    let store: any ArchiveStore
+    let store: ArchiveStoreOpener
     let io: NIOThreadPool
     private var pending: [(ArchiveEntry, CheckedContinuation<Void, any Error>)] = []
     private var writing = false
 
-    init(store: any ArchiveStore, io: NIOThreadPool) {
+    init(store: ArchiveStoreOpener, io: NIOThreadPool) {
         self.store = store
         self.io = io
     }
@@ -75,7 +76,7 @@ actor ArchiveWriter {
             let entries = batch.map(\.0)
             let store = self.store
             do {
-                try await io.runIfActive { try store.add(entries) }
+                try await io.runIfActive { try store.store().add(entries) }
                 for (_, c) in batch { c.resume() }
             } catch {
                 for (_, c) in batch { c.resume(throwing: SMTPError(451, .init(4, 3, 0), "Archive write failed", reason: "\(error)")) }

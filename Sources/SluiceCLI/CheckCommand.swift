@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import SluiceConfig
 import SluiceCore
+import SluiceDNS
 import SluicePipeline
 import SluiceMailAuth
 
@@ -17,23 +18,16 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         // The daemon's own runtime builder: rules, lists, DLP profiles and every active key, validated together.
-        let runtime: Runtime
-        do { runtime = try Runtime.build(config) } catch let e as RuntimeError { throw UserError(e.description) }
+        let runtime = try options.runtime(config)
         for warning in runtime.warnings { FileHandle.standardError.write(Data("sluice: warning: \(warning)\n".utf8)) }
         for (name, set) in runtime.ruleSets.sorted(by: { $0.key < $1.key }) {
             print("\(set.file): ok (rule set '\(name)', \(set.rules.count) rule(s))")
         }
-        let active = config.dkim.filter { $0.state == .active }
-        if !active.isEmpty {
-            print("dkim: ok (\(active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm.rawValue)" }.joined(separator: ", ")) signing)")
-        }
-        for l in config.listeners where !l.verify.isEmpty {
-            let why = l.verifyConfigured ? "verify:" : "by default: it admits clients outside networks.trusted; verify: [] turns it off"
-            print("listener \(l.name): verifies \(l.verify.sorted().joined(separator: ", ")) (\(why))")
-        }
+        // What the components do with this configuration ("dkim: ok (...)", "listener mx: verifies ...").
+        for note in runtime.notes { print(note) }
         // The resolver the daemon would start with (an unreadable resolv.conf is an error here, not a hang there).
         let resolver: any DNSResolver
-        do { resolver = try Runtime.resolver(config) } catch { throw UserError("\(error)") }
+        do { resolver = try UnboundResolver.configured(config) } catch { throw UserError("\(error)") }
         if dns { try await checkPublishedKeys(config, resolver: resolver) }
         print("\(options.path): ok (\(config.listeners.count) listener(s): \(config.listeners.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")))")
     }

@@ -8,6 +8,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOPosix
+import SluiceComponents
 import SluiceConfig
 import SluiceCore
 import SluiceCredentials
@@ -67,8 +68,7 @@ struct RulesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try options.load()
-            let runtime: Runtime
-            do { runtime = try Runtime.build(config) } catch let e as RuntimeError { throw UserError(e.description) }
+            let runtime = try options.runtime(config)
             guard let data = FileManager.default.contents(atPath: message) else { throw UserError("cannot read \(message)") }
             let bytes = [UInt8](data)
             let headers = MessageHeaders(parsing: bytes[..<Self.headerEnd(bytes)])
@@ -95,17 +95,19 @@ struct RulesCommand: AsyncParsableCommand {
             let fromDomain = headers.first("From").flatMap { mailboxAddresses(inAddressList: $0).first }.map { String($0[$0.index(after: $0.lastIndex(of: "@")!)...]) }
                 ?? sender?.domain ?? ""
 
-            // The daemon's pipeline on this file: the same sender, inspect and decide stages; the verify stage's
-            // results come from --spf/--dkim/--dmarc (nothing is looked up); DLP sampling off, so the answer repeats.
-            let credentials = FileManager.default.fileExists(atPath: config.credentialsFile) ? try CredentialStore(path: config.credentialsFile) : nil
-            let identity = SenderIdentityCheck(store: credentials) { runtime.identity }
-            let cpu = NIOThreadPool(numberOfThreads: 1)
-            cpu.start()
-            let pipeline = Pipeline(stages: [
-                SenderStage(check: identity), SuppliedAuthenticationStage(results: try suppliedAuthentication(fromDomain: fromDomain)),
-                InspectStage(io: cpu, sampled: false),
-            ])
+            // The daemon's pipeline on this file, from the same components in dry-run mode: the same sender, inspect and
+            // decide stages; the verify stage's results come from --spf/--dkim/--dmarc (nothing is looked up); DLP
+            // sampling off, so the answer repeats.
+            let executors = Executors.single()
+            executors.start()
+            let host = try Host.build(
+                Components.standard,
+                environment: HostEnvironment(
+                    mode: .dryRun, runtime: RuntimeHolder(runtime), executors: executors,
+                    logger: Logger(label: "sluice.rules-test") { _ in SwiftLogNoOpLogHandler() }))
+            let pipeline = host.pipeline
             var received = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: message, size: bytes.count)
+            received.verdicts.authentication = try suppliedAuthentication(fromDomain: fromDomain)
             let decision: Decision
             var refusal: SMTPError?
             do {
@@ -115,7 +117,7 @@ struct RulesCommand: AsyncParsableCommand {
                 refusal = SMTPError.from(error)
                 decision = Decide.decide(received, runtime: runtime)
             }
-            try await cpu.shutdownGracefully()
+            await executors.shutdown(logger: Logger(label: "sluice.rules-test") { _ in SwiftLogNoOpLogHandler() })
             let reject = refusal ?? decision.reject
             let outcomes = decision.outcomes
             let plan = decision.plan

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceComponents
 import SluiceDaemon
 
 struct ServeCommand: AsyncParsableCommand {
@@ -27,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = Daemon.bootstrapMetrics()
         var logger = Logger(label: "sluice")
         logger.logLevel = .info
-        var daemon = Daemon(config: config, logger: logger)
+        var daemon = Daemon(config: config, components: Components.standard, logger: logger)
         daemon.shutdownGrace = shutdownGrace
         do {
             try await daemon.run(metrics: registry)

@@ -3,8 +3,11 @@
 
 import ArgumentParser
 import Foundation
+import SluiceComponents
 import SluiceConfig
 import SluiceCore
+import SluicePipeline
+import SluiceRules
 
 public struct SluiceCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -68,7 +71,19 @@ struct ConfigOption: ParsableArguments {
         return "/etc/sluice/sluice.yaml"
     }
 
+    /// The configuration, with the sections of every component of the composition root.
     func load() throws -> SluiceConfiguration {
-        try SluiceConfiguration.load(file: path)
+        try SluiceConfiguration.load(file: path, sections: Components.standard.sections)
+    }
+
+    /// The daemon's runtime for this configuration: what `check`, `reload` and `rules test` validate with.
+    func runtime(_ config: SluiceConfiguration) throws -> Runtime {
+        do {
+            return try Runtime.build(config, components: Components.standard)
+        } catch let e as RuntimeError {
+            throw UserError(e.description)
+        } catch let e as VocabularyError {
+            throw UserError(e.description)
+        }
     }
 }

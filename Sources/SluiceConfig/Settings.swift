@@ -92,45 +92,6 @@ public struct DeliverySettings: Sendable {
     public var destinationConcurrency = 20
 }
 
-/// One entry of `dkim:`: a signing key for a domain and selector (R-MAUTH-1).
-public struct DKIMKeySettings: Sendable, Equatable {
-    public var domain: String
-    public var selector: String
-    public enum Algorithm: String, Sendable, CaseIterable {
-        case rsaSHA256 = "rsa-sha256"
-        case ed25519SHA256 = "ed25519-sha256"
-    }
-
-    public enum State: String, Sendable, CaseIterable {
-        /// Signs.
-        case active
-        /// In `sluice dkim dns`, not signing yet.
-        case publishOnly = "publish-only"
-        /// Neither; `sluice dkim dns` says its record can go.
-        case retired
-    }
-
-    /// `algorithm:` rsa-sha256 (default) | ed25519-sha256.
-    public var algorithm = Algorithm.rsaSHA256
-    /// `key:` the private key file (PEM), made by `sluice dkim keygen`.
-    public var keyFile: String
-    /// `state:` active | publish-only | retired.
-    public var state = State.active
-    /// `headers:` header names to sign (default: the usual set, see docs); `oversign:` names signed once more
-    /// than present so none can be added (default [From]).
-    public var headers: [String]?
-    public var oversign: [String]?
-    /// Where in the config file this entry is, for messages about it.
-    public var location: String = ""
-}
-
-/// `archives: { NAME: { retention: 365d | permanent } }`: where `archive:` rule actions keep copies.
-public struct ArchiveSettings: Sendable, Equatable {
-    public var name: String
-    /// Seconds a message is kept; nil keeps it for ever.
-    public var retention: Double?
-}
-
 /// `queue: { min_free: 512MiB }` (R-CORE-3): below this much free space in the data directory, new
 /// transactions get 452 4.3.1 at MAIL until space returns (Postfix's queue_minfree).
 public struct QueueSettings: Sendable, Equatable {
@@ -148,24 +109,6 @@ public struct DNSSettings: Sendable, Equatable {
     public static func == (a: DNSSettings, b: DNSSettings) -> Bool {
         a.nameserver?.host == b.nameserver?.host && a.nameserver?.port == b.nameserver?.port && a.timeout == b.timeout
     }
-}
-
-/// `upstreams: { NAME: { hosts: [...], tls: ..., backup: NAME } }`: SMTP relays mail can be sent to.
-public struct UpstreamSettings: Sendable {
-    public var name: String
-    /// `hosts:` "host:port" entries (port 25 when omitted).
-    public var hosts: [(host: String, port: Int)]
-    /// `tls:` required (verified) | opportunistic | none (default opportunistic).
-    public var tls = OutboundTLS.opportunistic
-    /// `backup:` the pool used while every host of this one fails.
-    public var backup: String?
-    /// `auth: { username: U, password_file: PATH }`: AUTH PLAIN/LOGIN to the upstream, the secret read from a file.
-    public var username: String?
-    public var passwordFile: String?
-    /// `max_connections:` connections at once to one host of the pool (default 10).
-    public var maxConnections = 10
-    /// `probe_interval:` how often a resting host is probed with EHLO/QUIT to bring it back early (default 30s; 0 disables).
-    public var probeInterval: Double = 30
 }
 
 public struct AdminSettings: Sendable {
@@ -195,21 +138,19 @@ public struct SluiceConfiguration: Sendable {
     /// `local_domains:` domains Sluice accepts mail for from anyone (default none).
     public var localDomains: [String]
     public var delivery: DeliverySettings
-    public var upstreams: [String: UpstreamSettings] = [:]
     public var admin: AdminSettings
     public var dns = DNSSettings()
-    public var dkim: [DKIMKeySettings] = []
-    public var archives: [String: ArchiveSettings] = [:]
-    /// `archive_encryption: { key_file: PATH }`: archived message bytes sealed with AES-256-GCM (the
-    /// file's last key seals, every key opens; `sluice archive keygen` writes keys).
-    public var archiveKeyFile: String?
     public var queue = QueueSettings()
+    /// The sections components read (`archives:`, `upstreams:` ...), by key (section(_:) gives them typed).
+    public var sections: [String: any ConfigSection] = [:]
 
     public var archiveFile: String { (dataDir as NSString).appendingPathComponent("archive.sqlite") }
 
     /// A path from the config or a rule file, made absolute against `baseDirectory`.
-    public func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    public func resolve(_ path: String) -> String { Self.resolve(path, against: baseDirectory) }
+
+    static func resolve(_ path: String, against base: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
     }
 
     public var queueDirectory: String { (dataDir as NSString).appendingPathComponent("queue") }

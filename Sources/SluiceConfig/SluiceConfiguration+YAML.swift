@@ -14,10 +14,12 @@ extension SluiceConfiguration {
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders", "upstreams", "dns", "dkim", "archives", "archive_encryption", "queue",
+        "admin", "senders", "dns", "queue",
     ]
 
-    public static func load(file: String) throws -> SluiceConfiguration {
+    /// Reads the file; `sections` are the readers of the keys components own (a key none of them and no core
+    /// setting owns is an error).
+    public static func load(file: String, sections: [any ConfigSection.Type] = []) throws -> SluiceConfiguration {
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         let text: String
         do {
@@ -25,10 +27,10 @@ extension SluiceConfiguration {
         } catch {
             throw ConfigError(file: file, line: nil, column: nil, keyPath: "", reason: "cannot read: \(error.localizedDescription)")
         }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, sections: sections)
     }
 
-    public static func parse(yaml: String, file: String) throws -> SluiceConfiguration {
+    public static func parse(yaml: String, file: String, sections: [any ConfigSection.Type] = []) throws -> SluiceConfiguration {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
@@ -44,7 +46,7 @@ extension SluiceConfiguration {
         }
 
         let top = ConfigNode(node: root, path: "", file: file)
-        let keys = try top.mapping(allowed: topLevelKeys + notYetSupported.keys.sorted())
+        let keys = try top.mapping(allowed: topLevelKeys + notYetSupported.keys.sorted() + sections.map { $0.key })
         for (key, reason) in notYetSupported.sorted(by: { $0.key < $1.key }) {
             if let n = keys[key] { throw n.error("not supported by this version of Sluice yet (\(reason)); remove it") }
         }
@@ -92,46 +94,6 @@ extension SluiceConfiguration {
             }
         }
 
-        var upstreams: [String: UpstreamSettings] = [:]
-        if let u = keys["upstreams"] {
-            for (name, node) in try u.namedEntries() {
-                let m = try node.mapping(allowed: ["hosts", "tls", "backup", "auth", "max_connections", "probe_interval"])
-                guard let hostsNode = m["hosts"] else { throw node.error("an upstream needs 'hosts:' (host:port, ...)") }
-                var up = UpstreamSettings(name: name, hosts: [])
-                for h in try hostsNode.list() {
-                    let text = try h.nonEmptyString()
-                    if let hp = HostPort.parse(text) {
-                        up.hosts.append((host: hp.0, port: hp.1))
-                    } else if !text.contains(":") || (text.hasPrefix("[") && text.hasSuffix("]")) {
-                        up.hosts.append((host: text.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: 25))
-                    } else {
-                        throw h.error("expected host or host:port, got '\(text)'")
-                    }
-                }
-                guard !up.hosts.isEmpty else { throw hostsNode.error("needs at least one host") }
-                if let t = m["tls"] { up.tls = try t.choice(OutboundTLS.self) }
-                if let b = m["backup"], !b.isNull { up.backup = try b.nonEmptyString() }
-                if let c = m["max_connections"] { up.maxConnections = try c.int(in: 1...1000) }
-                if let p = m["probe_interval"] { up.probeInterval = try p.duration() }
-                if let a = m["auth"] {
-                    let auth = try a.mapping(allowed: ["username", "password_file"])
-                    guard let user = auth["username"], let file = auth["password_file"] else {
-                        throw a.error("auth needs 'username:' and 'password_file:' (a file holding the password)")
-                    }
-                    up.username = try user.nonEmptyString()
-                    // With tls: none the password crosses the network in clear: allowed, and the daemon warns.
-                    up.passwordFile = resolve(try file.nonEmptyString())
-                }
-                upstreams[name] = up
-            }
-            for (name, up) in upstreams {
-                if let b = up.backup, upstreams[b] == nil || b == name {
-                    let node = try u.namedEntries().first { $0.0 == name }!.1
-                    throw node.error("backup '\(b)' must name another upstream")
-                }
-            }
-        }
-
         var admin = AdminSettings()
         if let a = try keys["admin"]?.mapping(allowed: ["address"]), let addressNode = a["address"] {
             let text = try addressNode.nonEmptyString()
@@ -155,49 +117,6 @@ extension SluiceConfiguration {
                 }
             }
             if let t = d["timeout"] { dns.timeout = try t.duration() }
-        }
-
-        var dkim: [DKIMKeySettings] = []
-        if let d = keys["dkim"] {
-            for item in try d.list() {
-                let m = try item.mapping(allowed: ["domain", "selector", "algorithm", "key", "state", "headers", "oversign"])
-                guard let domain = m["domain"], let selector = m["selector"], let key = m["key"] else {
-                    throw item.error("a DKIM key needs 'domain:', 'selector:' and 'key:' (a PEM file; `sluice dkim keygen` makes one)")
-                }
-                var k = DKIMKeySettings(
-                    domain: try domain.nonEmptyString().lowercased(), selector: try selector.nonEmptyString(),
-                    keyFile: resolve(try key.nonEmptyString()))
-                if let a = m["algorithm"] { k.algorithm = try a.choice(DKIMKeySettings.Algorithm.self) }
-                if let st = m["state"] { k.state = try st.choice(DKIMKeySettings.State.self) }
-                if let h = m["headers"] {
-                    k.headers = try h.stringList()
-                    if !(k.headers ?? []).contains(where: { $0.lowercased() == "from" }) { throw h.error("the signed headers must include From") }
-                }
-                if let o = m["oversign"] { k.oversign = try o.stringList() }
-                if dkim.contains(where: { $0.domain == k.domain && $0.selector == k.selector }) {
-                    throw item.error("selector '\(k.selector)' of \(k.domain) is configured twice")
-                }
-                k.location = item.location
-                dkim.append(k)
-            }
-        }
-
-        var archives: [String: ArchiveSettings] = [:]
-        var archiveKeyFile: String?
-        if let e = keys["archive_encryption"] {
-            let m = try e.mapping(allowed: ["key_file"])
-            guard let k = m["key_file"] else { throw e.error("archive_encryption needs key_file: (sluice archive keygen --out FILE makes one)") }
-            archiveKeyFile = resolve(try k.nonEmptyString())
-        }
-        if let a = keys["archives"] {
-            for (name, node) in try a.namedEntries() {
-                let m = try node.mapping(allowed: ["retention"])
-                var retention: Double? = 365 * 86400
-                if let r = m["retention"] {
-                    retention = try r.string().lowercased() == "permanent" ? nil : r.duration()
-                }
-                archives[name] = ArchiveSettings(name: name, retention: retention)
-            }
         }
 
         var listeners: [ListenerSettings] = []
@@ -231,9 +150,13 @@ extension SluiceConfiguration {
         var config = SluiceConfiguration(
             file: file, baseDirectory: base, hostname: hostname, dataDir: dataDir, rulesDir: rulesDir, tls: tls, listeners: listeners,
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
-            delivery: delivery, upstreams: upstreams, admin: admin, dns: dns, dkim: dkim, archives: archives)
-        config.archiveKeyFile = archiveKeyFile
+            delivery: delivery, admin: admin, dns: dns)
         config.queue = queue
+        let context = ConfigContext(file: file, baseDirectory: base, dataDir: dataDir, hostname: hostname)
+        for section in sections {
+            guard config.sections[section.key] == nil else { throw top.error("two components read the section '\(section.key)'") }
+            config.sections[section.key] = try section.init(keys[section.key], context)
+        }
         return config
     }
 

@@ -16,6 +16,7 @@ struct DSNBouncer: Bouncer {
     let store: QueueStore
     let runtime: RuntimeHolder
     let hostname: String
+    let clock: any SluiceClock
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
     let logger: Logger
     /// Larger originals are returned as headers only.
@@ -38,13 +39,13 @@ struct DSNBouncer: Bouncer {
         if entry.size > maxReturnedBytes { envelope.dsnReturn = .headers }
         let id = QueueID.generate()
         let bytes = DeliveryStatusNotification.build(
-            envelope: envelope, failed: failed, reportingMTA: hostname, original: original, date: Date(),
+            envelope: envelope, failed: failed, reportingMTA: hostname, original: original, date: clock.now(),
             boundaryID: id.rawValue)
         var client = ClientInfo(address: nil, listener: entry.envelope.client.listener)
         client.helo = hostname
         var dsn = Envelope(
             queueID: id, sender: nil, recipients: [Recipient(address: sender, notify: .never)], bodyType: .eightBitMIME,
-            smtpUTF8: !sender.isASCII, client: client)
+            smtpUTF8: !sender.isASCII, client: client, receivedAt: clock.now())
         dsn.dsnReturn = nil
         let headerEnd = DeliveryStatusNotification.headerSection(bytes).count
         var message = ReceivedMessage(
@@ -53,7 +54,7 @@ struct DSNBouncer: Bouncer {
         let decision = Decide.decide(message, runtime: runtime.current)
         decision.log(logger, queueID: id)
         if let reject = decision.reject { throw reject }
-        let queued = QueueEntry(envelope: dsn, plan: decision.plan, size: bytes.count, queuedAt: Date())
+        let queued = QueueEntry(envelope: dsn, plan: decision.plan, size: bytes.count, queuedAt: clock.now())
         try await fileIO { try store.submit(bytes, queued) }
         return id
     }

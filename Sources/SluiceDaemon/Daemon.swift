@@ -14,28 +14,27 @@ import Prometheus
 import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
-import SluiceCredentials
-import SluiceDelivery
-import SluiceMailAuth
-import SluiceArchive
-import SluiceDLP
 import SluiceDNS
+import SluiceDelivery
 import SluicePipeline
-import SluicePolicy
 import SluiceQueue
-import SluiceRules
 import SluiceSMTP
 import SluiceServer
 import UnixSignals
 
 public struct Daemon {
     public let config: SluiceConfiguration
+    /// The capabilities it runs (the composition root's list; tests may add their own).
+    public let components: [any Component]
     public var logger: Logger
     /// How long sessions in flight may run after SIGTERM before they get a 421.
     public var shutdownGrace: Double = 30
+    /// The one clock everything that reads the time is given.
+    public var clock: any SluiceClock = WallClock()
 
-    public init(config: SluiceConfiguration, logger: Logger) {
+    public init(config: SluiceConfiguration, components: [any Component], logger: Logger) {
         self.config = config
+        self.components = components
         self.logger = logger
     }
 
@@ -47,12 +46,11 @@ public struct Daemon {
     }
 
     public func run(metrics registry: PrometheusCollectorRegistry) async throws {
-        let started = Date()
+        let started = clock.now()
         // Trap SIGHUP before anything can learn our pid: its default action would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let rescans = await UnixSignalsSequence(trapping: .sigusr1)
         // 1. Everything that can fail because of the config, before binding.
-        let tls = try Self.makeTLSContext(config, logger: logger)
         let log = logger
         let store = try QueueStore(directory: config.queueDirectory) { id, why in
             log.event(.error, level: .error, "queue file unreadable", [.queueID: id.rawValue, .reason: why])
@@ -63,79 +61,57 @@ public struct Daemon {
             if action.contains("corrupt/") { SluiceMetrics.queueCorruption() }
         }
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
-        let credentials = try CredentialStore(path: config.credentialsFile)
-        // Rules, lists, DLP profiles, keys and identity settings: one value, validated whole, swapped by reloads.
-        let limiters = RateLimiters()
-        let runtime = RuntimeHolder(try Runtime.build(config, limiters: limiters))
+        // Rules, lists, DLP profiles, keys, policies, upstreams: one value built by the components, swapped by reloads.
+        let runtime = RuntimeHolder(try Runtime.build(config, components: components))
         for warning in runtime.current.warnings { logger.event(.configWarning, level: .warning, "\(warning)") }
+        let tls = ListenerTLSHolders(try ListenerTLS.make(config, logger: logger))
         let disk = DiskSpace(path: config.queueDirectory) { runtime.current.config.queue.minFree }
-        let identity = SenderIdentityCheck(store: credentials) { runtime.current.identity }
         let readiness = Readiness(queueDirectory: config.queueDirectory)
         readiness.rulesLoaded()
 
-        // 2. The pipeline.
+        // 2. The host: what the components run messages with (stages, session checks, targets, modifiers, services).
         // Blocking work by kind, each on its own pool (Executors).
         let executors = Executors()
         executors.start()
         let fileIO = executors.files
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let resolver = try Runtime.resolver(config)
-        let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: fileIO)
-        let relay = RelayTarget(pools: { runtime.current.upstreamPools }, deliverer: deliverer, logger: logger)
-        let send = SendTarget(
-            resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort,
-            tls: config.delivery.sendTLS, hostname: config.hostname,
-            destinationConcurrency: config.delivery.destinationConcurrency, logger: logger)
-        // DKIM signing is the last modifier: it signs the message as it leaves, for the domains the signing
-        // policy authorised, with the keys of the current runtime.
-        let dkim = DKIMSignModifier(keyring: { runtime.current.keyring }, io: executors.cpu, logger: logger)
-        var targets: [String: any DeliveryTarget] = ["store": StoreTarget(io: fileIO), "relay": relay, "send": send, "bounce": BounceTarget()]
-        let archiveKeys = try config.archiveKeyFile.map { try ArchiveKeyRing.load(file: $0) }
-        let archive = config.archives.isEmpty ? nil : try SQLiteArchiveStore(path: config.archiveFile, keys: archiveKeys)
-        if let archive { targets["archive"] = ArchiveTarget(
-                store: archive, archives: Set(config.archives.keys), io: executors.database, cpu: executors.cpu) }
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let resolver = try UnboundResolver.configured(config)
+        let host = try Host.build(
+            components,
+            environment: HostEnvironment(
+                mode: .daemon, runtime: runtime, executors: executors, logger: logger, clock: clock, resolver: resolver, eventLoops: eventLoops))
         let manager = QueueManager(
-            store: store,
-            targets: targets,
-            modifiers: [AuthResultsScrubber(authservID: config.hostname, io: fileIO), SubjectTagModifier(io: fileIO), dkim],
+            store: store, targets: host.targets, modifiers: host.modifiers,
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
-            io: fileIO, logger: logger)
-        let verifies = config.listeners.contains { !$0.verify.isEmpty }
-        let verifier = verifies ? try MessageVerifier(hostname: config.hostname, resolver: resolver, io: executors.lookups) : nil
+            io: fileIO, clock: clock, logger: logger)
         let fileWork: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void = { work in try await fileIO.runIfActive { try work() } }
-        let intake = MessageIntake(
-            pipeline: .standard(identity: identity, verifier: verifier, cpu: executors.cpu), runtime: runtime, store: store,
-            queueManager: manager, fileIO: fileWork)
+        let intake = MessageIntake(pipeline: host.pipeline, runtime: runtime, store: store, queueManager: manager, clock: clock, fileIO: fileWork)
         await manager.setBouncer(
-            DSNBouncer(store: store, runtime: runtime, hostname: config.hostname, fileIO: fileWork, logger: logger))
-        let tlsHolder = tls.map(TLSContextHolder.init)
+            DSNBouncer(store: store, runtime: runtime, hostname: config.hostname, clock: clock, fileIO: fileWork, logger: logger))
+        let checks = SessionChecks([DiskSpaceCheck(disk: disk)] + host.sessionChecks)
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.
         let directory = ListenerDirectory()
         let adminAddress = NIOLockedValueBox("")
         let admin = try await AdminServer.bind(
-            host: config.admin.host, port: config.admin.port, group: group,
+            host: config.admin.host, port: config.admin.port, group: eventLoops,
             routes: AdminRoutes.make(
                 registry: registry, readiness: readiness, store: store, disk: disk, listeners: directory, runtime: runtime,
-                hostname: config.hostname, started: started, relay: relay, adminAddress: { adminAddress.withLockedValue { $0 } }))
+                hostname: config.hostname, started: started, clock: clock, status: host.status,
+                adminAddress: { adminAddress.withLockedValue { $0 } }))
         adminAddress.withLockedValue { $0 = "\(config.admin.host.contains(":") ? "[\(config.admin.host)]" : config.admin.host):\(admin.localPort)" }
         var listeners: [SMTPListener] = []
         do {
             for l in config.listeners {
-                let policy = ListenerAcceptCheck(listener: l.name, runtime: runtime, identity: identity, disk: disk)
                 var context = ListenerContext(
-                    name: l.name, session: Self.sessionConfiguration(config, l), checks: policy, receiver: intake,
-                    tls: l.tls == .none ? nil : tlsHolder, implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
+                    name: l.name, session: Self.sessionConfiguration(config, l), checks: checks, receiver: intake,
+                    tls: tls.holder(for: l.name), implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
                     limiter: ConnectionLimiter(maxTotal: l.maxConnections, maxPerIP: l.maxConnectionsPerIP),
                     commandTimeout: .milliseconds(Int64(l.commandTimeout * 1000)),
                     dataTimeout: .milliseconds(Int64(l.dataTimeout * 1000)), logger: logger)
                 if l.proxyProtocol { context.proxyFrom = l.proxyFrom }
-                if l.auth != .none {
-                    let throttle = AuthThrottle(
-                        policy: AuthThrottlePolicy(maxFailures: l.authMaxFailures, window: 60, baseDelay: l.authFailureDelay))
-                    context.authenticator = CredentialAuthenticator(store: credentials, throttle: throttle)
-                }
-                let listener = try await SMTPListener.bind(host: l.host, port: l.port, context: context, group: group)
+                context.authenticator = host.authenticator(for: l)
+                let listener = try await SMTPListener.bind(host: l.host, port: l.port, context: context, group: eventLoops)
                 listeners.append(listener)
                 logger.event(
                     .listening, level: .notice, "listening",
@@ -150,36 +126,27 @@ public struct Daemon {
         try writeRuntimeState(listeners, adminPort: admin.localPort)
         readiness.listenersBound()
 
-        // 4. Run until SIGTERM/SIGINT; SIGHUP reloads.
+        // 4. Run until SIGTERM/SIGINT; SIGHUP reloads. The components' services run after the queue manager.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, runtime: runtime, tls: tlsHolder, limiters: limiters, logger: logger, systemd: systemd, hangups: hangups)
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: QueueService(manager: manager, rescans: rescans)),
-                    .init(service: UpstreamProbeService(relay: relay)),
-                    .init(service: ArchivePurgeService(store: archive, archives: config.archives, io: executors.database, logger: logger)),
-                    .init(service: AdminService(server: admin)),
-                    .init(service: reload),
-                    .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configFile: config.file, components: components, runtime: runtime, tls: tls, logger: logger, systemd: systemd, hangups: hangups)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: QueueService(manager: manager, rescans: rescans))]
+        services += host.services.map { .init(service: $0) }
+        services += [
+            .init(service: AdminService(server: admin)),
+            .init(service: reload),
+            .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
+        ]
+        let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.event(.ready, level: .notice, "sluice ready", [.address: config.hostname])
         systemd.notify("READY=1\nSTATUS=accepting mail on \(listeners.map { "\($0.name):\($0.localPort)" }.joined(separator: ", "))")
-        try await services.run()
+        try await serviceGroup.run()
         systemd.notify("STOPPING=1")
-        try? await group.shutdownGracefully()
+        do { try await eventLoops.shutdownGracefully() } catch {
+            logger.event(.error, level: .warning, "the event loops did not stop cleanly", [.error: "\(error)"])
+        }
         await executors.shutdown(logger: logger)
         logger.event(.stopped, level: .notice, "sluice stopped")
-    }
-
-    static func makeTLSContext(_ config: SluiceConfiguration, logger: Logger) throws -> NIOSSLContext? {
-        guard config.listeners.contains(where: { $0.tls != .none }) else { return nil }
-        if try TLSMaterial.ensure(certificate: config.tls.certificate, key: config.tls.key, hostname: config.hostname) {
-            logger.event(.tlsCertificate, level: .notice, "created a self-signed TLS certificate", [.file: config.tls.certificate])
-        }
-        return try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
     }
 
     static func sessionConfiguration(_ config: SluiceConfiguration, _ l: ListenerSettings) -> SMTPServerSession.Configuration {

@@ -17,12 +17,13 @@ struct MessageIntake: MessageReceiver {
     let runtime: RuntimeHolder
     let store: QueueStore
     let queueManager: QueueManager
+    let clock: any SluiceClock
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
 
     func receive(
         envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, logger: Logger
     ) async throws -> QueueID {
-        let endOfData = Date()
+        let endOfData = clock.now()
         let runtime = self.runtime.current
         let pipeline = self.pipeline
         let budget = runtime.config.listeners.first { $0.name == envelope.client.listener }?.rulesTimeout ?? 30
@@ -47,7 +48,7 @@ struct MessageIntake: MessageReceiver {
         if decision.plan.routes.contains(where: \.held) {
             logger.event(.quarantined, level: .notice, "quarantined", [.queueID: id.rawValue])
         }
-        var queued = QueueEntry(envelope: message.envelope, plan: decision.plan, size: size, queuedAt: Date())
+        var queued = QueueEntry(envelope: message.envelope, plan: decision.plan, size: size, queuedAt: clock.now())
         queued.results = message.verdicts.forQueue
         let entry = queued
         let store = self.store
@@ -57,8 +58,8 @@ struct MessageIntake: MessageReceiver {
             [
                 .queueID: id.rawValue, .from: envelope.senderDescription,
                 .recipients: envelope.recipients.map { $0.address.description }.joined(separator: ","), .size: "\(size)",
-                .latencyMS: "\(Int(Date().timeIntervalSince(envelope.receivedAt) * 1000))",
-                .replyMS: String(format: "%.1f", Date().timeIntervalSince(endOfData) * 1000),
+                .latencyMS: "\(Int(clock.now().timeIntervalSince(envelope.receivedAt) * 1000))",
+                .replyMS: String(format: "%.1f", clock.now().timeIntervalSince(endOfData) * 1000),
                 .signing: decision.plan.signingNote ?? decision.signing.note,
             ])
         await queueManager.enqueued(id)

@@ -15,16 +15,15 @@ import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
 import SluicePipeline
-import SluicePolicy
 import SluiceQueue
 import SluiceServer
 import UnixSignals
 
 final class ReloadService: Service {
     let configFile: String
+    let components: [any Component]
     let runtime: RuntimeHolder
-    let tls: TLSContextHolder?
-    let limiters: RateLimiters
+    let tls: ListenerTLSHolders
     let logger: Logger
     let systemd: SystemdNotifier
     let hangups: UnixSignalsSequence
@@ -33,13 +32,13 @@ final class ReloadService: Service {
     /// `hangups` must be created before the daemon says it is ready, so that an
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
-        configFile: String, runtime: RuntimeHolder, tls: TLSContextHolder?, limiters: RateLimiters, logger: Logger,
+        configFile: String, components: [any Component], runtime: RuntimeHolder, tls: ListenerTLSHolders, logger: Logger,
         systemd: SystemdNotifier, hangups: UnixSignalsSequence
     ) {
         self.configFile = configFile
+        self.components = components
         self.runtime = runtime
         self.tls = tls
-        self.limiters = limiters
         self.logger = logger
         self.systemd = systemd
         self.hangups = hangups
@@ -59,10 +58,10 @@ final class ReloadService: Service {
         systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
         defer { systemd.notify("READY=1") }
         let new: Runtime
-        var context: NIOSSLContext?
+        let contexts: ListenerTLS
         do {
-            new = try Runtime.load(configFile: configFile, limiters: limiters)
-            if tls != nil { context = try Daemon.makeTLSContext(new.config, logger: logger) }
+            new = try Runtime.load(configFile: configFile, components: components)
+            contexts = try ListenerTLS.make(new.config, logger: logger)
         } catch {
             logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
             systemd.notify("STATUS=reload refused: \(error)")
@@ -71,8 +70,7 @@ final class ReloadService: Service {
         }
         let needsRestart = Self.restartOnly(old: runtime.current.config, new: new.config)
         // Everything is valid: the new runtime (rules, lists, DLP, keys, policies, upstreams) in one swap.
-        if let context { tls?.replace(context) }
-        limiters.apply(new.trafficPolicies)
+        tls.replace(with: contexts)
         runtime.replace(new)
         for warning in new.warnings { logger.event(.configWarning, level: .warning, "\(warning)") }
         var fields: [LogKey: String] = [.file: configFile]

@@ -5,7 +5,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import NIOPosix
-import SluiceArchive
 import SluiceConfig
 import SluiceCore
 import SluiceDelivery
@@ -34,50 +33,6 @@ struct QueueService: Service {
         } onGracefulShutdown: {
             Task { await manager.stop() }
         }
-    }
-}
-
-/// Probes resting upstream hosts until shutdown, so that traffic moves back as soon as they answer.
-struct UpstreamProbeService: Service {
-    let relay: RelayTarget
-
-    func run() async throws {
-        let relay = self.relay
-        // A service that returns would end the whole group: with nothing to probe, wait for shutdown.
-        await cancelWhenGracefulShutdown { await relay.runProbes() }
-        try? await gracefulShutdown()
-    }
-}
-
-/// Deletes archived messages past their archive's retention, a batch at a time so that writers
-/// never wait long, every minute until shutdown.
-struct ArchivePurgeService: Service {
-    let store: (any ArchiveStore)?
-    let archives: [String: ArchiveSettings]
-    let io: NIOThreadPool
-    let logger: Logger
-
-    func run() async throws {
-        guard let store, archives.values.contains(where: { $0.retention != nil }) else {
-            try? await gracefulShutdown()
-            return
-        }
-        let archives = self.archives
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let now = Date()
-                let cutoffs = archives.values.reduce(into: [String: Date]()) { map, a in
-                    if let r = a.retention { map[a.name] = now.addingTimeInterval(-r) }
-                }
-                var removed = 0
-                while !Task.isCancelled, let n = try? await io.runIfActive({ try store.purge(before: cutoffs, batch: 500) }), n > 0 {
-                    removed += n
-                }
-                if removed > 0 { logger.event(.removed, level: .notice, "archive retention: messages purged", [.count: "\(removed)"]) }
-                try? await Task.sleep(for: .seconds(60))
-            }
-        }
-        try? await gracefulShutdown()
     }
 }
 

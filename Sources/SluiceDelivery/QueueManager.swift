@@ -24,7 +24,7 @@ public actor QueueManager {
     let maxConcurrent: Int
     /// Queue file reads and writes (fsync) run here, never on the cooperative pool.
     let io: NIOThreadPool
-    let clock: any QueueClock
+    let clock: any SluiceClock
     var bouncer: (any Bouncer)?
     var logger: Logger
 
@@ -36,7 +36,7 @@ public actor QueueManager {
 
     public init(
         store: QueueStore, targets: [String: any DeliveryTarget], modifiers: [any MessageModifier] = [],
-        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, clock: any QueueClock = WallClock(), logger: Logger
+        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, clock: any SluiceClock = WallClock(), logger: Logger
     ) {
         self.io = io
         self.store = store

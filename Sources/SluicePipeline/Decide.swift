@@ -20,7 +20,7 @@ public struct Decision: Sendable {
 public enum Decide {
     public static func decide(_ message: ReceivedMessage, runtime: Runtime) -> Decision {
         let recipients = message.envelope.recipients.map(\.address)
-        let signing = SigningPolicy.decide(message.verdicts.sender, client: message.envelope.client, hasKeys: runtime.keyring.hasKeys(for:))
+        let signing = SigningPolicy.decide(message.verdicts.sender, client: message.envelope.client, hasKeys: runtime.canSign)
         let set = runtime.ruleSet(forListener: message.envelope.client.listener)
         var outcomes: [RecipientOutcome] = []
         var plan: DeliveryPlan
@@ -37,10 +37,9 @@ public enum Decide {
             plan = DeliveryPlan(
                 routes: [Route(target: runtime.fallbackRoute, recipients: recipients, signing: signing.domains)], signingNote: signing.note)
         }
-        // What the verify stage found goes on top of every copy, above each route's own headers.
-        if let header = message.verdicts.authentication?.header(authservID: runtime.config.hostname) {
-            for i in plan.routes.indices { plan.routes[i].addHeaders.insert(header, at: 0) }
-        }
+        // What the verify stage found (Authentication-Results) goes on top of every copy, above each route's own headers.
+        let trace = message.verdicts.values.compactMap { ($0 as? any TraceHeaderVerdict)?.traceHeader(authservID: runtime.config.hostname) }
+        for i in plan.routes.indices { plan.routes[i].addHeaders.insert(contentsOf: trace, at: 0) }
         return Decision(
             ruleSet: set, outcomes: outcomes, reject: outcomes.first { $0.reject != nil }?.reject, signing: signing, plan: plan)
     }

@@ -1,128 +1,90 @@
-// Runtime: the one value a message is processed with. Configuration, rule
-// sets (with their address lists), DLP profiles, DKIM keys and the sender
-// identity settings are read and validated together, off the hot path, into
-// one immutable value (R-CORE-4), with each listener's accept policy and the
-// upstream pools. The daemon swaps it whole on reload; a
-// message sees one version from end of DATA to its plan. `sluice check`,
-// `sluice reload` and `sluice rules test` build it with the same code, so
-// what they accept is what the daemon accepts.
+// Runtime: the one value a message is processed with. The configuration and
+// what every component built from it (its rule vocabulary and per-runtime
+// state: DLP profiles, DKIM keys, upstream pools, traffic policies ...), and
+// the rule sets loaded with that vocabulary, read and validated together, off
+// the hot path, into one immutable value (R-CORE-4). The daemon swaps it whole
+// on reload; a message sees one version from end of DATA to its plan.
+// `sluice check`, `sluice reload` and `sluice rules test` build it with the
+// same code and the same component list, so what they accept is what the
+// daemon accepts.
 
 import Foundation
 import NIOConcurrencyHelpers
 import SluiceConfig
 import SluiceCore
-import SluiceCredentials
-import SluiceArchive
-import SluiceDLP
-import SluiceDelivery
-import SluiceMailAuth
-import SluicePolicy
 import SluiceRules
 
 public struct Runtime: Sendable {
     public let config: SluiceConfiguration
     /// Every rule set a listener names, by set name.
     public let ruleSets: [String: RuleSet]
-    public let dlp: DLPScanner
-    public let keyring: DKIMKeyring
-    public let identity: SenderIdentityCheck.Settings
-    /// Each listener's accept stage (traffic policy, relay control, rate limits), by listener name.
-    public let acceptPolicies: [String: AcceptPolicy]
-    /// The upstream pools `relay:` delivers to, with their passwords read.
-    public let upstreamPools: [UpstreamPool]
+    public let vocabulary: RuleVocabulary
     /// What is allowed but worth a warning (a password file others can read ...), for the log and `sluice check`.
     public let warnings: [String]
+    /// What components say they do with this configuration ("listener mx: verifies ..."), for `sluice check`.
+    public let notes: [String]
+    /// The verdict types of the components, by stable name.
+    public let verdictTypes: [String: any Verdict.Type]
+    /// The kinds of delivery target the components deliver, with their configured instances.
+    public let targetKinds: [String: Set<String>]
+    /// Whether an active key signs for a domain.
+    public let canSign: @Sendable (String) -> Bool
+    /// Where mail of a listener without rules goes.
+    public let fallbackRoute: RouteTarget
+    let parts: [ObjectIdentifier: any Sendable]
+
+    /// Reads the file with the components' section readers, then builds.
+    public static func load(configFile: String, components: [any Component]) throws -> Runtime {
+        try build(try SluiceConfiguration.load(file: configFile, sections: components.sections), components: components)
+    }
 
     /// Reads and validates everything; the first problem is thrown with file:line:column where it has one.
-    /// `limiters` keeps rate-limit counts across reloads (new limits apply when the runtime is swapped in).
-    public static func load(configFile: String, limiters: RateLimiters = RateLimiters()) throws -> Runtime {
-        try build(try SluiceConfiguration.load(file: configFile), limiters: limiters)
-    }
-
-    public static func build(_ config: SluiceConfiguration, limiters: RateLimiters = RateLimiters()) throws -> Runtime {
-        let book = try DLPBook.load(rulesDirectory: config.rulesDir)
-        let keyring = try Self.dkimKeyring(config)
-        var vocabulary = try RuleVocabulary.message()
-        try vocabulary.add(DLPConditionKind(profiles: Set(book.profiles.keys)))
-        try vocabulary.add(AttachmentConditionKind())
-        for m in AuthenticationMethod.allCases { try vocabulary.add(AuthenticationConditionKind(m)) }
-        try vocabulary.add(DKIMSignActionKind(canSign: { keyring.hasKeys(for: $0) }))
-        try vocabulary.add(ArchiveActionKind(archives: Set(config.archives.keys)))
-        try vocabulary.add(StoreActionKind())
-        try vocabulary.add(RelayActionKind(upstreams: Set(config.upstreams.keys)))
-        try vocabulary.add(SendActionKind())
-        try vocabulary.add(BounceAction.Kind())
-        var loader = RuleLoader(rulesDirectory: config.rulesDir, resolvePath: config.resolve, vocabulary: vocabulary)
+    public static func build(_ config: SluiceConfiguration, components: [any Component]) throws -> Runtime {
+        var b = try RuntimeBuilder(config: config)
+        for c in components { try c.configure(&b) }
+        guard let fallback = b.fallbackRoute else {
+            throw RuntimeError("no component delivers the mail of listeners without rules (delivery.store)")
+        }
+        var loader = RuleLoader(rulesDirectory: config.rulesDir, resolvePath: config.resolve, vocabulary: b.vocabulary)
         var sets: [String: RuleSet] = [:]
         for name in Set(config.listeners.compactMap(\.rules)).sorted() {
-            sets[name] = try loader.load(set: name)
+            let set = try loader.load(set: name)
+            // An action makes routes only of kinds a component delivers: never a 451 "no target" at delivery.
+            for action in set.allActions {
+                for target in action.routes where b.targetKinds[target.kind] == nil {
+                    throw RuntimeError("\(set.file): rule set '\(name)' delivers to '\(target.kind)', which no component delivers")
+                }
+            }
+            sets[name] = set
         }
-        var warnings: [String] = []
-        let pools = try Self.upstreamPools(config, warnings: &warnings)
-        // Rules that test verdicts a listener never computes match nothing there: say so.
-        for l in config.listeners {
-            guard let name = l.rules, let set = sets[name] else { continue }
-            var verified = Set(l.verify.compactMap(AuthenticationMethod.init(rawValue:)))
-            if verified.contains(.dmarc) { verified.formUnion([.spf, .dkim, .dmarcPolicy]) }
-            let unverified = set.testedAuthentication.subtracting(verified).map(\.rawValue).sorted()
-            if !unverified.isEmpty {
-                warnings.append(
-                    "listener \(l.name): rule set '\(name)' tests \(unverified.joined(separator: ", ")) but the listener does not verify "
-                        + "them (add verify: [spf, dkim, dmarc]); those conditions match nothing there")
+        let draft = Runtime(
+            config: config, ruleSets: sets, vocabulary: b.vocabulary, warnings: b.warnings, notes: [], verdictTypes: b.verdictTypes,
+            targetKinds: b.targetKinds, canSign: b.canSign, fallbackRoute: fallback, parts: b.parts)
+        var warnings = b.warnings
+        var notes: [String] = []
+        for c in components {
+            for note in c.review(draft) {
+                switch note {
+                case .warning(let w): warnings.append(w)
+                case .info(let i): notes.append(i)
+                }
             }
         }
-        // A domain with keys but none active signs nothing.
-        for domain in Set(config.dkim.map { $0.domain.lowercased() }).sorted() where !keyring.hasKeys(for: domain) {
-            warnings.append("dkim: \(domain) has keys but none is active; its mail leaves unsigned")
-        }
         return Runtime(
-            config: config, ruleSets: sets, dlp: try DLPScanner(book: book), keyring: keyring,
-            identity: .init(trustedNetworks: config.trustedNetworks, trustedSenders: config.trustedSenders.map(SenderAllowList.init)),
-            acceptPolicies: Self.acceptPolicies(config, limiters: limiters), upstreamPools: pools, warnings: warnings)
+            config: config, ruleSets: sets, vocabulary: b.vocabulary, warnings: warnings, notes: notes, verdictTypes: b.verdictTypes,
+            targetKinds: b.targetKinds, canSign: b.canSign, fallbackRoute: fallback, parts: b.parts)
     }
 
-    /// A listener's accept policy. A listener the configuration no longer names (removed by a reload, still
-    /// bound until the restart) keeps relay control: never an open relay.
-    public func acceptPolicy(forListener name: String) -> AcceptPolicy {
-        acceptPolicies[name] ?? AcceptPolicy(relay: Self.relayControl(config), policy: nil)
-    }
+    /// A component's state in this runtime, by type; nil when no component of the list set it.
+    public func part<P: Sendable>(_ type: P.Type) -> P? { parts[ObjectIdentifier(P.self)] as? P }
 
-    static func relayControl(_ config: SluiceConfiguration) -> RelayControl {
-        RelayControl(localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname])
-    }
+    /// The settings of a listener; nil for one a reload removed (still bound until the restart).
+    public func listener(_ name: String) -> ListenerSettings? { config.listeners.first { $0.name == name } }
 
-    static func acceptPolicies(_ config: SluiceConfiguration, limiters: RateLimiters) -> [String: AcceptPolicy] {
-        let relay = relayControl(config)
-        var out: [String: AcceptPolicy] = [:]
-        for l in config.listeners {
-            let policy = l.policy.flatMap { config.policies[$0] }
-            out[l.name] = AcceptPolicy(relay: relay, policy: policy, limiter: policy.flatMap { limiters.limiter(for: $0) })
-        }
-        return out
-    }
-
-    /// The traffic policies in force, for `RateLimiters.apply` when this runtime is swapped in.
-    public var trafficPolicies: [TrafficPolicy] { Array(config.policies.values) }
-
-    /// The rule set of a listener; nil when it has none (its mail goes to delivery.store).
+    /// The rule set of a listener; nil when it has none (its mail goes to the fallback route).
     public func ruleSet(forListener name: String) -> RuleSet? {
-        config.listeners.first { $0.name == name }?.rules.flatMap { ruleSets[$0] }
+        listener(name)?.rules.flatMap { ruleSets[$0] }
     }
-
-    /// Whether the inspect stage reads messages of this listener: it has a rule set, and DLP profiles exist
-    /// or the rules test attachments (nothing else needs the MIME structure).
-    public func inspects(listener name: String) -> Bool {
-        guard let set = ruleSet(forListener: name) else { return false }
-        return !dlp.isEmpty || set.reads.contains(InspectionResults.name)
-    }
-
-    /// The authentication methods a listener verifies (`verify:`).
-    public func verifies(listener name: String) -> Set<AuthenticationMethod> {
-        Set((config.listeners.first { $0.name == name }?.verify ?? []).compactMap(AuthenticationMethod.init(rawValue:)))
-    }
-
-    /// Where mail of a listener without rules goes.
-    public var fallbackRoute: RouteTarget { .store(directory: config.delivery.storeDirectory) }
 }
 
 /// A runtime that could not be built (a key that does not load, ...); config and rule errors are ConfigErrors.

@@ -27,7 +27,7 @@ public final class RateLimiter: @unchecked Sendable {
     /// New limits (reload); counts so far are kept.
     public func update(_ limits: [RateLimit]) {
         lock.lock()
-        self.limits = limits
+        if self.limits != limits { self.limits = limits }
         lock.unlock()
     }
 

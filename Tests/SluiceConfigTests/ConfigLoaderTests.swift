@@ -34,15 +34,6 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.trustedNetworks.count, 2)
     }
 
-    func testTheShippedDefaultConfigLoads() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../etc/sluice.yaml").standardizedFileURL.path
-        let c = try SluiceConfiguration.load(file: path)
-        XCTAssertEqual(c.listeners.map(\.name), ["relay", "submission", "submissions"])
-        XCTAssertEqual(c.listeners[1].auth, .required)
-        XCTAssertEqual(c.trustedSenders, ["example.test"])
-        XCTAssertNotNil(c.policies["trusted-only"])
-    }
-
     func testValues() throws {
         let c = try load("""
             hostname: mx.test
@@ -76,13 +67,10 @@ final class ConfigLoaderTests: XCTestCase {
             ("listeners:\n  - name: a\n    address: 1.2.3.4:25\n    max_message_size: lots\n", 4, 23, "listeners[0].max_message_size", "expected a size"),
             ("listeners:\n  - name: a\n    address: 1.2.3.4:25\n    policy: nope\n", 2, 5, "listeners[0]", "policy 'nope' is not defined"),
             ("networks: { trusted: [10.0.0.0/40] }\nlisteners: []\n", 1, 23, "networks.trusted[0]", "not an IP network"),
-            ("dkim:\n  - { domain: a.test, selector: s1 }\nlisteners: []\n", 2, 5, "dkim[0]", "needs 'domain:', 'selector:' and 'key:'"),
-            ("dkim:\n  - { domain: a.test, selector: s1, key: k.pem, state: maybe }\n", 2, 56, "dkim[0].state", "must be one of"),
             ("admin: { address: everywhere }\nlisteners: []\n", 1, 19, "admin.address", "expected host:port"),
             ("listeners:\n  - { name: a, address: 127.0.0.1:25, tls: none, auth: required }\n", 2, 56, "listeners[0].auth", "would never offer AUTH"),
             ("listeners: [ {name: a\n", 2, 1, "", "YAML syntax"),
             ("dns: { nameserver: dns.example }\nlisteners: []\n", 1, 20, "dns.nameserver", "expected 'system' or an address"),
-            ("upstreams:\n  u: { hosts: [a.test], auth: { username: x } }\n", 2, 31, "upstreams.u.auth", "needs 'username:' and 'password_file:'"),
             ("delivery: { send_tls: sometimes }\nlisteners: []\n", 1, 23, "delivery.send_tls", "must be one of"),
         ]
         for (yaml, line, column, key, reason) in cases {
@@ -99,8 +87,6 @@ final class ConfigLoaderTests: XCTestCase {
         let c = try load("""
             dns: { nameserver: "127.0.0.1:5353", timeout: 3s }
             delivery: { send_port: 2525, destination_concurrency: 4 }
-            upstreams:
-              u: { hosts: [a.test], auth: { username: x, password_file: etc/u.secret }, max_connections: 2, probe_interval: 5s }
             listeners:
               - { name: a, address: 127.0.0.1:25 }
             """)
@@ -109,10 +95,6 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.dns.timeout, 3)
         XCTAssertEqual(c.delivery.sendPort, 2525)
         XCTAssertEqual(c.delivery.destinationConcurrency, 4)
-        XCTAssertEqual(c.upstreams["u"]?.username, "x")
-        XCTAssertTrue(c.upstreams["u"]?.passwordFile?.hasSuffix("/etc/u.secret") ?? false)
-        XCTAssertEqual(c.upstreams["u"]?.maxConnections, 2)
-        XCTAssertEqual(c.upstreams["u"]?.probeInterval, 5)
         let system = try load("dns: { nameserver: system }\nlisteners:\n  - { name: a, address: 127.0.0.1:25 }\n")
         XCTAssertNil(system.dns.nameserver)
     }
@@ -136,22 +118,14 @@ final class ConfigLoaderTests: XCTestCase {
     func testEnumeratedSettingsAreEnumsWithPositionedErrors() throws {
         let base = "listeners:\n  - { name: relay, address: 127.0.0.1:2525 }\n"
         let c = try load(base + """
-            upstreams:
-              u: { hosts: ["10.0.0.1:25"], tls: required }
             delivery: { send_tls: none }
-            dkim:
-              - { domain: a.test, selector: s, key: k.pem, algorithm: ed25519-sha256, state: publish-only }
             queue: { min_free: 2GiB }
             """)
-        XCTAssertEqual(c.upstreams["u"]?.tls, .required)
         XCTAssertEqual(c.delivery.sendTLS, OutboundTLS.none)
-        XCTAssertEqual(c.dkim.first?.algorithm, .ed25519SHA256)
-        XCTAssertEqual(c.dkim.first?.state, .publishOnly)
         XCTAssertEqual(c.queue.minFree, 2 << 30)
         XCTAssertEqual(try load(base).queue.minFree, 512 << 20)
         let cases: [(String, Int, String)] = [
-            ("upstreams:\n  u: { hosts: [\"10.0.0.1:25\"], tls: sometimes }\n", 4, "must be one of required, opportunistic, none, got 'sometimes'"),
-            ("dkim:\n  - { domain: a.test, selector: s, key: k.pem, state: on }\n", 4, "must be one of active, publish-only, retired, got 'on'"),
+            ("delivery: { send_tls: sometimes }\n", 3, "must be one of required, opportunistic, none, got 'sometimes'"),
             ("queue: { min_free: lots }\n", 3, "expected a size like 25MB"),
             ("queue: { min_fre: 1GB }\n", 3, "unknown key 'min_fre'"),
         ]
@@ -159,6 +133,48 @@ final class ConfigLoaderTests: XCTestCase {
             let e = error(base + yaml)
             XCTAssertEqual(e?.line, line, yaml)
             XCTAssertTrue(e?.reason.contains(reason) ?? false, "\(String(describing: e)) for \(yaml)")
+        }
+    }
+}
+
+/// A section a component owns, read by its own reader.
+struct ExampleSection: ConfigSection {
+    static let key = "example"
+    var level = 1
+    var file: String?
+
+    init(_ node: ConfigNode?, _ context: ConfigContext) throws {
+        guard let node else { return }
+        let m = try node.mapping(allowed: ["level", "file"])
+        if let l = m["level"] { level = try l.int(in: 1...9) }
+        if let f = m["file"] { file = context.resolve(try f.nonEmptyString()) }
+    }
+}
+
+final class ConfigSectionTests: XCTestCase {
+    let base = "listeners:\n  - { name: relay, address: 127.0.0.1:2525 }\n"
+
+    func testAComponentsSectionIsReadByItsReaderWithPositionedErrors() throws {
+        let file = "/srv/sluice/etc/sluice.yaml"
+        let c = try SluiceConfiguration.parse(yaml: base + "example: { level: 3, file: etc/x.key }\n", file: file, sections: [ExampleSection.self])
+        XCTAssertEqual(c.section(ExampleSection.self)?.level, 3)
+        XCTAssertEqual(c.section(ExampleSection.self)?.file, "/srv/sluice/etc/x.key")
+        XCTAssertEqual(try SluiceConfiguration.parse(yaml: base, file: file, sections: [ExampleSection.self]).section(ExampleSection.self)?.level, 1)
+        do {
+            _ = try SluiceConfiguration.parse(yaml: base + "example: { levle: 3 }\n", file: file, sections: [ExampleSection.self])
+            XCTFail("an unknown key of a section was accepted")
+        } catch let e as ConfigError {
+            XCTAssertEqual(e.line, 3)
+            XCTAssertEqual(e.column, 12)
+            XCTAssertTrue(e.reason.contains("unknown key 'levle'"), "\(e)")
+        }
+        // Without the component, its key is unknown like any other.
+        do {
+            _ = try SluiceConfiguration.parse(yaml: base + "example: { level: 3 }\n", file: file)
+            XCTFail("a key no component reads was accepted")
+        } catch let e as ConfigError {
+            XCTAssertEqual(e.line, 3)
+            XCTAssertTrue(e.reason.contains("unknown key 'example'"), "\(e)")
         }
     }
 }

@@ -59,7 +59,8 @@ final class DetectorTests: XCTestCase {
     /// same offsets.
     func testValuesNextToBlankedRunsAreFoundAtTheirOffsets() throws {
         let all = try engine(Detector.predefined.keys.sorted())
-        let hex = String((0..<60_000).map { i in Array("0123456789ABCDEF")[(i * 7 + i / 13) % 16] })
+        let digits: [Character] = Array("0123456789ABCDEF")
+        let hex = String((0..<60_000).map { (i: Int) -> Character in digits[(i * 7 + i / 13) % 16] })
         let text = hex + " DE89 3704 0044 0532 0130 00\n" + String(repeating: "7", count: 5000) + "\tcard 4111 1111 1111 1111."
         let blanked = Array(text.utf8).withUnsafeBytes { PatternSet.blankingLongRuns($0) }
         XCTAssertEqual(blanked.count, text.utf8.count)

@@ -14,7 +14,7 @@ import XCTest
 @testable import SluiceDelivery
 
 /// A clock moved by `advance`; `sleep` returns when the clock reaches its deadline or the task is cancelled.
-final class ManualClock: QueueClock, @unchecked Sendable {
+final class ManualClock: SluiceClock, @unchecked Sendable {
     private let lock = NSLock()
     private var current = Date(timeIntervalSince1970: 1_800_000_000)
     private var sleepers: [(deadline: Date, resume: CheckedContinuation<Void, Never>)] = []

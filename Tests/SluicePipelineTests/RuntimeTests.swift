@@ -2,9 +2,12 @@
 // listener the configuration no longer names (it keeps relay control).
 
 import Foundation
+import SluiceComponents
 import SluiceConfig
 import SluiceCore
+import SluiceDelivery
 import SluicePipeline
+import SluicePolicy
 import XCTest
 
 final class RuntimeTests: XCTestCase {
@@ -14,7 +17,7 @@ final class RuntimeTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: root + "/rules", withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
         try yaml.write(toFile: root + "/etc/sluice.yaml", atomically: true, encoding: .utf8)
-        return try Runtime.load(configFile: root + "/etc/sluice.yaml")
+        return try Runtime.load(configFile: root + "/etc/sluice.yaml", components: Components.standard)
     }
 
     func testPoliciesAndUpstreamsAreInTheValue() async throws {
@@ -27,11 +30,12 @@ final class RuntimeTests: XCTestCase {
             upstreams:
               smarthost: { hosts: ["127.0.0.1:10026"], tls: none }
             """)
-        XCTAssertEqual(r.upstreamPools.map(\.name), ["smarthost"])
-        XCTAssertNotNil(r.acceptPolicies["relay"]?.policy)
+        XCTAssertEqual(r.part(UpstreamPools.self)?.pools.map(\.name), ["smarthost"])
+        let policies = try XCTUnwrap(r.part(AcceptPolicies.self))
+        XCTAssertNotNil(policies.byListener["relay"])
         let outsider = ClientInfo(address: IPAddress("203.0.113.9"), listener: "relay")
         do {
-            try await r.acceptPolicy(forListener: "relay").checkConnection(outsider)
+            try await policies.acceptPolicy(forListener: "relay", limiters: RateLimiters()).checkConnection(outsider)
             XCTFail("the policy lets an outsider connect")
         } catch {}
     }
@@ -45,7 +49,7 @@ final class RuntimeTests: XCTestCase {
             """)
         let client = ClientInfo(address: IPAddress("203.0.113.9"), listener: "gone")
         do {
-            try await r.acceptPolicy(forListener: "gone").checkRecipient(
+            try await XCTUnwrap(r.part(AcceptPolicies.self)).acceptPolicy(forListener: "gone", limiters: RateLimiters()).checkRecipient(
                 MailAddress(localPart: "x", domain: "elsewhere.test"), sender: nil, client: client)
             XCTFail("relayed for an untrusted client")
         } catch let e as SMTPError {

@@ -101,15 +101,4 @@ final class RuleLoaderTests: XCTestCase {
             XCTAssertTrue(e.reason.contains(reason), "\(e)")
         }
     }
-
-    func testTheShippedDefaultRuleSetLoads() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
-        let profiles = try DLPBook.load(rulesDirectory: root + "/rules").profiles.keys
-        let config = try SluiceConfiguration.load(file: root + "/etc/sluice.yaml")
-        var loader = RuleLoader(
-            rulesDirectory: root + "/rules", resolvePath: { root + "/" + $0 }, upstreams: Set(config.upstreams.keys), dlpProfiles: Set(profiles),
-            archives: Set(config.archives.keys))
-        let set = try loader.load(set: "default")
-        XCTAssertEqual(set.rules.last?.name, "deliver")
-    }
 }

@@ -18,6 +18,7 @@ public struct ArchiveAction: RuleAction {
     }
 
     public var logText: String { "archive \(name)" }
+    public var routes: [RouteTarget] { [.archive(name: name)] }
 }
 
 /// `archive: default` or `archive: { name: legal, on_failure: defer }`.

@@ -67,7 +67,7 @@ public struct DMARCVerdict: Sendable, Codable, Hashable {
 }
 
 /// The verify stage's results; a method that was not checked is nil.
-public struct AuthenticationResults: Verdict, Hashable {
+public struct AuthenticationResults: TraceHeaderVerdict, Hashable {
     public static let name = "authentication"
     public var spf: SPFVerdict?
     /// Every signature's verdict; empty when the message carries none; nil when DKIM was not checked.
@@ -106,6 +106,8 @@ public struct AuthenticationResults: Verdict, Hashable {
         AuthenticationMethod.allCases.filter { $0 != .dmarcPolicy }.compactMap { m in value(of: m).map { "\(m.rawValue)=\($0)" } }
             .joined(separator: " ")
     }
+
+    public func traceHeader(authservID: String) -> String? { header(authservID: authservID) }
 
     /// The Authentication-Results header (RFC 8601) for these results, nil when nothing was checked.
     public func header(authservID: String) -> String? {

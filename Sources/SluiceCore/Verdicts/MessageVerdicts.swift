@@ -42,6 +42,14 @@ public struct MessageVerdicts: Sendable, Codable {
         }
     }
 
+    /// The typed verdicts held (not those kept as stored JSON), in the order they were added.
+    public var values: [any Verdict] {
+        entries.compactMap { e in
+            if case .typed(let v) = e.value { return v }
+            return nil
+        }
+    }
+
     /// The names of the verdicts held, known to this binary or not.
     public var names: [String] { entries.map(\.name) }
 

@@ -12,6 +12,12 @@ public protocol Verdict: Codable, Sendable {
     var summary: String { get }
 }
 
+/// A verdict written on top of every copy of the message it is about (Authentication-Results, RFC 8601).
+public protocol TraceHeaderVerdict: Verdict {
+    /// The header, as "Name: value" with folding; nil when there is nothing to say.
+    func traceHeader(authservID: String) -> String?
+}
+
 extension Verdict {
     public var forQueue: Self { self }
     public var summary: String { "" }

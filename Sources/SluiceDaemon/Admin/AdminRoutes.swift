@@ -5,7 +5,6 @@ import NIOConcurrencyHelpers
 import NIOHTTP1
 import Prometheus
 import SluiceCore
-import SluiceDelivery
 import SluiceQueue
 import SluicePipeline
 import SluiceServer
@@ -20,7 +19,8 @@ final class ListenerDirectory: Sendable {
 enum AdminRoutes {
     static func make(
         registry: PrometheusCollectorRegistry, readiness: Readiness, store: QueueStore, disk: DiskSpace, listeners: ListenerDirectory,
-        runtime: RuntimeHolder, hostname: String, started: Date, relay: RelayTarget, adminAddress: @escaping @Sendable () -> String
+        runtime: RuntimeHolder, hostname: String, started: Date, clock: any SluiceClock, status: [StatusSection],
+        adminAddress: @escaping @Sendable () -> String
     ) -> [String: AdminServer.Route] {
         let text = "text/plain; charset=utf-8"
         return [
@@ -35,21 +35,13 @@ enum AdminRoutes {
             },
             "/status": {
                 let ids = store.ids()
-                let oldest = ids.first.map { Date().timeIntervalSince($0.timestamp) } ?? 0
-                let iso = ISO8601DateFormatter()
-                let upstreams: [[String: Any]] = relay.healthReport().map { h in
-                    [
-                        "pool": h.pool, "host": h.host, "state": h.resting ? "resting" : "healthy", "failures": h.failures,
-                        "resting_until": h.restingUntil.map(iso.string(from:)) ?? NSNull(), "last_error": h.lastError ?? NSNull(),
-                        "last_error_at": h.lastErrorAt.map(iso.string(from:)) ?? NSNull(),
-                    ]
-                }
-                let object: [String: Any] = [
+                let now = clock.now()
+                let oldest = ids.first.map { now.timeIntervalSince($0.timestamp) } ?? 0
+                var object: [String: Any] = [
                     "admin": adminAddress(),
-                    "upstreams": upstreams,
                     "hostname": hostname,
                     "pid": Int(getpid()),
-                    "uptime_seconds": Int(Date().timeIntervalSince(started)),
+                    "uptime_seconds": Int(now.timeIntervalSince(started)),
                     "ready": readiness.notReadyReason == nil,
                     "not_ready_reason": readiness.notReadyReason ?? NSNull(),
                     "listeners": listeners.all.map { ["name": $0.name, "port": $0.localPort, "connections": $0.limiter.current] },
@@ -61,6 +53,8 @@ enum AdminRoutes {
                     "rules": runtime.current.ruleSets.isEmpty
                         ? "none (mail goes to delivery.store)" : runtime.current.ruleSets.keys.sorted().joined(separator: ", "),
                 ]
+                // The components' sections ("upstreams": each upstream host's health).
+                for section in status { object[section.name] = await section.read().foundationObject }
                 do {
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
                     return (.ok, "application/json", Array(data) + [10])

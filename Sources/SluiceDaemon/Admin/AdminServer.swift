@@ -15,7 +15,7 @@ public final class AdminServer: Sendable {
 
     private init(channel: any Channel) { self.channel = channel }
 
-    public typealias Route = @Sendable () -> (status: HTTPResponseStatus, contentType: String, body: [UInt8])
+    public typealias Route = @Sendable () async -> (status: HTTPResponseStatus, contentType: String, body: [UInt8])
 
     public static func bind(host: String, port: Int, group: any EventLoopGroup, routes: [String: Route]) async throws -> AdminServer {
         let bootstrap = ServerBootstrap(group: group)
@@ -51,26 +51,33 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             guard let head else { return }
             self.head = nil
             let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
-            var result: (status: HTTPResponseStatus, contentType: String, body: [UInt8])
+            let route: AdminServer.Route
             if head.method != .GET && head.method != .HEAD {
-                result = (.methodNotAllowed, "text/plain", Array("GET only\n".utf8))
-            } else if let route = routes[path] {
-                result = route()
+                route = { (.methodNotAllowed, "text/plain", Array("GET only\n".utf8)) }
+            } else if let known = routes[path] {
+                route = known
             } else {
-                result = (.notFound, "text/plain", Array("not found; try /metrics /healthz /readyz /status\n".utf8))
+                route = { (.notFound, "text/plain", Array("not found; try /metrics /healthz /readyz /status\n".utf8)) }
             }
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: result.contentType)
-            headers.add(name: "Content-Length", value: "\(result.body.count)")
-            headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: result.status, headers: headers))), promise: nil)
-            if head.method != .HEAD {
-                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: result.body)))), promise: nil)
+            // Routes read files (the queue) and ask components: off the event loop, answered when done.
+            context.eventLoop.makeFutureWithTask { await route() }.assumeIsolated().whenSuccess { result in
+                self.respond(result, to: head, context: context)
             }
-            let keepAlive = head.isKeepAlive
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                if !keepAlive { context.close(promise: nil) }
-            }
+        }
+    }
+
+    private func respond(_ result: (status: HTTPResponseStatus, contentType: String, body: [UInt8]), to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: result.contentType)
+        headers.add(name: "Content-Length", value: "\(result.body.count)")
+        headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: result.status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: result.body)))), promise: nil)
+        }
+        let keepAlive = head.isKeepAlive
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
         }
     }
 }

@@ -17,6 +17,8 @@ public struct DeliverAction: RuleAction {
         outcome.deliver(delivery)
         return .next
     }
+
+    public var routes: [RouteTarget] { [delivery.target] }
 }
 
 /// `store: var/outbox` or `store: { path, on_failure, max_delivery_time }`.
@@ -99,6 +101,7 @@ public struct BounceAction: RuleAction {
     }
 
     public var logText: String { "bounce \(error.reply)" }
+    public var routes: [RouteTarget] { [.bounce(code: error.reply.code, status: error.reply.status ?? .init(5, 0, 0), text: "")] }
 
     public struct Kind: RuleActionKind {
         public let key = "bounce"

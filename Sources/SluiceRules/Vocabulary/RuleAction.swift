@@ -32,6 +32,12 @@ public protocol RuleAction: Sendable {
     func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow
     /// The action as logged and shown by `sluice rules test` ("relay smarthost").
     var logText: String { get }
+    /// The route targets it may deliver to: their kinds must be delivered by some component (checked at load).
+    var routes: [RouteTarget] { get }
+}
+
+extension RuleAction {
+    public var routes: [RouteTarget] { [] }
 }
 
 /// A key of the rule language's actions and the parser of its value.

@@ -5,7 +5,7 @@
 
 import Logging
 import SluiceCore
-import SluiceCredentials
+import SluicePipeline
 
 public struct SenderStage: MessageStage {
     public let name = "sender"
@@ -15,6 +15,6 @@ public struct SenderStage: MessageStage {
 
     public func run(_ message: inout ReceivedMessage, runtime: Runtime, logger: Logger) async throws {
         message.verdicts.sender = try await check.authorize(
-            client: message.envelope.client, headers: message.headers, settings: runtime.identity)
+            client: message.envelope.client, headers: message.headers, settings: runtime.senderIdentity)
     }
 }

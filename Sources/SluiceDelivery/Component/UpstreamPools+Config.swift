@@ -6,11 +6,14 @@
 import Foundation
 import SluiceConfig
 import SluiceCore
-import SluiceDelivery
+import SluicePipeline
 import SluiceSMTP
 
-extension Runtime {
-    static func upstreamPools(_ config: SluiceConfiguration, warnings: inout [String]) throws -> [UpstreamPool] {
+/// The upstream pools of one runtime, with their passwords read.
+public struct UpstreamPools: Sendable {
+    public let pools: [UpstreamPool]
+
+    static func load(_ config: SluiceConfiguration, warnings: inout [String]) throws -> UpstreamPools {
         var pools: [UpstreamPool] = []
         for u in config.upstreams.values.sorted(by: { $0.name < $1.name }) {
             pools.append(
@@ -19,7 +22,7 @@ extension Runtime {
                     backup: u.backup, credentials: try credentials(u, warnings: &warnings), maxConnections: u.maxConnections,
                     probeInterval: u.probeInterval))
         }
-        return pools
+        return UpstreamPools(pools: pools)
     }
 
     static func credentials(_ u: UpstreamSettings, warnings: inout [String]) throws -> ClientCredentials? {

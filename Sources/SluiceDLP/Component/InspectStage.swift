@@ -7,6 +7,7 @@
 import Logging
 import NIOPosix
 import SluiceCore
+import SluicePipeline
 
 public struct InspectStage: MessageStage {
     public let name = "inspect"
@@ -20,8 +21,8 @@ public struct InspectStage: MessageStage {
     }
 
     public func run(_ message: inout ReceivedMessage, runtime: Runtime, logger: Logger) async throws {
-        guard runtime.inspects(listener: message.envelope.client.listener) else { return }
-        let (scanner, path, size, sampled) = (runtime.dlp, message.spoolPath, message.size, self.sampled)
+        guard runtime.inspects(listener: message.envelope.client.listener), let scanner = runtime.dlp else { return }
+        let (path, size, sampled) = (message.spoolPath, message.size, self.sampled)
         let results = try await io.runIfActive { try scanner.inspect(path: path, length: size, sampled: sampled) }
         message.verdicts.inspection = results
         let id = message.envelope.queueID.rawValue

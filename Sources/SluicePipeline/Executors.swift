@@ -15,18 +15,33 @@ import NIOCore
 import SluiceCore
 import NIOPosix
 
-struct Executors {
-    let files = NIOThreadPool(numberOfThreads: 16)
-    let cpu = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
-    let lookups = NIOThreadPool(numberOfThreads: 8)
-    let database = NIOThreadPool(numberOfThreads: 2)
+public struct Executors: Sendable {
+    public let files: NIOThreadPool
+    public let cpu: NIOThreadPool
+    public let lookups: NIOThreadPool
+    public let database: NIOThreadPool
 
-    var all: [NIOThreadPool] { [files, cpu, lookups, database] }
+    /// The daemon's pools.
+    public init() {
+        self.init(files: 16, cpu: max(2, System.coreCount), lookups: 8, database: 2)
+    }
 
-    func start() { for pool in all { pool.start() } }
+    public init(files: Int, cpu: Int, lookups: Int, database: Int) {
+        self.files = NIOThreadPool(numberOfThreads: files)
+        self.cpu = NIOThreadPool(numberOfThreads: cpu)
+        self.lookups = NIOThreadPool(numberOfThreads: lookups)
+        self.database = NIOThreadPool(numberOfThreads: database)
+    }
+
+    /// One thread each: a command that runs one message (`sluice rules test`).
+    public static func single() -> Executors { Executors(files: 1, cpu: 1, lookups: 1, database: 1) }
+
+    public var all: [NIOThreadPool] { [files, cpu, lookups, database] }
+
+    public func start() { for pool in all { pool.start() } }
 
     /// After the services have stopped nothing is left to run on the pools; a pool that fails to stop is logged.
-    func shutdown(logger: Logger) async {
+    public func shutdown(logger: Logger) async {
         for pool in all {
             do { try await pool.shutdownGracefully() } catch {
                 logger.event(.error, level: .warning, "a thread pool did not stop cleanly", [.error: "\(error)"])

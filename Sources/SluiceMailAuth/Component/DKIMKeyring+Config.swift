@@ -4,12 +4,13 @@
 
 import Foundation
 import SluiceConfig
-import SluiceMailAuth
+import SluicePipeline
 
-extension Runtime {
-    public static func dkimKeyring(_ config: SluiceConfiguration) throws -> DKIMKeyring {
+extension DKIMKeyring {
+    /// The keyring of the `dkim:` entries that are active.
+    public static func load(_ keys: [DKIMKeySettings]) throws -> DKIMKeyring {
         var signers: [DKIMSigner] = []
-        for k in config.dkim where k.state == .active {
+        for k in keys where k.state == .active {
             signers.append(try dkimSigner(k))
         }
         return DKIMKeyring(signers)

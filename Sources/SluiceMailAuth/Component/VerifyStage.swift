@@ -4,7 +4,7 @@
 
 import Logging
 import SluiceCore
-import SluiceMailAuth
+import SluicePipeline
 
 public struct VerifyStage: MessageStage {
     public let name = "verify"
@@ -19,18 +19,5 @@ public struct VerifyStage: MessageStage {
             methods, envelope: message.envelope, headers: message.headers, path: message.spoolPath, size: message.size)
         message.verdicts.authentication = results
         logger.event(.verify, "verified", [.queueID: message.envelope.queueID.rawValue, .reason: results.summary])
-    }
-}
-
-/// The dry run's verify stage: results given on the command line (`--spf fail --dmarc fail`), since a
-/// message file alone says nothing of the client that would send it.
-public struct SuppliedAuthenticationStage: MessageStage {
-    public let name = "verify"
-    let results: AuthenticationResults?
-
-    public init(results: AuthenticationResults?) { self.results = results }
-
-    public func run(_ message: inout ReceivedMessage, runtime: Runtime, logger: Logger) async throws {
-        message.verdicts.authentication = results
     }
 }

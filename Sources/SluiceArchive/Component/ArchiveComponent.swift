@@ -1,0 +1,37 @@
+// ArchiveComponent: the archive as a component (R-ARCHIVE). It reads
+// `archives:` and `archive_encryption:`; rules `archive: NAME` (an archive
+// that is not configured fails to load); the daemon opens the store, delivers
+// the archive routes of the queue into it, and purges what is past
+// retention.
+
+import SluiceConfig
+import SluiceCore
+import SluicePipeline
+
+public struct ArchiveComponent: Component {
+    public let name = "archive"
+    public var sections: [any ConfigSection.Type] { [ArchivesSection.self, ArchiveEncryptionSection.self] }
+
+    public init() {}
+
+    public func configure(_ runtime: inout RuntimeBuilder) throws {
+        let archives = Set(runtime.config.archives.keys)
+        try runtime.declareTarget(kind: "archive", instances: archives)
+        try runtime.add(ArchiveActionKind(archives: archives))
+    }
+
+    public func activate(_ host: inout HostBuilder) throws {
+        guard host.mode == .daemon else { return }
+        let env = host.environment
+        let runtime = env.runtime
+        // Opened by the first archive delivery: archives a reload adds work with the next message.
+        let store = ArchiveStoreOpener(path: host.config.archiveFile) { runtime.current.config.archiveKeyFile }
+        try host.add(
+            target: ArchiveTarget(
+                store: store, archives: { Set(runtime.current.config.archives.keys) }, io: env.executors.database, cpu: env.executors.cpu),
+            kind: "archive")
+        host.add(
+            service: ArchivePurgeService(
+                store: store, archives: { runtime.current.config.archives }, io: env.executors.database, clock: env.clock, logger: env.logger))
+    }
+}

@@ -1,0 +1,24 @@
+// The composition root: every capability of this build, as components, in
+// pipeline order. `sluice serve`, `rules test`, `check` and `reload` all
+// build from this list, and nothing else enumerates stages, targets or
+// modifiers. Adding a capability is one line here (and its module in
+// Package.swift); see "Extending Sluice" in the README.
+
+import SluiceArchive
+import SluiceCredentials
+import SluiceDLP
+import SluiceDelivery
+import SluiceMailAuth
+import SluicePipeline
+import SluicePolicy
+
+public enum Components {
+    public static let standard: [any Component] = [
+        PolicyComponent(),  // traffic policies, relay control, rate limits (during the dialogue)
+        SenderIdentityComponent(),  // who may send as whom; SMTP AUTH; the sender stage
+        MailAuthComponent(),  // SPF, DKIM, DMARC verification; DKIM keys and signing
+        DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
+        DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
+        ArchiveComponent(),  // archive: targets; archives:, archive_encryption:; retention
+    ]
+}
