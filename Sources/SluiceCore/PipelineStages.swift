@@ -7,17 +7,20 @@
 import Foundation
 import Logging
 
-/// accept: decisions taken during the SMTP dialogue. Throw an SMTPError to refuse.
+/// accept: decisions taken during the SMTP dialogue. Throw an SMTPError to refuse. A check may also record what it
+/// found as a typed fact (a DNS-list hit, a client certificate's fields) in `facts`: those of the connection stay for
+/// every message of the session, those of MAIL and RCPT for the message of that transaction, and the message's
+/// verdicts start with them, so rules test them like any stage's.
 public protocol SessionCheck: Sendable {
-    func checkConnection(_ client: ClientInfo) async throws
-    func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws
-    func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo) async throws
+    func checkConnection(_ client: ClientInfo, facts: inout MessageVerdicts) async throws
+    func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws
+    func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws
 }
 
 extension SessionCheck {
-    public func checkConnection(_ client: ClientInfo) async throws {}
-    public func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {}
-    public func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo) async throws {}
+    public func checkConnection(_ client: ClientInfo, facts: inout MessageVerdicts) async throws {}
+    public func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {}
+    public func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {}
 }
 
 /// Whether a listener offers SMTP AUTH, and whether it insists on it.

@@ -47,7 +47,7 @@ public final class SenderIdentityCheck: SessionCheck {
         return list.entries.contains("*") || list.allows(localPart: localPart, domain: domain)
     }
 
-    public func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {
+    public func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
         guard let sender, let (name, list) = try await principal(for: client, settings: settings()) else { return }
         if !Self.allows(list, localPart: sender.unquotedLocalPart, domain: sender.normalizedDomain) {
             throw SMTPError(

@@ -8,7 +8,7 @@ import SluiceQueue
 struct DiskSpaceCheck: SessionCheck {
     let disk: DiskSpace
 
-    func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {
+    func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
         if disk.isLow { throw DiskSpace.refusal }
     }
 }

@@ -21,7 +21,7 @@ struct MessageIntake: MessageReceiver {
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
 
     func receive(
-        envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, logger: Logger
+        envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, facts: MessageVerdicts, logger: Logger
     ) async throws -> QueueID {
         let endOfData = clock.now()
         let runtime = self.runtime.current
@@ -36,6 +36,7 @@ struct MessageIntake: MessageReceiver {
             }
         ) { () async throws -> (ReceivedMessage, Decision) in
             var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: spoolPath, size: size)
+            message.verdicts = facts
             let decision = try await pipeline.run(&message, runtime: runtime, logger: logger)
             return (message, decision)
         }

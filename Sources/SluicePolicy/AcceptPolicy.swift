@@ -17,17 +17,17 @@ public struct AcceptPolicy: SessionCheck {
         self.limiter = limiter
     }
 
-    public func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {
+    public func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
         if let refusal = limiter?.admitMessage(client: client, sender: sender) { throw refusal }
     }
 
-    public func checkConnection(_ client: ClientInfo) async throws {
+    public func checkConnection(_ client: ClientInfo, facts: inout MessageVerdicts) async throws {
         if policy?.evaluateAtConnect(client: client) == .deny {
             throw SMTPError(554, .init(5, 7, 1), "Access denied", reason: "traffic policy \(policy!.name) denies the connection")
         }
     }
 
-    public func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo) async throws {
+    public func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
         if let refusal = relay.check(recipient: recipient, client: client) { throw refusal }
         if let policy, policy.evaluate(client: client, recipient: recipient) == .deny {
             throw SMTPError(

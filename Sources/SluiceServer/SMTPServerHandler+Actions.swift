@@ -24,12 +24,26 @@ extension SMTPServerHandler {
         case .startTLS(let reply):
             startTLS(reply, context: context)
         case .checkSender(let sender):
-            let (checks, client) = (shared.checks, session.client)
-            run(context: context, { try await checks.checkSender(sender, client: client) }) { self.session.senderChecked($0) }
+            // A new transaction: what checks found about the last one's sender and recipients is forgotten.
+            let (checks, client, facts) = (shared.checks, session.client, MessageVerdicts())
+            run(context: context, {
+                var found = facts
+                try await checks.checkSender(sender, client: client, facts: &found)
+                return found
+            }) { result in
+                if case .success(let found) = result { self.transactionFacts = found }
+                return self.session.senderChecked(result.map { _ in () })
+            }
         case .checkRecipient(let recipient, let sender):
-            let (checks, client) = (shared.checks, session.client)
-            run(context: context, { try await checks.checkRecipient(recipient, sender: sender, client: client) }) {
-                self.session.recipientChecked($0)
+            let (checks, client, facts) = (shared.checks, session.client, transactionFacts)
+            run(context: context, {
+                var found = facts
+                try await checks.checkRecipient(recipient, sender: sender, client: client, facts: &found)
+                return found
+            }) { result in
+                // A refused recipient's facts are not the message's.
+                if case .success(let found) = result { self.transactionFacts = found }
+                return self.session.recipientChecked(result.map { _ in () })
             }
         case .authenticate(let user, let secret, let mechanism):
             authenticate(user: user, secret: secret, mechanism: mechanism, context: context)
@@ -108,9 +122,13 @@ extension SMTPServerHandler {
         guard let spool else { return }
         waiting = true
         let (receiver, logger, loop) = (shared.receiver, self.logger, context.eventLoop)
+        var facts = connectionFacts
+        facts.merge(transactionFacts)
+        let found = facts
         spool.finish().flatMap { spooled -> EventLoopFuture<QueueID> in
             loop.makeFutureWithTask {
-                try await receiver.receive(envelope: envelope, headers: headers, spoolPath: spooled.path, size: spooled.size, logger: logger)
+                try await receiver.receive(
+                    envelope: envelope, headers: headers, spoolPath: spooled.path, size: spooled.size, facts: found, logger: logger)
             }
         }.assumeIsolated().whenComplete { result in
             if case .success = result {

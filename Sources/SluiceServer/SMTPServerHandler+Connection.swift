@@ -32,9 +32,15 @@ extension SMTPServerHandler {
             return
         }
         let (checks, client) = (shared.checks, session.client)
-        run(context: context, { try await checks.checkConnection(client) }) { result in
+        run(context: context, {
+            var found = MessageVerdicts()
+            try await checks.checkConnection(client, facts: &found)
+            return found
+        }) { result in
             switch result {
-            case .success: return self.session.start()
+            case .success(let found):
+                self.connectionFacts = found
+                return self.session.start()
             case .failure(let e):
                 self.logger.event(.reject, level: .notice, "connection refused", [.reply: "\(e.reply)", .reason: e.reason])
                 SluiceMetrics.rejected(listener: self.shared.name, stage: "connect", status: e.reply.status?.description ?? "\(e.reply.code)")

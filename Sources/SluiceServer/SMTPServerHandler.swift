@@ -46,6 +46,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var readPending = false
     var timeout: Scheduled<Void>?
     var spool: SpoolWriter?
+    /// What session checks recorded about the connection (kept for every message of it) and about the transaction
+    /// in progress (since its MAIL).
+    var connectionFacts = MessageVerdicts()
+    var transactionFacts = MessageVerdicts()
     private static let maxBufferedInput = 1024 * 1024
 
     init(shared: ListenerContext, client: ClientInfo) {

@@ -35,7 +35,8 @@ final class RuntimeTests: XCTestCase {
         XCTAssertNotNil(policies.byListener["relay"])
         let outsider = ClientInfo(address: IPAddress("203.0.113.9"), listener: "relay")
         do {
-            try await policies.acceptPolicy(forListener: "relay", limiters: RateLimiters()).checkConnection(outsider)
+            var facts = MessageVerdicts()
+            try await policies.acceptPolicy(forListener: "relay", limiters: RateLimiters()).checkConnection(outsider, facts: &facts)
             XCTFail("the policy lets an outsider connect")
         } catch {}
     }
@@ -49,8 +50,9 @@ final class RuntimeTests: XCTestCase {
             """)
         let client = ClientInfo(address: IPAddress("203.0.113.9"), listener: "gone")
         do {
+            var facts = MessageVerdicts()
             try await XCTUnwrap(r.part(AcceptPolicies.self)).acceptPolicy(forListener: "gone", limiters: RateLimiters()).checkRecipient(
-                MailAddress(localPart: "x", domain: "elsewhere.test"), sender: nil, client: client)
+                MailAddress(localPart: "x", domain: "elsewhere.test"), sender: nil, client: client, facts: &facts)
             XCTFail("relayed for an untrusted client")
         } catch let e as SMTPError {
             XCTAssertEqual(e.reply.code, 550, "\(e)")

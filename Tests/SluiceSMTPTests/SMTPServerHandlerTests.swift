@@ -21,17 +21,54 @@ import XCTest
 final class RecordingReceiver: MessageReceiver, @unchecked Sendable {
     private let lock = NSLock()
     private(set) var messages: [(Envelope, String)] = []
+    private(set) var facts: [MessageVerdicts] = []
     var refusal: SMTPError?
 
-    func receive(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, logger: Logger) async throws -> QueueID {
+    func receive(
+        envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int, facts: MessageVerdicts, logger: Logger
+    ) async throws -> QueueID {
         if let refusal { throw refusal }
         let text = String(decoding: FileManager.default.contents(atPath: spoolPath)?.prefix(size) ?? Data(), as: UTF8.self)
-        lock.withLock { messages.append((envelope, text)) }
+        lock.withLock {
+            messages.append((envelope, text))
+            self.facts.append(facts)
+        }
         return envelope.queueID
     }
 }
 
 struct AllowAll: SessionCheck {}
+
+/// A fact a session check records: where in the dialogue, about what.
+struct SeenFact: Verdict, Equatable {
+    static let name = "test_seen"
+    var notes: [String]
+}
+
+/// Records a fact at each step, and refuses recipients at refused.test.
+struct RecordingCheck: SessionCheck {
+    func checkConnection(_ client: ClientInfo, facts: inout MessageVerdicts) async throws {
+        facts[SeenFact.self] = SeenFact(notes: ["connect \(client.address!)"])
+    }
+
+    func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
+        facts[ScoreFact.self] = ScoreFact(points: 1, why: ["mail \(sender!)"])
+    }
+
+    func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
+        var score = facts[ScoreFact.self] ?? ScoreFact(points: 0, why: [])
+        score.points += 1
+        score.why.append("rcpt \(recipient)")
+        facts[ScoreFact.self] = score
+        if recipient.domain == "refused.test" { throw SMTPError(550, .init(5, 7, 1), "no") }
+    }
+}
+
+struct ScoreFact: Verdict, Equatable {
+    static let name = "test_score"
+    var points: Int
+    var why: [String]
+}
 
 final class SMTPServerHandlerTests: XCTestCase {
     var dir: String!
@@ -49,13 +86,14 @@ final class SMTPServerHandlerTests: XCTestCase {
     }
 
     func channel(
-        receiver: RecordingReceiver = RecordingReceiver(), tls: TLSContextHolder? = nil, commandTimeout: TimeAmount = .seconds(300)
+        receiver: RecordingReceiver = RecordingReceiver(), tls: TLSContextHolder? = nil, commandTimeout: TimeAmount = .seconds(300),
+        checks: any SessionCheck = AllowAll()
     ) async throws -> NIOAsyncTestingChannel {
         var session = SMTPServerSession.Configuration(
             hostname: "mx.test", maxMessageSize: 1 << 20, maxRecipients: 10, tlsAvailable: tls != nil, requireTLS: false)
         session.authRequiresTLS = true
         let context = ListenerContext(
-            name: "test", session: session, checks: AllowAll(), receiver: receiver, tls: tls, implicitTLS: false,
+            name: "test", session: session, checks: checks, receiver: receiver, tls: tls, implicitTLS: false,
             queue: try QueueStore(directory: dir), fileIO: pool, limiter: ConnectionLimiter(maxTotal: 10, maxPerIP: 10),
             commandTimeout: commandTimeout, dataTimeout: .seconds(600), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let channel = NIOAsyncTestingChannel()
@@ -104,6 +142,25 @@ final class SMTPServerHandlerTests: XCTestCase {
         XCTAssertEqual(receiver.messages[0].0.recipients.map(\.address.description), ["b@example.org", "c@example.org"])
         XCTAssertTrue(receiver.messages[0].1.hasPrefix("Received: from client.test"), receiver.messages[0].1)
         XCTAssertTrue(receiver.messages[0].1.hasSuffix("Subject: hi\r\n\r\nline one\r\n.dot\r\n"), receiver.messages[0].1)
+    }
+
+    /// Facts a check records reach the message: the connection's for every message of the session, MAIL's and
+    /// RCPT's for their transaction only, never a refused recipient's.
+    func testSessionFactsReachTheMessageTheyAreAbout() async throws {
+        let receiver = RecordingReceiver()
+        let c = try await channel(receiver: receiver, checks: RecordingCheck())
+        _ = try await replies(c, count: 1)
+        try await send(c, "EHLO client.test\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<x@refused.test>\r\nDATA\r\n")
+        let first = try await replies(c, count: 5)
+        XCTAssertTrue(first[3].hasPrefix("550"), "\(first)")
+        try await send(c, "Subject: one\r\n\r\nhi\r\n.\r\nMAIL FROM:<second@example.test>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n")
+        _ = try await replies(c, count: 4)
+        try await send(c, "Subject: two\r\n\r\nhi\r\n.\r\n")
+        _ = try await replies(c, count: 1)
+        XCTAssertEqual(receiver.facts.count, 2)
+        XCTAssertEqual(receiver.facts.map { $0[SeenFact.self] }, [SeenFact(notes: ["connect 192.0.2.7"]), SeenFact(notes: ["connect 192.0.2.7"])])
+        XCTAssertEqual(receiver.facts[0][ScoreFact.self], ScoreFact(points: 2, why: ["mail a@example.test", "rcpt b@example.org"]))
+        XCTAssertEqual(receiver.facts[1][ScoreFact.self], ScoreFact(points: 2, why: ["mail second@example.test", "rcpt c@example.org"]))
     }
 
     func testBDATChunks() async throws {

@@ -54,13 +54,15 @@ struct PolicyCheck: SessionCheck {
         return policies.acceptPolicy(forListener: client.listener, limiters: limiters)
     }
 
-    func checkConnection(_ client: ClientInfo) async throws { try await policy(client).checkConnection(client) }
-
-    func checkSender(_ sender: MailAddress?, client: ClientInfo) async throws {
-        try await policy(client).checkSender(sender, client: client)
+    func checkConnection(_ client: ClientInfo, facts: inout MessageVerdicts) async throws {
+        try await policy(client).checkConnection(client, facts: &facts)
     }
 
-    func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo) async throws {
-        try await policy(client).checkRecipient(recipient, sender: sender, client: client)
+    func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
+        try await policy(client).checkSender(sender, client: client, facts: &facts)
+    }
+
+    func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
+        try await policy(client).checkRecipient(recipient, sender: sender, client: client, facts: &facts)
     }
 }
