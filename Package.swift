@@ -173,6 +173,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Admin operations (R-OPS): what the CLI calls now and an HTTP admin API will call later; each CLI command
+        // parses, calls one of these, and prints.
+        .target(
+            name: "SluiceAdmin",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The composition root: the list of components every command builds from.
         .target(
             name: "SluiceComponents",
@@ -257,7 +267,7 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
-                "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceDelivery",
+                "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceDelivery", "SluiceAdmin",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

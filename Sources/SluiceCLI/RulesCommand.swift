@@ -8,6 +8,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOPosix
+import SluiceAdmin
 import SluiceComponents
 import SluiceConfig
 import SluiceCore
@@ -69,56 +70,25 @@ struct RulesCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try options.load()
             let runtime = try options.runtime(config)
-            guard let data = FileManager.default.contents(atPath: message) else { throw UserError("cannot read \(message)") }
-            let bytes = [UInt8](data)
-            let headers = MessageHeaders(parsing: bytes[..<Self.headerEnd(bytes)])
-            guard let l = listener.map({ name in config.listeners.first { $0.name == name } }) ?? config.listeners.first else {
-                throw UserError("no listener named \(listener ?? "")")
-            }
-
-            func address(_ text: String, what: String) throws -> MailAddress {
-                do { return try AddressParser.parsePath(Substring(text), allowUTF8: true) } catch {
-                    throw UserError("\(what) '\(text)' is not a valid address")
-                }
-            }
-            let senderText = from ?? headers.first("From").flatMap { mailboxAddresses(inAddressList: $0).first }
-            let sender = try senderText.map { try address($0, what: "sender") }
-            let recipientTexts = to.isEmpty ? headers.values("To").flatMap { mailboxAddresses(inAddressList: $0) } : to
-            guard !recipientTexts.isEmpty else { throw UserError("no recipient: give --to or a To: header") }
-            let recipients = try recipientTexts.map { try address($0, what: "recipient") }
-            guard let clientIP = IPAddress(ip) else { throw UserError("--ip \(ip) is not an IP address") }
-            var client = ClientInfo(address: clientIP, listener: l.name)
-            client.helo = helo
-            client.authenticatedUser = auth
-            if tls { client.tlsVersion = "TLSv1.3" }
-            let envelope = Envelope(queueID: QueueID.generate(), sender: sender, recipients: recipients.map { Recipient(address: $0) }, client: client)
-            let fromDomain = headers.first("From").flatMap { mailboxAddresses(inAddressList: $0).first }.map { String($0[$0.index(after: $0.lastIndex(of: "@")!)...]) }
-                ?? sender?.domain ?? ""
-
-            // The daemon's pipeline on this file, from the same components in dry-run mode: the same sender, inspect and
-            // decide stages; the verify stage's results come from --spf/--dkim/--dmarc (nothing is looked up); DLP
-            // sampling off, so the answer repeats.
-            let executors = Executors.single()
-            executors.start()
-            let host = try Host.build(
-                Components.standard,
-                environment: HostEnvironment(
-                    mode: .dryRun, runtime: RuntimeHolder(runtime), executors: executors,
-                    logger: Logger(label: "sluice.rules-test") { _ in SwiftLogNoOpLogHandler() }))
-            let pipeline = host.pipeline
-            var received = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: message, size: bytes.count)
-            received.verdicts.authentication = try suppliedAuthentication(fromDomain: fromDomain)
-            let decision: Decision
-            var refusal: SMTPError?
+            var request = DryRunRequest(messagePath: message)
+            request.sender = from
+            request.recipients = to
+            request.clientIP = ip
+            request.listener = listener
+            request.authenticatedUser = auth
+            request.helo = helo
+            request.tls = tls
+            let report: DryRunReport
             do {
-                decision = try await pipeline.run(&received, runtime: runtime, logger: Logger(label: "sluice.rules-test") { _ in SwiftLogNoOpLogHandler() })
-            } catch {
-                // A stage refused the message (a From: the sender may not use): what the daemon answers.
-                refusal = SMTPError.from(error)
-                decision = Decide.decide(received, runtime: runtime)
+                let (_, headers) = try DryRun.headers(ofFile: message)
+                let sender = try from.map { try DryRun.address($0, what: "sender") }
+                request.supplied.authentication = try suppliedAuthentication(fromDomain: DryRun.fromDomain(headers, sender: sender))
+                report = try await DryRun.run(request, runtime: runtime, components: Components.standard)
+            } catch let e as AdminError {
+                throw UserError(e.description)
             }
-            await executors.shutdown(logger: Logger(label: "sluice.rules-test") { _ in SwiftLogNoOpLogHandler() })
-            let reject = refusal ?? decision.reject
+            let (decision, received, l) = (report.decision, report.message, config.listeners.first { $0.name == report.listener }!)
+            let reject = report.reject
             let outcomes = decision.outcomes
             let plan = decision.plan
             let findings = received.verdicts.inspection?.findings ?? []
@@ -148,6 +118,7 @@ struct RulesCommand: AsyncParsableCommand {
                     },
                     "attachments": (received.verdicts.inspection?.attachments ?? []).map { a -> [String: Any] in ["name": a.name ?? NSNull(), "type": a.contentType] },
                     "authentication": received.verdicts.authentication?.summary ?? NSNull(),
+                    "verdicts": Dictionary(received.verdicts.summaries.map { ($0.name, $0.summary) }) { a, _ in a },
                     "sender_authorized_by": received.verdicts.sender?.principal ?? NSNull(),
                     "signing": plan.signingNote ?? decision.signing.note,
                 ]
@@ -157,6 +128,10 @@ struct RulesCommand: AsyncParsableCommand {
             }
             print("rule set \(setName), listener \(l.name)")
             if let auth = received.verdicts.authentication { print("authentication: \(auth.summary)") }
+            // What other stages found (a scanner's score ...), one line each.
+            for (name, summary) in received.verdicts.summaries where ![AuthenticationResults.name, InspectionResults.name, SenderAuthorization.name].contains(name) {
+                print("verdict \(name): \(summary)")
+            }
             for o in outcomes {
                 print("\nrecipient <\(o.recipient)>")
                 for t in o.trace {
@@ -188,16 +163,6 @@ struct RulesCommand: AsyncParsableCommand {
                 print("  \(r.target) <- \(r.recipients.map(\.description).joined(separator: ", "))\(extra.isEmpty ? "" : " (" + extra.joined(separator: "; ") + ")")")
             }
             for d in plan.dropped { print("  dropped: \(d)") }
-        }
-
-        static func headerEnd(_ b: [UInt8]) -> Int {
-            var i = 0
-            while i + 1 < b.count {
-                if b[i] == 10 && b[i + 1] == 10 { return i + 1 }
-                if i + 3 < b.count && b[i] == 13 && b[i + 1] == 10 && b[i + 2] == 13 && b[i + 3] == 10 { return i + 2 }
-                i += 1
-            }
-            return b.count
         }
     }
 }

@@ -107,7 +107,7 @@ public enum RuleEvaluator {
             guard matched else { continue }
             let match = RuleMatch(rule: rule.name, why: why)
             for action in rule.actions {
-                let flow = action.apply(to: &out, match)
+                let flow = action.apply(to: &out, match, context)
                 out.actionLog.append(action.logText)
                 if flow == .stop { break rules }
             }

@@ -11,7 +11,7 @@ public struct ArchiveAction: RuleAction {
     public let name: String
     public let onFailure: OnFailure
 
-    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         // Archiving never gives up on its own: a full disk waits (defer) rather than losing the copy.
         outcome.deliver(Delivery(target: .archive(name: name), onFailure: onFailure, signable: false))
         return .next

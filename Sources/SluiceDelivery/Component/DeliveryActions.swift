@@ -13,7 +13,7 @@ public struct DeliverAction: RuleAction {
     public let delivery: Delivery
     public let logText: String
 
-    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         outcome.deliver(delivery)
         return .next
     }
@@ -92,7 +92,7 @@ public struct SendActionKind: RuleActionKind {
 public struct BounceAction: RuleAction {
     public let error: SMTPError
 
-    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         let e = error.reply
         outcome.deliveries = [
             Delivery(target: .bounce(code: e.code, status: e.status ?? .init(5, 0, 0), text: e.lines.joined(separator: " ")))

@@ -43,7 +43,7 @@ public struct AuthenticationConditionKind: RuleConditionKind {
 public struct DKIMSignAction: RuleAction {
     public let domain: String
 
-    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         if !outcome.dkimDomains.contains(domain) { outcome.dkimDomains.append(domain) }
         return .next
     }

@@ -10,7 +10,7 @@ import SluiceSMTP
 struct RejectAction: RuleAction {
     let error: SMTPError
 
-    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         outcome.reject = error
         return .stop
     }
@@ -30,7 +30,7 @@ struct BareAction: RuleAction {
     enum What: String, Sendable { case drop, stop, quarantine }
     let what: What
 
-    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         switch what {
         case .drop:
             outcome.dropped = true
@@ -65,7 +65,7 @@ struct AddHeaderAction: RuleAction {
     let name: String
     let value: String
 
-    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         outcome.addHeaders.append("\(name): \(value)")
         return .next
     }
@@ -92,7 +92,7 @@ struct AddHeaderAction: RuleAction {
 struct ReplaceRecipientAction: RuleAction {
     let addresses: [MailAddress]
 
-    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         outcome.deliverTo = addresses
         return .next
     }
@@ -118,7 +118,7 @@ struct ReplaceRecipientAction: RuleAction {
 struct TagSubjectAction: RuleAction {
     let tag: String
 
-    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow {
+    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         if !outcome.subjectTags.contains(tag) { outcome.subjectTags.append(tag) }
         return .next
     }

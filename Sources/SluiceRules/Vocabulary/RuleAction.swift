@@ -28,8 +28,9 @@ public struct RuleMatch: Sendable {
 }
 
 public protocol RuleAction: Sendable {
-    /// Carries the action out for one recipient.
-    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch) -> RuleFlow
+    /// Carries the action out for one recipient; `context` is what the rules see of the message (its verdicts, for an
+    /// action that writes what a scanner found).
+    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow
     /// The action as logged and shown by `sluice rules test` ("relay smarthost").
     var logText: String { get }
     /// The route targets it may deliver to: their kinds must be delivered by some component (checked at load).
