@@ -372,6 +372,16 @@ let package = Package(
             dependencies: ["SluiceDaemon", "SluiceCore"],
             swiftSettings: swiftSettings
         ),
+        // A component defined outside Sources, registered on the composition root: the open core, proved.
+        .testTarget(
+            name: "SluiceOpennessTests",
+            dependencies: [
+                "SluiceAdmin", "SluiceComponents", "SluiceConfig", "SluiceCore", "SluiceDaemon", "SluicePipeline", "SluiceRules",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceIntegrationTests",
             dependencies: [

@@ -31,6 +31,8 @@ public struct Daemon {
     public var shutdownGrace: Double = 30
     /// The one clock everything that reads the time is given.
     public var clock: any SluiceClock = WallClock()
+    /// Stops the daemon as SIGTERM does, from this process.
+    public var shutdown = DaemonShutdown()
 
     public init(config: SluiceConfiguration, components: [any Component], logger: Logger) {
         self.config = config
@@ -138,6 +140,7 @@ public struct Daemon {
             .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
         ]
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        await shutdown.attach(serviceGroup)
         logger.event(.ready, level: .notice, "sluice ready", [.address: config.hostname])
         systemd.notify("READY=1\nSTATUS=accepting mail on \(listeners.map { "\($0.name):\($0.localPort)" }.joined(separator: ", "))")
         try await serviceGroup.run()
