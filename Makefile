@@ -13,8 +13,8 @@ BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf
 # fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3), and
 # dkimpy (python3-dkim) that verifies our DKIM signatures, and CPython's email test messages
 # (libpython3.11-testsuite) the MIME walker must read without a crash, and Info-ZIP's zip (encrypted
-# archives for the DLP tests).
-TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates zip
+# archives for the DLP tests), and Postfix (a real remote for delivery tests: a private instance per test).
+TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates zip postfix
 # Python libraries that make the documents the DLP tests attach (Tests/interop/make_documents.py),
 # installed with pip into the python3 on PATH (the one the tests run).
 PIP_PACKAGES   = python-docx openpyxl python-pptx odfpy reportlab

@@ -122,7 +122,9 @@ struct QueueCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, store, e) = try QueueCommand.load(options, id)
             if json {
-                print(try QueueCommand.jsonText(QueueCommand.summary(QueueListing(e))))
+                var object = QueueCommand.summary(QueueListing(e))
+                object["delivery"] = e.routes.map(QueueCommand.deliveryFacts)
+                print(try QueueCommand.jsonText(object))
             } else {
                 print("id:          \(e.id)")
                 print("state:       \(e.state.rawValue)")
@@ -132,7 +134,13 @@ struct QueueCommand: AsyncParsableCommand {
                 print("client:      \(e.envelope.client.address.map(\.description) ?? "?") helo=\(e.envelope.client.helo ?? "-") listener=\(e.envelope.client.listener)")
                 for r in e.routes {
                     print("route:       \(r.route.target) [\(r.status.rawValue), \(r.attempts) attempt(s)] -> \(r.route.recipients.map(\.description).joined(separator: ", "))")
+                    if let at = r.lastAttemptAt {
+                        let remote = r.lastRemote.map { " at \($0) (\($0.transport))" } ?? ""
+                        let reply = r.lastReply.map { " \(r.lastReplyFromRemote == true ? "replied" : "said") \(SMTPReply(code: $0.code, status: $0.status, lines: $0.lines))" } ?? ""
+                        print("last try:    \(QueueCommand.iso(at))\(remote)\(reply)")
+                    }
                     if let err = r.lastError { print("last error:  \(err)") }
+                    if let notBefore = r.notBefore, r.status == .pending { print("not before:  \(QueueCommand.iso(notBefore))") }
                 }
                 print("next try:    \(QueueCommand.iso(e.nextAttempt))")
             }
@@ -313,6 +321,26 @@ struct QueueCommand: AsyncParsableCommand {
     }
 
     /// A message as `queue list --json` and `quarantine list --json` show it.
+    /// What the last attempt of a route did, for `queue show --json`.
+    static func deliveryFacts(_ r: RouteState) -> [String: Any] {
+        let reply = r.lastReply.map { SMTPReply(code: $0.code, status: $0.status, lines: $0.lines) }
+        return [
+            "target": r.route.target.description, "recipients": r.route.recipients.map(\.description), "status": r.status.rawValue,
+            "last_attempt_at": r.lastAttemptAt.map(iso) ?? NSNull(),
+            "reply": reply.map { ["code": $0.code, "status": $0.status?.description ?? NSNull(), "text": $0.lines.joined(separator: " ")] as [String: Any] }
+                ?? NSNull(),
+            "reply_from_remote": r.lastReplyFromRemote ?? NSNull(),
+            "remote": r.lastRemote.map { remote -> [String: Any] in
+                [
+                    "host": remote.name, "address": remote.address ?? NSNull(), "port": remote.port ?? NSNull(),
+                    "tls_version": remote.transport.tlsVersion ?? NSNull(), "tls_cipher": remote.transport.tlsCipher ?? NSNull(),
+                    "verified_by": remote.transport.verifiedBy ?? NSNull(),
+                ]
+            } ?? NSNull(),
+            "not_before": r.notBefore.map(iso) ?? NSNull(),
+        ]
+    }
+
     static func summary(_ e: QueueListing) -> [String: Any] {
         [
             "id": e.id.rawValue, "size": e.size, "queued_at": iso(e.queuedAt),

@@ -105,20 +105,8 @@ public protocol MessageModifier: Sendable {
     func modify(_ message: inout OutgoingMessage) async throws
 }
 
-/// What a delivery attempt did: the recipients refused (with why; the others
-/// were delivered) and, for the log, where it went and what the far end said.
-public struct DeliveryReport: Sendable {
-    public var refused: [MailAddress: SMTPError]
-    public var detail: String?
-
-    public init(refused: [MailAddress: SMTPError] = [:], detail: String? = nil) {
-        self.refused = refused
-        self.detail = detail
-    }
-}
-
-/// deliver: a place messages go. Throwing means every recipient of this route
-/// failed with that error (unknown errors are temporary).
+/// deliver: a place messages go. It answers per recipient (DeliveryReport); throwing means every recipient of this
+/// route failed with that error (unknown errors are temporary).
 public protocol DeliveryTarget: Sendable {
     func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport
 }

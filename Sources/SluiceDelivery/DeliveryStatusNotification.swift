@@ -12,6 +12,7 @@ public enum DeliveryStatusNotification {
     public struct FailedRecipient: Sendable {
         public var recipient: Recipient
         public var error: SMTPError
+        /// The remote host whose reply `error` is; nil when the failure is Sluice's own (no host answered, a rule).
         public var remote: String?
 
         public init(recipient: Recipient, error: SMTPError, remote: String? = nil) {
@@ -19,6 +20,12 @@ public enum DeliveryStatusNotification {
             self.error = error
             self.remote = remote
         }
+    }
+
+    /// The reply as the remote wrote it: "550 5.1.1 <bob@example.org>: user unknown".
+    static func diagnostic(_ reply: SMTPReply) -> String {
+        let status = reply.status.map { "\($0) " } ?? ""
+        return "\(reply.code) \(status)\(reply.lines.joined(separator: " "))".filter { $0 != "\r" && $0 != "\n" }
     }
 
     /// Recipients a DSN should report: NOTIFY absent (default: failures) or containing FAILURE.
@@ -69,7 +76,7 @@ public enum DeliveryStatusNotification {
             // A temporary failure that ran out of time is reported as permanent (RFC 3463 X.4.7).
             out += "Status: \(status.klass == 5 ? status.description : "5.4.7")\r\n"
             if let remote = f.remote { out += "Remote-MTA: dns; \(remote)\r\n" }
-            out += "Diagnostic-Code: smtp; \(f.error.reply.code) \(f.error.reply.lines.joined(separator: " ").filter { $0 != "\r" && $0 != "\n" })\r\n"
+            out += "Diagnostic-Code: \(f.remote == nil ? "X-Sluice" : "smtp"); \(diagnostic(f.error.reply))\r\n"
         }
         out += "\r\n--\(boundary)\r\n"
         out += headersOnly ? "Content-Type: text/rfc822-headers\r\n\r\n" : "Content-Type: message/rfc822\r\n\r\n"

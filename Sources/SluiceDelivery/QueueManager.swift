@@ -138,7 +138,8 @@ public actor QueueManager {
                 guard DeliveryStatusNotification.wanted(original) else { continue }
                 let e = state.lastErrorReply.map { SMTPError($0, reason: state.lastError ?? "") }
                     ?? SMTPError(550, .init(5, 0, 0), state.lastError ?? "delivery failed")
-                failed.append(.init(recipient: original, error: e))
+                // Remote-MTA only when the reply is the remote's (not a connection that failed, not a rule's bounce).
+                failed.append(.init(recipient: original, error: e, remote: state.lastReplyFromRemote == true ? state.lastRemote?.name : nil))
             }
         }
         guard !failed.isEmpty else {
@@ -174,7 +175,7 @@ public actor QueueManager {
         } catch {
             log.event(.error, level: .error, "transform failed", [.error: "\(SMTPError.from(error))"])
         }
-        let started = Date()
+        let started = clock.now()
         let kind = route.target.kind
         var report: DeliveryReport
         do {
@@ -186,56 +187,44 @@ public actor QueueManager {
             let e = SMTPError.from(error)
             report = DeliveryReport(refused: Dictionary(uniqueKeysWithValues: route.recipients.map { ($0, e) }))
         }
-        let took = Date().timeIntervalSince(started)
-        var results: [RouteState] = []
-        let delivered = route.recipients.filter { report.refused[$0] == nil }
+        let ended = clock.now()
+        let took = ended.timeIntervalSince(started)
+        let expired = schedule.hasExpired(queuedAt: entry.queuedAt, now: now, limit: route.maxDeliveryTime)
         var base: [LogKey: String] = [.route: "\(route.target)", .durationMS: "\(Int(took * 1000))"]
         if let detail = report.detail { base[.reply] = detail }
-        if !delivered.isEmpty {
-            var done = state
-            done.route.recipients = delivered
-            done.attempts += 1
-            done.status = .delivered
-            done.lastError = nil
-            results.append(done)
-            SluiceMetrics.deliveryAttempt(target: kind, outcome: "delivered", seconds: took)
-            SluiceMetrics.delivered(target: kind, secondsSinceAccepted: Date().timeIntervalSince(entry.queuedAt))
+        let parts = RouteAttempt.split(state, report: report, now: ended, expired: expired)
+        for part in parts {
             var fields = base
-            fields[.recipients] = delivered.map(\.description).joined(separator: ",")
-            log.event(.delivered, "delivered", fields)
-        }
-        // Refused recipients, grouped by what was said about them.
-        var groups: [(SMTPError, [MailAddress])] = []
-        for r in route.recipients {
-            guard let e = report.refused[r] else { continue }
-            if let i = groups.firstIndex(where: { $0.0.description == e.description }) { groups[i].1.append(r) } else { groups.append((e, [r])) }
-        }
-        for (e, recipients) in groups {
-            var rest = state
-            rest.route.recipients = recipients
-            rest.attempts += 1
-            rest.lastError = e.description
-            rest.lastErrorReply = e.reply.record
-            var fields = base
-            fields[.recipients] = recipients.map(\.description).joined(separator: ",")
-            fields[.reply] = "\(e.reply)"
-            fields[.reason] = e.reason
-            let expired = schedule.hasExpired(queuedAt: entry.queuedAt, now: now, limit: route.maxDeliveryTime)
-            if expired || (e.isPermanent && route.onFailure != .defer) {
-                rest.status = .failed
+            fields[.recipients] = part.state.route.recipients.map(\.description).joined(separator: ",")
+            if let remote = part.result.remote {
+                fields[.remote] = remote.description
+                fields[.transport] = remote.transport.description
+            }
+            if part.kind != .delivered {
+                fields[.reply] = "\(part.result.error.reply)"
+                fields[.reason] = part.result.error.reason
+            } else if let reply = part.result.reply {
+                fields[.reply] = "\(reply)"
+            }
+            switch part.kind {
+            case .delivered:
+                SluiceMetrics.deliveryAttempt(target: kind, outcome: "delivered", seconds: took)
+                SluiceMetrics.delivered(target: kind, secondsSinceAccepted: ended.timeIntervalSince(entry.queuedAt))
+                log.event(.delivered, "delivered", fields)
+            case .deferred, .waiting:
+                if let notBefore = part.state.notBefore { fields[.notBefore] = ISO8601Time.utc(notBefore) }
+                SluiceMetrics.deliveryAttempt(target: kind, outcome: "deferred", seconds: took)
+                log.event(.deferred, level: .warning, "delivery deferred", fields)
+            case .failed:
                 SluiceMetrics.deliveryAttempt(target: kind, outcome: "failed", seconds: took)
                 if route.onFailure == .drop {
                     log.event(.dropped, level: .notice, "delivery failed; dropped as the rule says (on_failure: drop)", fields)
                 } else {
                     log.event(.failed, level: .error, "delivery failed", fields)
                 }
-            } else {
-                SluiceMetrics.deliveryAttempt(target: kind, outcome: "deferred", seconds: took)
-                log.event(.deferred, level: .warning, "delivery deferred", fields)
             }
-            results.append(rest)
         }
-        return results
+        return parts.map(\.state)
     }
 
     private func attempt(_ id: QueueID) async {
@@ -269,7 +258,8 @@ public actor QueueManager {
         var routes: [RouteState] = []
         var ranges: [Int: Range<Int>] = [:]
         for (index, state) in entry.routes.enumerated() {
-            guard state.status == .pending && !state.route.held else {
+            // A route told "not before" waits until then (it is not attempted, and nothing about it changes).
+            guard state.status == .pending && !state.route.held && (state.notBefore ?? .distantPast) <= now else {
                 routes.append(state)
                 continue
             }
@@ -317,7 +307,10 @@ extension QueueStore.Change {
         // disk are those the attempt started from.
         merged.routes = current.routes.enumerated().flatMap { results[$0.offset] ?? [$0.element] }
         if merged.isFinished { return .remove }
-        let computed = now.addingTimeInterval(retryDelay)
+        // The next attempt: the retry schedule's for routes deferred as usual, a route's own "not before" otherwise.
+        let scheduled = now.addingTimeInterval(retryDelay)
+        let pending = merged.routes.filter { $0.status == .pending && !$0.route.held }
+        let computed = pending.map { $0.notBefore ?? scheduled }.min() ?? scheduled
         // A retry asked for during the attempt (the state's next attempt moved earlier) is kept.
         merged.nextAttempt = current.nextAttempt != loadedNextAttempt ? min(current.nextAttempt, computed) : computed
         return .update(merged)

@@ -97,7 +97,8 @@ public final class RelayTarget: DeliveryTarget {
             throw SMTPError(451, .init(4, 3, 5), "Unknown upstream", reason: "no upstream pool for \(route)")
         }
         let chain = chain(from: name, in: pools)
-        var lastFailure = SMTPError(451, .init(4, 4, 1), "No upstream host could be reached")
+        var lastFailure = DeliveryReport(
+            refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, SMTPError(451, .init(4, 4, 1), "No upstream host could be reached")) }))
         // Healthy hosts of the whole chain first (primary, then backup ...); resting ones as a last resort.
         for pass in [false, true] {
             for pool in chain {
@@ -106,30 +107,26 @@ public final class RelayTarget: DeliveryTarget {
                         await self.deliverer.attempt(message, to: recipients, host: host, tls: pool.tls, credentials: pool.credentials)
                     }
                     let where_ = "\(pool.name) \(host)"
+                    let report = outcome.results(for: recipients, remote: outcome.remote(host, tls: pool.tls), context: where_)
                     if let failure = outcome.failure {
                         if failure.isPermanent {
                             // The server understood and said no (e.g. MAIL FROM refused): final for every recipient.
                             record(host, ok: true)
-                            return DeliveryReport(
-                                refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, failure) }),
-                                detail: "\(where_): \(failure.reply)")
+                            return report
                         }
                         record(host, ok: false, error: "\(failure.reply)")
                         logger.event(
                             .attempt, level: .info, "upstream host failed; trying the next",
                             [.route: where_, .reply: "\(failure.reply)", .reason: failure.reason])
-                        lastFailure = SMTPError(failure.reply, reason: "\(where_): \(failure.reason)")
+                        lastFailure = report
                         continue
                     }
                     record(host, ok: true)
-                    var refused: [MailAddress: SMTPError] = [:]
-                    for (r, e) in outcome.refused { refused[r] = SMTPError(e.reply, reason: "\(where_): \(e.reason)") }
-                    let tls = outcome.usedTLS ? " (TLS)" : ""
-                    return DeliveryReport(refused: refused, detail: "\(where_)\(tls): \(outcome.lastReply.map { "\($0)" } ?? "")")
+                    return report
                 }
             }
         }
-        throw lastFailure
+        return lastFailure
     }
 
     /// The pool and its backups in order, each once.

@@ -229,7 +229,15 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event, job != nil {
-            execute(job!.session.tlsEstablished(), context: context)
+            let ops = context.pipeline.syncOperations
+            // The handler may be gone with the connection; then no version is known.
+            let version = (try? ops.handler(type: NIOSSLClientHandler.self))?.tlsVersion.map { TLSCipherSuite.protocolName("\($0)") }
+            var cipher: String?
+            if let reader = try? ops.handler(type: ServerHelloReader.self) {
+                cipher = reader.cipherSuite.map { TLSCipherSuite(code: $0).name }
+                ops.removeHandler(reader, promise: nil)
+            }
+            execute(job!.session.tlsEstablished(version: version, cipher: cipher), context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -271,6 +279,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 guard let tls else { throw NIOSSLError.failedToLoadCertificate }
                 try context.pipeline.syncOperations.addHandler(
                     try NIOSSLClientHandler(context: tls, serverHostname: serverName), position: .first)
+                // Between the socket and the TLS handler: it reads the cipher suite from the ServerHello.
+                try context.pipeline.syncOperations.addHandler(ServerHelloReader(), position: .first)
             } catch {
                 execute(job!.session.connectionFailed("cannot start TLS: \(error)"), context: context)
             }

@@ -62,6 +62,31 @@ public struct SMTPDeliverer: Sendable {
     }
 }
 
+extension SMTPClientSession.Outcome {
+    /// The host this outcome is about, with what its transport did (`tls`: the policy of the attempt).
+    func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS) -> RemoteEnd {
+        let verified = usedTLS && tls == .required ? "system roots" : nil
+        return RemoteEnd(
+            name: host.serverName ?? host.host, address: host.host, port: host.port,
+            transport: TransportFacts(tlsVersion: usedTLS ? tlsVersion ?? "TLS" : nil, tlsCipher: tlsCipher, verifiedBy: verified))
+    }
+
+    /// Each recipient's result: those refused with the server's reply, the others delivered with its last reply.
+    func results(for recipients: [MailAddress], remote: RemoteEnd, context: String) -> DeliveryReport {
+        var results: [MailAddress: RecipientResult] = [:]
+        if let failure {
+            for r in recipients {
+                results[r] = RecipientResult(SMTPError(failure.reply, reason: "\(context): \(failure.reason)"), remote: remote, fromRemote: failureFromServer)
+            }
+        } else {
+            for (r, e) in refused { results[r] = RecipientResult(SMTPError(e.reply, reason: "\(context): \(e.reason)"), remote: remote, fromRemote: true) }
+        }
+        let delivered = RecipientResult(status: .delivered, reply: lastReply, remote: remote, fromRemote: true)
+        let said = failure?.reply ?? lastReply
+        return DeliveryReport(results: results, delivered: delivered, detail: "\(context) (\(remote.transport)): \(said.map { "\($0)" } ?? "")")
+    }
+}
+
 /// At most `limit` holders per key at once (connections per host, deliveries per domain); the rest wait in order.
 public actor KeyedLimiter {
     let limit: Int

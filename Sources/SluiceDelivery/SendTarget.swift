@@ -35,55 +35,51 @@ public final class SendTarget: DeliveryTarget {
         self.logger = logger
     }
 
-    struct DomainResult: Sendable {
-        var refused: [MailAddress: SMTPError] = [:]
-        var detail: String
-    }
-
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
         let byDomain = Dictionary(grouping: recipients) { $0.domain.lowercased() }
-        let results = await withTaskGroup(of: DomainResult.self) { group in
+        let reports = await withTaskGroup(of: (String, DeliveryReport).self) { group in
             for (domain, rcpts) in byDomain {
                 group.addTask {
-                    await self.domains.withSlot(domain) { await self.deliver(message, to: rcpts, domain: domain) }
+                    (domain, await self.domains.withSlot(domain) { await self.deliver(message, to: rcpts, domain: domain) })
                 }
             }
-            var all: [DomainResult] = []
-            for await r in group { all.append(r) }
+            var all: [String: DeliveryReport] = [:]
+            for await (domain, r) in group { all[domain] = r }
             return all
         }
-        var report = DeliveryReport(refused: [:], detail: results.map(\.detail).sorted().joined(separator: "; "))
-        for r in results { report.refused.merge(r.refused) { a, _ in a } }
+        // Each domain went its own way: every recipient's result is explicit.
+        var report = DeliveryReport(detail: reports.values.compactMap(\.detail).sorted().joined(separator: "; "))
+        for (domain, rcpts) in byDomain {
+            guard let r = reports[domain] else { continue }
+            for a in rcpts { report.results[a] = r.result(for: a) }
+        }
         return report
     }
 
-    func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], domain: String) async -> DomainResult {
-        func all(_ e: SMTPError) -> DomainResult {
-            DomainResult(refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, e) }), detail: "\(domain): \(e.reply)")
+    /// One domain's recipients, to its MX hosts in turn.
+    func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], domain: String) async -> DeliveryReport {
+        func all(_ e: SMTPError) -> DeliveryReport {
+            DeliveryReport(refused: Dictionary(uniqueKeysWithValues: recipients.map { ($0, e) }), detail: "\(domain): \(e.reply)")
         }
         let endpoints: [SMTPClient.Endpoint]
         switch await self.endpoints(for: domain) {
         case .failure(let e): return all(e)
         case .success(let list): endpoints = list
         }
-        var lastFailure = SMTPError(451, .init(4, 4, 1), "No MX host of \(domain) could be reached")
+        var lastFailure = all(SMTPError(451, .init(4, 4, 1), "No MX host of \(domain) could be reached"))
         for host in endpoints.prefix(Self.addressLimit) {
             let outcome = await deliverer.attempt(message, to: recipients, host: host, tls: tls)
             let where_ = "\(domain) via \(host)"
+            let report = outcome.results(for: recipients, remote: outcome.remote(host, tls: tls), context: where_)
             if let failure = outcome.failure {
-                if failure.isPermanent {
-                    return all(SMTPError(failure.reply, reason: "\(where_): \(failure.reason)"))
-                }
+                if failure.isPermanent { return report }
                 logger.event(.attempt, level: .info, "MX host failed; trying the next", [.route: where_, .reply: "\(failure.reply)", .reason: failure.reason])
-                lastFailure = SMTPError(failure.reply, reason: "\(where_): \(failure.reason)")
+                lastFailure = report
                 continue
             }
-            var refused: [MailAddress: SMTPError] = [:]
-            for (r, e) in outcome.refused { refused[r] = SMTPError(e.reply, reason: "\(where_): \(e.reason)") }
-            let tls = outcome.usedTLS ? " (TLS)" : ""
-            return DomainResult(refused: refused, detail: "\(where_)\(tls): \(outcome.lastReply.map { "\($0)" } ?? "")")
+            return report
         }
-        return all(lastFailure)
+        return lastFailure
     }
 
     /// The addresses to try for a domain, most preferred first; or why there are none.

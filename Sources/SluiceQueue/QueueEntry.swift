@@ -18,6 +18,15 @@ public struct RouteState: Sendable, Codable {
     public var lastErrorReply: SMTPReplyRecord?
     /// A DSN for this route's failure was queued (so it is sent once).
     public var bounced = false
+    /// What the last attempt did: its reply (the final one when delivered), the host it reached with what the
+    /// transport did, whether the reply was the remote's, and when it ended. nil before the first attempt, and in
+    /// files of release 0.9.0.
+    public var lastReply: SMTPReplyRecord?
+    public var lastRemote: RemoteEnd?
+    public var lastReplyFromRemote: Bool?
+    public var lastAttemptAt: Date?
+    /// A target said "not before then": the route waits, without counting an attempt or growing the back-off.
+    public var notBefore: Date?
 
     public init(route: Route) { self.route = route }
 }

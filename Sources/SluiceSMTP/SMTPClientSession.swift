@@ -57,9 +57,14 @@ public struct SMTPClientSession: Sendable {
         public var refused: [(MailAddress, SMTPError)] = []
         /// Set when the whole attempt failed before any recipient was decided.
         public var failure: SMTPError?
+        /// The failure is the server's reply (not a connection problem or a local refusal to go on).
+        public var failureFromServer = false
         /// The last reply, for the log ("250 2.0.0 Ok: queued as ...").
         public var lastReply: SMTPReply?
         public var usedTLS = false
+        /// The TLS protocol and cipher suite negotiated, when TLS was used.
+        public var tlsVersion: String?
+        public var tlsCipher: String?
         /// The message data was sent (after it, a dropped connection may still have delivered it).
         public var dataSent = false
         /// The connection is clean (RSET answered 250) and may carry the next message.
@@ -72,6 +77,8 @@ public struct SMTPClientSession: Sendable {
     public struct Negotiated: Sendable {
         public var extensions: Set<String>
         public var tlsActive: Bool
+        public var tlsVersion: String?
+        public var tlsCipher: String?
     }
 
     public enum Action: Sendable {
@@ -115,21 +122,28 @@ public struct SMTPClientSession: Sendable {
         extensions = negotiated.extensions
         tlsActive = negotiated.tlsActive
         outcome.usedTLS = negotiated.tlsActive
+        outcome.tlsVersion = negotiated.tlsVersion
+        outcome.tlsCipher = negotiated.tlsCipher
     }
 
     /// The first command of a continuing session.
     public mutating func start() -> Action { mail() }
 
-    public var negotiated: Negotiated { Negotiated(extensions: extensions, tlsActive: tlsActive) }
+    public var negotiated: Negotiated {
+        Negotiated(extensions: extensions, tlsActive: tlsActive, tlsVersion: outcome.tlsVersion, tlsCipher: outcome.tlsCipher)
+    }
 
     /// The connection failed (refused, reset, timed out, TLS error).
     public mutating func connectionFailed(_ why: String) -> Action {
         fail(SMTPError(451, .init(4, 4, 1), "Connection problem: \(why)", reason: why))
     }
 
-    public mutating func tlsEstablished() -> Action {
+    /// The handshake finished; `version` and `cipher` as the TLS layer names them ("TLSv1.3").
+    public mutating func tlsEstablished(version: String? = nil, cipher: String? = nil) -> Action {
         tlsActive = true
         outcome.usedTLS = true
+        outcome.tlsVersion = version
+        outcome.tlsCipher = cipher
         state = .ehloAfterTLS
         return .send("EHLO \(heloName)\r\n")
     }
@@ -344,7 +358,8 @@ public struct SMTPClientSession: Sendable {
     }
 
     private mutating func fail(from reply: SMTPReply, _ step: String) -> Action {
-        fail(error(from: reply, step))
+        outcome.failureFromServer = true
+        return fail(error(from: reply, step))
     }
 
     /// The whole attempt failed: nothing was decided for any recipient.

@@ -19,12 +19,5 @@ extension SMTPServerHandler {
         SluiceMetrics.rejected(listener: shared.name, stage: stage.rawValue, status: reply.status?.description ?? "\(reply.code)")
     }
 
-    static func describe(_ v: TLSVersion) -> String {
-        switch v {
-        case .tlsv1: return "TLSv1"
-        case .tlsv11: return "TLSv1.1"
-        case .tlsv12: return "TLSv1.2"
-        case .tlsv13: return "TLSv1.3"
-        }
-    }
+    static func describe(_ v: TLSVersion) -> String { TLSCipherSuite.protocolName("\(v)") }
 }

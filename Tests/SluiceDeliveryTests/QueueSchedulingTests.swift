@@ -72,6 +72,28 @@ final class DeferringTarget: DeliveryTarget, @unchecked Sendable {
     }
 }
 
+/// Answers "not before" `wait` seconds of the clock the first time, then delivers; counts attempts.
+final class NotBeforeTarget: DeliveryTarget, @unchecked Sendable {
+    let clock: ManualClock
+    let wait: Double
+    let attempts = NIOLockedValueBox(0)
+
+    init(clock: ManualClock, wait: Double) {
+        self.clock = clock
+        self.wait = wait
+    }
+
+    func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
+        let n = attempts.withLockedValue { a -> Int in
+            a += 1
+            return a
+        }
+        guard n == 1 else { return DeliveryReport(detail: "ok") }
+        let later = RecipientResult(status: .deferred(notBefore: clock.now().addingTimeInterval(wait)), reply: SMTPReply(421, .init(4, 7, 0), "not now"))
+        return DeliveryReport(results: Dictionary(uniqueKeysWithValues: recipients.map { ($0, later) }))
+    }
+}
+
 final class QueueSchedulingTests: XCTestCase {
     var dir: String!
 
@@ -84,6 +106,48 @@ final class QueueSchedulingTests: XCTestCase {
             guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
             try await Task.sleep(nanoseconds: 2_000_000)
         }
+    }
+
+    /// Queues one message for the target on a manager with the retry schedule [60, 300].
+    func queued(_ target: any DeliveryTarget, clock: ManualClock, io: NIOThreadPool) throws -> (QueueManager, QueueStore, QueueID) {
+        let store = try QueueStore(directory: dir)
+        let manager = QueueManager(
+            store: store, targets: ["store": target], schedule: RetrySchedule(intervals: [60, 300], maxDeliveryTime: 86_400), io: io,
+            clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let body = Array("Subject: x\r\n\r\nhi\r\n".utf8)
+        let id = QueueID.generate()
+        let envelope = Envelope(
+            queueID: id, sender: MailAddress(localPart: "a", domain: "s.test"),
+            recipients: [Recipient(address: MailAddress(localPart: "b", domain: "r.test"))], client: ClientInfo(address: nil, listener: "t"))
+        let entry = QueueEntry(
+            envelope: envelope, plan: DeliveryPlan(routes: [Route(target: .store(directory: dir), recipients: [envelope.recipients[0].address])]),
+            size: body.count, queuedAt: clock.now())
+        try store.submit(body, entry)
+        return (manager, store, id)
+    }
+
+    /// "Not before T": the next attempt comes at T (not on the retry schedule), and it counts no attempt.
+    func testANotBeforeDeferralWaitsWithoutCountingAnAttempt() async throws {
+        let io = NIOThreadPool(numberOfThreads: 2)
+        io.start()
+        let clock = ManualClock()
+        let target = NotBeforeTarget(clock: clock, wait: 600)
+        let (manager, store, id) = try queued(target, clock: clock, io: io)
+        let running = Task { await manager.run() }
+        await manager.enqueued(id)
+        let start = clock.now()
+        try await waitFor("a wait until +600s, not the schedule's +60s") { clock.deadlines == [start.addingTimeInterval(600)] }
+        let waiting = try XCTUnwrap(try store.load(id))
+        XCTAssertEqual(waiting.attempts, 0, "no attempt counted")
+        XCTAssertEqual(waiting.routes[0].notBefore, start.addingTimeInterval(600))
+        XCTAssertEqual(waiting.nextAttempt, start.addingTimeInterval(600))
+        XCTAssertEqual(waiting.routes[0].lastErrorReply?.code, 421)
+        clock.advance(by: 600)
+        try await waitFor("delivery") { !FileManager.default.fileExists(atPath: store.messagePath(for: id)) }
+        XCTAssertEqual(target.attempts.withLockedValue { $0 }, 2)
+        await manager.stop()
+        await running.value
+        try await io.shutdownGracefully()
     }
 
     func testRetriesComeWhenTheClockSaysSo() async throws {

@@ -11,17 +11,7 @@ import Glibc
 #endif
 
 /// A port nobody listens on right now.
-func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
+func freeLoopbackPort() -> Int { freeLoopbackPortForTests() }
 
 /// A Sluice that accepts anything on ADDRESS:PORT without TLS and stores it in its outbox.
 func sinkDaemon(address: String = "127.0.0.1", port: Int, extra: String = "") throws -> DaemonProcess {

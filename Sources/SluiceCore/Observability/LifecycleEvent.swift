@@ -65,6 +65,12 @@ public enum LogKey: String, Sendable {
     case count
     /// Which domains a message is DKIM-signed for and why, or why it is not (R-CORE-2).
     case signing
+    /// The host a delivery attempt reached ("mx.example.org[192.0.2.1]:25").
+    case remote
+    /// What the transport to it did ("TLSv1.3 TLS_AES_256_GCM_SHA384, not verified").
+    case transport
+    /// A deferral's earliest next attempt.
+    case notBefore = "not_before"
 }
 
 extension Logger {
