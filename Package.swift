@@ -306,6 +306,7 @@ let package = Package(
         // Test helpers shared by test targets (the fixture DNS server).
         .target(
             name: "SluiceTestSupport",
+            dependencies: ["SluiceCore"],
             path: "Tests/SluiceTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -317,7 +318,7 @@ let package = Package(
         .testTarget(
             name: "SluiceDeliveryTests",
             dependencies: [
-                "SluiceDelivery", "SluiceCore", "SluiceSMTP", .product(name: "NIOPosix", package: "swift-nio"),
+                "SluiceDelivery", "SluiceCore", "SluiceSMTP", "SluiceTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -334,7 +335,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceArchiveTests",
-            dependencies: ["SluiceArchive", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SluiceArchive", "SluiceTestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -49,7 +49,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             filter.from = from
             filter.older = older
             try filter.validate()
-            let rows = filter.selectEntries(store).filter { e in
+            let rows = try filter.selectEntries(store).filter { e in
                 rule.map { r in QuarantineCommand.reasons(e).contains { $0.hasPrefix("rule \(r) ") } } ?? true
             }
             if json {

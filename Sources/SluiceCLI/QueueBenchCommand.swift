@@ -47,7 +47,7 @@ extension QueueCommand {
             let operations: [(String, () throws -> Int)] = [
                 ("queue list", {
                     var bytes = 0
-                    QueueCommand.streamTable(all, store) { bytes += $0.utf8.count }
+                    _ = try QueueCommand.streamTable(all, store) { bytes += $0.utf8.count }
                     return bytes
                 }),
                 ("queue list --json", {
@@ -57,10 +57,10 @@ extension QueueCommand {
                 }),
                 ("queue list --state deferred --to-domain dest7.test --older 1h", {
                     var bytes = 0
-                    QueueCommand.streamTable(filtered, store) { bytes += $0.utf8.count }
+                    _ = try QueueCommand.streamTable(filtered, store) { bytes += $0.utf8.count }
                     return bytes
                 }),
-                ("queue summary", { QueueSummary.rows(all.select(store)).domains.count }),
+                ("queue summary", { QueueSummary.rows(try all.select(store)).domains.count }),
             ]
             for (name, operation) in operations {
                 var times: [Double] = []

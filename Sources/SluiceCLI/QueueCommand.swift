@@ -49,7 +49,7 @@ struct QueueCommand: AsyncParsableCommand {
             var filter = self.filter
             if quarantine { filter.state = QueueState.quarantined.rawValue }
             // What the queue could not read: never skipped silently (unless other states were asked for).
-            let corrupt = filter.state == nil || filter.state == "corrupt" ? store.corruptFiles() : []
+            let corrupt = filter.state == nil || filter.state == "corrupt" ? try store.corruptFiles() : []
             let out = StandardOutput()
             if json {
                 try QueueCommand.streamJSON(filter, store, corrupt: corrupt, write: out.write)
@@ -59,7 +59,7 @@ struct QueueCommand: AsyncParsableCommand {
             for c in corrupt {
                 FileHandle.standardError.write(Data("sluice: unreadable queue file kept in \(store.directory)/corrupt/\(c.name) (\(c.size) bytes)\n".utf8))
             }
-            let count = QueueCommand.streamTable(filter, store, write: out.write)
+            let count = try QueueCommand.streamTable(filter, store, write: out.write)
             out.flush()
             if count == 0 {
                 print(quarantine ? "Quarantine is empty" : filter.isEmpty ? "Mail queue is empty" : "No queued message matches")
@@ -70,12 +70,12 @@ struct QueueCommand: AsyncParsableCommand {
     /// `queue list`, printed as the queue is read (a chunk of files at a time): the columns are fixed
     /// but the last two, so the first lines need not wait for the last file. Returns the count.
     @discardableResult
-    static func streamTable(_ filter: QueueFilter, _ store: QueueStore, write: (String) -> Void) -> Int {
+    static func streamTable(_ filter: QueueFilter, _ store: QueueStore, write: (String) -> Void) throws -> Int {
         guard filter.state != "corrupt" else { return 0 }
         var count = 0
         var bytes = 0
         func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
-        filter.forEachMatch(store) { rows in
+        try filter.forEachMatch(store) { rows in
             var text = ""
             for e in rows {
                 if count == 0 { text += pad("ID", 18) + pad("SIZE", 10) + pad("QUEUED", 22) + pad("STATE", 13) + pad("SENDER", 32) + "RECIPIENTS\n" }
@@ -95,7 +95,7 @@ struct QueueCommand: AsyncParsableCommand {
         var count = 0
         write("{\n  \"messages\" : [")
         if filter.state != "corrupt" {
-            filter.forEachMatch(store) { rows in
+            try filter.forEachMatch(store) { rows in
                 var text = ""
                 for e in rows {
                     text += (count == 0 ? "\n    " : ",\n    ") + jsonLine(e)
@@ -188,7 +188,7 @@ struct QueueCommand: AsyncParsableCommand {
             guard try store.load(qid) != nil else { throw UserError("no message \(qid) in the queue") }
             return [qid]
         }
-        return filter.select(store).map(\.id)
+        return try filter.select(store).map(\.id)
     }
 
     struct Summary: AsyncParsableCommand {
@@ -200,7 +200,7 @@ struct QueueCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try QueueCommand.openStore(options)
-            let (total, domains) = QueueSummary.rows(filter.select(store))
+            let (total, domains) = QueueSummary.rows(try filter.select(store))
             let headers = ["T"] + QueueSummary.buckets.map(String.init) + ["\(QueueSummary.buckets.last!)+"]
             if json {
                 func row(_ r: QueueSummary.Row) -> [String: Any] {
@@ -234,7 +234,7 @@ struct QueueCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try options.loadAsDataOwner()
             let store = try QueueStore(directory: config.queueDirectory)
-            let ids = all ? store.ids() : try QueueCommand.targets(id, filter, store)
+            let ids = all ? try store.ids() : try QueueCommand.targets(id, filter, store)
             var count = 0
             for qid in ids {
                 var held = false

@@ -36,15 +36,15 @@ struct QueueFilter: ParsableArguments {
     }
 
     /// The readable messages that match, oldest first; unreadable ones are reported on stderr.
-    func select(_ store: QueueStore) -> [QueueListing] {
+    func select(_ store: QueueStore) throws -> [QueueListing] {
         var out: [QueueListing] = []
-        forEachMatch(store) { out += $0 }
+        try forEachMatch(store) { out += $0 }
         return out
     }
 
     /// The full entries of the matches (for what a listing does not hold: quarantine reasons, verdicts).
-    func selectEntries(_ store: QueueStore) -> [QueueEntry] {
-        select(store).compactMap { l in
+    func selectEntries(_ store: QueueStore) throws -> [QueueEntry] {
+        try select(store).compactMap { l in
             do { return try store.load(l.id) } catch {
                 FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
                 return nil
@@ -53,7 +53,7 @@ struct QueueFilter: ParsableArguments {
     }
 
     /// The matches a chunk at a time, read on every core, for listings that print as they go.
-    func forEachMatch(_ store: QueueStore, _ body: ([QueueListing]) throws -> Void) rethrows {
+    func forEachMatch(_ store: QueueStore, _ body: ([QueueListing]) throws -> Void) throws {
         let now = Date()
         try store.forEachListingChunk(threads: ProcessInfo.processInfo.activeProcessorCount) { chunk in
             var found: [QueueListing] = []

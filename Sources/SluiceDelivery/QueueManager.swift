@@ -31,6 +31,8 @@ public actor QueueManager {
     /// Due times of queued messages (ids and dates only: the queue stays on disk).
     private var due: [QueueID: Date] = [:]
     private var running: Set<QueueID> = []
+    /// When a scan of the queue that failed is tried again.
+    private var rescanAt: Date?
     private let wake = WakeSignal()
     private var stopped = false
 
@@ -56,6 +58,7 @@ public actor QueueManager {
         logger.event(.ready, "queue manager started", [.size: "\(due.count)"])
         await withDiscardingTaskGroup { group in
             while !stopped && !Task.isCancelled {
+                if let at = rescanAt, at <= clock.now() { rescan() }
                 for id in takeDue() {
                     group.addTask { await self.attempt(id) }
                 }
@@ -75,14 +78,27 @@ public actor QueueManager {
         }
     }
 
-    /// The earliest due time of a message not being attempted.
+    /// The earliest due time of a message not being attempted (or of a scan to try again).
     private func nextDue() -> Date? {
-        due.filter { !running.contains($0.key) }.values.min()
+        [due.filter { !running.contains($0.key) }.values.min(), rescanAt].compactMap { $0 }.min()
     }
 
-    /// Re-reads the queue (after an operator released or changed messages: SIGUSR1).
+    /// Re-reads the queue (at the start, and after an operator released or changed messages: SIGUSR1). A queue
+    /// directory that cannot be read is logged and counted, never taken for an empty queue: what is known stays
+    /// scheduled, and the scan is tried again a minute later.
     public func rescan() {
-        for (id, result) in store.entries() {
+        let entries: [(id: QueueID, entry: Result<QueueEntry, any Error>)]
+        do {
+            entries = try store.entries()
+            rescanAt = nil
+        } catch {
+            logger.event(.error, level: .error, "cannot read the queue; trying again in a minute", [.error: "\(error)"])
+            SluiceMetrics.queueScanFailed()
+            rescanAt = clock.now().addingTimeInterval(60)
+            wake.signal()
+            return
+        }
+        for (id, result) in entries {
             switch result {
             case .success(let entry) where entry.hasDeliverableRoutes:
                 if !running.contains(entry.id) { due[entry.id] = entry.nextAttempt }

@@ -1,7 +1,9 @@
 // PublicSuffixList: organizational domains (RFC 7489 §3.2) from the Public
 // Suffix List, as Debian's `publicsuffix` package installs it. Rules with
 // wildcards ("*.ck") and exceptions ("!www.ck") follow the list's algorithm.
-// Without the file, the last two labels are the organizational domain.
+// Without the file, the last two labels are the organizational domain (wrong
+// for co.uk): `sluice check` and the daemon's start warn, and the Debian
+// package depends on publicsuffix.
 
 import Foundation
 
@@ -34,8 +36,15 @@ public struct PublicSuffixList: Sendable {
     }
 
     /// The list installed by Debian's publicsuffix package, or an empty list (two-label fallback).
-    public static func system() -> PublicSuffixList {
-        PublicSuffixList(text: (try? String(contentsOfFile: debianPath, encoding: .utf8)) ?? "")
+    public static func system() -> PublicSuffixList { load().list }
+
+    /// The list at `path`, and why it could not be read (then the list is empty: the two-label fallback).
+    public static func load(_ path: String = debianPath) -> (list: PublicSuffixList, problem: String?) {
+        do {
+            return (PublicSuffixList(text: try String(contentsOfFile: path, encoding: .utf8)), nil)
+        } catch {
+            return (PublicSuffixList(text: ""), "cannot read the Public Suffix List \(path) (\(error.localizedDescription))")
+        }
     }
 
     /// The number of labels of the public suffix of `domain` (at least 1: the TLD, "*" rule).

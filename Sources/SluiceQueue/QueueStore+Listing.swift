@@ -41,7 +41,7 @@ extension QueueStore {
     /// Every committed message's listing, oldest first, a chunk at a time, each chunk read on `threads` threads.
     public func forEachListingChunk(
         threads: Int, chunkSize: Int = 4096, _ body: ([(id: QueueID, listing: Result<QueueListing, any Error>)]) throws -> Void
-    ) rethrows {
+    ) throws {
         try forEachChunk(threads: threads, chunkSize: chunkSize, read: { id in Self.result { try self.listing(id) } }) {
             try body($0.map { (id: $0.0, listing: $0.1) })
         }

@@ -278,17 +278,28 @@ public final class QueueStore: Sendable {
         return try Self.decoder.decode(QueueEntry.self, from: json)
     }
 
-    /// Ids of every committed message, oldest first.
-    public func ids() -> [QueueID] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: activeDir)) ?? []
-        return names.compactMap(QueueID.init).sorted()
+    /// Ids of every committed message, oldest first. A queue directory that cannot be read is an error (never an
+    /// empty queue).
+    public func ids() throws -> [QueueID] {
+        try Self.names(in: activeDir).compactMap(QueueID.init).sorted()
+    }
+
+    /// The names in a directory of the queue; one that does not exist (yet) is empty, one that cannot be read is an error.
+    static func names(in directory: String, missingIsEmpty: Bool = false) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch let e as NSError where missingIsEmpty && (e.code == NSFileReadNoSuchFileError || e.code == NSFileNoSuchFileError) {
+            return []
+        } catch {
+            throw QueueCorruption(path: directory, why: "cannot read the queue directory: \(error.localizedDescription)")
+        }
     }
 
     /// Every committed entry, oldest first; unreadable ones are reported, not skipped silently. Read on
     /// `threads` threads at once (a listing of 100,000 messages is file reads and JSON decoding).
-    public func entries(threads: Int = 1) -> [(id: QueueID, entry: Result<QueueEntry, any Error>)] {
+    public func entries(threads: Int = 1) throws -> [(id: QueueID, entry: Result<QueueEntry, any Error>)] {
         var all: [(id: QueueID, entry: Result<QueueEntry, any Error>)] = []
-        forEachChunk(threads: threads) { all += $0 }
+        try forEachChunk(threads: threads) { all += $0 }
         return all
     }
 
@@ -296,7 +307,7 @@ public final class QueueStore: Sendable {
     /// listing can print its first lines before the last files are read.
     public func forEachChunk(
         threads: Int, chunkSize: Int = 4096, _ body: ([(id: QueueID, entry: Result<QueueEntry, any Error>)]) throws -> Void
-    ) rethrows {
+    ) throws {
         try forEachChunk(threads: threads, chunkSize: chunkSize, read: { id in Self.result { try self.load(id) } }) {
             try body($0.map { (id: $0.0, entry: $0.1) })
         }
@@ -311,8 +322,8 @@ public final class QueueStore: Sendable {
     /// threads; messages gone meanwhile (nil) are left out.
     func forEachChunk<T: Sendable>(
         threads: Int, chunkSize: Int, read: @Sendable (QueueID) -> Result<T, any Error>?, _ body: ([(QueueID, Result<T, any Error>)]) throws -> Void
-    ) rethrows {
-        let ids = ids()
+    ) throws {
+        let ids = try ids()
         for start in stride(from: 0, to: ids.count, by: chunkSize) {
             let chunk = Array(ids[start..<min(ids.count, start + chunkSize)])
             let results = Slots<Result<T, any Error>>(count: chunk.count)
@@ -334,7 +345,7 @@ public final class QueueStore: Sendable {
         var actions: [String] = []
         let fm = FileManager.default
         var completed = false
-        for name in (try? fm.contentsOfDirectory(atPath: tmpDir)) ?? [] {
+        for name in try Self.names(in: tmpDir) {
             let path = "\(tmpDir)/\(name)"
             // A commit whose rename the crash lost: complete, fsync'd, its checksum matching.
             if let id = QueueID(name) {
@@ -353,12 +364,12 @@ public final class QueueStore: Sendable {
             actions.append("removed tmp/\(name)")
         }
         if completed { try activeSync.sync() }
-        let committed = Set(ids().map(\.rawValue))
-        for name in (try? fm.contentsOfDirectory(atPath: stateDir)) ?? [] where !committed.contains(String(name.prefix(16))) {
+        let committed = Set(try ids().map(\.rawValue))
+        for name in try Self.names(in: stateDir) where !committed.contains(String(name.prefix(16))) {
             try FileSystem.remove("\(stateDir)/\(name)")
             actions.append("removed state/\(name)")
         }
-        for id in ids() {
+        for id in try ids() {
             do {
                 _ = try readEndRecord(messagePath(for: id))
             } catch {
@@ -372,11 +383,12 @@ public final class QueueStore: Sendable {
     }
 
     /// What corrupt/ holds, for `sluice queue list` and /metrics: file name and size, oldest first.
-    public func corruptFiles() -> [(name: String, size: Int)] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: corruptDir)) ?? []).sorted()
-        return names.map { name in
-            let size = (try? FileManager.default.attributesOfItem(atPath: "\(corruptDir)/\(name)"))?[.size] as? Int ?? 0
-            return (name, size)
+    public func corruptFiles() throws -> [(name: String, size: Int)] {
+        // corrupt/ is made when the first file goes there.
+        try Self.names(in: corruptDir, missingIsEmpty: true).sorted().compactMap { name in
+            // A file an operator removed since the listing is simply gone.
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: "\(corruptDir)/\(name)") else { return nil }
+            return (name, attributes[.size] as? Int ?? 0)
         }
     }
 

@@ -99,3 +99,24 @@ final class ComponentSectionsTests: XCTestCase {
         }
     }
 }
+
+final class MailAuthReviewTests: XCTestCase {
+    /// Without the Public Suffix List, DMARC's organizational domains are wrong for co.uk: a listener that verifies DMARC
+    /// gets a warning from `check` and at the start.
+    func testAMissingPublicSuffixListIsAWarningWhereDMARCIsVerified() throws {
+        let root = NSTemporaryDirectory() + "sluice-psl-\(UUID().uuidString)"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/rules", withIntermediateDirectories: true)
+        func warnings(_ verify: String, psl: String) throws -> [String] {
+            try "hostname: mx.test\nlisteners:\n  - { name: mx, address: \"127.0.0.1:0\", tls: none, verify: \(verify) }\n"
+                .write(toFile: root + "/etc/sluice.yaml", atomically: true, encoding: .utf8)
+            let components = Components.standard.map { $0 is MailAuthComponent ? MailAuthComponent(publicSuffixList: psl) : $0 }
+            return try Runtime.load(configFile: root + "/etc/sluice.yaml", components: components).warnings
+        }
+        let missing = root + "/no-such-list.dat"
+        XCTAssertTrue(try warnings("[spf, dkim, dmarc]", psl: missing).contains { $0.hasPrefix("dmarc: cannot read the Public Suffix List \(missing)") })
+        XCTAssertFalse(try warnings("[spf]", psl: missing).contains { $0.hasPrefix("dmarc:") }, "no DMARC, no warning")
+        XCTAssertFalse(try warnings("[dmarc]", psl: PublicSuffixList.debianPath).contains { $0.hasPrefix("dmarc:") })
+    }
+}

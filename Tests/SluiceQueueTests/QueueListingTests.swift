@@ -58,8 +58,8 @@ final class QueueListingTests: XCTestCase {
             XCTAssertEqual(try store.load(entry.id)?.routes[0].attempts, 3)
         }
         var seen: [QueueID] = []
-        store.forEachListingChunk(threads: 2) { chunk in seen += chunk.map(\.id) }
-        XCTAssertEqual(seen, store.ids())
+        try store.forEachListingChunk(threads: 2) { chunk in seen += chunk.map(\.id) }
+        XCTAssertEqual(seen, try store.ids())
     }
 
     /// Queue files and state files of earlier versions have no record: listed from their JSON.

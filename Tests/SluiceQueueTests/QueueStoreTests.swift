@@ -43,7 +43,7 @@ final class QueueStoreTests: XCTestCase {
         try store.modify(entry.id) { _ in .update(changed) }
         XCTAssertEqual(try store.load(entry.id)?.held, true)
         XCTAssertEqual(try store.load(entry.id)?.attempts, 2)
-        XCTAssertEqual(store.ids(), [entry.id])
+        XCTAssertEqual(try store.ids(), [entry.id])
         try store.remove(entry.id)
         XCTAssertNil(try store.load(entry.id))
         XCTAssertFalse(FileSystem.exists(store.messagePath(for: entry.id)))
@@ -55,7 +55,7 @@ final class QueueStoreTests: XCTestCase {
         var entry = try makeEntry(store)
         entry.size += 1
         XCTAssertThrowsError(try store.commit(entry))
-        XCTAssertEqual(store.ids(), [])
+        XCTAssertEqual(try store.ids(), [])
     }
 
     func testRecoveryRemovesUnfinishedWorkAndKeepsCommitted() throws {
@@ -70,7 +70,7 @@ final class QueueStoreTests: XCTestCase {
         let actions = try QueueStore(directory: dir).recover()
         XCTAssertTrue(actions.contains { $0.hasPrefix("removed tmp/\(inFlight.id) (a message being received, never committed") }, "\(actions)")
         XCTAssertTrue(actions.contains { $0.hasPrefix("moved active/\(damaged.id) to corrupt/") }, "\(actions)")
-        XCTAssertEqual(store.ids(), [committed.id])
+        XCTAssertEqual(try store.ids(), [committed.id])
         XCTAssertTrue(FileSystem.exists(store.messagePath(for: committed.id)))
         XCTAssertTrue(FileSystem.exists(dir + "/corrupt/\(damaged.id)"))
     }
@@ -98,7 +98,7 @@ final class QueueStoreTests: XCTestCase {
         XCTAssertTrue(actions.contains("completed the commit of tmp/\(entry.id) (its move into active/ was lost)"), "\(actions)")
         XCTAssertTrue(actions.contains("removed tmp/\(torn.id) (its bytes do not match the checksum (a torn write))"), "\(actions)")
         let reopened = try QueueStore(directory: dir)
-        XCTAssertEqual(reopened.ids(), [entry.id])
+        XCTAssertEqual(try reopened.ids(), [entry.id])
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: reopened.messagePath(for: entry.id)))
         XCTAssertEqual(String(decoding: bytes.prefix(entry.size), as: UTF8.self), "Subject: kept\r\n\r\nevery byte\r\n")
         XCTAssertEqual(try reopened.load(entry.id)?.routes.count, 1)
@@ -110,7 +110,7 @@ final class QueueStoreTests: XCTestCase {
         DispatchQueue.concurrentPerform(iterations: entries.count) { i in
             try! store.commit(entries[i])
         }
-        XCTAssertEqual(Set(store.ids()), Set(entries.map(\.id)))
+        XCTAssertEqual(Set(try store.ids()), Set(entries.map(\.id)))
     }
 
     /// An unreadable state file is never skipped: the next modify moves it to corrupt/, says so, and the
@@ -122,10 +122,10 @@ final class QueueStoreTests: XCTestCase {
         try store.commit(entry)
         try FileSystem.writeDurably(Array("{ not json".utf8), to: store.statePath(for: entry.id))
         XCTAssertThrowsError(try store.load(entry.id))
-        XCTAssertTrue(store.entries().contains { $0.id == entry.id })
+        XCTAssertTrue(try store.entries().contains { $0.id == entry.id })
         let loaded = try XCTUnwrap(try store.modify(entry.id) { _ in .keep })
         XCTAssertEqual(loaded.id, entry.id)
-        XCTAssertEqual(store.corruptFiles().map(\.name), ["\(entry.id).state.json"])
+        XCTAssertEqual(try store.corruptFiles().map(\.name), ["\(entry.id).state.json"])
         XCTAssertTrue(seen.all.first?.contains("moved to corrupt/\(entry.id).state.json") ?? false, "\(seen.all)")
         XCTAssertNotNil(try store.load(entry.id))
     }
@@ -152,4 +152,19 @@ final class LockedStrings: @unchecked Sendable {
     private var items: [String] = []
     func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+extension QueueStoreTests {
+    /// A queue directory that cannot be read is an error everywhere it is read, never an empty queue.
+    func testAnUnreadableQueueDirectoryIsAnErrorNotAnEmptyQueue() throws {
+        let store = try QueueStore(directory: dir)
+        try store.commit(try makeEntry(store))
+        // Root reads any directory whatever its mode: a file where active/ should be cannot be listed by anyone.
+        try FileManager.default.removeItem(atPath: dir + "/active")
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: dir + "/active"))
+        XCTAssertThrowsError(try store.ids()) { XCTAssertTrue("\($0)".contains("cannot read the queue directory"), "\($0)") }
+        XCTAssertThrowsError(try store.entries())
+        XCTAssertThrowsError(try store.recover())
+        XCTAssertEqual(try store.corruptFiles().count, 0, "corrupt/ not made yet is empty, not an error")
+    }
 }

@@ -32,6 +32,6 @@ public struct ArchiveComponent: Component {
             kind: "archive")
         host.add(
             service: ArchivePurgeService(
-                store: store, archives: { runtime.current.config.archives }, io: env.executors.database, clock: env.clock, logger: env.logger))
+                store: { try store.storeIfPresent() }, archives: { runtime.current.config.archives }, io: env.executors.database, clock: env.clock, logger: env.logger))
     }
 }

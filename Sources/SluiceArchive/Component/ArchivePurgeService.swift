@@ -13,7 +13,8 @@ import ServiceLifecycle
 import SluiceCore
 
 public struct ArchivePurgeService: Service {
-    let store: ArchiveStoreOpener
+    /// The store, when there is one to purge (nil: no archive yet).
+    let store: @Sendable () throws -> (any ArchiveStore)?
     /// The archives of the configuration in force (a reload may change retention).
     let archives: @Sendable () -> [String: ArchiveSettings]
     let io: NIOThreadPool
@@ -22,7 +23,7 @@ public struct ArchivePurgeService: Service {
     let interval: Double
 
     public init(
-        store: ArchiveStoreOpener, archives: @escaping @Sendable () -> [String: ArchiveSettings], io: NIOThreadPool,
+        store: @escaping @Sendable () throws -> (any ArchiveStore)?, archives: @escaping @Sendable () -> [String: ArchiveSettings], io: NIOThreadPool,
         clock: any SluiceClock, logger: Logger, interval: Double = 60
     ) {
         self.store = store
@@ -52,7 +53,7 @@ public struct ArchivePurgeService: Service {
         guard !cutoffs.isEmpty else { return 0 }
         var removed = 0
         do {
-            guard let store = try store.storeIfPresent() else { return 0 }
+            guard let store = try store() else { return 0 }
             while !Task.isCancelled {
                 let n = try await io.runIfActive { try store.purge(before: cutoffs, batch: 500) }
                 guard n > 0 else { break }

@@ -53,4 +53,9 @@ public enum SluiceMetrics {
     public static func queueCorruption() {
         Counter(label: "sluice_queue_corruptions_total").increment()
     }
+
+    /// The queue directory could not be read (the scan is tried again).
+    public static func queueScanFailed() {
+        Counter(label: "sluice_queue_scan_failures_total").increment()
+    }
 }

@@ -25,7 +25,8 @@ enum AdminRoutes {
         let text = "text/plain; charset=utf-8"
         return [
             "/metrics": {
-                QueueGauges.update(store, disk: disk)
+                // A queue directory that cannot be read leaves the gauges as they were, and is counted.
+                do { try QueueGauges.update(store, disk: disk, now: clock.now()) } catch { SluiceMetrics.queueScanFailed() }
                 return (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
             },
             "/healthz": { (.ok, text, Array("ok\n".utf8)) },
@@ -34,7 +35,17 @@ enum AdminRoutes {
                 return (.ok, text, Array("ready\n".utf8))
             },
             "/status": {
-                let ids = store.ids()
+                let ids: [QueueID]
+                let byState: [String: Int]
+                let corrupt: Int
+                do {
+                    ids = try store.ids()
+                    byState = try QueueStates.count(store)
+                    corrupt = try store.corruptFiles().count
+                } catch {
+                    // Never an empty queue for one that cannot be read.
+                    return (.internalServerError, text, Array("cannot read the queue: \(error)\n".utf8))
+                }
                 let now = clock.now()
                 let oldest = ids.first.map { now.timeIntervalSince($0.timestamp) } ?? 0
                 var object: [String: Any] = [
@@ -46,9 +57,9 @@ enum AdminRoutes {
                     "not_ready_reason": readiness.notReadyReason ?? NSNull(),
                     "listeners": listeners.all.map { ["name": $0.name, "port": $0.localPort, "connections": $0.limiter.current] },
                     "queue": [
-                        "depth": ids.count, "oldest_age_seconds": Int(oldest), "corrupt_files": store.corruptFiles().count,
+                        "depth": ids.count, "oldest_age_seconds": Int(oldest), "corrupt_files": corrupt,
                         "free_bytes": disk.freeBytes() ?? -1, "min_free": disk.minFree, "space_low": disk.isLow,
-                        "by_state": QueueStates.count(store),
+                        "by_state": byState,
                     ],
                     "rules": runtime.current.ruleSets.isEmpty
                         ? "none (mail goes to delivery.store)" : runtime.current.ruleSets.keys.sorted().joined(separator: ", "),
@@ -70,9 +81,9 @@ enum AdminRoutes {
 /// Messages by state, like `sluice queue list --state`: held by an operator, quarantined by a rule, deferred (tried
 /// and waiting for a retry), active (not tried yet, or due), corrupt (unreadable, in corrupt/).
 enum QueueStates {
-    static func count(_ store: QueueStore) -> [String: Int] {
-        var counts = ["active": 0, "deferred": 0, "held": 0, "quarantined": 0, "corrupt": store.corruptFiles().count]
-        for (_, result) in store.entries() {
+    static func count(_ store: QueueStore) throws -> [String: Int] {
+        var counts = ["active": 0, "deferred": 0, "held": 0, "quarantined": 0, "corrupt": try store.corruptFiles().count]
+        for (_, result) in try store.entries() {
             guard case .success(let e) = result else {
                 counts["corrupt", default: 0] += 1
                 continue
@@ -85,10 +96,10 @@ enum QueueStates {
 
 /// Queue depth and oldest age, read from the queue directory when scraped.
 enum QueueGauges {
-    static func update(_ store: QueueStore, disk: DiskSpace) {
-        let ids = store.ids()
-        let oldest = ids.first.map { Date().timeIntervalSince($0.timestamp) } ?? 0
-        SluiceMetrics.queue(depth: ids.count, oldestAgeSeconds: max(0, oldest), corruptFiles: store.corruptFiles().count)
+    static func update(_ store: QueueStore, disk: DiskSpace, now: Date) throws {
+        let ids = try store.ids()
+        let oldest = ids.first.map { now.timeIntervalSince($0.timestamp) } ?? 0
+        SluiceMetrics.queue(depth: ids.count, oldestAgeSeconds: max(0, oldest), corruptFiles: try store.corruptFiles().count)
         SluiceMetrics.queueSpace(freeBytes: disk.freeBytes() ?? 0, low: disk.isLow)
     }
 }

@@ -15,8 +15,10 @@ import SluiceRules
 public struct MailAuthComponent: Component {
     public let name = "mail-auth"
     public var sections: [any ConfigSection.Type] { [DKIMSection.self] }
+    /// Where the Public Suffix List is (Debian's publicsuffix package).
+    let publicSuffixList: String
 
-    public init() {}
+    public init(publicSuffixList: String = PublicSuffixList.debianPath) { self.publicSuffixList = publicSuffixList }
 
     public func configure(_ runtime: inout RuntimeBuilder) throws {
         let keys = runtime.config.dkim
@@ -34,6 +36,12 @@ public struct MailAuthComponent: Component {
 
     public func review(_ runtime: Runtime) -> [CheckNote] {
         var notes: [CheckNote] = []
+        if runtime.config.listeners.contains(where: { $0.verify.contains("dmarc") }), let problem = PublicSuffixList.load(publicSuffixList).problem {
+            notes.append(
+                .warning(
+                    "dmarc: \(problem): organizational domains fall back to the last two labels, which is wrong for names such as "
+                        + "example.co.uk; install Debian's publicsuffix"))
+        }
         let active = runtime.config.dkim.filter { $0.state == .active }
         if !active.isEmpty {
             let keys = active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm.rawValue)" }.joined(separator: ", ")
