@@ -178,7 +178,7 @@ let package = Package(
         .target(
             name: "SluiceAdmin",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP",
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP", "SluiceCredentials",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -356,9 +356,16 @@ let package = Package(
             dependencies: ["SluiceQueue", "SluiceCore"],
             swiftSettings: swiftSettings
         ),
+        // The storage contracts' test suites, written against the protocols: each backend's tests run them.
+        .target(
+            name: "SluiceStoreContracts",
+            dependencies: ["SluiceCredentials", "SluiceTestSupport", "SluiceCore"],
+            path: "Tests/SluiceStoreContracts",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceCredentialsTests",
-            dependencies: ["SluiceCredentials", "SluiceCore"],
+            dependencies: ["SluiceCredentials", "SluiceCore", "SluiceStoreContracts", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -89,7 +89,10 @@ public enum DryRun {
         let executors = Executors.single()
         executors.start()
         let holder = RuntimeHolder(runtime)
-        let host = try Host.build(components, environment: HostEnvironment(mode: .dryRun, runtime: holder, executors: executors, logger: logger))
+        let storage = try Storage(
+            components: components, context: StorageContext(config: config, executors: executors, clock: WallClock(), logger: logger))
+        let host = try Host.build(
+            components, environment: HostEnvironment(mode: .dryRun, runtime: holder, executors: executors, logger: logger, storage: storage))
         var message = ReceivedMessage(envelope: envelope, headers: headers, spoolPath: request.messagePath, size: bytes.count)
         message.verdicts = request.supplied
         let decision: Decision

@@ -6,6 +6,7 @@
 
 import ArgumentParser
 import Foundation
+import SluiceAdmin
 import SluiceConfig
 import SluiceCredentials
 
@@ -14,9 +15,9 @@ struct CredsCommand: AsyncParsableCommand {
         commandName: "creds", abstract: "Manage SMTP AUTH credentials.",
         subcommands: [Add.self, List.self, Rotate.self, Revoke.self, Allow.self])
 
-    static func open(_ options: ConfigOption) throws -> CredentialStore {
+    static func open(_ options: ConfigOption) throws -> CredentialsAdmin {
         let config = try options.loadAsDataOwner()
-        return try CredentialStore(path: config.credentialsFile)
+        return CredentialsAdmin(store: try options.storage(config).store((any CredentialStoring).self))
     }
 
     static func duration(_ text: String, allowNever: Bool) throws -> Double? {
@@ -51,17 +52,17 @@ struct CredsCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "JSON output (the secret under \"secret\").") var json = false
 
         func run() async throws {
-            let store = try CredsCommand.open(options)
+            let admin = try CredsCommand.open(options)
             let allow = allowFrom.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             do {
-                let secret = try store.add(
+                let added = try await admin.add(
                     user: user, name: name, allowFrom: allow, expiresIn: try CredsCommand.duration(expires, allowNever: true))
-                try CredsCommand.printSecret(user: user, name: name, secret: secret, json: json)
-                if try await store.allowedSenders(user: user).isEmpty {
+                try CredsCommand.printSecret(user: user, name: name, secret: added.secret, json: json)
+                if added.mayNotSendYet {
                     FileHandle.standardError.write(
                         Data("note: \(user) may not send as any address until you set --allow-from\n".utf8))
                 }
-            } catch let e as CredentialError {
+            } catch let e as AdminError {
                 throw UserError(e.description)
             }
         }
@@ -73,9 +74,9 @@ struct CredsCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "One JSON document.") var json = false
 
         func run() async throws {
-            let store = try CredsCommand.open(options)
+            let admin = try CredsCommand.open(options)
             let now = Date()
-            let rows = try store.list()
+            let rows = try await admin.list()
             let iso = ISO8601DateFormatter()
             if json {
                 let items: [[String: Any]] = rows.map { c in
@@ -119,12 +120,12 @@ struct CredsCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "JSON output (the secret under \"secret\").") var json = false
 
         func run() async throws {
-            let store = try CredsCommand.open(options)
+            let admin = try CredsCommand.open(options)
             let overlapSeconds = overlap == "0s" || overlap == "0" ? 0 : try CredsCommand.duration(overlap, allowNever: false) ?? 0
             do {
-                let secret = try store.rotate(user: user, name: name, overlap: overlapSeconds)
+                let secret = try await admin.rotate(user: user, name: name, overlap: overlapSeconds)
                 try CredsCommand.printSecret(user: user, name: name, secret: secret, json: json)
-            } catch let e as CredentialError {
+            } catch let e as AdminError {
                 throw UserError(e.description)
             }
         }
@@ -143,14 +144,14 @@ struct CredsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try CredsCommand.open(options)
+            let admin = try CredsCommand.open(options)
             do {
-                let revoked = try id.map { try store.revoke(user: user, id: $0) } ?? store.revoke(user: user, name: name ?? "")
+                let revoked = try await admin.revoke(user: user, id: id, name: name)
                 let iso = ISO8601DateFormatter()
                 for c in revoked {
                     print("revoked \(c.user)/\(c.name) id \(c.id) (created \(iso.string(from: c.createdAt)))")
                 }
-            } catch let e as CredentialError {
+            } catch let e as AdminError {
                 throw UserError(e.description)
             }
         }
@@ -168,11 +169,11 @@ struct CredsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try CredsCommand.open(options)
+            let admin = try CredsCommand.open(options)
             do {
-                let list = try store.allow(user: user, add: add, remove: remove)
+                let list = try await admin.allow(user: user, add: add, remove: remove)
                 print("\(user) may send as: \(list.isEmpty ? "nothing" : list.joined(separator: ","))")
-            } catch let e as CredentialError {
+            } catch let e as AdminError {
                 throw UserError(e.description)
             }
         }

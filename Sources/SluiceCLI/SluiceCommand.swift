@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceComponents
 import SluiceConfig
 import SluiceCore
@@ -74,6 +75,19 @@ struct ConfigOption: ParsableArguments {
     /// The configuration, with the sections of every component of the composition root.
     func load() throws -> SluiceConfiguration {
         try SluiceConfiguration.load(file: path, sections: Components.standard.sections)
+    }
+
+    /// The stores of the configured backend, opened on first use (never a concrete store type here).
+    func storage(_ config: SluiceConfiguration) throws -> Storage {
+        let executors = Executors.single()
+        executors.start()
+        do {
+            return try Storage(
+                components: Components.standard,
+                context: StorageContext(config: config, executors: executors, clock: WallClock(), logger: Logger(label: "sluice") { _ in SwiftLogNoOpLogHandler() }))
+        } catch let e as RuntimeError {
+            throw UserError(e.description)
+        }
     }
 
     /// The daemon's runtime for this configuration: what `check`, `reload` and `rules test` validate with.

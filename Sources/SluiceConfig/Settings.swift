@@ -92,6 +92,15 @@ public struct DeliverySettings: Sendable {
     public var destinationConcurrency = 20
 }
 
+/// `storage: { backend: sqlite }`: which implementation keeps the shared state (credentials, rate limits, the archive,
+/// the quarantine index, DKIM keys); the embedded `sqlite` (files on this machine) is the default.
+public struct StorageSettings: Sendable, Equatable {
+    public var backend = "sqlite"
+    /// Where `backend` is written ("file:line:column"), for the error naming a backend no component provides.
+    public var location = ""
+    public init() {}
+}
+
 /// `queue: { min_free: 512MiB }` (R-CORE-3): below this much free space in the data directory, new
 /// transactions get 452 4.3.1 at MAIL until space returns (Postfix's queue_minfree).
 public struct QueueSettings: Sendable, Equatable {
@@ -141,6 +150,7 @@ public struct SluiceConfiguration: Sendable {
     public var admin: AdminSettings
     public var dns = DNSSettings()
     public var queue = QueueSettings()
+    public var storage = StorageSettings()
     /// The sections components read (`archives:`, `upstreams:` ...), by key (section(_:) gives them typed).
     public var sections: [String: any ConfigSection] = [:]
 

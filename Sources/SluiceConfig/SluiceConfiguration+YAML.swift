@@ -14,7 +14,7 @@ extension SluiceConfiguration {
 
     static let topLevelKeys = [
         "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
-        "admin", "senders", "dns", "queue",
+        "admin", "senders", "dns", "queue", "storage",
     ]
 
     /// Reads the file; `sections` are the readers of the keys components own (a key none of them and no core
@@ -142,6 +142,13 @@ extension SluiceConfiguration {
             listeners.append(l)
         }
 
+        var storage = StorageSettings()
+        storage.location = top.location
+        if let s = try keys["storage"]?.mapping(allowed: ["backend"]), let b = s["backend"] {
+            storage.backend = try b.nonEmptyString()
+            storage.location = b.location
+        }
+
         var queue = QueueSettings()
         if let q = try keys["queue"]?.mapping(allowed: ["min_free"]) {
             if let m = q["min_free"] { queue.minFree = try m.size() }
@@ -152,6 +159,7 @@ extension SluiceConfiguration {
             policies: policies, trustedNetworks: trusted, trustedSenders: trustedSenders, localDomains: localDomains,
             delivery: delivery, admin: admin, dns: dns)
         config.queue = queue
+        config.storage = storage
         let context = ConfigContext(file: file, baseDirectory: base, dataDir: dataDir, hostname: hostname)
         for section in sections {
             guard config.sections[section.key] == nil else { throw top.error("two components read the section '\(section.key)'") }

@@ -6,24 +6,24 @@ import Foundation
 import SluiceCore
 
 public struct CredentialAuthenticator: SMTPAuthenticator {
-    let store: CredentialStore
+    let store: any CredentialStoring
     let throttle: AuthThrottle
 
-    public init(store: CredentialStore, throttle: AuthThrottle) {
+    public init(store: any CredentialStoring, throttle: AuthThrottle) {
         self.store = store
         self.throttle = throttle
     }
 
     public func authenticate(user: String, secret: String, client: ClientInfo) async throws -> String {
         let ip = client.address?.description ?? "unknown"
-        if throttle.isBlocked(ip: ip, user: user) {
+        if await throttle.isBlocked(ip: ip, user: user) {
             throw SMTPError(454, .init(4, 7, 0), "Too many failed authentications, try again later", reason: "throttled")
         }
         if try await store.authenticate(user: user, secret: secret) != nil {
-            throttle.recordSuccess(user: user)
+            await throttle.recordSuccess(user: user)
             return user
         }
-        let delay = throttle.recordFailure(ip: ip, user: user)
+        let delay = await throttle.recordFailure(ip: ip, user: user)
         try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
         throw SMTPError(535, .init(5, 7, 8), "Authentication credentials invalid", reason: "bad, expired or revoked credential")
     }

@@ -21,11 +21,11 @@ public final class SenderIdentityCheck: SessionCheck {
         }
     }
 
-    let store: CredentialStore?
+    let store: (any CredentialStoring)?
     /// The settings in force (the daemon's current runtime: a reload changes them for the next check).
     private let settings: @Sendable () -> Settings
 
-    public init(store: CredentialStore?, settings: @escaping @Sendable () -> Settings) {
+    public init(store: (any CredentialStoring)?, settings: @escaping @Sendable () -> Settings) {
         self.store = store
         self.settings = settings
     }

@@ -78,10 +78,13 @@ public struct Daemon {
         let fileIO = executors.files
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let resolver = try UnboundResolver.configured(config)
+        let storage = try Storage(
+            components: components, context: StorageContext(config: config, executors: executors, clock: clock, logger: logger))
         let host = try Host.build(
             components,
             environment: HostEnvironment(
-                mode: .daemon, runtime: runtime, executors: executors, logger: logger, clock: clock, resolver: resolver, eventLoops: eventLoops))
+                mode: .daemon, runtime: runtime, executors: executors, logger: logger, storage: storage, clock: clock, resolver: resolver,
+                eventLoops: eventLoops))
         let manager = QueueManager(
             store: store, targets: host.targets, modifiers: host.modifiers,
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),

@@ -21,18 +21,30 @@ public struct SenderIdentityComponent: Component {
         try runtime.register(SenderAuthorization.self)
     }
 
+    public func provideStores(_ stores: inout StoreRegistry) {
+        stores.provide((any CredentialStoring).self) { context in
+            let clock = context.clock
+            return try SQLiteCredentialStore(path: context.config.credentialsFile, now: { clock.now() })
+        }
+        stores.provide((any AuthFailureCounting).self) { _ in MemoryAuthFailures() }
+    }
+
     public func activate(_ host: inout HostBuilder) throws {
-        let file = host.config.credentialsFile
-        // The daemon creates the store; a dry run reads it when it exists (no credentials: users may send as nothing).
-        let store = host.mode == .daemon || FileManager.default.fileExists(atPath: file) ? try CredentialStore(path: file) : nil
-        let runtime = host.environment.runtime
+        let env = host.environment
+        // The daemon opens the store; a dry run reads the embedded one only when it exists (none: users may send as nothing).
+        let embeddedAbsent = env.storage.backend == embeddedBackend && !FileManager.default.fileExists(atPath: host.config.credentialsFile)
+        let store = host.mode == .daemon || !embeddedAbsent ? try env.storage.store((any CredentialStoring).self) : nil
+        let runtime = env.runtime
         let identity = SenderIdentityCheck(store: store) { runtime.current.senderIdentity }
         host.add(stage: SenderStage(check: identity), at: .sender)
         host.add(check: identity)
         guard let store else { return }
+        let failures = try env.storage.store((any AuthFailureCounting).self)
+        let clock = env.clock
         try host.setAuthenticator { listener in
             let throttle = AuthThrottle(
-                policy: AuthThrottlePolicy(maxFailures: listener.authMaxFailures, window: 60, baseDelay: listener.authFailureDelay))
+                policy: AuthThrottlePolicy(maxFailures: listener.authMaxFailures, window: 60, baseDelay: listener.authFailureDelay),
+                failures: failures, clock: clock)
             return CredentialAuthenticator(store: store, throttle: throttle)
         }
     }

@@ -29,6 +29,8 @@ public protocol Component: Sendable {
     func review(_ runtime: Runtime) -> [CheckNote]
     /// Adds what it contributes to a process running messages.
     func activate(_ host: inout HostBuilder) throws
+    /// The stores it implements, per backend (its embedded ones; a database's, for a backend component).
+    func provideStores(_ stores: inout StoreRegistry)
 }
 
 extension Component {
@@ -36,6 +38,7 @@ extension Component {
     public func configure(_ runtime: inout RuntimeBuilder) throws {}
     public func review(_ runtime: Runtime) -> [CheckNote] { [] }
     public func activate(_ host: inout HostBuilder) throws {}
+    public func provideStores(_ stores: inout StoreRegistry) {}
 }
 
 /// One line of `sluice check`: a warning (on stderr, logged by the daemon) or what a component does (stdout).

@@ -33,11 +33,14 @@ public struct HostEnvironment: Sendable {
     public let resolver: (any DNSResolver)?
     /// The event loops outbound connections use (nil in a dry run).
     public let eventLoops: (any EventLoopGroup)?
+    /// The stores of the configured backend.
+    public let storage: Storage
 
     public init(
-        mode: Mode, runtime: RuntimeHolder, executors: Executors, logger: Logger, clock: any SluiceClock = WallClock(),
+        mode: Mode, runtime: RuntimeHolder, executors: Executors, logger: Logger, storage: Storage, clock: any SluiceClock = WallClock(),
         resolver: (any DNSResolver)? = nil, eventLoops: (any EventLoopGroup)? = nil
     ) {
+        self.storage = storage
         self.mode = mode
         self.runtime = runtime
         self.executors = executors

@@ -1,4 +1,5 @@
-// CredentialStore: SMTP credentials in SQLite (GRDB, WAL) in the data dir.
+// SQLiteCredentialStore: SMTP credentials in SQLite (GRDB, WAL) in the data
+// dir: the embedded implementation of CredentialStoring.
 // A principal (a user, an application) holds named credentials, one per
 // device or server, each with an expiry, revocable one by one, and rotatable
 // with an overlap in which old and new both work. Only hashes are stored.
@@ -43,8 +44,9 @@ struct Candidate: Sendable {
     let hash: [UInt8]
 }
 
-public final class CredentialStore: Sendable {
+public final class SQLiteCredentialStore: CredentialStoring {
     let db: DatabasePool
+    /// The one clock (expiry, rotation overlap, last use).
     let now: @Sendable () -> Date
 
     public init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws {
@@ -83,12 +85,12 @@ public final class CredentialStore: Sendable {
     }
 
     /// Creates a credential (and its principal if new); returns the secret, shown once.
-    public func add(user: String, name: String, allowFrom: [String]?, expiresIn: Double?) throws -> String {
+    public func add(user: String, name: String, allowFrom: [String]?, expiresIn: Double?) async throws -> String {
         guard Self.isValidName(user) else { throw CredentialError("invalid user name '\(user)': use letters, digits, . _ - @") }
         guard Self.isValidName(name) else { throw CredentialError("invalid credential name '\(name)': use letters, digits, . _ - @") }
         let secret = Secret.generate()
         let t = now()
-        try db.write { db in
+        try await db.write { db in
             if let current = try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) {
                 // A new device of an existing user must not quietly change what the user may send as.
                 if let allowFrom, Set(allowFrom) != Set(Self.splitList(current)) {
@@ -113,10 +115,10 @@ public final class CredentialStore: Sendable {
     }
 
     /// Issues a new secret for USER/NAME; the old one keeps working for `overlap` seconds.
-    public func rotate(user: String, name: String, overlap: Double) throws -> String {
+    public func rotate(user: String, name: String, overlap: Double) async throws -> String {
         let secret = Secret.generate()
         let t = now()
-        try db.write { db in
+        try await db.write { db in
             guard let old = try Row.fetchOne(
                 db, sql: "SELECT id, expires_at, created_at FROM credential WHERE principal = ? AND name = ? AND revoked_at IS NULL AND retires_at IS NULL",
                 arguments: [user, name])
@@ -133,32 +135,34 @@ public final class CredentialStore: Sendable {
 
     /// Revokes every secret of USER/NAME (the device: current and retiring) at once; returns what it revoked.
     @discardableResult
-    public func revoke(user: String, name: String) throws -> [CredentialInfo] {
-        try revoke(user: user, where: "name = ?", name, missing: "\(user) has no credential named '\(name)' (or it is revoked already)")
+    public func revoke(user: String, name: String) async throws -> [CredentialInfo] {
+        try await revoke(user: user, where: "name = ?", name, missing: "\(user) has no credential named '\(name)' (or it is revoked already)")
     }
 
     /// Revokes one secret by the id `creds list` shows; returns it.
     @discardableResult
-    public func revoke(user: String, id: Int64) throws -> [CredentialInfo] {
-        try revoke(user: user, where: "id = ?", id, missing: "\(user) has no credential with id \(id) (or it is revoked already)")
+    public func revoke(user: String, id: Int64) async throws -> [CredentialInfo] {
+        try await revoke(user: user, where: "id = ?", id, missing: "\(user) has no credential with id \(id) (or it is revoked already)")
     }
 
-    private func revoke(user: String, where filter: String, _ value: some DatabaseValueConvertible, missing: String) throws -> [CredentialInfo] {
+    private func revoke(
+        user: String, where filter: String, _ value: some DatabaseValueConvertible & Sendable, missing: String
+    ) async throws -> [CredentialInfo] {
         let t = now().timeIntervalSince1970
-        let ids = try db.write { db -> [Int64] in
+        let ids = try await db.write { db -> [Int64] in
             let ids = try Int64.fetchAll(
                 db, sql: "SELECT id FROM credential WHERE principal = ? AND \(filter) AND revoked_at IS NULL", arguments: [user, value])
             guard !ids.isEmpty else { throw CredentialError(missing) }
             for id in ids { try db.execute(sql: "UPDATE credential SET revoked_at = ? WHERE id = ?", arguments: [t, id]) }
             return ids
         }
-        return try list().filter { $0.user == user && ids.contains($0.id) }
+        return try await list().filter { $0.user == user && ids.contains($0.id) }
     }
 
     /// Changes what USER may send as: adds and removes domains or addresses; returns the new list.
     @discardableResult
-    public func allow(user: String, add: [String], remove: [String]) throws -> [String] {
-        try db.write { db in
+    public func allow(user: String, add: [String], remove: [String]) async throws -> [String] {
+        try await db.write { db in
             guard let current = try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) else {
                 throw CredentialError("no user \(user); create one with `sluice creds add \(user) --allow-from ...`")
             }
@@ -175,8 +179,8 @@ public final class CredentialStore: Sendable {
         }
     }
 
-    public func list() throws -> [CredentialInfo] {
-        try db.read { db in
+    public func list() async throws -> [CredentialInfo] {
+        try await db.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
