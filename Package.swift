@@ -343,7 +343,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluicePolicyTests",
-            dependencies: ["SluicePolicy", "SluiceCore", "SluiceConfig"],
+            dependencies: ["SluicePolicy", "SluiceCore", "SluiceConfig", "SluiceStoreContracts", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -359,7 +359,7 @@ let package = Package(
         // The storage contracts' test suites, written against the protocols: each backend's tests run them.
         .target(
             name: "SluiceStoreContracts",
-            dependencies: ["SluiceCredentials", "SluiceTestSupport", "SluiceCore"],
+            dependencies: ["SluiceCredentials", "SluicePolicy", "SluiceTestSupport", "SluiceCore"],
             path: "Tests/SluiceStoreContracts",
             swiftSettings: swiftSettings
         ),

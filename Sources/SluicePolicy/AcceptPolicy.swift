@@ -18,7 +18,7 @@ public struct AcceptPolicy: SessionCheck {
     }
 
     public func checkSender(_ sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {
-        if let refusal = limiter?.admitMessage(client: client, sender: sender) { throw refusal }
+        if let refusal = await limiter?.admitMessage(client: client, sender: sender) { throw refusal }
     }
 
     public func checkConnection(_ client: ClientInfo, facts: inout MessageVerdicts) async throws {
@@ -34,6 +34,6 @@ public struct AcceptPolicy: SessionCheck {
                 550, .init(5, 7, 1), "<\(recipient)>: Recipient address rejected by policy",
                 reason: "traffic policy \(policy.name) denies")
         }
-        if let refusal = limiter?.admitRecipient(client: client, sender: sender) { throw refusal }
+        if let refusal = await limiter?.admitRecipient(client: client, sender: sender) { throw refusal }
     }
 }

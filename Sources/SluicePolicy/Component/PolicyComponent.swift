@@ -18,8 +18,14 @@ public struct PolicyComponent: Component {
         runtime.set(AcceptPolicies(runtime.config))
     }
 
+    public func provideStores(_ stores: inout StoreRegistry) {
+        stores.provide((any RateLimitCounting).self) { _ in MemoryRateLimitCounters() }
+    }
+
     public func activate(_ host: inout HostBuilder) throws {
-        host.add(check: PolicyCheck(runtime: host.environment.runtime, limiters: RateLimiters()))
+        let env = host.environment
+        let limiters = RateLimiters(counters: try env.storage.store((any RateLimitCounting).self), clock: env.clock)
+        host.add(check: PolicyCheck(runtime: env.runtime, limiters: limiters))
     }
 }
 
