@@ -178,7 +178,7 @@ let package = Package(
         .target(
             name: "SluiceAdmin",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP", "SluiceCredentials",
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP", "SluiceCredentials", "SluiceArchive",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -336,7 +336,8 @@ let package = Package(
         .testTarget(
             name: "SluiceArchiveTests",
             dependencies: [
-                "SluiceArchive", "SluiceTestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                "SluiceArchive", "SluiceTestSupport", "SluiceStoreContracts", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -359,7 +360,7 @@ let package = Package(
         // The storage contracts' test suites, written against the protocols: each backend's tests run them.
         .target(
             name: "SluiceStoreContracts",
-            dependencies: ["SluiceCredentials", "SluicePolicy", "SluiceTestSupport", "SluiceCore"],
+            dependencies: ["SluiceCredentials", "SluicePolicy", "SluiceArchive", "SluiceTestSupport", "SluiceCore"],
             path: "Tests/SluiceStoreContracts",
             swiftSettings: swiftSettings
         ),

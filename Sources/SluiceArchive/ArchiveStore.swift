@@ -127,25 +127,31 @@ public struct ArchiveStats: Sendable, Hashable {
     public var newest: Date?
 }
 
+/// The archive's storage contract: async, so that a database shared by several nodes fits behind it;
+/// EmbeddedArchiveStore (SQLite on this machine) is the embedded one, and the contract suite
+/// (Tests/SluiceStoreContracts) runs against any.
 public protocol ArchiveStore: Sendable {
     /// Adds entries in one transaction; an entry whose archive already holds its queue id is skipped
     /// (a delivery retried after a crash archives once).
-    func add(_ entries: [ArchiveEntry]) throws
-    func search(_ query: ArchiveQuery) throws -> [ArchivedMessage]
+    func add(_ entries: [ArchiveEntry]) async throws
+    /// Newest first, at most `query.limit`; page on with `query.before`.
+    func search(_ query: ArchiveQuery) async throws -> [ArchivedMessage]
     /// How many messages match (every filter; the limit does not apply).
-    func count(_ query: ArchiveQuery) throws -> Int
-    func message(id: Int64) throws -> ArchivedMessage?
+    func count(_ query: ArchiveQuery) async throws -> Int
+    func message(id: Int64) async throws -> ArchivedMessage?
     /// The message bytes exactly as archived.
-    func raw(id: Int64) throws -> [UInt8]?
+    func raw(id: Int64) async throws -> [UInt8]?
     /// Deletes up to `batch` messages received before the cutoff of their archive, except those under
     /// legal hold; returns how many.
-    func purge(before cutoffs: [String: Date], batch: Int) throws -> Int
+    func purge(before cutoffs: [String: Date], batch: Int) async throws -> Int
     /// Erases these messages (metadata, index entries and bytes); a held one is refused (ArchiveError) and
     /// nothing is deleted. Returns how many were deleted.
-    func delete(ids: [Int64]) throws -> Int
+    func delete(ids: [Int64]) async throws -> Int
     /// Puts these messages under legal hold, or releases them; returns how many changed.
-    func setHold(ids: [Int64], held: Bool) throws -> Int
-    func stats() throws -> [ArchiveStats]
+    func setHold(ids: [Int64], held: Bool) async throws -> Int
+    /// Seals every message with the newest encryption key; returns how many changed.
+    func rekey() async throws -> Int
+    func stats() async throws -> [ArchiveStats]
 }
 
 /// Where a page of search results ended: its last message's time received and id.

@@ -18,8 +18,8 @@ public final class ArchiveTarget: DeliveryTarget {
     let io: NIOThreadPool
     let cpu: NIOThreadPool
 
-    public init(store: ArchiveStoreOpener, archives: @escaping @Sendable () -> Set<String>, io: NIOThreadPool, cpu: NIOThreadPool) {
-        writer = ArchiveWriter(store: store, io: io)
+    public init(store: any ArchiveStore, archives: @escaping @Sendable () -> Set<String>, io: NIOThreadPool, cpu: NIOThreadPool) {
+        writer = ArchiveWriter(store: store)
         known = archives
         self.io = io
         self.cpu = cpu
@@ -49,15 +49,11 @@ public final class ArchiveTarget: DeliveryTarget {
 
 /// Collects entries from concurrent deliveries and writes them in one transaction per batch.
 actor ArchiveWriter {
-    let store: ArchiveStoreOpener
-    let io: NIOThreadPool
+    let store: any ArchiveStore
     private var pending: [(ArchiveEntry, CheckedContinuation<Void, any Error>)] = []
     private var writing = false
 
-    init(store: ArchiveStoreOpener, io: NIOThreadPool) {
-        self.store = store
-        self.io = io
-    }
+    init(store: any ArchiveStore) { self.store = store }
 
     func add(_ entry: ArchiveEntry) async throws {
         try await withCheckedThrowingContinuation { continuation in
@@ -76,7 +72,7 @@ actor ArchiveWriter {
             let entries = batch.map(\.0)
             let store = self.store
             do {
-                try await io.runIfActive { try store.store().add(entries) }
+                try await store.add(entries)
                 for (_, c) in batch { c.resume() }
             } catch {
                 for (_, c) in batch { c.resume(throwing: SMTPError(451, .init(4, 3, 0), "Archive write failed", reason: "\(error)")) }

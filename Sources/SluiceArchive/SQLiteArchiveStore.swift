@@ -2,12 +2,14 @@
 // a row of metadata per message, the message deflate-compressed (zlib), and an
 // FTS5 index over sender, recipients, subject, body text and attachment names.
 // Writers batch entries into one transaction; readers never block them (WAL).
+// Its calls block: EmbeddedArchiveStore runs them on the database pool behind
+// the async ArchiveStore contract.
 
 import CZlib
 import Foundation
 import GRDB
 
-public final class SQLiteArchiveStore: ArchiveStore {
+public final class SQLiteArchiveStore: Sendable {
     let db: DatabasePool
     /// When set, message bytes are sealed with its newest key (and opened with any of its keys).
     let keys: ArchiveKeyRing?

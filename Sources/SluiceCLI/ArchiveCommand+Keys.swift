@@ -38,9 +38,8 @@ extension ArchiveCommand {
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
-            let (_, store) = try ArchiveCommand.open(options)
-            let changed: Int
-            do { changed = try store.rekey() } catch let e as ArchiveError { throw UserError(e.description) }
+            let (_, admin) = try ArchiveCommand.open(options)
+            let changed = try await admin.rekey()
             print("sealed \(changed) archived message(s) with the newest key")
         }
     }

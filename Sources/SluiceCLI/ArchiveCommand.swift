@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Foundation
+import SluiceAdmin
 import SluiceArchive
 import SluiceConfig
 
@@ -59,15 +60,9 @@ struct ArchiveCommand: AsyncParsableCommand {
         }
     }
 
-    static func open(_ options: ConfigOption) throws -> (SluiceConfiguration, SQLiteArchiveStore) {
+    static func open(_ options: ConfigOption) throws -> (SluiceConfiguration, ArchiveAdmin) {
         let config = try options.loadAsDataOwner()
-        guard FileManager.default.fileExists(atPath: config.archiveFile) else {
-            throw UserError("no archive yet (\(config.archiveFile)); configure archives: and an archive: rule action")
-        }
-        do {
-            let keys = try config.archiveKeyFile.map { try ArchiveKeyRing.load(file: $0) }
-            return (config, try SQLiteArchiveStore(path: config.archiveFile, keys: keys))
-        } catch { throw UserError("\(error)") }
+        return (config, ArchiveAdmin(store: try options.storage(config).store((any ArchiveStore).self)))
     }
 
     static func iso(_ d: Date) -> String { d.formatted(.iso8601) }
@@ -79,14 +74,8 @@ struct ArchiveCommand: AsyncParsableCommand {
         @Flag(help: "One JSON document.") var json = false
 
         func run() async throws {
-            let (_, store) = try ArchiveCommand.open(options)
-            let results: [ArchivedMessage]
-            let total: Int
-            do {
-                let query = try filters.query()
-                results = try store.search(query)
-                total = results.count < query.limit ? results.count : try store.count(query)
-            } catch let e as ArchiveError { throw UserError(e.description) }
+            let (_, admin) = try ArchiveCommand.open(options)
+            let (results, total) = try await admin.search(try filters.query())
             if json {
                 let rows = results.map { m -> [String: Any] in
                     ["id": m.id, "archive": m.archive, "queue_id": m.queueID, "received_at": ArchiveCommand.iso(m.receivedAt), "sender": m.sender,
@@ -122,9 +111,8 @@ struct ArchiveCommand: AsyncParsableCommand {
         @Argument(help: "The ID from `archive search`.") var id: Int64
 
         func run() async throws {
-            let (_, store) = try ArchiveCommand.open(options)
-            guard let raw = try store.raw(id: id) else { throw UserError("no archived message \(id)") }
-            FileHandle.standardOutput.write(Data(raw))
+            let (_, admin) = try ArchiveCommand.open(options)
+            FileHandle.standardOutput.write(Data(try await admin.raw(id: id)))
         }
     }
 
@@ -144,43 +132,10 @@ struct ArchiveCommand: AsyncParsableCommand {
         @Option(help: "eml: a directory; mbox: a file.") var out: String
 
         func run() async throws {
-            guard ["eml", "mbox"].contains(format) else { throw ValidationError("--format is eml or mbox") }
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory)
-            if format == "eml" && exists && !isDirectory.boolValue {
-                throw UserError("--out \(out) is a file; --format eml writes one .eml file per message into a directory")
-            }
-            if format == "mbox" && exists && isDirectory.boolValue {
-                throw UserError("--out \(out) is a directory; --format mbox writes one file (give its name)")
-            }
-            let (_, store) = try ArchiveCommand.open(options)
-            let messages = try ArchiveCommand.selection(store, ids: ids, search: search, filters: filters)
-            guard !messages.isEmpty else { throw UserError("nothing to export: give IDs or --search with filters") }
-            if format == "eml" {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                for m in messages {
-                    guard let raw = try store.raw(id: m.id) else { continue }
-                    try Data(raw).write(to: URL(fileURLWithPath: "\(out)/\(m.id)-\(m.queueID).eml"))
-                }
-            } else {
-                guard FileManager.default.createFile(atPath: out, contents: nil), let file = FileHandle(forWritingAtPath: out) else {
-                    throw UserError("cannot write \(out)")
-                }
-                // Streamed: one message in memory at a time. Closing is part of writing (a failed close can mean
-                // lost bytes), so its error is the command's; after an earlier error the close is best effort.
-                do {
-                    for m in messages.sorted(by: { ($0.receivedAt, $0.id) < ($1.receivedAt, $1.id) }) {
-                        guard let raw = try store.raw(id: m.id) else { continue }
-                        var mbox: [UInt8] = []
-                        MBox.append(raw, sender: m.sender, date: m.receivedAt, to: &mbox)
-                        try file.write(contentsOf: mbox)
-                    }
-                } catch {
-                    try? file.close()  // the write error above is the one reported
-                    throw UserError("writing \(out): \(error)")
-                }
-                do { try file.close() } catch { throw UserError("writing \(out): \(error)") }
-            }
+            guard let format = ArchiveAdmin.ExportFormat(rawValue: format) else { throw ValidationError("--format is eml or mbox") }
+            let (_, admin) = try ArchiveCommand.open(options)
+            let messages = try await admin.selection(ids: ids, query: search ? try filters.query() : nil)
+            try await admin.export(messages, format: format, to: out)
             print("exported \(messages.count) message(s) to \(out)")
         }
     }
@@ -191,8 +146,8 @@ struct ArchiveCommand: AsyncParsableCommand {
         @Flag(help: "One JSON document.") var json = false
 
         func run() async throws {
-            let (config, store) = try ArchiveCommand.open(options)
-            let stats = try store.stats()
+            let (config, admin) = try ArchiveCommand.open(options)
+            let stats = try await admin.stats()
             if json {
                 let rows = stats.map { s -> [String: Any] in
                     ["archive": s.archive, "messages": s.messages, "bytes": s.bytes, "stored_bytes": s.storedBytes,

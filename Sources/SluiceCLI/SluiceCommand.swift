@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceAdmin
 import SluiceComponents
 import SluiceConfig
 import SluiceCore
@@ -34,6 +35,9 @@ public struct SluiceCommand: AsyncParsableCommand {
             Foundation.exit(0)
         } catch let e as UserError {
             FileHandle.standardError.write(Data("sluice: \(e.message)\n".utf8))
+            Foundation.exit(1)
+        } catch let e as AdminError {
+            FileHandle.standardError.write(Data("sluice: \(e.description)\n".utf8))
             Foundation.exit(1)
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data("sluice: \(e)\n".utf8))

@@ -8,6 +8,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 import SluiceCore
+import SluiceStoreContracts
 import SluiceTestSupport
 import XCTest
 
@@ -40,15 +41,16 @@ final class LogLines: @unchecked Sendable {
 /// A store whose purge fails (a database that is locked or gone).
 struct FailingPurgeStore: ArchiveStore {
     struct Locked: Error {}
-    func add(_ entries: [ArchiveEntry]) throws {}
-    func search(_ query: ArchiveQuery) throws -> [ArchivedMessage] { [] }
-    func count(_ query: ArchiveQuery) throws -> Int { 0 }
-    func message(id: Int64) throws -> ArchivedMessage? { nil }
-    func raw(id: Int64) throws -> [UInt8]? { nil }
-    func purge(before cutoffs: [String: Date], batch: Int) throws -> Int { throw Locked() }
-    func delete(ids: [Int64]) throws -> Int { 0 }
-    func setHold(ids: [Int64], held: Bool) throws -> Int { 0 }
-    func stats() throws -> [ArchiveStats] { [] }
+    func add(_ entries: [ArchiveEntry]) async throws {}
+    func search(_ query: ArchiveQuery) async throws -> [ArchivedMessage] { [] }
+    func count(_ query: ArchiveQuery) async throws -> Int { 0 }
+    func message(id: Int64) async throws -> ArchivedMessage? { nil }
+    func raw(id: Int64) async throws -> [UInt8]? { nil }
+    func purge(before cutoffs: [String: Date], batch: Int) async throws -> Int { throw Locked() }
+    func delete(ids: [Int64]) async throws -> Int { 0 }
+    func setHold(ids: [Int64], held: Bool) async throws -> Int { 0 }
+    func rekey() async throws -> Int { 0 }
+    func stats() async throws -> [ArchiveStats] { [] }
 }
 
 final class ArchiveRetentionTests: XCTestCase {
@@ -76,34 +78,54 @@ final class ArchiveRetentionTests: XCTestCase {
     func testRetentionFollowsTheInjectedClock() async throws {
         let clock = ManualClock()
         let now = clock.now()
-        let store = try SQLiteArchiveStore(path: dir + "/archive.sqlite")
-        try store.add([
+        let store = EmbeddedArchiveStore(path: dir + "/archive.sqlite", keyFile: nil, io: io)
+        try await store.add([
             entry("OLD", archive: "default", at: now.addingTimeInterval(-40 * 86400)),
             entry("RECENT", archive: "default", at: now.addingTimeInterval(-10 * 86400)),
             entry("LEGAL", archive: "legal", at: now.addingTimeInterval(-400 * 86400)),
         ])
         let archives = ["default": ArchiveSettings(name: "default", retention: 30 * 86400), "legal": ArchiveSettings(name: "legal", retention: nil)]
         let log = LogLines()
-        let service = ArchivePurgeService(store: { store }, archives: { archives }, io: io, clock: clock, logger: log.logger)
+        let service = ArchivePurgeService(store: store, archives: { archives }, clock: clock, logger: log.logger)
         let removedNow = await service.purgeOnce()
         XCTAssertEqual(removedNow, 1)
-        XCTAssertEqual(Set(try store.search(ArchiveQuery()).map(\.queueID)), ["RECENT", "LEGAL"])
+        let left = try await store.search(ArchiveQuery()).map(\.queueID)
+        XCTAssertEqual(Set(left), ["RECENT", "LEGAL"])
         // 25 days on, by the clock: RECENT is 35 days old.
         clock.advance(by: 25 * 86400)
         let removedLater = await service.purgeOnce()
         XCTAssertEqual(removedLater, 1)
-        XCTAssertEqual(try store.search(ArchiveQuery()).map(\.queueID), ["LEGAL"], "a permanent archive keeps everything")
+        let kept = try await store.search(ArchiveQuery()).map(\.queueID)
+        XCTAssertEqual(kept, ["LEGAL"], "a permanent archive keeps everything")
         XCTAssertTrue(log.lines.withLockedValue { $0 }.contains { $0.contains("archive retention: messages purged") })
     }
 
     func testAFailingPurgeIsLoggedNotSilent() async throws {
         let log = LogLines()
         let service = ArchivePurgeService(
-            store: { FailingPurgeStore() }, archives: { ["default": ArchiveSettings(name: "default", retention: 86400)] }, io: io,
-            clock: ManualClock(), logger: log.logger)
+            store: FailingPurgeStore(), archives: { ["default": ArchiveSettings(name: "default", retention: 86400)] }, clock: ManualClock(),
+            logger: log.logger)
         let removed = await service.purgeOnce()
         XCTAssertEqual(removed, 0)
         let lines = log.lines.withLockedValue { $0 }
         XCTAssertTrue(lines.contains { $0.hasPrefix("error archive retention: purge failed") && $0.contains("Locked") }, "\(lines)")
+    }
+}
+
+final class EmbeddedArchiveStoreTests: XCTestCase {
+    func testTheEmbeddedStorePassesTheContract() async throws {
+        let dir = NSTemporaryDirectory() + "archive-contract-\(UUID().uuidString)"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let io = NIOThreadPool(numberOfThreads: 2)
+        io.start()
+        var n = 0
+        try await ArchiveStoreContract {
+            n += 1
+            return EmbeddedArchiveStore(path: "\(dir)/archive-\(n).sqlite", keyFile: nil, io: io)
+        }.run()
+        // Reading and purging make no file; the first message does.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/archive-2.sqlite"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/archive-1.sqlite"), "an empty store reads as empty and makes no file")
+        try await io.shutdownGracefully()
     }
 }

@@ -20,18 +20,23 @@ public struct ArchiveComponent: Component {
         try runtime.add(ArchiveActionKind(archives: archives))
     }
 
+    public func provideStores(_ stores: inout StoreRegistry) {
+        // Opened by the first archive delivery: archives a reload adds work with the next message.
+        stores.provide((any ArchiveStore).self) { context in
+            EmbeddedArchiveStore(path: context.config.archiveFile, keyFile: context.config.archiveKeyFile, io: context.executors.database)
+        }
+    }
+
     public func activate(_ host: inout HostBuilder) throws {
         guard host.mode == .daemon else { return }
         let env = host.environment
         let runtime = env.runtime
-        // Opened by the first archive delivery: archives a reload adds work with the next message.
-        let store = ArchiveStoreOpener(path: host.config.archiveFile) { runtime.current.config.archiveKeyFile }
+        let store = try env.storage.store((any ArchiveStore).self)
         try host.add(
             target: ArchiveTarget(
                 store: store, archives: { Set(runtime.current.config.archives.keys) }, io: env.executors.database, cpu: env.executors.cpu),
             kind: "archive")
         host.add(
-            service: ArchivePurgeService(
-                store: { try store.storeIfPresent() }, archives: { runtime.current.config.archives }, io: env.executors.database, clock: env.clock, logger: env.logger))
+            service: ArchivePurgeService(store: store, archives: { runtime.current.config.archives }, clock: env.clock, logger: env.logger))
     }
 }

@@ -8,27 +8,23 @@
 import Foundation
 import Logging
 import Metrics
-import NIOPosix
 import ServiceLifecycle
 import SluiceCore
 
 public struct ArchivePurgeService: Service {
-    /// The store, when there is one to purge (nil: no archive yet).
-    let store: @Sendable () throws -> (any ArchiveStore)?
+    let store: any ArchiveStore
     /// The archives of the configuration in force (a reload may change retention).
     let archives: @Sendable () -> [String: ArchiveSettings]
-    let io: NIOThreadPool
     let clock: any SluiceClock
     let logger: Logger
     let interval: Double
 
     public init(
-        store: @escaping @Sendable () throws -> (any ArchiveStore)?, archives: @escaping @Sendable () -> [String: ArchiveSettings], io: NIOThreadPool,
-        clock: any SluiceClock, logger: Logger, interval: Double = 60
+        store: any ArchiveStore, archives: @escaping @Sendable () -> [String: ArchiveSettings], clock: any SluiceClock, logger: Logger,
+        interval: Double = 60
     ) {
         self.store = store
         self.archives = archives
-        self.io = io
         self.clock = clock
         self.logger = logger
         self.interval = interval
@@ -53,9 +49,8 @@ public struct ArchivePurgeService: Service {
         guard !cutoffs.isEmpty else { return 0 }
         var removed = 0
         do {
-            guard let store = try store() else { return 0 }
             while !Task.isCancelled {
-                let n = try await io.runIfActive { try store.purge(before: cutoffs, batch: 500) }
+                let n = try await store.purge(before: cutoffs, batch: 500)
                 guard n > 0 else { break }
                 removed += n
             }
