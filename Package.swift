@@ -178,7 +178,7 @@ let package = Package(
         .target(
             name: "SluiceAdmin",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP", "SluiceCredentials", "SluiceArchive",
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP", "SluiceCredentials", "SluiceArchive", "SluiceMailAuth",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -325,7 +325,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceMailAuthTests",
-            dependencies: ["SluiceMailAuth", "SluiceDNS", "SluiceCore", "SluiceTestSupport"],
+            dependencies: ["SluiceMailAuth", "SluiceDNS", "SluiceCore", "SluiceTestSupport", "SluiceStoreContracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -360,7 +360,7 @@ let package = Package(
         // The storage contracts' test suites, written against the protocols: each backend's tests run them.
         .target(
             name: "SluiceStoreContracts",
-            dependencies: ["SluiceCredentials", "SluicePolicy", "SluiceArchive", "SluiceTestSupport", "SluiceCore"],
+            dependencies: ["SluiceCredentials", "SluicePolicy", "SluiceArchive", "SluiceMailAuth", "SluiceConfig", "SluiceTestSupport", "SluiceCore"],
             path: "Tests/SluiceStoreContracts",
             swiftSettings: swiftSettings
         ),

@@ -18,7 +18,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         // The daemon's own runtime builder: rules, lists, DLP profiles and every active key, validated together.
-        let runtime = try options.runtime(config)
+        let runtime = try await options.runtime(config)
         for warning in runtime.warnings { FileHandle.standardError.write(Data("sluice: warning: \(warning)\n".utf8)) }
         for (name, set) in runtime.ruleSets.sorted(by: { $0.key < $1.key }) {
             print("\(set.file): ok (rule set '\(name)', \(set.rules.count) rule(s))")
@@ -28,24 +28,24 @@ struct CheckCommand: AsyncParsableCommand {
         // The resolver the daemon would start with (an unreadable resolv.conf is an error here, not a hang there).
         let resolver: any DNSResolver
         do { resolver = try UnboundResolver.configured(config) } catch { throw UserError("\(error)") }
-        if dns { try await checkPublishedKeys(config, resolver: resolver) }
+        if dns { try await checkPublishedKeys(try await DKIMCommand.admin(options, config: config).store.keys(configured: config.dkim), resolver: resolver) }
         print("\(options.path): ok (\(config.listeners.count) listener(s): \(config.listeners.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")))")
     }
 
     /// Active keys must be published with the same public key; publish-only ones should be (a warning).
-    func checkPublishedKeys(_ config: SluiceConfiguration, resolver: any DNSResolver) async throws {
+    func checkPublishedKeys(_ keys: [DKIMKeyRecord], resolver: any DNSResolver) async throws {
         var problems: [String] = []
-        for k in config.dkim where k.state != .retired {
-            let name = "\(k.selector)._domainkey.\(k.domain)"
-            guard let pem = FileManager.default.contents(atPath: k.keyFile).map({ String(decoding: $0, as: UTF8.self) }) else {
-                problems.append("\(name): cannot read the key \(k.keyFile)")
+        for k in keys where k.state != .retired {
+            let name = k.name
+            guard let pem = k.privateKeyPEM else {
+                problems.append("\(name): \(k.problem ?? "no private key")")
                 continue
             }
             let expected: String
             do {
                 expected = try DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(k.algorithm))
             } catch {
-                problems.append("\(name): the key \(k.keyFile) is not a usable \(k.algorithm.rawValue) key: \(error)")
+                problems.append("\(name): the key \(k.storedAt) is not a usable \(k.algorithm.rawValue) key: \(error)")
                 continue
             }
             let published: [String]
@@ -60,7 +60,7 @@ struct CheckCommand: AsyncParsableCommand {
             if published.isEmpty {
                 verdict = "not published (publish: \(expected))"
             } else if !published.contains(where: { DKIMTags.parse($0)["p"] == want }) {
-                verdict = "DNS publishes a different key than \(k.keyFile)"
+                verdict = "DNS publishes a different key than \(k.storedAt)"
             } else {
                 verdict = nil
             }
@@ -71,7 +71,7 @@ struct CheckCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("sluice: warning: \(name) (publish-only): \(verdict)\n".utf8))
                 }
             } else {
-                print("dns: \(name) publishes the key of \(k.keyFile)")
+                print("dns: \(name) publishes the key of \(k.storedAt)")
             }
         }
         if !problems.isEmpty { throw UserError(problems.joined(separator: "; ")) }

@@ -5,13 +5,18 @@
 
 import ArgumentParser
 import Foundation
+import SluiceAdmin
 import SluiceConfig
 import SluiceMailAuth
 
 struct DKIMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dkim", abstract: "DKIM signing keys and their DNS records.",
-        subcommands: [Keygen.self, DNS.self, Speed.self])
+        subcommands: [Keygen.self, DNS.self, Activate.self, Retire.self, Speed.self])
+
+    static func admin(_ options: ConfigOption, config: SluiceConfiguration) throws -> DKIMAdmin {
+        DKIMAdmin(store: try options.storage(config).store((any DKIMKeyStore).self), configured: config.dkim)
+    }
 
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,30 +48,25 @@ struct DKIMCommand: AsyncParsableCommand {
                 throw ValidationError("--algorithm is rsa or ed25519")
             }
             let d = domain.lowercased()
+            let key = try DKIMAdmin.generate(algorithm: alg, bits: bits)
             let path: String
             if let out {
+                // A file the operator names, outside any store (a key made for another machine).
                 path = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+                if FileManager.default.fileExists(atPath: path) {
+                    throw UserError("\(path) exists; a key is never overwritten (pick a new selector for a new key)")
+                }
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                guard FileManager.default.createFile(atPath: path, contents: Data(key.pem.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw UserError("cannot write \(path)")
+                }
             } else {
-                path = "\(config!.dataDir)/dkim/\(d).\(selector).pem"
                 try DataDirectoryOwner.adopt(config!)  // the daemon, running as the data directory's owner, reads it
+                let settingsAlgorithm: DKIMKeySettings.Algorithm = alg == .rsaSHA256 ? .rsaSHA256 : .ed25519SHA256
+                path = try await DKIMCommand.admin(options, config: config!).keep(key, domain: d, selector: selector, algorithm: settingsAlgorithm)
             }
-            if FileManager.default.fileExists(atPath: path) {
-                throw UserError("\(path) exists; a key is never overwritten (pick a new selector for a new key)")
-            }
-            let pem: String
-            let record: String
-            do {
-                pem = try DKIMKeys.generate(alg, bits: bits)
-                record = try DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: alg)
-            } catch {
-                throw UserError("\(error)")
-            }
-            try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            guard FileManager.default.createFile(atPath: path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw UserError("cannot write \(path)")
-            }
-            print("\(selector)._domainkey.\(d). IN TXT \(DKIMKeys.quoted(record))")
+            print("\(selector)._domainkey.\(d). IN TXT \(DKIMKeys.quoted(key.record))")
             print("")
             for line in Self.advice(config: config, configPath: options.path, domain: d, selector: selector, algorithm: alg, path: path) {
                 print("# " + line)
@@ -112,22 +112,10 @@ struct DKIMCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try options.load()
-            var rows: [[String: String]] = []
-            for k in config.dkim {
-                let name = "\(k.selector)._domainkey.\(k.domain)"
-                var row = ["name": name, "state": k.state.rawValue, "algorithm": k.algorithm.rawValue, "key": k.keyFile]
-                if k.state != .retired {
-                    guard let data = FileManager.default.contents(atPath: k.keyFile) else {
-                        throw UserError("\(k.location): cannot read \(k.keyFile)")
-                    }
-                    do {
-                        row["record"] = try DKIMKeys.txtRecord(
-                            privateKeyPEM: String(decoding: data, as: UTF8.self), algorithm: DKIMAlgorithm(k.algorithm))
-                    } catch {
-                        throw UserError("\(k.location): \(k.keyFile): \(error)")
-                    }
-                }
-                rows.append(row)
+            let rows: [[String: String]] = try await DKIMCommand.admin(options, config: config).records().map { r in
+                var row = ["name": r.key.name, "state": r.key.state.rawValue, "algorithm": r.key.algorithm.rawValue, "key": r.key.storedAt]
+                row["record"] = r.txt
+                return row
             }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: ["records": rows], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -148,6 +136,33 @@ struct DKIMCommand: AsyncParsableCommand {
 }
 
 extension DKIMCommand {
+    /// `sluice dkim activate|retire`: a key's state, in the store (with the embedded store: which line to edit).
+    struct Activate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a key sign (after its record is published).")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The signing domain (d=).") var domain: String
+        @Option(help: "The selector (s=).") var selector: String
+
+        func run() async throws {
+            let config = try options.load()
+            try await DKIMCommand.admin(options, config: config).setState(domain: domain, selector: selector, state: .active)
+            print("\(selector)._domainkey.\(domain.lowercased()) is active")
+        }
+    }
+
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a key signing (its record can go once no mail signed with it is in flight).")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The signing domain (d=).") var domain: String
+        @Option(help: "The selector (s=).") var selector: String
+
+        func run() async throws {
+            let config = try options.load()
+            try await DKIMCommand.admin(options, config: config).setState(domain: domain, selector: selector, state: .retired)
+            print("\(selector)._domainkey.\(domain.lowercased()) is retired")
+        }
+    }
+
     /// Like `openssl speed`: how many messages per second one core signs, per algorithm.
     struct Speed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -69,7 +69,7 @@ struct RulesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try options.load()
-            let runtime = try options.runtime(config)
+            let runtime = try await options.runtime(config)
             var request = DryRunRequest(messagePath: message)
             request.sender = from
             request.recipients = to

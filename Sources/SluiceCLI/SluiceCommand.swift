@@ -95,9 +95,9 @@ struct ConfigOption: ParsableArguments {
     }
 
     /// The daemon's runtime for this configuration: what `check`, `reload` and `rules test` validate with.
-    func runtime(_ config: SluiceConfiguration) throws -> Runtime {
+    func runtime(_ config: SluiceConfiguration) async throws -> Runtime {
         do {
-            return try Runtime.build(config, components: Components.standard)
+            return try await Runtime.build(config, components: Components.standard, storage: try storage(config))
         } catch let e as RuntimeError {
             throw UserError(e.description)
         } catch let e as VocabularyError {

@@ -74,7 +74,7 @@ struct ReloadCommand: AsyncParsableCommand {
     func run() async throws {
         // Refuse early, with the position, whatever the daemon would refuse: the same runtime builder.
         let config = try options.load()
-        _ = try options.runtime(config)
+        _ = try await options.runtime(config)
         let state = try RuntimeState.read(config)
         let outcomeFile = config.dataDir + "/run/reload.json"
         let before = Self.outcome(outcomeFile)?["sequence"] as? Int ?? 0

@@ -63,8 +63,13 @@ public struct Daemon {
             if action.contains("corrupt/") { SluiceMetrics.queueCorruption() }
         }
         try FileSystem.makeDirectory(config.delivery.storeDirectory)
+        // Blocking work by kind, each on its own pool (Executors); the stores of the configured backend.
+        let executors = Executors()
+        executors.start()
+        let storage = try Storage(
+            components: components, context: StorageContext(config: config, executors: executors, clock: clock, logger: logger))
         // Rules, lists, DLP profiles, keys, policies, upstreams: one value built by the components, swapped by reloads.
-        let runtime = RuntimeHolder(try Runtime.build(config, components: components))
+        let runtime = RuntimeHolder(try await Runtime.build(config, components: components, storage: storage))
         for warning in runtime.current.warnings { logger.event(.configWarning, level: .warning, "\(warning)") }
         let tls = ListenerTLSHolders(try ListenerTLS.make(config, logger: logger))
         let disk = DiskSpace(path: config.queueDirectory) { runtime.current.config.queue.minFree }
@@ -72,14 +77,9 @@ public struct Daemon {
         readiness.rulesLoaded()
 
         // 2. The host: what the components run messages with (stages, session checks, targets, modifiers, services).
-        // Blocking work by kind, each on its own pool (Executors).
-        let executors = Executors()
-        executors.start()
         let fileIO = executors.files
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let resolver = try UnboundResolver.configured(config)
-        let storage = try Storage(
-            components: components, context: StorageContext(config: config, executors: executors, clock: clock, logger: logger))
         let host = try Host.build(
             components,
             environment: HostEnvironment(
@@ -134,7 +134,8 @@ public struct Daemon {
         // 4. Run until SIGTERM/SIGINT; SIGHUP reloads. The components' services run after the queue manager.
         let systemd = SystemdNotifier()
         let reload = ReloadService(
-            configFile: config.file, components: components, runtime: runtime, tls: tls, logger: logger, systemd: systemd, hangups: hangups)
+            configFile: config.file, components: components, storage: storage, runtime: runtime, tls: tls, logger: logger, systemd: systemd,
+            hangups: hangups)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: QueueService(manager: manager, rescans: rescans))]
         services += host.services.map { .init(service: $0) }
         services += [

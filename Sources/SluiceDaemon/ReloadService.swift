@@ -22,6 +22,8 @@ import UnixSignals
 final class ReloadService: Service {
     let configFile: String
     let components: [any Component]
+    /// The stores opened at the start (a change of storage.backend needs a restart).
+    let storage: Storage
     let runtime: RuntimeHolder
     let tls: ListenerTLSHolders
     let logger: Logger
@@ -32,11 +34,12 @@ final class ReloadService: Service {
     /// `hangups` must be created before the daemon says it is ready, so that an
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
-        configFile: String, components: [any Component], runtime: RuntimeHolder, tls: ListenerTLSHolders, logger: Logger,
+        configFile: String, components: [any Component], storage: Storage, runtime: RuntimeHolder, tls: ListenerTLSHolders, logger: Logger,
         systemd: SystemdNotifier, hangups: UnixSignalsSequence
     ) {
         self.configFile = configFile
         self.components = components
+        self.storage = storage
         self.runtime = runtime
         self.tls = tls
         self.logger = logger
@@ -47,12 +50,12 @@ final class ReloadService: Service {
     func run() async throws {
         await withGracefulShutdownHandler {
             for await _ in hangups.cancelOnGracefulShutdown() {
-                reload()
+                await reload()
             }
         } onGracefulShutdown: {}
     }
 
-    func reload() {
+    func reload() async {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
@@ -60,7 +63,7 @@ final class ReloadService: Service {
         let new: Runtime
         let contexts: ListenerTLS
         do {
-            new = try Runtime.load(configFile: configFile, components: components)
+            new = try await Runtime.load(configFile: configFile, components: components, storage: storage)
             contexts = try ListenerTLS.make(new.config, logger: logger)
         } catch {
             logger.event(.reloadFailed, level: .error, "reload refused; the running configuration stays", [.error: "\(error)"])
@@ -110,6 +113,7 @@ final class ReloadService: Service {
         if new.admin.host != old.admin.host || new.admin.port != old.admin.port { out.append("admin") }
         if new.hostname != old.hostname { out.append("hostname") }
         if new.dns != old.dns { out.append("dns") }
+        if new.storage != old.storage { out.append("storage") }
         if "\(new.delivery)" != "\(old.delivery)" { out.append("delivery") }
         return out
     }

@@ -33,15 +33,16 @@ public struct Runtime: Sendable {
     public let fallbackRoute: RouteTarget
     let parts: [ObjectIdentifier: any Sendable]
 
-    /// Reads the file with the components' section readers, then builds.
-    public static func load(configFile: String, components: [any Component]) throws -> Runtime {
-        try build(try SluiceConfiguration.load(file: configFile, sections: components.sections), components: components)
+    /// Reads the file with the components' section readers, then builds (with `storage`, or stores of its own).
+    public static func load(configFile: String, components: [any Component], storage: Storage? = nil) async throws -> Runtime {
+        let config = try SluiceConfiguration.load(file: configFile, sections: components.sections)
+        return try await build(config, components: components, storage: storage ?? Storage(components: components, config: config))
     }
 
     /// Reads and validates everything; the first problem is thrown with file:line:column where it has one.
-    public static func build(_ config: SluiceConfiguration, components: [any Component]) throws -> Runtime {
-        var b = try RuntimeBuilder(config: config)
-        for c in components { try c.configure(&b) }
+    public static func build(_ config: SluiceConfiguration, components: [any Component], storage: Storage) async throws -> Runtime {
+        var b = try RuntimeBuilder(config: config, storage: storage)
+        for c in components { try await c.configure(&b) }
         guard let fallback = b.fallbackRoute else {
             throw RuntimeError("no component delivers the mail of listeners without rules (delivery.store)")
         }

@@ -156,7 +156,7 @@ struct HeaderScoreComponent: Component {
     let name = "header-score"
     var sections: [any ConfigSection.Type] { [RecordersSection.self] }
 
-    func configure(_ runtime: inout RuntimeBuilder) throws {
+    func configure(_ runtime: inout RuntimeBuilder) async throws {
         let recorders = Set(runtime.config.section(RecordersSection.self)?.files.keys ?? [:].keys)
         try runtime.register(HeaderScore.self)
         try runtime.declareTarget(kind: "recorder", instances: recorders)

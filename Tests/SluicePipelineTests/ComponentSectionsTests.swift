@@ -58,7 +58,7 @@ final class ComponentSectionsTests: XCTestCase {
     }
 
     /// The shipped config and rules make the daemon's runtime (with the DKIM key `make run` creates).
-    func testTheShippedConfigBuildsTheRuntime() throws {
+    func testTheShippedConfigBuildsTheRuntime() async throws {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
         let root = NSTemporaryDirectory() + "sluice-shipped-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
@@ -67,7 +67,7 @@ final class ComponentSectionsTests: XCTestCase {
         try FileManager.default.copyItem(atPath: source + "/rules", toPath: root + "/rules")
         try FileManager.default.createDirectory(atPath: root + "/var/dkim", withIntermediateDirectories: true)
         try DKIMKeys.generate(.rsaSHA256).write(toFile: root + "/var/dkim/example.test.s1.pem", atomically: true, encoding: .utf8)
-        let runtime = try Runtime.load(configFile: root + "/etc/sluice.yaml", components: Components.standard)
+        let runtime = try await Runtime.load(configFile: root + "/etc/sluice.yaml", components: Components.standard)
         XCTAssertEqual(runtime.ruleSets["default"]?.rules.last?.name, "deliver")
         XCTAssertTrue(runtime.canSign("example.test"))
         XCTAssertEqual(runtime.fallbackRoute, .store(directory: root + "/var/outbox"))
@@ -103,20 +103,23 @@ final class ComponentSectionsTests: XCTestCase {
 final class MailAuthReviewTests: XCTestCase {
     /// Without the Public Suffix List, DMARC's organizational domains are wrong for co.uk: a listener that verifies DMARC
     /// gets a warning from `check` and at the start.
-    func testAMissingPublicSuffixListIsAWarningWhereDMARCIsVerified() throws {
+    func testAMissingPublicSuffixListIsAWarningWhereDMARCIsVerified() async throws {
         let root = NSTemporaryDirectory() + "sluice-psl-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/rules", withIntermediateDirectories: true)
-        func warnings(_ verify: String, psl: String) throws -> [String] {
+        func warnings(_ verify: String, psl: String) async throws -> [String] {
             try "hostname: mx.test\nlisteners:\n  - { name: mx, address: \"127.0.0.1:0\", tls: none, verify: \(verify) }\n"
                 .write(toFile: root + "/etc/sluice.yaml", atomically: true, encoding: .utf8)
             let components = Components.standard.map { $0 is MailAuthComponent ? MailAuthComponent(publicSuffixList: psl) : $0 }
-            return try Runtime.load(configFile: root + "/etc/sluice.yaml", components: components).warnings
+            return try await Runtime.load(configFile: root + "/etc/sluice.yaml", components: components).warnings
         }
         let missing = root + "/no-such-list.dat"
-        XCTAssertTrue(try warnings("[spf, dkim, dmarc]", psl: missing).contains { $0.hasPrefix("dmarc: cannot read the Public Suffix List \(missing)") })
-        XCTAssertFalse(try warnings("[spf]", psl: missing).contains { $0.hasPrefix("dmarc:") }, "no DMARC, no warning")
-        XCTAssertFalse(try warnings("[dmarc]", psl: PublicSuffixList.debianPath).contains { $0.hasPrefix("dmarc:") })
+        let missingWarns = try await warnings("[spf, dkim, dmarc]", psl: missing)
+        XCTAssertTrue(missingWarns.contains { $0.hasPrefix("dmarc: cannot read the Public Suffix List \(missing)") })
+        let noDMARC = try await warnings("[spf]", psl: missing)
+        XCTAssertFalse(noDMARC.contains { $0.hasPrefix("dmarc:") }, "no DMARC, no warning")
+        let present = try await warnings("[dmarc]", psl: PublicSuffixList.debianPath)
+        XCTAssertFalse(present.contains { $0.hasPrefix("dmarc:") })
     }
 }

@@ -11,17 +11,17 @@ import SluicePolicy
 import XCTest
 
 final class RuntimeTests: XCTestCase {
-    func runtime(_ yaml: String) throws -> Runtime {
+    func runtime(_ yaml: String) async throws -> Runtime {
         let root = NSTemporaryDirectory() + "sluice-runtime-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/rules", withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
         try yaml.write(toFile: root + "/etc/sluice.yaml", atomically: true, encoding: .utf8)
-        return try Runtime.load(configFile: root + "/etc/sluice.yaml", components: Components.standard)
+        return try await Runtime.load(configFile: root + "/etc/sluice.yaml", components: Components.standard)
     }
 
     func testPoliciesAndUpstreamsAreInTheValue() async throws {
-        let r = try runtime("""
+        let r = try await runtime("""
             hostname: mx.test
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none, policy: strict }
@@ -43,7 +43,7 @@ final class RuntimeTests: XCTestCase {
 
     /// A listener removed by a reload is still bound until the restart: it must not become an open relay.
     func testAListenerTheConfigNoLongerNamesKeepsRelayControl() async throws {
-        let r = try runtime("""
+        let r = try await runtime("""
             hostname: mx.test
             listeners:
               - { name: relay, address: "127.0.0.1:0", tls: none }

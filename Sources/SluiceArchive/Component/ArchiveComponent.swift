@@ -14,7 +14,7 @@ public struct ArchiveComponent: Component {
 
     public init() {}
 
-    public func configure(_ runtime: inout RuntimeBuilder) throws {
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {
         let archives = Set(runtime.config.archives.keys)
         try runtime.declareTarget(kind: "archive", instances: archives)
         try runtime.add(ArchiveActionKind(archives: archives))

@@ -15,7 +15,7 @@ public struct SenderIdentityComponent: Component {
 
     public init() {}
 
-    public func configure(_ runtime: inout RuntimeBuilder) throws {
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {
         let c = runtime.config
         runtime.set(SenderIdentityCheck.Settings(trustedNetworks: c.trustedNetworks, trustedSenders: c.trustedSenders.map(SenderAllowList.init)))
         try runtime.register(SenderAuthorization.self)

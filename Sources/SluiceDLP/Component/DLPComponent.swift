@@ -12,7 +12,7 @@ public struct DLPComponent: Component {
 
     public init() {}
 
-    public func configure(_ runtime: inout RuntimeBuilder) throws {
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {
         let book = try DLPBook.load(rulesDirectory: runtime.config.rulesDir)
         runtime.set(try DLPScanner(book: book))
         try runtime.register(InspectionResults.self)

@@ -16,7 +16,7 @@ public struct DeliveryComponent: Component {
 
     public init() {}
 
-    public func configure(_ runtime: inout RuntimeBuilder) throws {
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {
         let config = runtime.config
         var warnings: [String] = []
         let pools = try UpstreamPools.load(config, warnings: &warnings)

@@ -7,8 +7,9 @@ import SluiceConfig
 import SluicePipeline
 
 extension DKIMKeyring {
-    /// The keyring of the `dkim:` entries that are active.
-    public static func load(_ keys: [DKIMKeySettings]) throws -> DKIMKeyring {
+    /// The keyring of the keys that are active; an active key whose private key could not be read, or does not sign,
+    /// is an error of the runtime (the start or the reload does not happen).
+    public static func load(_ keys: [DKIMKeyRecord]) throws -> DKIMKeyring {
         var signers: [DKIMSigner] = []
         for k in keys where k.state == .active {
             signers.append(try dkimSigner(k))
@@ -16,21 +17,19 @@ extension DKIMKeyring {
         return DKIMKeyring(signers)
     }
 
-    static func dkimSigner(_ k: DKIMKeySettings) throws -> DKIMSigner {
-        guard let data = FileManager.default.contents(atPath: k.keyFile) else {
+    static func dkimSigner(_ k: DKIMKeyRecord) throws -> DKIMSigner {
+        guard let pem = k.privateKeyPEM else {
             throw RuntimeError(
-                "\(k.location): dkim: cannot read the key \(k.keyFile); make it with "
+                "\(k.location): dkim: \(k.problem ?? "no private key for \(k.name)"); make it with "
                     + "`sluice dkim keygen --domain \(k.domain) --selector \(k.selector)`")
         }
-        var key = DKIMSigner.Key(
-            domain: k.domain, selector: k.selector, algorithm: DKIMAlgorithm(k.algorithm),
-            privateKeyPEM: String(decoding: data, as: UTF8.self))
+        var key = DKIMSigner.Key(domain: k.domain, selector: k.selector, algorithm: DKIMAlgorithm(k.algorithm), privateKeyPEM: pem)
         if let h = k.headers { key.signedHeaders = h }
         if let o = k.oversign { key.oversignedHeaders = o }
         do {
             return try DKIMSigner(key: key)
         } catch {
-            throw RuntimeError("\(k.location): dkim: the key \(k.keyFile) does not sign as \(k.algorithm.rawValue): \(error)")
+            throw RuntimeError("\(k.location): dkim: the key \(k.storedAt) does not sign as \(k.algorithm.rawValue): \(error)")
         }
     }
 }

@@ -72,5 +72,11 @@ public struct DKIMKeySettings: Sendable, Equatable {
     public var oversign: [String]?
     /// Where in the config file this entry is, for messages about it.
     public var location: String = ""
+
+    public init(domain: String, selector: String, keyFile: String) {
+        self.domain = domain
+        self.selector = selector
+        self.keyFile = keyFile
+    }
 }
 

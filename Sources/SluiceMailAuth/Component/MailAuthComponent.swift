@@ -20,8 +20,13 @@ public struct MailAuthComponent: Component {
 
     public init(publicSuffixList: String = PublicSuffixList.debianPath) { self.publicSuffixList = publicSuffixList }
 
-    public func configure(_ runtime: inout RuntimeBuilder) throws {
-        let keys = runtime.config.dkim
+    public func provideStores(_ stores: inout StoreRegistry) {
+        stores.provide((any DKIMKeyStore).self) { context in FileDKIMKeyStore(directory: context.config.dataDir + "/dkim") }
+    }
+
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {
+        let keys = try await runtime.storage.store((any DKIMKeyStore).self).keys(configured: runtime.config.dkim)
+        runtime.set(keys)
         let keyring = try DKIMKeyring.load(keys)
         runtime.set(keyring)
         runtime.canSign = { keyring.hasKeys(for: $0) }
@@ -42,7 +47,7 @@ public struct MailAuthComponent: Component {
                     "dmarc: \(problem): organizational domains fall back to the last two labels, which is wrong for names such as "
                         + "example.co.uk; install Debian's publicsuffix"))
         }
-        let active = runtime.config.dkim.filter { $0.state == .active }
+        let active = (runtime.part([DKIMKeyRecord].self) ?? []).filter { $0.state == .active }
         if !active.isEmpty {
             let keys = active.map { "\($0.selector)._domainkey.\($0.domain) \($0.algorithm.rawValue)" }.joined(separator: ", ")
             notes.append(.info("dkim: ok (\(keys) signing)"))

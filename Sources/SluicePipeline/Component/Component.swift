@@ -23,8 +23,8 @@ public protocol Component: Sendable {
     var name: String { get }
     /// The top-level configuration keys it owns, each with its reader.
     var sections: [any ConfigSection.Type] { get }
-    /// Adds what it contributes to a runtime being built from `runtime.config`.
-    func configure(_ runtime: inout RuntimeBuilder) throws
+    /// Adds what it contributes to a runtime being built from `runtime.config` (reading its stores: `runtime.storage`).
+    func configure(_ runtime: inout RuntimeBuilder) async throws
     /// What `sluice check` says about a built runtime (and the daemon logs at start and reload).
     func review(_ runtime: Runtime) -> [CheckNote]
     /// Adds what it contributes to a process running messages.
@@ -35,7 +35,7 @@ public protocol Component: Sendable {
 
 extension Component {
     public var sections: [any ConfigSection.Type] { [] }
-    public func configure(_ runtime: inout RuntimeBuilder) throws {}
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {}
     public func review(_ runtime: Runtime) -> [CheckNote] { [] }
     public func activate(_ host: inout HostBuilder) throws {}
     public func provideStores(_ stores: inout StoreRegistry) {}

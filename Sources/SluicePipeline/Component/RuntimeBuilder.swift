@@ -11,6 +11,8 @@ import SluiceRules
 
 public struct RuntimeBuilder {
     public let config: SluiceConfiguration
+    /// The process's stores (DKIM keys a runtime signs with come from there).
+    public let storage: Storage
     public private(set) var vocabulary: RuleVocabulary
     var parts: [ObjectIdentifier: any Sendable] = [:]
     var warnings: [String] = []
@@ -22,8 +24,9 @@ public struct RuntimeBuilder {
     /// Where mail of a listener without a rule set goes (the component that owns that target sets it).
     public var fallbackRoute: RouteTarget?
 
-    init(config: SluiceConfiguration) throws {
+    init(config: SluiceConfiguration, storage: Storage) throws {
         self.config = config
+        self.storage = storage
         vocabulary = try RuleVocabulary.message()
     }
 

@@ -72,6 +72,15 @@ public final class Storage: Sendable {
         self.context = context
     }
 
+    /// Stores for a command or a test: one thread per kind of blocking work, the wall clock, no log.
+    public convenience init(components: [any Component], config: SluiceConfiguration) throws {
+        let executors = Executors.single()
+        executors.start()
+        try self.init(
+            components: components,
+            context: StorageContext(config: config, executors: executors, clock: WallClock(), logger: Logger(label: "sluice") { _ in SwiftLogNoOpLogHandler() }))
+    }
+
     /// The store of a contract: the selected backend's implementation, else the embedded one (state a backend does not
     /// share stays on this machine).
     public func store<S: Sendable>(_ contract: S.Type) throws -> S {

@@ -14,7 +14,7 @@ public struct PolicyComponent: Component {
 
     public init() {}
 
-    public func configure(_ runtime: inout RuntimeBuilder) throws {
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {
         runtime.set(AcceptPolicies(runtime.config))
     }
 
