@@ -164,7 +164,7 @@ let package = Package(
         .target(
             name: "SluicePipeline",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceRules",
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluiceQueue",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -178,8 +178,19 @@ let package = Package(
         .target(
             name: "SluiceAdmin",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP", "SluiceCredentials", "SluiceArchive", "SluiceMailAuth",
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceRules", "SluiceSMTP", "SluiceCredentials", "SluiceArchive", "SluiceMailAuth", "SluiceQueue",
+                "SluiceQuarantine", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The quarantine index (what is held where), kept following the queue.
+        .target(
+            name: "SluiceQuarantine",
+            dependencies: [
+                "SluiceCore", "SluiceQueue", "SluicePipeline",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -188,6 +199,7 @@ let package = Package(
             name: "SluiceComponents",
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
+                "SluiceQuarantine",
             ],
             swiftSettings: swiftSettings
         ),
@@ -246,7 +258,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluiceQueue", "SluiceDelivery", "SluiceServer", "SluiceRules", "SluiceDNS",
-                "SluicePipeline",
+                "SluicePipeline", "SluiceAdmin",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -267,7 +279,7 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
-                "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceDelivery", "SluiceAdmin",
+                "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceDelivery", "SluiceAdmin", "SluiceQuarantine",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -360,8 +372,16 @@ let package = Package(
         // The storage contracts' test suites, written against the protocols: each backend's tests run them.
         .target(
             name: "SluiceStoreContracts",
-            dependencies: ["SluiceCredentials", "SluicePolicy", "SluiceArchive", "SluiceMailAuth", "SluiceConfig", "SluiceTestSupport", "SluiceCore"],
+            dependencies: [
+                "SluiceCredentials", "SluicePolicy", "SluiceArchive", "SluiceMailAuth", "SluiceQuarantine", "SluiceConfig", "SluiceTestSupport",
+                "SluiceCore",
+            ],
             path: "Tests/SluiceStoreContracts",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceQuarantineTests",
+            dependencies: ["SluiceQuarantine", "SluiceQueue", "SluiceCore", "SluiceStoreContracts", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -381,7 +401,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceDaemonTests",
-            dependencies: ["SluiceDaemon", "SluiceCore"],
+            dependencies: [
+                "SluiceDaemon", "SluiceCore", "SluiceAdmin", "SluiceDelivery", "SluiceQueue", "SluiceTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // A component defined outside Sources, registered on the composition root: the open core, proved.

@@ -6,8 +6,10 @@
 
 import ArgumentParser
 import Foundation
+import SluiceAdmin
 import SluiceConfig
 import SluiceCore
+import SluiceQuarantine
 import SluiceQueue
 
 struct QuarantineCommand: AsyncParsableCommand {
@@ -15,25 +17,13 @@ struct QuarantineCommand: AsyncParsableCommand {
         commandName: "quarantine", abstract: "Review, release or delete quarantined messages.",
         subcommands: [List.self, Show.self, Release.self, Delete.self])
 
-    /// The quarantined routes' rule and reason, once each.
-    static func reasons(_ e: QueueEntry) -> [String] {
-        var out: [String] = []
-        for r in e.routes where r.status == .pending && r.route.held {
-            let why = r.route.quarantine ?? "a quarantine rule (queued before reasons were recorded)"
-            if !out.contains(why) { out.append(why) }
-        }
-        return out
+    static func admin(_ options: ConfigOption) throws -> QuarantineAdmin {
+        let (config, queue) = try QueueCommand.admin(options)
+        return QuarantineAdmin(index: try options.storage(config).store((any QuarantineIndex).self), queue: queue, node: config.hostname)
     }
 
-    static func quarantined(_ e: QueueEntry) -> [MailAddress] {
-        e.routes.filter { $0.status == .pending && $0.route.held }.flatMap(\.route.recipients)
-    }
-
-    static func load(_ options: ConfigOption, _ id: String) throws -> (SluiceConfiguration, QueueStore, QueueEntry) {
-        let (config, store, e) = try QueueCommand.load(options, id)
-        guard e.isQuarantined else { throw UserError("\(e.id) is not in quarantine (sluice queue show \(e.id))") }
-        return (config, store, e)
-    }
+    static func reasons(_ e: QueueEntry) -> [String] { e.quarantineReasons }
+    static func quarantined(_ e: QueueEntry) -> [MailAddress] { e.quarantinedRecipients }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List quarantined messages with the rule that held them.")
@@ -43,34 +33,52 @@ struct QuarantineCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Quarantined longer ago than this (30m, 2h, 1d).") var older: String?
         @Flag(name: .long, help: "One JSON document.") var json = false
 
+        func validate() throws {
+            if let older, DurationText.parse(older) == nil { throw ValidationError("--older '\(older)' is not a duration like 30m, 2h or 1d") }
+        }
+
         func run() async throws {
-            let store = try QueueCommand.openStore(options)
-            var filter = try QueueFilter.parse(["--state", QueueState.quarantined.rawValue])
-            filter.from = from
-            filter.older = older
-            try filter.validate()
-            let rows = try filter.selectEntries(store).filter { e in
-                rule.map { r in QuarantineCommand.reasons(e).contains { $0.hasPrefix("rule \(r) ") } } ?? true
-            }
+            let admin = try QuarantineCommand.admin(options)
+            var query = QuarantineQuery()
+            query.rule = rule
+            query.from = from
+            query.queuedBefore = older.flatMap(DurationText.parse).map { Date().addingTimeInterval(-$0) }
+            let records = try await admin.list(query)
             if json {
-                print(try QueueCommand.jsonText(["messages": rows.map(QuarantineCommand.describe), "count": rows.count]))
+                // This node's messages in full (as `quarantine show`); another node's as its index knows it.
+                let rows = records.map { r -> [String: Any] in
+                    guard r.node == admin.node, let e = try? admin.entry(r.queueID.rawValue) else { return QuarantineCommand.describe(r) }
+                    var object = QuarantineCommand.describe(e)
+                    object["node"] = r.node
+                    object["subject"] = r.subject
+                    return object
+                }
+                print(try QueueCommand.jsonText(["messages": rows, "count": rows.count]))
                 return
             }
-            guard !rows.isEmpty else {
+            guard !records.isEmpty else {
                 print("Quarantine is empty" + (rule == nil && from == nil && older == nil ? "" : " for these filters"))
                 return
             }
             let table = TextTable(headers: ["ID", "QUEUED", "SENDER", "HELD FOR", "RULE", "DLP"])
-            for e in rows {
+            for r in records {
                 table.add([
-                    e.id.rawValue, QueueCommand.iso(e.queuedAt), e.envelope.senderDescription,
-                    QuarantineCommand.quarantined(e).map(\.description).joined(separator: ","),
-                    QuarantineCommand.reasons(e).joined(separator: "; "), e.results?.inspection?.summary ?? "-",
+                    r.queueID.rawValue, QueueCommand.iso(r.queuedAt), r.sender, r.recipients.joined(separator: ","), r.reasons.joined(separator: "; "),
+                    r.verdicts[InspectionResults.name].flatMap { $0.isEmpty ? nil : $0 } ?? "-",
                 ])
             }
             print(table.render(), terminator: "")
-            print("-- \(rows.count) message(s) in quarantine; sluice quarantine show ID")
+            print("-- \(records.count) message(s) in quarantine; sluice quarantine show ID")
         }
+    }
+
+    /// A message of another node, as the index records it.
+    static func describe(_ r: QuarantineRecord) -> [String: Any] {
+        [
+            "id": r.queueID.rawValue, "node": r.node, "queued_at": QueueCommand.iso(r.queuedAt), "sender": r.sender, "subject": r.subject,
+            "size": r.size, "state": QueueState.quarantined.rawValue, "quarantined_for": r.recipients, "reasons": r.reasons,
+            "dlp": r.verdicts[InspectionResults.name] ?? NSNull(), "verdicts": r.verdicts,
+        ]
     }
 
     static func describe(_ e: QueueEntry) -> [String: Any] {
@@ -95,7 +103,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "One JSON document.") var json = false
 
         func run() async throws {
-            let (_, _, e) = try QuarantineCommand.load(options, id)
+            let e = try QuarantineCommand.admin(options).entry(id)
             if json {
                 print(try QueueCommand.jsonText(QuarantineCommand.describe(e)))
                 return
@@ -123,42 +131,10 @@ struct QuarantineCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Release only this recipient; the others stay in quarantine.") var to: String?
 
         func run() async throws {
-            let (config, store, e) = try QuarantineCommand.load(options, id)
-            let only = to?.lowercased()
-            if let only, !QuarantineCommand.quarantined(e).contains(where: { $0.description.lowercased() == only }) {
-                throw UserError("\(only) is not a quarantined recipient of \(e.id) (held for: \(QuarantineCommand.quarantined(e).map(\.description).joined(separator: ", ")))")
-            }
-            var released: [MailAddress] = []
-            guard try store.modify(e.id, { current in
-                var next = current
-                var routes: [RouteState] = []
-                for state in current.routes {
-                    guard state.status == .pending && state.route.held else {
-                        routes.append(state)
-                        continue
-                    }
-                    let (go, stay) = state.route.recipients.reduce(into: ([MailAddress](), [MailAddress]())) { acc, r in
-                        if only == nil || r.description.lowercased() == only { acc.0.append(r) } else { acc.1.append(r) }
-                    }
-                    if !stay.isEmpty {
-                        var held = state
-                        held.route.recipients = stay
-                        routes.append(held)
-                    }
-                    if !go.isEmpty {
-                        var free = state
-                        free.route.recipients = go
-                        free.route.held = false
-                        routes.append(free)
-                        released += go
-                    }
-                }
-                next.routes = routes
-                next.nextAttempt = Date()
-                return .update(next)
-            }) != nil else { throw UserError("no message \(e.id) in the queue") }
-            QueueCommand.poke(config)
-            print("released \(e.id) to \(released.map(\.description).joined(separator: ", "))")
+            let admin = try QuarantineCommand.admin(options)
+            let released = try await admin.release(id, only: to)
+            let e = try QueueAdmin.parseID(id)
+            print("released \(e) to \(released.map(\.description).joined(separator: ", "))")
         }
     }
 
@@ -168,9 +144,9 @@ struct QuarantineCommand: AsyncParsableCommand {
         @Argument(help: "Queue id.") var id: String
 
         func run() async throws {
-            let (_, store, e) = try QuarantineCommand.load(options, id)
-            try store.remove(e.id)
-            print("deleted \(e.id)")
+            let admin = try QuarantineCommand.admin(options)
+            try await admin.delete(id)
+            print("deleted \(try QueueAdmin.parseID(id))")
         }
     }
 }

@@ -9,8 +9,12 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
+import SluiceAdmin
 import SluiceConfig
 import SluiceCore
+import SluicePipeline
+import SluiceQuarantine
 import SluiceQueue
 
 struct QueueCommand: AsyncParsableCommand {
@@ -18,23 +22,18 @@ struct QueueCommand: AsyncParsableCommand {
         commandName: "queue", abstract: "Inspect and manage the mail queue.",
         subcommands: [List.self, Show.self, Summary.self, Delete.self, Retry.self, Hold.self, Release.self, Bench.self])
 
-    static func openStore(_ options: ConfigOption) throws -> QueueStore {
-        let config = try options.loadAsDataOwner()
-        return try QueueStore(directory: config.queueDirectory)
-    }
-
-    /// The config, the store and the entry ID names; a clear error if it is not queued.
-    static func load(_ options: ConfigOption, _ id: String) throws -> (SluiceConfiguration, QueueStore, QueueEntry) {
+    /// The queue operations on this node's queue, telling a running daemon (SIGUSR1) and keeping the quarantine index.
+    static func admin(_ options: ConfigOption) throws -> (SluiceConfiguration, QueueAdmin) {
         let config = try options.loadAsDataOwner()
         let store = try QueueStore(directory: config.queueDirectory)
-        let qid = try parseID(id)
-        guard let entry = try store.load(qid) else { throw UserError("no message \(qid) in the queue") }
-        return (config, store, entry)
+        let index = try options.storage(config).store((any QuarantineIndex).self)
+        let observer = QuarantineIndexer(index: index, queue: store, node: config.hostname, logger: Logger(label: "sluice") { _ in SwiftLogNoOpLogHandler() })
+        return (config, QueueAdmin(store: store, notifier: DaemonSignal(config: config), observer: observer, clock: WallClock()))
     }
 
-    static func parseID(_ text: String) throws -> QueueID {
-        guard let id = QueueID(text.uppercased()) else { throw UserError("'\(text)' is not a queue id") }
-        return id
+    /// Unreadable messages are reported on stderr, never skipped silently.
+    static func reportUnreadable(_ id: QueueID, _ error: any Error) {
+        FileHandle.standardError.write(Data("sluice: \(id): \(error)\n".utf8))
     }
 
     struct List: AsyncParsableCommand {
@@ -45,21 +44,22 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var filter: QueueFilter
 
         func run() async throws {
-            let store = try QueueCommand.openStore(options)
+            let (_, admin) = try QueueCommand.admin(options)
+            let store = admin.store
             var filter = self.filter
             if quarantine { filter.state = QueueState.quarantined.rawValue }
             // What the queue could not read: never skipped silently (unless other states were asked for).
             let corrupt = filter.state == nil || filter.state == "corrupt" ? try store.corruptFiles() : []
             let out = StandardOutput()
             if json {
-                try QueueCommand.streamJSON(filter, store, corrupt: corrupt, write: out.write)
+                try QueueCommand.streamJSON(filter.selection, admin, corrupt: corrupt, write: out.write)
                 out.flush()
                 return
             }
             for c in corrupt {
                 FileHandle.standardError.write(Data("sluice: unreadable queue file kept in \(store.directory)/corrupt/\(c.name) (\(c.size) bytes)\n".utf8))
             }
-            let count = try QueueCommand.streamTable(filter, store, write: out.write)
+            let count = try QueueCommand.streamTable(filter.selection, admin, write: out.write)
             out.flush()
             if count == 0 {
                 print(quarantine ? "Quarantine is empty" : filter.isEmpty ? "Mail queue is empty" : "No queued message matches")
@@ -70,12 +70,12 @@ struct QueueCommand: AsyncParsableCommand {
     /// `queue list`, printed as the queue is read (a chunk of files at a time): the columns are fixed
     /// but the last two, so the first lines need not wait for the last file. Returns the count.
     @discardableResult
-    static func streamTable(_ filter: QueueFilter, _ store: QueueStore, write: (String) -> Void) throws -> Int {
+    static func streamTable(_ filter: QueueSelection, _ admin: QueueAdmin, write: (String) -> Void) throws -> Int {
         guard filter.state != "corrupt" else { return 0 }
         var count = 0
         var bytes = 0
         func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
-        try filter.forEachMatch(store) { rows in
+        try admin.forEachMatch(filter, unreadable: reportUnreadable) { rows in
             var text = ""
             for e in rows {
                 if count == 0 { text += pad("ID", 18) + pad("SIZE", 10) + pad("QUEUED", 22) + pad("STATE", 13) + pad("SENDER", 32) + "RECIPIENTS\n" }
@@ -91,11 +91,11 @@ struct QueueCommand: AsyncParsableCommand {
     }
 
     /// `queue list --json`, written as the queue is read: one message object per line inside "messages".
-    static func streamJSON(_ filter: QueueFilter, _ store: QueueStore, corrupt: [(name: String, size: Int)], write: (String) -> Void) throws {
+    static func streamJSON(_ filter: QueueSelection, _ admin: QueueAdmin, corrupt: [(name: String, size: Int)], write: (String) -> Void) throws {
         var count = 0
         write("{\n  \"messages\" : [")
         if filter.state != "corrupt" {
-            try filter.forEachMatch(store) { rows in
+            try admin.forEachMatch(filter, unreadable: reportUnreadable) { rows in
                 var text = ""
                 for e in rows {
                     text += (count == 0 ? "\n    " : ",\n    ") + jsonLine(e)
@@ -120,7 +120,9 @@ struct QueueCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Also print the message bytes.") var body = false
 
         func run() async throws {
-            let (_, store, e) = try QueueCommand.load(options, id)
+            let (_, admin) = try QueueCommand.admin(options)
+            let e = try admin.entry(id)
+            let store = admin.store
             if json {
                 var object = QueueCommand.summary(QueueListing(e))
                 object["delivery"] = e.routes.map(QueueCommand.deliveryFacts)
@@ -165,30 +167,11 @@ struct QueueCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try QueueCommand.openStore(options)
-            var deleted: [QueueID] = []
-            for qid in try QueueCommand.targets(id, filter, store) {
-                // Under the message's lock; one delivered meanwhile is simply gone.
-                var existed = false
-                try store.modify(qid) { _ in
-                    existed = true
-                    return .remove
-                }
-                if existed { deleted.append(qid) }
-            }
+            let (_, admin) = try QueueCommand.admin(options)
+            let deleted = try await admin.delete(try admin.targets(id, filter.selection))
             if id != nil, deleted.isEmpty { throw UserError("no message \(id!.uppercased()) in the queue") }
             print(id != nil ? "deleted \(deleted[0])" : "deleted \(deleted.count) message(s)")
         }
-    }
-
-    /// The ids a verb acts on: the one given (which must be queued), or every match of the filters.
-    static func targets(_ id: String?, _ filter: QueueFilter, _ store: QueueStore) throws -> [QueueID] {
-        if let id {
-            let qid = try parseID(id)
-            guard try store.load(qid) != nil else { throw UserError("no message \(qid) in the queue") }
-            return [qid]
-        }
-        return try filter.select(store).map(\.id)
     }
 
     struct Summary: AsyncParsableCommand {
@@ -199,8 +182,8 @@ struct QueueCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "One JSON document.") var json = false
 
         func run() async throws {
-            let store = try QueueCommand.openStore(options)
-            let (total, domains) = QueueSummary.rows(try filter.select(store))
+            let (_, admin) = try QueueCommand.admin(options)
+            let (total, domains) = try admin.summary(filter.selection)
             let headers = ["T"] + QueueSummary.buckets.map(String.init) + ["\(QueueSummary.buckets.last!)+"]
             if json {
                 func row(_ r: QueueSummary.Row) -> [String: Any] {
@@ -215,11 +198,6 @@ struct QueueCommand: AsyncParsableCommand {
         }
     }
 
-    /// Tells a running daemon to look at the queue again now (SIGUSR1).
-    static func poke(_ config: SluiceConfiguration) {
-        if let state = try? RuntimeState.read(config) { kill(state.pid, SIGUSR1) }
-    }
-
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Try deferred messages again now (like postqueue -f / -i).")
         @OptionGroup var options: ConfigOption
@@ -232,27 +210,12 @@ struct QueueCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let config = try options.loadAsDataOwner()
-            let store = try QueueStore(directory: config.queueDirectory)
-            let ids = all ? try store.ids() : try QueueCommand.targets(id, filter, store)
-            var count = 0
-            for qid in ids {
-                var held = false
-                let after = try store.modify(qid) { e in
-                    guard !e.held else {
-                        held = true
-                        return .keep
-                    }
-                    var e = e
-                    e.nextAttempt = Date()
-                    return .update(e)
-                }
-                if after == nil, id != nil { throw UserError("no message \(qid) in the queue") }
-                if held, id != nil { throw UserError("\(qid) is held; release it first") }
-                if after != nil && !held { count += 1 }
-            }
-            QueueCommand.poke(config)
-            print("\(count) message(s) scheduled for delivery now")
+            let (_, admin) = try QueueCommand.admin(options)
+            let ids = all ? try admin.store.ids() : try admin.targets(id, filter.selection)
+            let result = try await admin.retry(ids)
+            if id != nil, let gone = result.gone.first { throw UserError("no message \(gone) in the queue") }
+            if id != nil, let held = result.held.first { throw UserError("\(held) is held; release it first") }
+            print("\(result.scheduled.count) message(s) scheduled for delivery now")
         }
     }
 
@@ -268,16 +231,8 @@ struct QueueCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try QueueCommand.openStore(options)
-            var held: [QueueID] = []
-            for qid in try QueueCommand.targets(id, filter, store) {
-                // Under the message's lock: a delivery attempt finishing meanwhile keeps the hold.
-                if try store.modify(qid, { current in
-                    var e = current
-                    e.held = true
-                    return .update(e)
-                }) != nil { held.append(qid) }
-            }
+            let (_, admin) = try QueueCommand.admin(options)
+            let held = try await admin.hold(try admin.targets(id, filter.selection))
             if id != nil, held.isEmpty { throw UserError("no message \(id!.uppercased()) in the queue") }
             print(id != nil ? "held \(held[0])" : "held \(held.count) message(s)")
         }
@@ -295,27 +250,11 @@ struct QueueCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let config = try options.loadAsDataOwner()
-            let store = try QueueStore(directory: config.queueDirectory)
-            var released: [QueueID] = []
-            for qid in try QueueCommand.targets(id, filter, store) {
-                var wasHeld = true
-                let after = try store.modify(qid) { current in
-                    guard current.isQuarantined || current.held else {
-                        wasHeld = false
-                        return .keep
-                    }
-                    var e = current
-                    e.held = false
-                    for i in e.routes.indices { e.routes[i].route.held = false }
-                    e.nextAttempt = Date()
-                    return .update(e)
-                }
-                if after == nil, id != nil { throw UserError("no message \(qid) in the queue") }
-                if !wasHeld, id != nil { throw UserError("\(qid) is not held or quarantined") }
-                if after != nil && wasHeld { released.append(qid) }
-            }
-            QueueCommand.poke(config)
+            let (_, admin) = try QueueCommand.admin(options)
+            let result = try await admin.release(try admin.targets(id, filter.selection))
+            if id != nil, let gone = result.gone.first { throw UserError("no message \(gone) in the queue") }
+            if id != nil, let notHeld = result.notHeld.first { throw UserError("\(notHeld) is not held or quarantined") }
+            let released = result.released
             print(id != nil ? "released \(released[0])" : "released \(released.count) message(s)")
         }
     }

@@ -11,6 +11,7 @@ import SluiceDelivery
 import SluiceMailAuth
 import SluicePipeline
 import SluicePolicy
+import SluiceQuarantine
 
 public enum Components {
     public static let standard: [any Component] = [
@@ -20,5 +21,6 @@ public enum Components {
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
         ArchiveComponent(),  // archive: targets; archives:, archive_encryption:; retention
+        QuarantineComponent(),  // the index of what is held in quarantine
     ]
 }

@@ -16,6 +16,7 @@ struct DSNBouncer: Bouncer {
     let store: QueueStore
     let runtime: RuntimeHolder
     let hostname: String
+    let observer: any QueueObserver
     let clock: any SluiceClock
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
     let logger: Logger
@@ -56,6 +57,7 @@ struct DSNBouncer: Bouncer {
         if let reject = decision.reject { throw reject }
         let queued = QueueEntry(envelope: dsn, plan: decision.plan, size: bytes.count, queuedAt: clock.now())
         try await fileIO { try store.submit(bytes, queued) }
+        await observer.queued(queued)
         return id
     }
 }

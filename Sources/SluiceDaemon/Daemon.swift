@@ -84,15 +84,19 @@ public struct Daemon {
             components,
             environment: HostEnvironment(
                 mode: .daemon, runtime: runtime, executors: executors, logger: logger, storage: storage, clock: clock, resolver: resolver,
-                eventLoops: eventLoops))
+                eventLoops: eventLoops, queue: store))
         let manager = QueueManager(
             store: store, targets: host.targets, modifiers: host.modifiers,
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
-            io: fileIO, clock: clock, logger: logger)
+            io: fileIO, clock: clock, observer: host.queueObserver, logger: logger)
         let fileWork: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void = { work in try await fileIO.runIfActive { try work() } }
-        let intake = MessageIntake(pipeline: host.pipeline, runtime: runtime, store: store, queueManager: manager, clock: clock, fileIO: fileWork)
+        let intake = MessageIntake(
+            pipeline: host.pipeline, runtime: runtime, store: store, queueManager: manager, observer: host.queueObserver, clock: clock,
+            fileIO: fileWork)
         await manager.setBouncer(
-            DSNBouncer(store: store, runtime: runtime, hostname: config.hostname, clock: clock, fileIO: fileWork, logger: logger))
+            DSNBouncer(
+                store: store, runtime: runtime, hostname: config.hostname, observer: host.queueObserver, clock: clock, fileIO: fileWork,
+                logger: logger))
         let checks = SessionChecks([DiskSpaceCheck(disk: disk)] + host.sessionChecks)
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.

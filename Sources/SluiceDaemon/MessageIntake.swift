@@ -17,6 +17,8 @@ struct MessageIntake: MessageReceiver {
     let runtime: RuntimeHolder
     let store: QueueStore
     let queueManager: QueueManager
+    /// The components told of what is queued (the quarantine index).
+    let observer: any QueueObserver
     let clock: any SluiceClock
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
 
@@ -63,6 +65,7 @@ struct MessageIntake: MessageReceiver {
                 .replyMS: String(format: "%.1f", clock.now().timeIntervalSince(endOfData) * 1000),
                 .signing: decision.plan.signingNote ?? decision.signing.note,
             ])
+        await observer.queued(entry)
         await queueManager.enqueued(id)
         return id
     }

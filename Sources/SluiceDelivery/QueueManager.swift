@@ -26,6 +26,8 @@ public actor QueueManager {
     let io: NIOThreadPool
     let clock: any SluiceClock
     var bouncer: (any Bouncer)?
+    /// Told of every change an attempt makes (the quarantine index follows the queue through it).
+    let observer: (any QueueObserver)?
     var logger: Logger
 
     /// Due times of queued messages (ids and dates only: the queue stays on disk).
@@ -38,8 +40,10 @@ public actor QueueManager {
 
     public init(
         store: QueueStore, targets: [String: any DeliveryTarget], modifiers: [any MessageModifier] = [],
-        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, clock: any SluiceClock = WallClock(), logger: Logger
+        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, clock: any SluiceClock = WallClock(),
+        observer: (any QueueObserver)? = nil, logger: Logger
     ) {
+        self.observer = observer
         self.io = io
         self.store = store
         self.targets = targets
@@ -115,6 +119,22 @@ public actor QueueManager {
     /// Stops taking messages; `run` returns when the attempts in flight have finished.
     public func stop() {
         stopped = true
+        wake.signal()
+    }
+
+    /// An operator changed these messages (in this process): schedule them as they now say, without a rescan.
+    public func reschedule(_ ids: [QueueID]) async {
+        let store = self.store
+        for id in ids where !running.contains(id) {
+            do {
+                let entry = try await io.runIfActive { try store.load(id) }
+                due[id] = entry.flatMap { $0.hasDeliverableRoutes ? $0.nextAttempt : nil }
+            } catch {
+                // Read again at its due time, under the lock (which sets an unreadable state aside).
+                logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
+                due[id] = clock.now()
+            }
+        }
         wake.signal()
     }
 
@@ -303,6 +323,7 @@ public actor QueueManager {
                 due[id] = nil
                 log.event(.removed, "removed from queue")
             }
+            await observer?.changed(id, to: after)
         } catch {
             log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])
             due[id] = clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))

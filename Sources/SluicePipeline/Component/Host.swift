@@ -9,6 +9,7 @@ import NIOCore
 import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
+import SluiceQueue
 import SluiceRules
 
 /// What the process gives every component.
@@ -35,12 +36,15 @@ public struct HostEnvironment: Sendable {
     public let eventLoops: (any EventLoopGroup)?
     /// The stores of the configured backend.
     public let storage: Storage
+    /// This node's queue (nil in a dry run).
+    public let queue: QueueStore?
 
     public init(
         mode: Mode, runtime: RuntimeHolder, executors: Executors, logger: Logger, storage: Storage, clock: any SluiceClock = WallClock(),
-        resolver: (any DNSResolver)? = nil, eventLoops: (any EventLoopGroup)? = nil
+        resolver: (any DNSResolver)? = nil, eventLoops: (any EventLoopGroup)? = nil, queue: QueueStore? = nil
     ) {
         self.storage = storage
+        self.queue = queue
         self.mode = mode
         self.runtime = runtime
         self.executors = executors
@@ -101,6 +105,7 @@ public struct HostBuilder {
     var modifiers: [(place: ModifierPlace, modifier: any MessageModifier)] = []
     var services: [any Service] = []
     var status: [StatusSection] = []
+    var queueObservers: [any QueueObserver] = []
     var authenticator: (@Sendable (ListenerSettings) -> (any SMTPAuthenticator)?)?
 
     public var mode: HostEnvironment.Mode { environment.mode }
@@ -124,6 +129,9 @@ public struct HostBuilder {
 
     public mutating func add(status: StatusSection) { self.status.append(status) }
 
+    /// Told when the queue changes (a message committed, changed, gone).
+    public mutating func add(queueObserver: any QueueObserver) { queueObservers.append(queueObserver) }
+
     /// How listeners that offer AUTH check credentials (one component may set it).
     public mutating func setAuthenticator(_ make: @escaping @Sendable (ListenerSettings) -> (any SMTPAuthenticator)?) throws {
         guard authenticator == nil else { throw VocabularyError("two components authenticate SMTP AUTH") }
@@ -140,6 +148,8 @@ public struct Host: Sendable {
     public let modifiers: [any MessageModifier]
     public let services: [any Service]
     public let status: [StatusSection]
+    /// Every component's queue observer, as one.
+    public let queueObserver: QueueObservers
     let makeAuthenticator: (@Sendable (ListenerSettings) -> (any SMTPAuthenticator)?)?
 
     /// Activates every component; in the daemon, a target kind a component declared without its target is an error
@@ -157,7 +167,8 @@ public struct Host: Sendable {
             .map(\.element.modifier)
         return Host(
             environment: environment, pipeline: Pipeline(stages: stages), sessionChecks: b.checks, targets: b.targets,
-            modifiers: modifiers, services: b.services, status: b.status, makeAuthenticator: b.authenticator)
+            modifiers: modifiers, services: b.services, status: b.status, queueObserver: QueueObservers(b.queueObservers),
+            makeAuthenticator: b.authenticator)
     }
 
     /// The authenticator of a listener that offers AUTH (nil: none is configured, AUTH fails temporarily).

@@ -1,0 +1,15 @@
+// QueueManagerNotifier: how an admin operation made in the daemon's own
+// process (an HTTP admin API) tells the queue manager what it changed:
+// directly, not by a signal.
+
+import SluiceAdmin
+import SluiceCore
+import SluiceDelivery
+
+public struct QueueManagerNotifier: QueueChangeNotifier {
+    let manager: QueueManager
+
+    public init(manager: QueueManager) { self.manager = manager }
+
+    public func queueChanged(_ ids: [QueueID]) async { await manager.reschedule(ids) }
+}

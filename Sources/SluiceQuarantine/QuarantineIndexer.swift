@@ -1,0 +1,60 @@
+// QuarantineIndexer: keeps the quarantine index following the queue: a
+// message committed or changed while held in quarantine is recorded (with the
+// rules that held it and its verdicts), one released, delivered or deleted
+// is forgotten; at the start the index is rebuilt from this node's queue, so
+// messages held before the index existed (or while it could not be written)
+// are there too. A write that fails is logged; the queue stays the truth.
+
+import Foundation
+import Logging
+import SluiceCore
+import SluiceQueue
+
+public struct QuarantineIndexer: QueueObserver {
+    let index: any QuarantineIndex
+    let queue: QueueStore
+    let node: String
+    let logger: Logger
+
+    public init(index: any QuarantineIndex, queue: QueueStore, node: String, logger: Logger) {
+        self.index = index
+        self.queue = queue
+        self.node = node
+        self.logger = logger
+    }
+
+    public func queued(_ entry: QueueEntry) async { await changed(entry.id, to: entry) }
+
+    public func changed(_ id: QueueID, to entry: QueueEntry?) async {
+        do {
+            if let entry, entry.isQuarantined {
+                try await index.record(QuarantineRecord(entry, node: node, subject: subject(of: id)))
+            } else {
+                try await index.remove(id)
+            }
+        } catch {
+            logger.event(.error, level: .error, "cannot update the quarantine index", [.queueID: id.rawValue, .error: "\(error)"])
+        }
+    }
+
+    /// Records every quarantined message of the queue and forgets what the queue no longer holds in quarantine.
+    public func rebuild() async throws {
+        var held = Set<QueueID>()
+        for (id, result) in try queue.entries() {
+            guard case .success(let e) = result, e.isQuarantined else { continue }
+            held.insert(id)
+            try await index.record(QuarantineRecord(e, node: node, subject: subject(of: id)))
+        }
+        for id in try await index.ids(node: node) where !held.contains(id) { try await index.remove(id) }
+    }
+
+    /// The decoded Subject of a queued message (from its first 64 KiB).
+    func subject(of id: QueueID) -> String {
+        guard let h = FileHandle(forReadingAtPath: queue.messagePath(for: id)) else { return "" }
+        defer { try? h.close() }  // a read-only handle: closing cannot lose anything
+        guard let data = try? h.read(upToCount: 64 << 10) else { return "" }  // the subject is only shown
+        let bytes = [UInt8](data)
+        let end = bytes.firstRange(of: [13, 10, 13, 10])?.upperBound ?? bytes.count
+        return MessageHeaders(parsing: bytes[..<end]).first("Subject").map(HeaderDecoding.decodeEncodedWords)?.trimmingCharacters(in: .whitespaces) ?? ""
+    }
+}
