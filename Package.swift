@@ -412,7 +412,8 @@ let package = Package(
         .testTarget(
             name: "SluiceOpennessTests",
             dependencies: [
-                "SluiceAdmin", "SluiceComponents", "SluiceConfig", "SluiceCore", "SluiceDaemon", "SluicePipeline", "SluiceRules",
+                "SluiceAdmin", "SluiceComponents", "SluiceConfig", "SluiceCore", "SluiceDaemon", "SluicePipeline", "SluiceRules", "SluiceQuarantine",
+                "SluiceQueue", "SluiceStoreContracts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

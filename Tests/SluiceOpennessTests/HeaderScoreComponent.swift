@@ -11,6 +11,7 @@
 //   target    kind "recorder": appends what it got to the recorder's file
 //   warning   a recorder no rule set delivers to
 //   status    how many messages each recorder got
+//   store     a second backend, "test-memory", for the QuarantineIndex contract
 
 import Foundation
 import Logging
@@ -18,6 +19,8 @@ import NIOConcurrencyHelpers
 import SluiceConfig
 import SluiceCore
 import SluicePipeline
+import SluiceQuarantine
+import SluiceQueue
 import SluiceRules
 
 struct HeaderScore: Verdict, Equatable {
@@ -152,8 +155,36 @@ final class RecorderTarget: DeliveryTarget {
     }
 }
 
+/// The QuarantineIndex contract kept in memory: what a second storage backend looks like.
+final class MemoryQuarantineIndex: QuarantineIndex {
+    let records = NIOLockedValueBox<[QueueID: QuarantineRecord]>([:])
+
+    func record(_ record: QuarantineRecord) async throws { records.withLockedValue { $0[record.queueID] = record } }
+    func remove(_ id: QueueID) async throws { _ = records.withLockedValue { $0.removeValue(forKey: id) } }
+
+    func list(_ q: QuarantineQuery) async throws -> [QuarantineRecord] {
+        records.withLockedValue { Array($0.values) }
+            .filter { r in
+                (q.rule.map { rule in r.reasons.contains { $0.hasPrefix("rule \(rule) ") } } ?? true)
+                    && (q.from.map { r.sender.lowercased().contains($0.lowercased()) } ?? true)
+                    && (q.queuedBefore.map { r.queuedAt < $0 } ?? true) && (q.node.map { r.node == $0 } ?? true)
+            }
+            .sorted { ($0.queuedAt, $0.queueID) < ($1.queuedAt, $1.queueID) }.prefix(q.limit).map { $0 }
+    }
+
+    func record(for id: QueueID) async throws -> QuarantineRecord? { records.withLockedValue { $0[id] } }
+    func ids(node: String) async throws -> [QueueID] { records.withLockedValue { $0.values.filter { $0.node == node }.map(\.queueID) } }
+}
+
 struct HeaderScoreComponent: Component {
     let name = "header-score"
+    /// The index the "test-memory" backend made, for the test to look into.
+    let quarantine = MemoryQuarantineIndex()
+
+    func provideStores(_ stores: inout StoreRegistry) {
+        let index = quarantine
+        stores.provide((any QuarantineIndex).self, backend: "test-memory") { _ in index }
+    }
     var sections: [any ConfigSection.Type] { [RecordersSection.self] }
 
     func configure(_ runtime: inout RuntimeBuilder) async throws {

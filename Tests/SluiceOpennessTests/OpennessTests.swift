@@ -12,15 +12,21 @@ import SluiceConfig
 import SluiceCore
 import SluiceDaemon
 import SluicePipeline
+import SluiceQuarantine
+import SluiceStoreContracts
 import XCTest
 
 final class OpennessTests: XCTestCase {
     /// The composition root, and one line more.
-    let components: [any Component] = Components.standard + [HeaderScoreComponent()]
+    let scores = HeaderScoreComponent()
+    var components: [any Component] { Components.standard + [scores] }
     var root = ""
 
     static let rules = """
         rules:
+          - name: off-the-scale
+            when: [ { header_score: { gt: 9 } } ]
+            then: [ quarantine, { store: var/outbox }, stop ]
           - name: high-score
             when: [ { header_score: { gt: 5 } } ]
             then: [ { score_header: X-Score }, { record_to: inbox }, stop ]
@@ -43,6 +49,7 @@ final class OpennessTests: XCTestCase {
             recorders:
               inbox: { file: var/inbox.jsonl }
               spare: { file: var/spare.jsonl }
+            storage: { backend: test-memory }
             """.write(toFile: root + "/etc/sluice.yaml", atomically: true, encoding: .utf8)
         try Self.rules.write(toFile: root + "/rules/open.yaml", atomically: true, encoding: .utf8)
         try "From: a@example.test\r\nTo: b@example.org\r\nSubject: scored\r\nX-Test-Score: 7.5\r\n\r\nhello\r\n"
@@ -73,10 +80,15 @@ final class OpennessTests: XCTestCase {
             XCTFail("a rule naming an unconfigured recorder loaded")
         } catch let e as ConfigError {
             XCTAssertEqual(e.file, root + "/rules/open.yaml")
-            XCTAssertEqual(e.line, 4)
+            XCTAssertEqual(e.line, 7)
             XCTAssertEqual(e.column, 53)
             XCTAssertTrue(e.reason.contains("no recorder 'nosuch'"), "\(e)")
         }
+    }
+
+    /// The second backend passes the same contract suite as the embedded one, unchanged.
+    func testTheSecondBackendPassesTheQuarantineIndexContract() async throws {
+        try await QuarantineIndexContract { MemoryQuarantineIndex() }.run()
     }
 
     func testTheDryRunExplainsTheDecisionTheComponentMakes() async throws {
@@ -84,7 +96,7 @@ final class OpennessTests: XCTestCase {
         let report = try await DryRun.run(DryRunRequest(messagePath: root + "/high.eml"), runtime: runtime, components: components)
         XCTAssertEqual(report.message.verdicts[HeaderScore.self], HeaderScore(score: 7.5))
         let outcome = try XCTUnwrap(report.decision.outcomes.first)
-        XCTAssertEqual(outcome.trace.first?.why, "when header score > 5.0: yes")
+        XCTAssertEqual(outcome.trace.map(\.why), ["when header score > 9.0: no", "when header score > 5.0: yes"])
         XCTAssertEqual(outcome.actionLog, ["score_header X-Score", "record_to inbox", "stop"])
         let route = try XCTUnwrap(report.decision.plan.routes.first)
         XCTAssertEqual(route.target.description, "recorder:inbox")
@@ -102,6 +114,7 @@ final class OpennessTests: XCTestCase {
         let port = try await listenerPort()
         try swaks(port: port, header: "X-Test-Score: 7.5", to: "b@example.org")
         try swaks(port: port, header: "X-Test-Score: 1", to: "c@example.org")
+        try swaks(port: port, header: "X-Test-Score: 9.5", to: "d@example.org")
         let (inbox, outbox) = (root + "/var/inbox.jsonl", root + "/var/outbox")
         try await waitFor("the recorder to get the high-scored message") { FileManager.default.fileExists(atPath: inbox) }
         try await waitFor("the low-scored message in the outbox") {
@@ -114,6 +127,11 @@ final class OpennessTests: XCTestCase {
         XCTAssertTrue(record.prefix.hasPrefix("X-Score: 7.5\r\nReceived: from "), record.prefix)
         XCTAssertEqual(record.marks, ["test-score": ["7.5"]])
         XCTAssertTrue(record.verdicts.contains(HeaderScore.name), "the verdict was queued with the message: \(record.verdicts)")
+        // The quarantined one is in the "test-memory" backend's index: the daemon used only the contract.
+        let held = try await scores.quarantine.list(QuarantineQuery())
+        XCTAssertEqual(held.map(\.recipients), [["d@example.org"]])
+        XCTAssertEqual(held.first?.reasons, ["rule off-the-scale (when header score > 9.0: yes)"])
+        XCTAssertEqual(held.first?.verdicts[HeaderScore.name], "score 9.5")
         await daemon.shutdown.stop()
         try await running.value
     }
