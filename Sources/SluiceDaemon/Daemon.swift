@@ -113,7 +113,7 @@ public struct Daemon {
         do {
             for l in config.listeners {
                 var context = ListenerContext(
-                    name: l.name, session: Self.sessionConfiguration(config, l), checks: checks, receiver: intake,
+                    name: l.name, session: Self.sessionConfiguration(config, l, clock: clock), checks: checks, receiver: intake,
                     tls: tls.holder(for: l.name), implicitTLS: l.tls == .implicit, queue: store, fileIO: fileIO,
                     limiter: ConnectionLimiter(maxTotal: l.maxConnections, maxPerIP: l.maxConnectionsPerIP),
                     commandTimeout: .milliseconds(Int64(l.commandTimeout * 1000)),
@@ -145,7 +145,7 @@ public struct Daemon {
         services += [
             .init(service: AdminService(server: admin)),
             .init(service: reload),
-            .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, logger: logger)),
+            .init(service: ListenerService(listeners: listeners, grace: shutdownGrace, readiness: readiness, clock: clock, logger: logger)),
         ]
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         await shutdown.attach(serviceGroup)
@@ -160,7 +160,7 @@ public struct Daemon {
         logger.event(.stopped, level: .notice, "sluice stopped")
     }
 
-    static func sessionConfiguration(_ config: SluiceConfiguration, _ l: ListenerSettings) -> SMTPServerSession.Configuration {
+    static func sessionConfiguration(_ config: SluiceConfiguration, _ l: ListenerSettings, clock: any SluiceClock) -> SMTPServerSession.Configuration {
         let policy = l.policy.flatMap { config.policies[$0] }
         var session = SMTPServerSession.Configuration(
             hostname: config.hostname, maxMessageSize: min(l.maxMessageSize, policy?.maxMessageSize ?? .max),
@@ -170,6 +170,8 @@ public struct Daemon {
         session.authRequiresTLS = l.authRequiresTLS
         session.receivedAuthUser = l.receivedAuthUser
         session.maxReceivedHeaders = l.maxReceivedHeaders
+        // The time a message is received (its Received: header, its queue entry) is the one clock's.
+        session.now = { clock.now() }
         return session
     }
 

@@ -53,6 +53,7 @@ struct ListenerService: Service {
     let listeners: [SMTPListener]
     let grace: Double
     let readiness: Readiness
+    let clock: any SluiceClock
     let logger: Logger
 
     func run() async throws {
@@ -62,8 +63,8 @@ struct ListenerService: Service {
         logger.event(.stopping, level: .notice, "stopping: no new connections, draining sessions")
         for l in listeners { await l.close() }
         for l in listeners { l.sessions.broadcast(.drain) }
-        let deadline = Date().addingTimeInterval(grace)
-        while Date() < deadline && listeners.contains(where: { $0.sessions.count > 0 }) {
+        let deadline = clock.now().addingTimeInterval(grace)
+        while clock.now() < deadline && listeners.contains(where: { $0.sessions.count > 0 }) {
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
         let left = listeners.reduce(0) { $0 + $1.sessions.count }

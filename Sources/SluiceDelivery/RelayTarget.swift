@@ -72,7 +72,11 @@ public final class RelayTarget: DeliveryTarget {
     private let health = NIOLockedValueBox<[SMTPClient.Endpoint: Health]>([:])
     private let rotation = NIOLockedValueBox<Int>(0)
 
-    public init(pools: @escaping @Sendable () -> [UpstreamPool], deliverer: SMTPDeliverer, logger: Logger) {
+    /// The one clock: resting hosts, probes, last errors.
+    let clock: any SluiceClock
+
+    public init(pools: @escaping @Sendable () -> [UpstreamPool], deliverer: SMTPDeliverer, clock: any SluiceClock = WallClock(), logger: Logger) {
+        self.clock = clock
         currentPools = pools
         self.deliverer = deliverer
         self.logger = logger
@@ -148,17 +152,17 @@ public final class RelayTarget: DeliveryTarget {
             return r
         }
         let rotated = (0..<hosts.count).map { hosts[(start + $0) % hosts.count] }
-        let now = Date()
+        let now = clock.now()
         return health.withLockedValue { map in rotated.filter { ((map[$0]?.restUntil ?? .distantPast) > now) == resting } }
     }
 
     func isResting(_ host: SMTPClient.Endpoint) -> Bool {
-        health.withLockedValue { ($0[host]?.restUntil ?? .distantPast) > Date() }
+        health.withLockedValue { ($0[host]?.restUntil ?? .distantPast) > clock.now() }
     }
 
     /// Every host of every pool in force, with its health (for `sluice status`).
     public func healthReport() -> [UpstreamHealth] {
-        let now = Date()
+        let now = clock.now()
         let map = health.withLockedValue { $0 }
         return pools.values.sorted { $0.name < $1.name }.flatMap { pool in
             pool.hosts.map { host in
@@ -173,7 +177,7 @@ public final class RelayTarget: DeliveryTarget {
     private func record(_ host: SMTPClient.Endpoint, ok: Bool, error: String? = nil) {
         let changed = health.withLockedValue { map -> String? in
             var h = map[host] ?? Health()
-            let wasResting = h.restUntil > Date()
+            let wasResting = h.restUntil > clock.now()
             if ok {
                 // Healthy again; the last error stays visible for the operator.
                 h.failures = 0
@@ -183,10 +187,10 @@ public final class RelayTarget: DeliveryTarget {
             }
             h.failures += 1
             h.lastError = error
-            h.lastErrorAt = Date()
+            h.lastErrorAt = clock.now()
             map[host] = h
             if h.failures >= Self.failuresBeforeRest && !wasResting {
-                map[host]?.restUntil = Date().addingTimeInterval(Self.restSeconds)
+                map[host]?.restUntil = clock.now().addingTimeInterval(Self.restSeconds)
                 return "upstream host resting after \(h.failures) failures in a row"
             }
             return nil
@@ -200,8 +204,8 @@ public final class RelayTarget: DeliveryTarget {
         while !Task.isCancelled {
             // The pools of the current configuration: a reload may add, remove or retime them.
             let tick = pools.values.map(\.probeInterval).filter { $0 > 0 }.min() ?? 30
-            try? await Task.sleep(for: .seconds(tick))
-            let now = Date()
+            await clock.sleep(for: tick)
+            let now = clock.now()
             for pool in pools.values where pool.probeInterval > 0 {
                 guard now.timeIntervalSince(last[pool.name] ?? .distantPast) >= pool.probeInterval - 0.01 else { continue }
                 last[pool.name] = now

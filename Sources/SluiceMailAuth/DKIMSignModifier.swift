@@ -41,11 +41,14 @@ public struct DKIMSignModifier: MessageModifier {
     /// The keys in force (the daemon's current runtime: a reload's keys sign from the next message on).
     let keyring: @Sendable () -> DKIMKeyring
     let io: NIOThreadPool
+    /// The signatures' time (t=).
+    let clock: any SluiceClock
     let logger: Logger
 
-    public init(keyring: @escaping @Sendable () -> DKIMKeyring, io: NIOThreadPool, logger: Logger) {
+    public init(keyring: @escaping @Sendable () -> DKIMKeyring, io: NIOThreadPool, clock: any SluiceClock = WallClock(), logger: Logger) {
         self.keyring = keyring
         self.io = io
+        self.clock = clock
         self.logger = logger
     }
 
@@ -70,9 +73,10 @@ public struct DKIMSignModifier: MessageModifier {
         let full = Array(message.prependedHeaders.map { $0 + "\r\n" }.joined().utf8) + header
         let id = message.envelope.queueID.description
         let offset = bodyOffset
+        let time = Int(clock.now().timeIntervalSince1970)
         let signatures = try await io.runIfActive { () throws -> [String] in
             try signers.map { signer in
-                try signer.sign(id: id, header: full) { feed in
+                try signer.sign(id: id, header: full, time: time) { feed in
                     try QueueFileReader.chunks(path, offset: offset, length: length - offset, feed)
                 }
             }

@@ -42,7 +42,8 @@ public struct DeliveryComponent: Component {
         }
         let runtime = env.runtime
         let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: env.executors.files)
-        let relay = RelayTarget(pools: { runtime.current.part(UpstreamPools.self)?.pools ?? [] }, deliverer: deliverer, logger: env.logger)
+        let relay = RelayTarget(
+            pools: { runtime.current.part(UpstreamPools.self)?.pools ?? [] }, deliverer: deliverer, clock: env.clock, logger: env.logger)
         let send = SendTarget(
             resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort, tls: config.delivery.sendTLS, hostname: config.hostname,
             destinationConcurrency: config.delivery.destinationConcurrency, logger: env.logger)

@@ -85,7 +85,8 @@ public struct MailAuthComponent: Component {
         // policy authorised, with the keys of the current runtime.
         let runtime = env.runtime
         host.add(
-            modifier: DKIMSignModifier(keyring: { runtime.current.part(DKIMKeyring.self) ?? DKIMKeyring([]) }, io: env.executors.cpu, logger: env.logger),
+            modifier: DKIMSignModifier(
+                keyring: { runtime.current.part(DKIMKeyring.self) ?? DKIMKeyring([]) }, io: env.executors.cpu, clock: env.clock, logger: env.logger),
             at: .sign)
     }
 }
