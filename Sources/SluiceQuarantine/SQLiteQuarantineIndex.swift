@@ -71,31 +71,31 @@ public final class SQLiteQuarantineIndex: QuarantineIndex {
 
     public func list(_ q: QuarantineQuery) async throws -> [QuarantineRecord] {
         var clauses: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: [DatabaseValue] = []  // Sendable, for the async read
         if let rule = q.rule {
             clauses.append("queue_id IN (SELECT queue_id FROM held_rule WHERE rule = ?)")
-            arguments.append(rule)
+            arguments.append(rule.databaseValue)
         }
         if let from = q.from {
             clauses.append("instr(lower(sender), ?) > 0")
-            arguments.append(from.lowercased())
+            arguments.append(from.lowercased().databaseValue)
         }
         if let before = q.queuedBefore {
             clauses.append("queued_at < ?")
-            arguments.append(before.timeIntervalSince1970)
+            arguments.append(before.timeIntervalSince1970.databaseValue)
         }
         if let node = q.node {
             clauses.append("node = ?")
-            arguments.append(node)
+            arguments.append(node.databaseValue)
         }
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let sql = "SELECT * FROM held \(filter) ORDER BY queued_at, queue_id LIMIT \(max(1, q.limit))"
-        let rows = try await db.read { [arguments] db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
-        return try rows.map(Self.record)
+        // Rows are not Sendable: they become records inside the read.
+        return try await db.read { [arguments] db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.record) }
     }
 
     public func record(for id: QueueID) async throws -> QuarantineRecord? {
-        try await db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM held WHERE queue_id = ?", arguments: [id.rawValue]) }.map(Self.record)
+        try await db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM held WHERE queue_id = ?", arguments: [id.rawValue]).map(Self.record) }
     }
 
     public func ids(node: String) async throws -> [QueueID] {

@@ -343,7 +343,6 @@ public final class QueueStore: Sendable {
     @discardableResult
     public func recover() throws -> [String] {
         var actions: [String] = []
-        let fm = FileManager.default
         var completed = false
         for name in try Self.names(in: tmpDir) {
             let path = "\(tmpDir)/\(name)"
