@@ -2,13 +2,17 @@
 // archive entry is part of the message's plan, so it is queued, retried and
 // survives a crash like any delivery (a message that got its 250 is archived
 // even if the daemon dies first); the SMTP reply never waits for it. The
-// message is read on the database pool, its entry (MIME walk, text, deflate)
-// built on the CPU pool, never on the cooperative threads; entries from
-// concurrent deliveries are written in batched transactions.
+// message is read on the database pool, its entry (text, deflate) built on
+// the CPU pool, never on the cooperative threads; the text is what the
+// inspect stage's walk left in the handoff, or read again when it is not
+// there (a restart, no DLP); entries from concurrent deliveries are written
+// in batched transactions.
 
 import Foundation
+import Metrics
 import NIOPosix
 import SluiceCore
+import SluiceDLP
 import SluiceQueue
 
 public final class ArchiveTarget: DeliveryTarget {
@@ -17,12 +21,18 @@ public final class ArchiveTarget: DeliveryTarget {
     let known: @Sendable () -> Set<String>
     let io: NIOThreadPool
     let cpu: NIOThreadPool
+    /// Where the inspect stage left the message's text (nil: every entry reads its own).
+    let handoff: MessageHandoff?
 
-    public init(store: any ArchiveStore, archives: @escaping @Sendable () -> Set<String>, io: NIOThreadPool, cpu: NIOThreadPool) {
+    public init(
+        store: any ArchiveStore, archives: @escaping @Sendable () -> Set<String>, io: NIOThreadPool, cpu: NIOThreadPool,
+        handoff: MessageHandoff? = nil
+    ) {
         writer = ArchiveWriter(store: store)
         known = archives
         self.io = io
         self.cpu = cpu
+        self.handoff = handoff
     }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
@@ -38,9 +48,12 @@ public final class ArchiveTarget: DeliveryTarget {
             return bytes
         }
         let (envelope, verdicts) = (message.envelope, message.verdicts)
+        let text = handoff?.value(IndexText.self, for: envelope.queueID)
+        Counter(label: "sluice_archive_entries_total", dimensions: [("text", text == nil ? "read" : "inspect")]).increment()
         let entry = try await cpu.runIfActive {
             ArchiveEntryBuilder.entry(
-                archive: name, envelope: envelope, receivedAt: envelope.receivedAt, recipients: recipients, raw: raw, verdicts: verdicts)
+                archive: name, envelope: envelope, receivedAt: envelope.receivedAt, recipients: recipients, raw: raw, verdicts: verdicts,
+                text: text)
         }
         try await writer.add(entry)
         return DeliveryReport(detail: "archive \(name)")

@@ -44,6 +44,8 @@ public struct ReceivedMessage: Sendable {
     public var size: Int
     /// What the stages found so far, typed.
     public var verdicts = MessageVerdicts()
+    /// What the stages computed that a delivery may reuse (never queued; see MessageHandoff).
+    public var derived = DerivedContent()
 
     public init(envelope: Envelope, headers: MessageHeaders, spoolPath: String, size: Int) {
         self.envelope = envelope

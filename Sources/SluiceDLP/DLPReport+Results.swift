@@ -23,10 +23,15 @@ extension DLPScanner {
     /// Scans the first `length` bytes of a file (blocking I/O). `sampled` applies each profile's
     /// sample_percent (the daemon); off, every profile counts (dry runs, so the answer is repeatable).
     public func inspect(path: String, length: Int, sampled: Bool) throws -> InspectionResults {
+        try inspect(path: path, length: length, sampled: sampled, indexText: false).results
+    }
+
+    /// The same, and the search index's text when `indexText` (nil when the profiles' walk could not collect it).
+    public func inspect(path: String, length: Int, sampled: Bool, indexText: Bool) throws -> (results: InspectionResults, text: IndexText?) {
         let percents = book.profiles.mapValues(\.samplePercent)
-        let report = try scan(path: path, length: length) { profile in
+        let report = try scan(path: path, length: length, indexText: indexText) { profile in
             !sampled || Int.random(in: 0..<100) < (percents[profile] ?? 100)
         }
-        return report.results(book: book)
+        return (report.results(book: book), report.indexText)
     }
 }

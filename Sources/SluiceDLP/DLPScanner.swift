@@ -15,6 +15,8 @@ public struct DLPReport: Sendable {
     public var bytesScanned = 0
     /// Attachments, or pieces of them, that could not be read in full (encrypted, bombs, corrupt).
     public var unscannable: [UnscannablePart] = []
+    /// The search index's text, when the scan was asked to collect it (one walk for both).
+    public var indexText: IndexText?
 }
 
 public struct DLPScanner: Sendable {
@@ -31,18 +33,34 @@ public struct DLPScanner: Sendable {
     struct Collector: MIMETextSink {
         /// nil: only the structure is wanted (attachment names and types).
         let engine: DLPEngine?
+        /// What the profiles read: text up to this many bytes, attachments' text or not (the walk may decode more
+        /// when it also collects the index text).
+        let budget: Int
+        let readsAttachments: Bool
+        var index: IndexText.Collector?
         var findings: [Finding] = []
         var offsets: [Int: Int] = [:]
         var bytes = 0
+        /// Text past the profiles' budget (collected for the index only): the scan is then partial.
+        var beyondBudget = false
         var failure: (any Error)?
 
         mutating func text(_ bytes: [UInt8], part: MIMEPart) {
+            index?.text(bytes, part: part)
+            if part.filename != nil && !readsAttachments { return }
+            let room = budget - self.bytes
+            guard room > 0 else {
+                beyondBudget = true
+                return
+            }
+            let piece = bytes.count <= room ? bytes : Array(bytes.prefix(room))
+            if piece.count < bytes.count { beyondBudget = true }
             let base = offsets[part.index, default: 0]
-            offsets[part.index] = base + bytes.count
-            self.bytes += bytes.count
+            offsets[part.index] = base + piece.count
+            self.bytes += piece.count
             guard let engine else { return }
             do {
-                findings += try engine.findings(in: bytes, part: part.label, base: base)
+                findings += try engine.findings(in: piece, part: part.label, base: base)
             } catch {
                 failure = error
             }
@@ -65,9 +83,10 @@ public struct DLPScanner: Sendable {
         try scan(sample: sample, feedsWholeMessage: false) { walker in walker.scanDocument(document, name: name) }
     }
 
-    /// Scans the first `length` bytes of a file, chunk by chunk (blocking I/O).
-    public func scan(path: String, length: Int, sample: (String) -> Bool = { _ in true }) throws -> DLPReport {
-        try scan(sample: sample) { feed in
+    /// Scans the first `length` bytes of a file, chunk by chunk (blocking I/O); `indexText`: the same walk collects
+    /// the search index's text too.
+    public func scan(path: String, length: Int, indexText: Bool = false, sample: (String) -> Bool = { _ in true }) throws -> DLPReport {
+        try scan(sample: sample, indexText: indexText) { feed in
             guard let h = FileHandle(forReadingAtPath: path) else { throw SMTPError(451, .init(4, 3, 0), "Spool file missing") }
             defer { try? h.close() }
             var remaining = length
@@ -79,18 +98,35 @@ public struct DLPScanner: Sendable {
     }
 
     func scan(
-        sample: (String) -> Bool, feedsWholeMessage: Bool = true, source: (inout MIMEWalker<Collector>) throws -> Void
+        sample: (String) -> Bool, feedsWholeMessage: Bool = true, indexText: Bool = false,
+        source: (inout MIMEWalker<Collector>) throws -> Void
     ) throws -> DLPReport {
-        var limits = MIMELimits()
-        limits.maxBytes = book.profiles.values.map(\.maxBytes).max() ?? limits.maxBytes
-        limits.scanAttachments = engine != nil && book.profiles.values.contains { $0.scanAttachments }
-        var walker = MIMEWalker(sink: Collector(engine: engine), limits: limits)
+        let budget = book.profiles.values.map(\.maxBytes).max() ?? MIMELimits().maxBytes
+        let readsAttachments = engine != nil && book.profiles.values.contains { $0.scanAttachments }
+        // One walk for both readers when the profiles read attachments (the default) or no text at all: the
+        // walk decodes what the index needs too (every attachment's text; PDFs only for the profiles). When they
+        // read the body only, the index text is left to a walk of its own rather than decode attachments here.
+        let shared = indexText && (readsAttachments || engine == nil)
+        var limits: MIMELimits
+        if shared {
+            limits = IndexText.limits(readingDocuments: readsAttachments)
+            limits.maxBytes = max(budget, limits.maxBytes)
+        } else {
+            limits = MIMELimits()
+            limits.maxBytes = budget
+            limits.scanAttachments = readsAttachments
+        }
+        let collector = Collector(engine: engine, budget: budget, readsAttachments: readsAttachments, index: shared ? IndexText.Collector() : nil)
+        var walker = MIMEWalker(sink: collector, limits: limits)
         try source(&walker)
         if feedsWholeMessage { walker.finish() }
         if let failure = walker.sink.failure { throw failure }
         var report = DLPReport(
-            findings: walker.sink.findings, parts: walker.parts, truncated: walker.truncated, bytesScanned: walker.sink.bytes,
-            unscannable: walker.unscannable)
+            // Partial for the profiles: parts not seen, or text they read that was not scanned (a walk that only
+            // lists the structure is not cut short by the text it did not read).
+            findings: walker.sink.findings, parts: walker.parts,
+            truncated: walker.truncatedStructure || (engine != nil && (walker.truncatedText || walker.sink.beyondBudget)),
+            bytesScanned: walker.sink.bytes, unscannable: walker.unscannable, indexText: walker.sink.index?.result(parts: walker.parts))
         var attachments: [String: MIMEPart] = [:]
         for p in walker.parts where p.filename != nil && attachments[p.label] == nil { attachments[p.label] = p }
         for (name, profile) in book.profiles where sample(name) {

@@ -38,6 +38,8 @@ public struct MIMEPart: Sendable, Hashable {
     /// Text read out of a document (an XML part of an Office file, a PDF page): it labels
     /// findings but is not an attachment of its own.
     public var derived = false
+    /// Text a PDF's page layout gave (the search index leaves it out: see IndexText).
+    public var fromPDF = false
 }
 
 /// A part, or a piece of one, that could not be scanned in full, and why.
@@ -63,7 +65,12 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     public var sink: Sink
     public let limits: MIMELimits
     public private(set) var parts: [MIMEPart] = []
-    public private(set) var truncated = false
+    /// Whether the walk stopped short: too deep, too many parts, or `limits.maxBytes` of text.
+    public var truncated: Bool { truncatedStructure || truncatedText }
+    /// Parts or depth over their limits: some parts were not seen.
+    public private(set) var truncatedStructure = false
+    /// The text budget was spent: some text was not handed on.
+    public private(set) var truncatedText = false
 
     private enum Encoding { case identity, base64, quotedPrintable }
     private enum Handling { case text, html, document, skip }
@@ -219,7 +226,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         let filename = disposition?.parameter("filename") ?? type.parameter("name")
         let index = parts.count
         guard index < limits.maxParts, boundaries.count <= limits.maxDepth else {
-            truncated = true
+            truncatedStructure = true
             handling = .skip
             current = nil
             return
@@ -408,11 +415,11 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         guard !text.isEmpty else { return }
         let room = limits.maxBytes - scanned
         guard room > 0 else {
-            truncated = true
+            truncatedText = true
             return
         }
         let piece = text.count <= room ? text : Array(text.prefix(room))
-        if piece.count < text.count { truncated = true }
+        if piece.count < text.count { truncatedText = true }
         scanned += piece.count
         sink.text(piece, part: part)
     }
@@ -500,24 +507,25 @@ struct ContentType {
 extension MIMEWalker: DocumentSink {
     var isFull: Bool { scanned >= limits.maxBytes }
 
-    private mutating func documentPart(_ path: String, derived: Bool) -> MIMEPart? {
+    private mutating func documentPart(_ path: String, derived: Bool, pdf: Bool = false) -> MIMEPart? {
         guard let root = documentRoot else { return nil }
         if path == root.path { return root.part }
         if let known = documentParts[path] { return known }
         var part = MIMEPart(index: parts.count, contentType: "application/octet-stream", filename: path, label: "attachment \(path)")
         part.derived = derived
+        part.fromPDF = pdf
         if parts.count < limits.maxParts {
             parts.append(part)
         } else {
-            truncated = true
+            truncatedStructure = true
             part.index = limits.maxParts + documentParts.count + 1
         }
         documentParts[path] = part
         return part
     }
 
-    mutating func text(_ bytes: [UInt8], path: String) {
-        guard let part = documentPart(path, derived: true) else { return }
+    mutating func text(_ bytes: [UInt8], path: String, pdf: Bool) {
+        guard let part = documentPart(path, derived: true, pdf: pdf) else { return }
         deliver(bytes, part: part)
     }
 

@@ -91,8 +91,8 @@ public struct Daemon {
             io: fileIO, clock: clock, observer: host.queueObserver, logger: logger)
         let fileWork: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void = { work in try await fileIO.runIfActive { try work() } }
         let intake = MessageIntake(
-            pipeline: host.pipeline, runtime: runtime, store: store, queueManager: manager, observer: host.queueObserver, clock: clock,
-            fileIO: fileWork)
+            pipeline: host.pipeline, runtime: runtime, store: store, queueManager: manager, observer: host.queueObserver,
+            handoff: host.environment.handoff, clock: clock, fileIO: fileWork)
         await manager.setBouncer(
             DSNBouncer(
                 store: store, runtime: runtime, hostname: config.hostname, observer: host.queueObserver, clock: clock, fileIO: fileWork,

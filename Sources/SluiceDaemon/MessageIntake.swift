@@ -1,7 +1,8 @@
 // MessageIntake: what happens at end of DATA, before the reply. Runs the
 // pipeline (stages, then rules and signing) on the runtime current when DATA
 // ended, commits the message with its plan to the queue (fsync'd), and wakes
-// the queue manager. Only when it returns does the client get
+// the queue manager; what the stages computed for reuse (the archive's text)
+// is handed to the deliveries in memory. Only when it returns does the client get
 // "250 ... queued as ID".
 
 import Foundation
@@ -19,6 +20,8 @@ struct MessageIntake: MessageReceiver {
     let queueManager: QueueManager
     /// The components told of what is queued (the quarantine index).
     let observer: any QueueObserver
+    /// What the stages computed that the deliveries reuse (the archive's text).
+    let handoff: MessageHandoff
     let clock: any SluiceClock
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
 
@@ -56,6 +59,7 @@ struct MessageIntake: MessageReceiver {
         let entry = queued
         let store = self.store
         try await fileIO { try store.commit(entry) }
+        handoff.keep(message.derived, for: id)
         logger.event(
             .queued, "queued",
             [

@@ -83,7 +83,7 @@ final class ContentExtractionTests: XCTestCase {
         var members: [String] = []
         var unscannable: [(String, UnscannableReason)] = []
         var isFull: Bool { false }
-        mutating func text(_ bytes: [UInt8], path: String) { text[path, default: ""] += String(decoding: bytes, as: UTF8.self) }
+        mutating func text(_ bytes: [UInt8], path: String, pdf: Bool) { text[path, default: ""] += String(decoding: bytes, as: UTF8.self) }
         mutating func endOfText(path: String) {}
         mutating func member(path: String) { members.append(path) }
         mutating func unscannable(path: String, reason: UnscannableReason, detail: String) { unscannable.append((path, reason)) }

@@ -8,8 +8,10 @@ import XCTest
 @testable import SluiceDLP
 
 final class ZipScanTests: XCTestCase {
+    func makeZip(_ script: String) throws -> [UInt8] { try Self.makeZip(script) }
+
     /// Runs Python's zipfile; `script` gets `out` (the path to write) and builds the archive.
-    func makeZip(_ script: String) throws -> [UInt8] {
+    static func makeZip(_ script: String) throws -> [UInt8] {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 missing") }
         let path = NSTemporaryDirectory() + "zip-\(UUID().uuidString).zip"
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -124,6 +124,29 @@ final class ArchiveTests: XCTestCase {
         XCTAssertEqual(try search(d, ["--subject", "order"]).first?["dlp"] as? String, "pci=1")
     }
 
+    /// One MIME walk per message: with DLP on, the archive's text and attachment names come from the inspect stage's
+    /// walk (sluice_archive_entries_total{text="inspect"}); without it the archive reads them itself ("read").
+    func testTheArchiveTakesItsTextFromTheInspectStage() throws {
+        let d = try archivingDaemon()
+        try "profiles:\n  pci: { detectors: [credit_card] }\n".write(toFile: d.root + "/rules/dlp.yaml", atomically: true, encoding: .utf8)
+        try d.start()
+        let message = "Subject: ledger\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+            + "--z\r\nContent-Type: text/csv; name=\"ledger.csv\"\r\nContent-Disposition: attachment; filename=\"ledger.csv\"\r\n\r\n"
+            + "name,card\r\nzebrafinch,4111 1111 1111 1111\r\n--z--\r\n"
+        XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port(), message: message).code, 250)
+        XCTAssertTrue(waitUntil { (try? self.search(d, ["--text", "zebrafinch"]).count) == 1 }, d.log())
+        let found = try XCTUnwrap(try search(d, ["--text", "zebrafinch"]).first)
+        XCTAssertEqual(found["dlp"] as? String, "pci=1")
+        XCTAssertEqual(found["attachments"] as? [String], ["ledger.csv"], "\(found)")
+        let metrics = try httpGet(d.port("admin"), "/metrics").1
+        func count(_ source: String) -> Int {
+            metrics.split(separator: "\n").first { $0.hasPrefix("sluice_archive_entries_total{text=\"\(source)\"}") }
+                .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        XCTAssertEqual(count("inspect"), 1, metrics)
+        XCTAssertEqual(count("read"), 0, metrics)
+    }
+
     func testKill9AfterThe250StillArchives() throws {
         let d = try archivingDaemon()
         try d.start()

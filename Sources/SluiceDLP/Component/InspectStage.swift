@@ -1,7 +1,8 @@
 // InspectStage: the DLP scan of a message (R-DLP), once, with every profile
 // of the runtime; its typed results carry the count per profile, the
 // attachments, redacted findings and what could not be scanned (encrypted,
-// bombs, corrupt files), which are logged here (never a value).
+// bombs, corrupt files), which are logged here (never a value). When the
+// runtime archives, the same walk collects the archive's IndexText.
 // The scan is CPU work and runs on the pool given to the stage.
 
 import Logging
@@ -23,8 +24,11 @@ public struct InspectStage: MessageStage {
     public func run(_ message: inout ReceivedMessage, runtime: Runtime, logger: Logger) async throws {
         guard runtime.inspects(listener: message.envelope.client.listener), let scanner = runtime.dlp else { return }
         let (path, size, sampled) = (message.spoolPath, message.size, self.sampled)
-        let results = try await io.runIfActive { try scanner.inspect(path: path, length: size, sampled: sampled) }
+        // The same walk collects the archive's text when this runtime archives (kept for the delivery, not queued).
+        let indexText = sampled && runtime.reuses(IndexText.self)
+        let (results, text) = try await io.runIfActive { try scanner.inspect(path: path, length: size, sampled: sampled, indexText: indexText) }
         message.verdicts.inspection = results
+        message.derived[IndexText.self] = text
         let id = message.envelope.queueID.rawValue
         for (detector, findings) in Dictionary(grouping: results.findings, by: \.detector).sorted(by: { $0.key < $1.key }) {
             let examples = findings.prefix(3).map { "\($0.snippet) (\($0.part) @\($0.offset))" }.joined(separator: "; ")

@@ -12,8 +12,8 @@ import Foundation
 import SluiceCore
 
 protocol DocumentSink {
-    /// Text from `path`, in pieces ending at a line break where possible.
-    mutating func text(_ bytes: [UInt8], path: String)
+    /// Text from `path`, in pieces ending at a line break where possible; `pdf`: a PDF page's layout text.
+    mutating func text(_ bytes: [UInt8], path: String, pdf: Bool)
     mutating func endOfText(path: String)
     /// A file inside a container (a zip entry, a gzip's content): listed as an attachment.
     mutating func member(path: String)
@@ -78,12 +78,12 @@ struct DocumentExtractor {
     }
 
     /// Text in pieces of about 64 KiB, cut after a line break so that a value is not split.
-    private func emit<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, into sink: inout S) {
+    private func emit<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, pdf: Bool = false, into sink: inout S) {
         var start = bytes.startIndex
         while start < bytes.endIndex && !sink.isFull {
             var end = min(bytes.endIndex, start + Self.piece)
             if end < bytes.endIndex, let nl = bytes[start..<end].lastIndex(of: 10), nl > start { end = nl + 1 }
-            sink.text(Array(bytes[start..<end]), path: path)
+            sink.text(Array(bytes[start..<end]), path: path, pdf: pdf)
             start = end
         }
         sink.endOfText(path: path)
@@ -214,7 +214,7 @@ struct DocumentExtractor {
                 }
                 xml.feed(piece)
                 let lines = xml.take()
-                if !lines.isEmpty { sink.text(lines, path: path) }
+                if !lines.isEmpty { sink.text(lines, path: path, pdf: false) }
                 return !sink.isFull
             }
             if outcome == .corrupt { failure = (.corrupt, "damaged deflate data") }
@@ -224,7 +224,7 @@ struct DocumentExtractor {
         }
         expanded += produced
         let rest = xml.take(all: true)
-        if !rest.isEmpty { sink.text(rest, path: path) }
+        if !rest.isEmpty { sink.text(rest, path: path, pdf: false) }
         sink.endOfText(path: path)
         if let failure { give(failure, path: path, into: &sink) }
     }
@@ -327,7 +327,7 @@ struct DocumentExtractor {
                 return
             }
             let text = document.text(ofPage: page)
-            if !text.isEmpty { emit(text[...], path: "\(path)/page \(page + 1)", into: &sink) }
+            if !text.isEmpty { emit(text[...], path: "\(path)/page \(page + 1)", pdf: true, into: &sink) }
         }
         if pages > limits.maxPDFPages {
             sink.unscannable(path: path, reason: .limits, detail: "\(pages) pages, the first \(limits.maxPDFPages) read")

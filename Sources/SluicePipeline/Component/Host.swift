@@ -38,11 +38,15 @@ public struct HostEnvironment: Sendable {
     public let storage: Storage
     /// This node's queue (nil in a dry run).
     public let queue: QueueStore?
+    /// What the stages computed for a queued message that its deliveries reuse (in memory, bounded).
+    public let handoff: MessageHandoff
 
     public init(
         mode: Mode, runtime: RuntimeHolder, executors: Executors, logger: Logger, storage: Storage, clock: any SluiceClock = WallClock(),
-        resolver: (any DNSResolver)? = nil, eventLoops: (any EventLoopGroup)? = nil, queue: QueueStore? = nil
+        resolver: (any DNSResolver)? = nil, eventLoops: (any EventLoopGroup)? = nil, queue: QueueStore? = nil,
+        handoff: MessageHandoff = MessageHandoff()
     ) {
+        self.handoff = handoff
         self.storage = storage
         self.queue = queue
         self.mode = mode
