@@ -290,16 +290,28 @@ public actor QueueManager {
             return
         }
         let now = clock.now()
-        // Each pending, unquarantined route is attempted; its results replace it (a route may split).
+        // Each pending, unquarantined route is attempted, all at once (the archive's write does not hold up the
+        // relay); its results replace it (a route may split). A route told "not before" waits until then (it is not
+        // attempted, and nothing about it changes).
+        let toAttempt = entry.routes.indices.filter {
+            let state = entry.routes[$0]
+            return state.status == .pending && !state.route.held && (state.notBefore ?? .distantPast) <= now
+        }
+        let attempted = entry
+        var outcomes: [Int: [RouteState]] = [:]
+        await withTaskGroup(of: (Int, [RouteState]).self) { group in
+            for index in toAttempt {
+                group.addTask { (index, await self.attempt(attempted.routes[index], of: attempted, now: now, log: log)) }
+            }
+            for await (index, results) in group { outcomes[index] = results }
+        }
         var routes: [RouteState] = []
         var ranges: [Int: Range<Int>] = [:]
         for (index, state) in entry.routes.enumerated() {
-            // A route told "not before" waits until then (it is not attempted, and nothing about it changes).
-            guard state.status == .pending && !state.route.held && (state.notBefore ?? .distantPast) <= now else {
+            guard let results = outcomes[index] else {
                 routes.append(state)
                 continue
             }
-            let results = await attempt(state, of: entry, now: now, log: log)
             ranges[index] = routes.count..<(routes.count + results.count)
             routes += results
         }
