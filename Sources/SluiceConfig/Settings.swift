@@ -90,6 +90,12 @@ public struct DeliverySettings: Sendable {
     public var sendTLS = OutboundTLS.opportunistic
     /// `destination_concurrency:` connections at once to one recipient domain for `send` (default 20, like Postfix).
     public var destinationConcurrency = 20
+    /// `connection_idle_timeout:` an outbound connection kept for the next message is closed (with QUIT) after this long
+    /// unused (default 10s; 0 keeps none).
+    public var connectionIdleTimeout: Double = 10
+    /// `connection_reuse_limit:` an outbound connection carries no new message after this long since it was opened
+    /// (default 300s, Postfix's smtp_connection_reuse_time_limit), so a server's changed configuration reaches us.
+    public var connectionReuseLimit: Double = 300
 }
 
 /// `storage: { backend: sqlite }`: which implementation keeps the shared state (credentials, rate limits, the archive,

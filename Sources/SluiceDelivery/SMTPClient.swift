@@ -81,40 +81,56 @@ public enum SMTPClient {
     }
 }
 
-/// Idle connections by host, TLS policy and credentials; each is used by one session at a time.
+/// Idle connections by host, TLS policy and credentials; each is used by one session at a time. A connection leaves
+/// with QUIT (RFC 5321 §4.1.1.10) when it has been idle too long, when the pool has no room for it, or when it is older
+/// than the reuse limit (Postfix's smtp_connection_reuse_time_limit), so a server's new configuration reaches us.
 public final class SMTPConnectionPool: Sendable {
     struct Idle: Sendable {
         var channel: any Channel
         var negotiated: SMTPClientSession.Negotiated
+        /// When it was parked, and when it was opened.
         var since: Date
+        var opened: Date
     }
 
     /// An idle connection is closed after this long (servers dislike idle clients).
     let idleLimit: Double
+    /// A connection opened longer ago than this carries no new message.
+    let reuseLimit: Double
     /// At most this many idle connections per key.
     let maxIdle: Int
+    let clock: any SluiceClock
     private let idle = NIOLockedValueBox<[String: [Idle]]>([:])
 
-    public init(idleLimit: Double = 10, maxIdle: Int = 10) {
+    public init(idleLimit: Double = 10, reuseLimit: Double = 300, maxIdle: Int = 10, clock: any SluiceClock = WallClock()) {
         self.idleLimit = idleLimit
+        self.reuseLimit = reuseLimit
         self.maxIdle = maxIdle
+        self.clock = clock
     }
 
+    /// An idle connection to reuse; those found too old or gone are closed (with QUIT when still open).
     func take(_ key: String) -> Idle? {
-        idle.withLockedValue { map in
+        let now = clock.now()
+        var retired: [any Channel] = []
+        let found = idle.withLockedValue { map -> Idle? in
             while var list = map[key], !list.isEmpty {
                 let c = list.removeLast()
                 map[key] = list.isEmpty ? nil : list
-                if c.channel.isActive && Date().timeIntervalSince(c.since) < idleLimit { return c }
-                c.channel.close(promise: nil)
+                if c.channel.isActive && now.timeIntervalSince(c.since) < idleLimit && now.timeIntervalSince(c.opened) < reuseLimit { return c }
+                retired.append(c.channel)
             }
             return nil
         }
+        for channel in retired { SMTPClientHandler.quit(channel) }
+        return found
     }
 
-    /// Keeps a connection for the next message; false if the pool is full (the caller closes it).
+    /// Keeps a connection for the next message; false if the pool is full, keeps none, or the connection is past
+    /// the reuse limit (the caller ends it with QUIT).
     func park(_ key: String, _ c: Idle) -> Bool {
-        idle.withLockedValue { map in
+        guard idleLimit > 0, c.since.timeIntervalSince(c.opened) < reuseLimit else { return false }
+        return idle.withLockedValue { map in
             guard (map[key]?.count ?? 0) < maxIdle else { return false }
             map[key, default: []].append(c)
             return true
@@ -164,6 +180,10 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private var parser = SMTPReplyParser()
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// When the connection was opened (for the pool's reuse limit).
+    private var opened = Date.distantPast
+    /// QUIT was sent on an idle connection: the 221 (or the close) ends it.
+    private var quitting = false
 
     /// Handlers alive now (tests check that a finished connection lets go of its handler).
     static let alive = NIOLockedValueBox(0)
@@ -189,6 +209,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        opened = pool?.clock.now() ?? Date.distantPast
         arm(context: context)
         context.fireChannelActive()
     }
@@ -205,7 +226,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         var bytes = unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
         guard job != nil else {
-            // An idle connection spoke (421 before closing): it is not reusable.
+            // The 221 to our QUIT, or an idle connection that spoke (421 before closing): it is not reusable.
             pool?.remove(context.channel)
             context.close(promise: nil)
             return
@@ -254,18 +275,41 @@ final class SMTPClientHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    /// While a session runs: its reply timeout. While idle: the pool's idle limit, then QUIT.
+    /// While a session runs: its reply timeout. While idle: the pool's idle limit, then QUIT. After QUIT: how long the
+    /// 221 may take before the connection is closed anyway.
     private func arm(context: ChannelHandlerContext) {
         timer?.cancel()
-        let wait = job?.payload.timeout ?? .milliseconds(Int64((pool?.idleLimit ?? 0) * 1000))
+        let wait = quitting ? .seconds(10) : job?.payload.timeout ?? .milliseconds(Int64((pool?.idleLimit ?? 0) * 1000))
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
             if self.job != nil {
                 self.execute(self.job!.session.connectionFailed("timeout"), context: context)
-            } else {
-                self.pool?.remove(context.channel)
-                context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(string: "QUIT\r\n")), promise: nil)
+            } else if self.quitting {
                 context.close(promise: nil)
+            } else {
+                self.sendQuit(context: context)
             }
+        }
+    }
+
+    /// Ends an idle connection politely: QUIT, then close on the 221 or after a short wait.
+    private func sendQuit(context: ChannelHandlerContext) {
+        guard !quitting, context.channel.isActive else { return }
+        pool?.remove(context.channel)
+        quitting = true
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: "QUIT\r\n")), promise: nil)
+        arm(context: context)
+    }
+
+    /// Ends an idle pooled connection with QUIT (from any thread).
+    static func quit(_ channel: any Channel) {
+        channel.eventLoop.execute {
+            guard let handler = try? channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self), handler.job == nil,
+                let context = handler.context
+            else {
+                channel.close(promise: nil)
+                return
+            }
+            handler.sendQuit(context: context)
         }
     }
 
@@ -297,10 +341,13 @@ final class SMTPClientHandler: ChannelInboundHandler {
             let negotiated = current.session.negotiated
             job = nil
             current.finish.resume(outcome)
-            if outcome.reusable, let pool,
-                pool.park(poolKey, .init(channel: context.channel, negotiated: negotiated, since: Date()))
-            {
-                arm(context: context)  // now the idle limit
+            if outcome.reusable, let pool {
+                if pool.park(poolKey, .init(channel: context.channel, negotiated: negotiated, since: pool.clock.now(), opened: opened)) {
+                    arm(context: context)  // now the idle limit
+                } else {
+                    // Clean, but no room to keep it (or too old to reuse): QUIT, not a dropped connection.
+                    sendQuit(context: context)
+                }
             } else {
                 timer?.cancel()
                 context.close(promise: nil)

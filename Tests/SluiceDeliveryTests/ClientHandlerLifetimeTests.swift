@@ -68,6 +68,8 @@ final class LoopbackSink: @unchecked Sendable {
     private let counter: SinkCounter
     var port: Int { channel.localAddress!.port! }
     var messages: Int { counter.count.withLockedValue { $0 } }
+    var connections: Int { counter.connections.withLockedValue { $0 } }
+    var quits: Int { counter.quits.withLockedValue { $0 } }
 
     private init(channel: any Channel, counter: SinkCounter) {
         self.channel = channel
@@ -90,6 +92,8 @@ final class LoopbackSink: @unchecked Sendable {
 
 final class SinkCounter: Sendable {
     let count = NIOLockedValueBox(0)
+    let connections = NIOLockedValueBox(0)
+    let quits = NIOLockedValueBox(0)
 }
 
 final class SinkHandler: ChannelInboundHandler {
@@ -102,6 +106,7 @@ final class SinkHandler: ChannelInboundHandler {
     init(counter: SinkCounter) { self.counter = counter }
 
     func channelActive(context: ChannelHandlerContext) {
+        counter.connections.withLockedValue { $0 += 1 }
         send("220 sink.test ESMTP", context: context)
     }
 
@@ -126,6 +131,7 @@ final class SinkHandler: ChannelInboundHandler {
                 inData = true
                 send("354 go ahead", context: context)
             case "QUIT":
+                counter.quits.withLockedValue { $0 += 1 }
                 send("221 bye", context: context)
                 context.close(promise: nil)
             default: send("250 2.0.0 Ok", context: context)

@@ -41,7 +41,10 @@ public struct DeliveryComponent: Component {
             throw RuntimeError("delivery needs the event loops and the DNS resolver")
         }
         let runtime = env.runtime
-        let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: env.executors.files)
+        // Connection reuse is read at start (a reload keeps the connections it has).
+        let pool = SMTPConnectionPool(
+            idleLimit: config.delivery.connectionIdleTimeout, reuseLimit: config.delivery.connectionReuseLimit, clock: env.clock)
+        let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: env.executors.files, pool: pool)
         let relay = RelayTarget(
             pools: { runtime.current.part(UpstreamPools.self)?.pools ?? [] }, deliverer: deliverer, clock: env.clock, logger: env.logger)
         let send = SendTarget(
