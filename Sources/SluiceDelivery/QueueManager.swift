@@ -30,8 +30,9 @@ public actor QueueManager {
     let observer: (any QueueObserver)?
     var logger: Logger
 
-    /// Due times of queued messages (ids and dates only: the queue stays on disk).
-    private var due: [QueueID: Date] = [:]
+    /// Due times of queued messages not being attempted (ids and dates only: the queue stays on disk).
+    private var due = DueSchedule()
+    /// Messages being attempted now (out of `due` until their attempt ends).
     private var running: Set<QueueID> = []
     /// When a scan of the queue that failed is tried again.
     private var rescanAt: Date?
@@ -54,15 +55,20 @@ public actor QueueManager {
         self.logger = logger
     }
 
-    /// Loads what the queue holds (after recovery) and delivers until `stop()`. Woken by events (a commit,
-    /// an attempt's end, a rescan, stop) and by the clock at the next due time — never by polling. Attempts
-    /// run as child tasks: when it returns, after `stop()` or cancellation, none is left running.
+    /// Delivers until `stop()`, while it indexes what the queue holds in the background (a chunk of files at a time,
+    /// off the actor), so new mail is accepted and delivered from the first second of a restart with a large queue.
+    /// Woken by events (a commit, an attempt's end, an indexed chunk, stop) and by the clock at the next due time —
+    /// never by polling. Attempts run as child tasks: when it returns, after `stop()` or cancellation, none is left
+    /// running.
     public func run() async {
-        rescan()
-        logger.event(.ready, "queue manager started", [.size: "\(due.count)"])
+        logger.event(.ready, "queue manager started")
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.index(initial: true) }
             while !stopped && !Task.isCancelled {
-                if let at = rescanAt, at <= clock.now() { rescan() }
+                if let at = rescanAt, at <= clock.now() {
+                    rescanAt = nil
+                    group.addTask { await self.index(initial: false) }
+                }
                 for id in takeDue() {
                     group.addTask { await self.attempt(id) }
                 }
@@ -84,17 +90,27 @@ public actor QueueManager {
 
     /// The earliest due time of a message not being attempted (or of a scan to try again).
     private func nextDue() -> Date? {
-        [due.filter { !running.contains($0.key) }.values.min(), rescanAt].compactMap { $0 }.min()
+        [due.next(), rescanAt].compactMap { $0 }.min()
     }
 
-    /// Re-reads the queue (at the start, and after an operator released or changed messages: SIGUSR1). A queue
+    /// Re-reads the queue (after an operator released or changed messages: SIGUSR1) as the start does.
+    public func rescan() async {
+        await index(initial: false)
+    }
+
+    /// Whether the first index of the queue is done (every message on disk at the start is scheduled).
+    public private(set) var indexed = false
+
+    /// Reads every queued message's state, `chunkSize` files at a time on the file pool, and schedules each as it says.
+    /// A committed file whose end record is damaged is moved to corrupt/ (logged, counted), never delivered. A queue
     /// directory that cannot be read is logged and counted, never taken for an empty queue: what is known stays
     /// scheduled, and the scan is tried again a minute later.
-    public func rescan() {
-        let entries: [(id: QueueID, entry: Result<QueueEntry, any Error>)]
+    func index(initial: Bool, chunkSize: Int = 1000) async {
+        let store = self.store
+        let began = clock.now()
+        let ids: [QueueID]
         do {
-            entries = try store.entries()
-            rescanAt = nil
+            ids = try await io.runIfActive { try store.ids() }
         } catch {
             logger.event(.error, level: .error, "cannot read the queue; trying again in a minute", [.error: "\(error)"])
             SluiceMetrics.queueScanFailed()
@@ -102,18 +118,52 @@ public actor QueueManager {
             wake.signal()
             return
         }
-        for (id, result) in entries {
-            switch result {
-            case .success(let entry) where entry.hasDeliverableRoutes:
-                if !running.contains(entry.id) { due[entry.id] = entry.nextAttempt }
-            case .success: break
-            case .failure(let error):
-                // The attempt reads it under the lock, which sets an unreadable state aside: schedule it.
-                logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-                if !running.contains(id) { due[id] = clock.now() }
+        var scheduled = 0
+        for start in stride(from: 0, to: ids.count, by: chunkSize) {
+            let chunk = Array(ids[start..<min(ids.count, start + chunkSize)])
+            let read: [(QueueID, Result<QueueEntry?, any Error>)]
+            do {
+                read = try await io.runIfActive { chunk.map { id in (id, Result { try store.load(id) }) } }
+            } catch {
+                return  // the pool is shutting down
             }
+            for (id, result) in read where !running.contains(id) {
+                switch result {
+                case .success(let entry?) where entry.hasDeliverableRoutes:
+                    due.set(id, at: entry.nextAttempt)
+                    scheduled += 1
+                case .success:
+                    break  // gone meanwhile, or held until a release
+                case .failure(let error):
+                    await setAsideOrRetry(id, error)
+                }
+            }
+            wake.signal()
         }
-        wake.signal()
+        if initial {
+            indexed = true
+            logger.event(
+                .ready, "queue indexed",
+                [.size: "\(ids.count)", .count: "\(scheduled)", .durationMS: "\(Int(clock.now().timeIntervalSince(began) * 1000))"])
+        }
+    }
+
+    /// A message whose file did not read: moved to corrupt/ when its end record is damaged, else attempted now (the
+    /// attempt reads it under the lock, which sets an unreadable state aside).
+    private func setAsideOrRetry(_ id: QueueID, _ error: any Error) async {
+        let store = self.store
+        do {
+            if let action = try await io.runIfActive({ try store.setAsideIfCorrupt(id) }) {
+                logger.event(.recover, level: .notice, "queue recovery", [.queueID: id.rawValue, .file: action])
+                SluiceMetrics.queueCorruption()
+                due.remove(id)
+                return
+            }
+        } catch let checking {
+            logger.event(.error, level: .error, "queue entry could not be checked", [.queueID: id.rawValue, .error: "\(checking)"])
+        }
+        logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
+        due.set(id, at: clock.now())
     }
 
     /// Stops taking messages; `run` returns when the attempts in flight have finished.
@@ -128,11 +178,11 @@ public actor QueueManager {
         for id in ids where !running.contains(id) {
             do {
                 let entry = try await io.runIfActive { try store.load(id) }
-                due[id] = entry.flatMap { $0.hasDeliverableRoutes ? $0.nextAttempt : nil }
+                if let entry, entry.hasDeliverableRoutes { due.set(id, at: entry.nextAttempt) } else { due.remove(id) }
             } catch {
                 // Read again at its due time, under the lock (which sets an unreadable state aside).
                 logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-                due[id] = clock.now()
+                due.set(id, at: clock.now())
             }
         }
         wake.signal()
@@ -140,23 +190,22 @@ public actor QueueManager {
 
     /// A message was committed: deliver it now.
     public func enqueued(_ id: QueueID) {
-        due[id] = clock.now()
+        due.set(id, at: clock.now())
         wake.signal()
     }
 
-    public var depth: Int { due.count }
+    public var depth: Int { due.count + running.count }
 
     /// Messages being attempted now.
     public var inFlight: Int { running.count }
 
     public func setBouncer(_ b: any Bouncer) { bouncer = b }
 
-    /// The due messages to attempt now, longest waiting first, within the concurrency limit; marked running.
+    /// The due messages to attempt now, earliest due and then longest waiting first (so neither retries nor new
+    /// arrivals starve), within the concurrency limit; marked running.
     private func takeDue() -> [QueueID] {
         let now = clock.now()
-        // Longest waiting first: sorted by id (arrival), retried messages would starve later arrivals.
-        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
-        let taken = ready.prefix(max(0, maxConcurrent - running.count)).map(\.key)
+        let taken = due.takeDue(now: now, limit: max(0, maxConcurrent - running.count))
         running.formUnion(taken)
         return taken
     }
@@ -186,7 +235,7 @@ public actor QueueManager {
             let id = try await bouncer.bounce(entry, failed: failed)
             for i in reported { entry.routes[i].bounced = true }
             if let id {
-                due[id] = clock.now()
+                due.set(id, at: clock.now())
                 log.event(.bounced, level: .notice, "bounce queued", [.recipients: failed.map { $0.recipient.address.description }.joined(separator: ","), .reason: "dsn \(id)"])
             }
         } catch {
@@ -278,17 +327,11 @@ public actor QueueManager {
         } catch {
             // Not readable now (the queue file itself: recovery moves such files to corrupt/ at start).
             log.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
-            due[id] = clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
+            due.set(id, at: clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1)))
             return
         }
-        guard var entry = loaded else {
-            due[id] = nil  // deleted by an operator
-            return
-        }
-        if entry.held {
-            due[id] = nil
-            return
-        }
+        // Deleted by an operator, or held: off the schedule until a release reschedules it.
+        guard var entry = loaded, !entry.held else { return }
         let now = clock.now()
         // Each pending, unquarantined route is attempted, all at once (the archive's write does not hold up the
         // relay); its results replace it (a route may split). A route told "not before" waits until then (it is not
@@ -330,15 +373,14 @@ public actor QueueManager {
             }
             if let after {
                 // Only quarantined or held routes left: wait for a release instead of retrying.
-                due[id] = after.hasDeliverableRoutes ? after.nextAttempt : nil
+                if after.hasDeliverableRoutes { due.set(id, at: after.nextAttempt) }
             } else {
-                due[id] = nil
                 log.event(.removed, "removed from queue")
             }
             await observer?.changed(id, to: after)
         } catch {
             log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])
-            due[id] = clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
+            due.set(id, at: clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1)))
         }
     }
 }

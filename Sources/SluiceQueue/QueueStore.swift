@@ -337,9 +337,9 @@ public final class QueueStore: Sendable {
         }
     }
 
-    /// Start-up recovery: unfinished spools and stray state files go away; a
-    /// committed file without a valid end record (disk damage) is moved to
-    /// corrupt/ for an operator, never delivered. Returns what it did, for the log.
+    /// Start-up recovery, before the first 250: unfinished spools and stray state files go away, and a commit whose
+    /// rename a crash lost is completed. It reads no committed file, so a restart with a large queue listens at once:
+    /// committed files are checked as the queue manager indexes them (`setAsideIfCorrupt`). Returns what it did.
     @discardableResult
     public func recover() throws -> [String] {
         var actions: [String] = []
@@ -368,17 +368,32 @@ public final class QueueStore: Sendable {
             try FileSystem.remove("\(stateDir)/\(name)")
             actions.append("removed state/\(name)")
         }
-        for id in try ids() {
-            do {
-                _ = try readEndRecord(messagePath(for: id))
-            } catch {
-                try FileSystem.makeDirectory(corruptDir)
-                try FileSystem.rename(messagePath(for: id), "\(corruptDir)/\(id)")
-                if FileSystem.exists(statePath(for: id)) { try FileSystem.rename(statePath(for: id), "\(corruptDir)/\(id).state.json") }
-                actions.append("moved active/\(id) to corrupt/: \(error)")
-            }
-        }
         return actions
+    }
+
+    /// A committed file without a valid end record (disk damage) is moved, with its state, to corrupt/ for an
+    /// operator, never delivered: checked under the message's lock. Returns what it did, or nil when the file reads
+    /// (or is gone, or cannot be opened now: an error that is not damage is left for the next look).
+    public func setAsideIfCorrupt(_ id: QueueID) throws -> String? {
+        let path = messagePath(for: id)
+        guard let fd = try FileSystem.openForReading(path) else { return nil }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) < 0 {
+            if errno != EINTR { throw FileSystemError(operation: "lock", path: path, code: errno) }
+        }
+        guard FileSystem.exists(path) else { return nil }
+        do {
+            _ = try readEndRecord(path)
+            return nil
+        } catch is FileSystemError {
+            return nil
+        } catch {
+            try FileSystem.makeDirectory(corruptDir)
+            try FileSystem.rename(path, "\(corruptDir)/\(id)")
+            if FileSystem.exists(statePath(for: id)) { try FileSystem.rename(statePath(for: id), "\(corruptDir)/\(id).state.json") }
+            recentEndRecords.withLockedValue { $0[id] = nil }
+            return "moved active/\(id) to corrupt/: \(error)"
+        }
     }
 
     /// What corrupt/ holds, for `sluice queue list` and /metrics: file name and size, oldest first.

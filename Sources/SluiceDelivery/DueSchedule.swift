@@ -1,0 +1,120 @@
+// DueSchedule: when each queued message is due next, as a binary heap keyed
+// by (due time, queue id): the earliest first, and among equals the longest
+// waiting (ids are time-ordered), so retries and new arrivals are served in
+// order and nothing starves. Taking the due messages costs O(log n) each and
+// the next due time O(1), whatever the backlog: the queue manager once
+// filtered and sorted every queued message at each dispatch. A changed or
+// removed time leaves its old heap entry behind, skipped when it surfaces and
+// swept out when stale entries outnumber live ones. Pure logic: the time is
+// given by the caller (the queue manager's injected clock).
+
+import Foundation
+import SluiceCore
+
+public struct DueSchedule: Sendable {
+    private struct Item: Sendable {
+        var at: Date
+        var id: QueueID
+
+        static func < (a: Item, b: Item) -> Bool { a.at != b.at ? a.at < b.at : a.id < b.id }
+    }
+
+    /// The current due time of each scheduled message (the truth; heap entries that disagree are stale).
+    private var times: [QueueID: Date] = [:]
+    private var heap: [Item] = []
+    /// Comparisons made so far (tests count work, not seconds).
+    public private(set) var comparisons = 0
+
+    public init() {}
+
+    /// Messages scheduled.
+    public var count: Int { times.count }
+
+    public func contains(_ id: QueueID) -> Bool { times[id] != nil }
+
+    public func dueTime(of id: QueueID) -> Date? { times[id] }
+
+    /// Schedules a message at `at` (replacing its earlier time).
+    public mutating func set(_ id: QueueID, at: Date) {
+        guard times.updateValue(at, forKey: id) != at else { return }
+        push(Item(at: at, id: id))
+        sweepIfStale()
+    }
+
+    /// The message is no longer scheduled (delivered, held, being attempted).
+    public mutating func remove(_ id: QueueID) {
+        guard times.removeValue(forKey: id) != nil else { return }
+        sweepIfStale()
+    }
+
+    /// The earliest due time.
+    public mutating func next() -> Date? {
+        dropStaleTop()
+        return heap.first?.at
+    }
+
+    /// Up to `limit` messages due at `now`, earliest (then longest waiting) first; they leave the schedule.
+    public mutating func takeDue(now: Date, limit: Int) -> [QueueID] {
+        var taken: [QueueID] = []
+        while taken.count < limit {
+            dropStaleTop()
+            guard let top = heap.first, top.at <= now else { break }
+            popTop()
+            times[top.id] = nil
+            taken.append(top.id)
+        }
+        return taken
+    }
+
+    private func isCurrent(_ item: Item) -> Bool { times[item.id] == item.at }
+
+    private mutating func dropStaleTop() {
+        while let top = heap.first, !isCurrent(top) { popTop() }
+    }
+
+    /// Rebuilds the heap from the live times when stale entries are more than half of it.
+    private mutating func sweepIfStale() {
+        guard heap.count > 64, heap.count > 2 * times.count else { return }
+        heap = times.map { Item(at: $0.value, id: $0.key) }
+        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    }
+
+    private mutating func push(_ item: Item) {
+        heap.append(item)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            comparisons += 1
+            guard heap[i] < heap[parent] else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private mutating func popTop() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        siftDown(0)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1
+            let r = l + 1
+            var smallest = i
+            if l < heap.count {
+                comparisons += 1
+                if heap[l] < heap[smallest] { smallest = l }
+            }
+            if r < heap.count {
+                comparisons += 1
+                if heap[r] < heap[smallest] { smallest = r }
+            }
+            guard smallest != i else { return }
+            heap.swapAt(i, smallest)
+            i = smallest
+        }
+    }
+}
