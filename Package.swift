@@ -101,6 +101,8 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // glibc's malloc.h: the daemon gives memory back after a burst.
+        .systemLibrary(name: "CMalloc"),
         // Poppler's GLib interface (Debian libpoppler-glib-dev), found with pkg-config: PDF text for DLP.
         .systemLibrary(
             name: "CPoppler",
@@ -258,7 +260,7 @@ let package = Package(
             name: "SluiceDaemon",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSMTP", "SluiceQueue", "SluiceDelivery", "SluiceServer", "SluiceRules", "SluiceDNS",
-                "SluicePipeline", "SluiceAdmin",
+                "SluicePipeline", "SluiceAdmin", "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

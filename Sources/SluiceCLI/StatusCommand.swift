@@ -44,6 +44,11 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             print("disk: \(free)")
         }
+        if let m = s["memory"] as? [String: Any] {
+            let mib = { (key: String) in "\(((m[key] as? Int) ?? 0) >> 20) MiB" }
+            print("memory: \(mib("resident_bytes")) resident (\(mib("free_heap_bytes")) free in the heap); delivery holds "
+                + "\(m["queue_active"] ?? 0) message(s) in memory, \(m["queue_scheduled"] ?? 0) scheduled")
+        }
         if let n = queue["corrupt_files"] as? Int, n > 0 { print("queue: \(n) unreadable file(s) in corrupt/ (sluice queue list)") }
         print("rules: \(s["rules"] ?? "?")")
         let table = TextTable(headers: ["LISTENER", "PORT", "CONNECTIONS"])

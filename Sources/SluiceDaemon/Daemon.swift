@@ -106,7 +106,7 @@ public struct Daemon {
             host: config.admin.host, port: config.admin.port, group: eventLoops,
             routes: AdminRoutes.make(
                 registry: registry, readiness: readiness, store: store, disk: disk, listeners: directory, runtime: runtime,
-                hostname: config.hostname, started: started, clock: clock, status: host.status,
+                hostname: config.hostname, started: started, clock: clock, status: host.status + [MemoryService.status(manager)],
                 adminAddress: { adminAddress.withLockedValue { $0 } }))
         adminAddress.withLockedValue { $0 = "\(config.admin.host.contains(":") ? "[\(config.admin.host)]" : config.admin.host):\(admin.localPort)" }
         var listeners: [SMTPListener] = []
@@ -140,7 +140,9 @@ public struct Daemon {
         let reload = ReloadService(
             configFile: config.file, components: components, storage: storage, runtime: runtime, tls: tls, logger: logger, systemd: systemd,
             hangups: hangups)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: QueueService(manager: manager, rescans: rescans))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: QueueService(manager: manager, rescans: rescans)), .init(service: MemoryService(manager: manager, clock: clock)),
+        ]
         services += host.services.map { .init(service: $0) }
         services += [
             .init(service: AdminService(server: admin)),

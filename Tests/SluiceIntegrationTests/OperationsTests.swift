@@ -138,10 +138,16 @@ final class OperationsTests: XCTestCase {
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         XCTAssertEqual(json["ready"] as? Bool, true)
         XCTAssertEqual((json["queue"] as? [String: Any])?["depth"] as? Int, 0)
+        // What the daemon holds in memory (issue 33): its resident set, and the queue manager's active set and schedule.
+        let memory = try XCTUnwrap(json["memory"] as? [String: Any], out)
+        XCTAssertGreaterThan(memory["resident_bytes"] as? Int ?? 0, 1 << 20)
+        XCTAssertEqual(memory["queue_active"] as? Int, 0)
+        XCTAssertEqual(memory["queue_scheduled"] as? Int, 0)
         XCTAssertEqual((json["listeners"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.sorted(), ["relay", "smtps"])
         let (tableStatus, table, _) = try d.cli(["status"])
         XCTAssertEqual(tableStatus, 0)
         XCTAssertTrue(table.contains("ready") && table.contains("relay"), table)
+        XCTAssertTrue(table.contains("MiB resident"), table)
     }
 
     func testReloadAppliesNewPolicyAndRefusesBrokenFile() throws {
