@@ -32,8 +32,12 @@ public actor QueueManager {
 
     /// Due times of queued messages not being attempted (ids and dates only: the queue stays on disk).
     private var due = DueSchedule()
-    /// Messages being attempted now (out of `due` until their attempt ends).
+    /// Messages being attempted now (out of `due` until their attempt ends: a message is never in both, or it
+    /// could be attempted twice at once). Only an attempt's end puts its message back; everyone else schedules
+    /// through `putOnSchedule(_:at:ifRunning:)`.
     private var running: Set<QueueID> = []
+    /// Messages an operator changed while they were being attempted: read again when the attempt ends.
+    private var changedWhileRunning: Set<QueueID> = []
     /// When a scan of the queue that failed is tried again.
     private var rescanAt: Date?
     private let wake = WakeSignal()
@@ -130,7 +134,9 @@ public actor QueueManager {
             for (id, result) in read where !running.contains(id) {
                 switch result {
                 case .success(let entry?) where entry.hasDeliverableRoutes:
-                    due.set(id, at: entry.nextAttempt)
+                    // Read before an attempt that may have ended since: that attempt scheduled it as it left it
+                    // (or it is gone, and its next attempt finds nothing).
+                    putOnSchedule(id, at: entry.nextAttempt, ifRunning: .skip)
                     scheduled += 1
                 case .success:
                     break  // gone meanwhile, or held until a release
@@ -163,7 +169,19 @@ public actor QueueManager {
             logger.event(.error, level: .error, "queue entry could not be checked", [.queueID: id.rawValue, .error: "\(checking)"])
         }
         logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-        due.set(id, at: clock.now())
+        putOnSchedule(id, at: clock.now(), ifRunning: .skip)
+    }
+
+    private enum WhileRunning { case skip, readAgainAfter }
+
+    /// Puts a message on the schedule, unless it is being attempted: then its attempt's end schedules it (and,
+    /// with `.readAgainAfter`, reads it again first, for a change an operator made during the attempt).
+    private func putOnSchedule(_ id: QueueID, at: Date, ifRunning: WhileRunning) {
+        guard running.contains(id) else {
+            due.set(id, at: at)
+            return
+        }
+        if ifRunning == .readAgainAfter { changedWhileRunning.insert(id) }
     }
 
     /// Stops taking messages; `run` returns when the attempts in flight have finished.
@@ -175,14 +193,23 @@ public actor QueueManager {
     /// An operator changed these messages (in this process): schedule them as they now say, without a rescan.
     public func reschedule(_ ids: [QueueID]) async {
         let store = self.store
-        for id in ids where !running.contains(id) {
+        for id in ids {
+            guard !running.contains(id) else {
+                changedWhileRunning.insert(id)
+                continue
+            }
             do {
                 let entry = try await io.runIfActive { try store.load(id) }
-                if let entry, entry.hasDeliverableRoutes { due.set(id, at: entry.nextAttempt) } else { due.remove(id) }
+                // An attempt may have started while the file was read: it reads the message itself, under the lock.
+                if let entry, entry.hasDeliverableRoutes {
+                    putOnSchedule(id, at: entry.nextAttempt, ifRunning: .readAgainAfter)
+                } else if !running.contains(id) {
+                    due.remove(id)
+                }
             } catch {
                 // Read again at its due time, under the lock (which sets an unreadable state aside).
                 logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-                due.set(id, at: clock.now())
+                putOnSchedule(id, at: clock.now(), ifRunning: .readAgainAfter)
             }
         }
         wake.signal()
@@ -190,9 +217,12 @@ public actor QueueManager {
 
     /// A message was committed: deliver it now.
     public func enqueued(_ id: QueueID) {
-        due.set(id, at: clock.now())
+        putOnSchedule(id, at: clock.now(), ifRunning: .readAgainAfter)
         wake.signal()
     }
+
+    /// Whether the message waits on the schedule (not being attempted).
+    public func isScheduled(_ id: QueueID) -> Bool { due.contains(id) }
 
     public var depth: Int { due.count + running.count }
 
@@ -235,7 +265,7 @@ public actor QueueManager {
             let id = try await bouncer.bounce(entry, failed: failed)
             for i in reported { entry.routes[i].bounced = true }
             if let id {
-                due.set(id, at: clock.now())
+                putOnSchedule(id, at: clock.now(), ifRunning: .readAgainAfter)
                 log.event(.bounced, level: .notice, "bounce queued", [.recipients: failed.map { $0.recipient.address.description }.joined(separator: ","), .reason: "dsn \(id)"])
             }
         } catch {
@@ -312,11 +342,19 @@ public actor QueueManager {
         return parts.map(\.state)
     }
 
+    /// Attempts a message taken from the schedule; when the attempt ends, the message goes back on the schedule
+    /// as the attempt left it (after leaving `running`, never while still in it), and is read again if an operator
+    /// changed it meanwhile.
     private func attempt(_ id: QueueID) async {
-        defer {
-            running.remove(id)
-            wake.signal()
-        }
+        let next = await attemptOnce(id)
+        running.remove(id)
+        if let next { due.set(id, at: next) }
+        if changedWhileRunning.remove(id) != nil { await reschedule([id]) }
+        wake.signal()
+    }
+
+    /// One attempt; returns when the message is due next (nil: delivered, deleted, held or waiting for a release).
+    private func attemptOnce(_ id: QueueID) async -> Date? {
         let log = logger.with(queueID: id)
         let store = self.store
         let loaded: QueueEntry?
@@ -327,11 +365,10 @@ public actor QueueManager {
         } catch {
             // Not readable now (the queue file itself: recovery moves such files to corrupt/ at start).
             log.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
-            due.set(id, at: clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1)))
-            return
+            return clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
         }
         // Deleted by an operator, or held: off the schedule until a release reschedules it.
-        guard var entry = loaded, !entry.held else { return }
+        guard var entry = loaded, !entry.held else { return nil }
         let now = clock.now()
         // Each pending, unquarantined route is attempted, all at once (the archive's write does not hold up the
         // relay); its results replace it (a route may split). A route told "not before" waits until then (it is not
@@ -371,42 +408,18 @@ public actor QueueManager {
                     .merge(results, into: current, loadedNextAttempt: loadedNext, retryDelay: delay, now: now)
                 }
             }
-            if let after {
-                // Only quarantined or held routes left: wait for a release instead of retrying.
-                if after.hasDeliverableRoutes { due.set(id, at: after.nextAttempt) }
-            } else {
-                log.event(.removed, "removed from queue")
-            }
+            if after == nil { log.event(.removed, "removed from queue") }
             await observer?.changed(id, to: after)
+            // Only quarantined or held routes left: wait for a release instead of retrying.
+            guard let after, after.hasDeliverableRoutes else { return nil }
+            return after.nextAttempt
         } catch {
             log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])
-            due.set(id, at: clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1)))
+            return clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
         }
     }
 }
 
-extension QueueStore.Change {
-    /// The state after a delivery attempt, merged into the state on disk now. The attempt owns the routes it
-    /// tried (their results, bounces); the operator owns `held`, quarantine releases of the other routes, and
-    /// an earlier next attempt (a retry asked for while the attempt ran). A message deleted meanwhile stays
-    /// deleted (the store returns nil before this runs).
-    static func merge(
-        _ results: [Int: [RouteState]], into current: QueueEntry, loadedNextAttempt: Date, retryDelay: Double, now: Date
-    ) -> QueueStore.Change {
-        var merged = current
-        // Routes split only in attempts, and a message has one attempt at a time: the indices of the state on
-        // disk are those the attempt started from.
-        merged.routes = current.routes.enumerated().flatMap { results[$0.offset] ?? [$0.element] }
-        if merged.isFinished { return .remove }
-        // The next attempt: the retry schedule's for routes deferred as usual, a route's own "not before" otherwise.
-        let scheduled = now.addingTimeInterval(retryDelay)
-        let pending = merged.routes.filter { $0.status == .pending && !$0.route.held }
-        let computed = pending.map { $0.notBefore ?? scheduled }.min() ?? scheduled
-        // A retry asked for during the attempt (the state's next attempt moved earlier) is kept.
-        merged.nextAttempt = current.nextAttempt != loadedNextAttempt ? min(current.nextAttempt, computed) : computed
-        return .update(merged)
-    }
-}
 extension Logger {
     public func with(queueID: QueueID) -> Logger {
         var copy = self
