@@ -111,4 +111,13 @@ public protocol MessageModifier: Sendable {
 /// route failed with that error (unknown errors are temporary).
 public protocol DeliveryTarget: Sendable {
     func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport
+
+    /// Where a route goes, as the queue manager counts attempts at once per destination (`delivery.destination_concurrency`)
+    /// so that one slow destination cannot take every attempt: by default the target itself ("relay:smarthost",
+    /// "archive:default"); a target that fans out (direct MX delivery) names what it fans out to.
+    func destination(of route: RouteTarget, recipients: [MailAddress]) -> String
+}
+
+extension DeliveryTarget {
+    public func destination(of route: RouteTarget, recipients: [MailAddress]) -> String { route.description }
 }

@@ -88,7 +88,8 @@ public struct Daemon {
         let manager = QueueManager(
             store: store, targets: host.targets, modifiers: host.modifiers,
             schedule: RetrySchedule(intervals: config.delivery.retrySchedule, maxDeliveryTime: config.delivery.maxDeliveryTime),
-            io: fileIO, clock: clock, observer: host.queueObserver, logger: logger)
+            destinationConcurrency: config.delivery.destinationConcurrency, io: fileIO, clock: clock, observer: host.queueObserver,
+            logger: logger)
         let fileWork: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void = { work in try await fileIO.runIfActive { try work() } }
         let intake = MessageIntake(
             pipeline: host.pipeline, runtime: runtime, store: store, queueManager: manager, observer: host.queueObserver,

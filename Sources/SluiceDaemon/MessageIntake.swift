@@ -70,7 +70,7 @@ struct MessageIntake: MessageReceiver {
                 .signing: decision.plan.signingNote ?? decision.signing.note,
             ])
         await observer.queued(entry)
-        await queueManager.enqueued(id)
+        await queueManager.enqueued(entry)
         return id
     }
 }

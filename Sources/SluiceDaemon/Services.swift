@@ -23,12 +23,14 @@ struct QueueService: Service {
         let rescans = self.rescans
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
+                // Returns after stop(), once the attempts in flight have finished — not cancelled: an attempt
+                // cancelled halfway through its bookkeeping (the quarantine index) would log a false error.
                 group.addTask { await manager.run() }
+                // Ends at the shutdown signal.
                 group.addTask {
                     for await _ in rescans.cancelOnGracefulShutdown() { await manager.rescan() }
                 }
-                await group.next()
-                group.cancelAll()
+                await group.waitForAll()
             }
         } onGracefulShutdown: {
             Task { await manager.stop() }

@@ -53,6 +53,12 @@ public struct DueSchedule: Sendable {
         return heap.first?.at
     }
 
+    /// The message due first, and when.
+    public mutating func first() -> (at: Date, id: QueueID)? {
+        dropStaleTop()
+        return heap.first.map { ($0.at, $0.id) }
+    }
+
     /// Up to `limit` messages due at `now`, earliest (then longest waiting) first; they leave the schedule.
     public mutating func takeDue(now: Date, limit: Int) -> [QueueID] {
         var taken: [QueueID] = []

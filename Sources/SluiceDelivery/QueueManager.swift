@@ -30,12 +30,11 @@ public actor QueueManager {
     let observer: (any QueueObserver)?
     var logger: Logger
 
-    /// Due times of queued messages not being attempted (ids and dates only: the queue stays on disk).
-    private var due = DueSchedule()
-    /// Messages being attempted now (out of `due` until their attempt ends: a message is never in both, or it
-    /// could be attempted twice at once). Only an attempt's end puts its message back; everyone else schedules
-    /// through `putOnSchedule(_:at:ifRunning:)`.
-    private var running: Set<QueueID> = []
+    /// Due times and destinations of queued messages, and which are being attempted (ids, dates and destination
+    /// names only: the queue stays on disk). A message is never both waiting and running, or it could be attempted
+    /// twice at once: only an attempt's end puts its message back; everyone else schedules through
+    /// `putOnSchedule(_:at:destination:ifRunning:)`.
+    private var due: DeliverySchedule
     /// Messages an operator changed while they were being attempted: read again when the attempt ends.
     private var changedWhileRunning: Set<QueueID> = []
     /// When a scan of the queue that failed is tried again.
@@ -45,9 +44,10 @@ public actor QueueManager {
 
     public init(
         store: QueueStore, targets: [String: any DeliveryTarget], modifiers: [any MessageModifier] = [],
-        schedule: RetrySchedule, maxConcurrent: Int = 32, io: NIOThreadPool, clock: any SluiceClock = WallClock(),
-        observer: (any QueueObserver)? = nil, logger: Logger
+        schedule: RetrySchedule, maxConcurrent: Int = 32, destinationConcurrency: Int = 20, io: NIOThreadPool,
+        clock: any SluiceClock = WallClock(), observer: (any QueueObserver)? = nil, logger: Logger
     ) {
+        self.due = DeliverySchedule(destinationLimit: max(1, destinationConcurrency))
         self.observer = observer
         self.io = io
         self.store = store
@@ -76,7 +76,7 @@ public actor QueueManager {
                 for id in takeDue() {
                     group.addTask { await self.attempt(id) }
                 }
-                await waitForWork(until: running.count < maxConcurrent ? nextDue() : nil)
+                await waitForWork(until: due.runningCount < maxConcurrent ? nextDue() : nil)
             }
         }
     }
@@ -131,12 +131,12 @@ public actor QueueManager {
             } catch {
                 return  // the pool is shutting down
             }
-            for (id, result) in read where !running.contains(id) {
+            for (id, result) in read where !due.isRunning(id) {
                 switch result {
                 case .success(let entry?) where entry.hasDeliverableRoutes:
                     // Read before an attempt that may have ended since: that attempt scheduled it as it left it
                     // (or it is gone, and its next attempt finds nothing).
-                    putOnSchedule(id, at: entry.nextAttempt, ifRunning: .skip)
+                    putOnSchedule(id, at: entry.nextAttempt, destination: destination(of: entry), ifRunning: .skip)
                     scheduled += 1
                 case .success:
                     break  // gone meanwhile, or held until a release
@@ -169,16 +169,16 @@ public actor QueueManager {
             logger.event(.error, level: .error, "queue entry could not be checked", [.queueID: id.rawValue, .error: "\(checking)"])
         }
         logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-        putOnSchedule(id, at: clock.now(), ifRunning: .skip)
+        putOnSchedule(id, at: clock.now(), destination: due.destination(of: id) ?? "", ifRunning: .skip)
     }
 
     private enum WhileRunning { case skip, readAgainAfter }
 
     /// Puts a message on the schedule, unless it is being attempted: then its attempt's end schedules it (and,
     /// with `.readAgainAfter`, reads it again first, for a change an operator made during the attempt).
-    private func putOnSchedule(_ id: QueueID, at: Date, ifRunning: WhileRunning) {
-        guard running.contains(id) else {
-            due.set(id, at: at)
+    private func putOnSchedule(_ id: QueueID, at: Date, destination: String, ifRunning: WhileRunning) {
+        guard due.isRunning(id) else {
+            due.set(id, at: at, destination: destination)
             return
         }
         if ifRunning == .readAgainAfter { changedWhileRunning.insert(id) }
@@ -194,7 +194,7 @@ public actor QueueManager {
     public func reschedule(_ ids: [QueueID]) async {
         let store = self.store
         for id in ids {
-            guard !running.contains(id) else {
+            guard !due.isRunning(id) else {
                 changedWhileRunning.insert(id)
                 continue
             }
@@ -202,32 +202,51 @@ public actor QueueManager {
                 let entry = try await io.runIfActive { try store.load(id) }
                 // An attempt may have started while the file was read: it reads the message itself, under the lock.
                 if let entry, entry.hasDeliverableRoutes {
-                    putOnSchedule(id, at: entry.nextAttempt, ifRunning: .readAgainAfter)
-                } else if !running.contains(id) {
+                    putOnSchedule(id, at: entry.nextAttempt, destination: destination(of: entry), ifRunning: .readAgainAfter)
+                } else if !due.isRunning(id) {
                     due.remove(id)
                 }
             } catch {
                 // Read again at its due time, under the lock (which sets an unreadable state aside).
                 logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-                putOnSchedule(id, at: clock.now(), ifRunning: .readAgainAfter)
+                putOnSchedule(id, at: clock.now(), destination: due.destination(of: id) ?? "", ifRunning: .readAgainAfter)
             }
         }
         wake.signal()
     }
 
-    /// A message was committed: deliver it now.
-    public func enqueued(_ id: QueueID) {
-        putOnSchedule(id, at: clock.now(), ifRunning: .readAgainAfter)
+    /// A message was committed: deliver it now. (A message being attempted was read after its commit: nothing to do.)
+    public func enqueued(_ entry: QueueEntry) {
+        putOnSchedule(entry.id, at: clock.now(), destination: destination(of: entry), ifRunning: .skip)
         wake.signal()
+    }
+
+    /// A message was committed, its destination unknown until its first attempt reads it.
+    public func enqueued(_ id: QueueID) {
+        putOnSchedule(id, at: clock.now(), destination: "", ifRunning: .skip)
+        wake.signal()
+    }
+
+    /// Where a message's attempt goes: the destinations of the routes an attempt would try, as their targets name
+    /// them ("relay:smarthost", "send:example.org"); one name for the set.
+    func destination(of entry: QueueEntry) -> String {
+        let names = entry.routes.filter { $0.status == .pending && !$0.route.held }.map { state in
+            let r = state.route
+            return targets[r.target.kind]?.destination(of: r.target, recipients: r.recipients) ?? r.target.description
+        }
+        return names.count == 1 ? names[0] : Set(names).sorted().joined(separator: " + ")
     }
 
     /// Whether the message waits on the schedule (not being attempted).
     public func isScheduled(_ id: QueueID) -> Bool { due.contains(id) }
 
-    public var depth: Int { due.count + running.count }
+    public var depth: Int { due.count + due.runningCount }
 
     /// Messages being attempted now.
-    public var inFlight: Int { running.count }
+    public var inFlight: Int { due.runningCount }
+
+    /// Attempts running now to one destination.
+    public func inFlight(to destination: String) -> Int { due.running(to: destination) }
 
     public func setBouncer(_ b: any Bouncer) { bouncer = b }
 
@@ -235,9 +254,7 @@ public actor QueueManager {
     /// arrivals starve), within the concurrency limit; marked running.
     private func takeDue() -> [QueueID] {
         let now = clock.now()
-        let taken = due.takeDue(now: now, limit: max(0, maxConcurrent - running.count))
-        running.formUnion(taken)
-        return taken
+        return due.takeDue(now: now, limit: max(0, maxConcurrent - due.runningCount))
     }
 
     /// Sends one DSN for the recipients that failed in this attempt (not to the
@@ -265,7 +282,7 @@ public actor QueueManager {
             let id = try await bouncer.bounce(entry, failed: failed)
             for i in reported { entry.routes[i].bounced = true }
             if let id {
-                putOnSchedule(id, at: clock.now(), ifRunning: .readAgainAfter)
+                putOnSchedule(id, at: clock.now(), destination: "", ifRunning: .skip)
                 log.event(.bounced, level: .notice, "bounce queued", [.recipients: failed.map { $0.recipient.address.description }.joined(separator: ","), .reason: "dsn \(id)"])
             }
         } catch {
@@ -347,14 +364,15 @@ public actor QueueManager {
     /// changed it meanwhile.
     private func attempt(_ id: QueueID) async {
         let next = await attemptOnce(id)
-        running.remove(id)
-        if let next { due.set(id, at: next) }
+        due.finished(id)
+        if let next { due.set(id, at: next.at, destination: next.destination) }
         if changedWhileRunning.remove(id) != nil { await reschedule([id]) }
         wake.signal()
     }
 
-    /// One attempt; returns when the message is due next (nil: delivered, deleted, held or waiting for a release).
-    private func attemptOnce(_ id: QueueID) async -> Date? {
+    /// One attempt; returns when and where the message is due next (nil: delivered, deleted, held or waiting for a
+    /// release).
+    private func attemptOnce(_ id: QueueID) async -> (at: Date, destination: String)? {
         let log = logger.with(queueID: id)
         let store = self.store
         let loaded: QueueEntry?
@@ -365,7 +383,7 @@ public actor QueueManager {
         } catch {
             // Not readable now (the queue file itself: recovery moves such files to corrupt/ at start).
             log.event(.error, level: .error, "queue entry unreadable", [.error: "\(error)"])
-            return clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
+            return (clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1)), due.destination(of: id) ?? "")
         }
         // Deleted by an operator, or held: off the schedule until a release reschedules it.
         guard var entry = loaded, !entry.held else { return nil }
@@ -412,10 +430,10 @@ public actor QueueManager {
             await observer?.changed(id, to: after)
             // Only quarantined or held routes left: wait for a release instead of retrying.
             guard let after, after.hasDeliverableRoutes else { return nil }
-            return after.nextAttempt
+            return (after.nextAttempt, destination(of: after))
         } catch {
             log.event(.error, level: .error, "queue update failed", [.error: "\(error)"])
-            return clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1))
+            return (clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1)), destination(of: entry))
         }
     }
 }

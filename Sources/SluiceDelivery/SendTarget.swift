@@ -35,6 +35,11 @@ public final class SendTarget: DeliveryTarget {
         self.logger = logger
     }
 
+    /// The recipients' domains: each is a destination of its own.
+    public func destination(of route: RouteTarget, recipients: [MailAddress]) -> String {
+        "send:" + Set(recipients.map(\.normalizedDomain)).sorted().joined(separator: ",")
+    }
+
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
         let byDomain = Dictionary(grouping: recipients) { $0.domain.lowercased() }
         let reports = await withTaskGroup(of: (String, DeliveryReport).self) { group in

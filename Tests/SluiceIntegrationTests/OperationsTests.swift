@@ -43,7 +43,8 @@ final class OperationsTests: XCTestCase {
         let lines = logLines(d)
         func events(_ id: String) -> [String] { lines.filter { $0["queue_id"] as? String == id }.compactMap { $0["event"] as? String } }
         XCTAssertEqual(events(delivered), ["data", "queued", "delivered", "removed"])
-        XCTAssertEqual(events(deferred), ["data", "queued", "deferred"])
+        XCTAssertEqual(
+            events(deferred), ["data", "queued", "deferred"], "\(lines.filter { $0["queue_id"] as? String == deferred })")
         let rejectedID = try XCTUnwrap(
             lines.first { $0["event"] as? String == "reject" && ($0["reply"] as? String)?.hasPrefix("554") == true }?["queue_id"] as? String)
         XCTAssertEqual(events(rejectedID), ["data", "reject"])
