@@ -9,17 +9,21 @@ public func withDeadline<T: Sendable>(
 ) async throws -> T {
     let once = OnceFlag()
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let timer = Task {
+            await TimerSleep.sleep(seconds: seconds)
+            if Task.isCancelled { return }
+            if once.claim() { continuation.resume(throwing: onTimeout()) }
+        }
         Task {
+            // The timer ends with the work: a sleeping timer per call would stay in memory until its deadline.
             do {
                 let value = try await work()
                 if once.claim() { continuation.resume(returning: value) }
             } catch {
                 if once.claim() { continuation.resume(throwing: error) }
             }
-        }
-        Task {
-            try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
-            if once.claim() { continuation.resume(throwing: onTimeout()) }
+            // Claimed first: the cancelled timer finds the answer given.
+            timer.cancel()
         }
     }
 }

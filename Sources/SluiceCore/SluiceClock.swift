@@ -21,12 +21,15 @@ extension SluiceClock {
 public struct WallClock: SluiceClock {
     public init() {}
 
+    /// Sleeps whose timer is set and has neither fired nor been cancelled (tests see cancelled sleeps let go).
+    public static var pendingTimers: Int { TimerSleep.pending.load(ordering: .relaxed) }
+
     public func now() -> Date { Date() }
 
     public func sleep(until deadline: Date) async {
         let seconds = deadline.timeIntervalSinceNow
         guard seconds > 0 else { return }
-        // Cancellation ends the sleep early, which is what the caller asks for.
-        try? await Task.sleep(nanoseconds: UInt64(min(seconds, 86_400) * 1e9))
+        // Cancellation ends the sleep early, which is what the caller asks for, and frees its timer.
+        await TimerSleep.sleep(seconds: min(seconds, 86_400))
     }
 }

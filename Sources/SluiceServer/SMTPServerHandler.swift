@@ -86,6 +86,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         shared.sessions.remove(context.channel)
         SluiceMetrics.connectionClosed(listener: shared.name)
         spool?.discard()
+        // The spool's callback holds this handler and its context: let go of it, or every connection's handler,
+        // session and buffers stay in memory for the life of the daemon (about 8 KiB each).
+        spool?.onWritten = {}
+        spool = nil
         var fields: [LogKey: String] = [:]
         if let v = session.client.tlsVersion { fields[.tlsVersion] = v }
         logger.event(.disconnect, "disconnect", fields)
