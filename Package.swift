@@ -103,6 +103,8 @@ let package = Package(
         ),
         // glibc's malloc.h: the daemon gives memory back after a burst.
         .systemLibrary(name: "CMalloc"),
+        // syncfs(2): a batch of queue states made durable with one flush.
+        .systemLibrary(name: "CSyncFS"),
         // Poppler's GLib interface (Debian libpoppler-glib-dev), found with pkg-config: PDF text for DLP.
         .systemLibrary(
             name: "CPoppler",
@@ -209,8 +211,8 @@ let package = Package(
         .target(
             name: "SluiceQueue",
             dependencies: [
-                "SluiceCore", "CZlib", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "SluiceCore", "CZlib", "CSyncFS", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

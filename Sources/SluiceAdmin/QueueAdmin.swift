@@ -116,15 +116,18 @@ public struct QueueAdmin: Sendable {
         public var gone: [QueueID] = []
     }
 
-    /// Makes the messages due now (a "not before" a target gave included: an operator's retry means now).
+    /// Makes the messages due now (a "not before" a target gave included: an operator's retry means now). Written a
+    /// batch at a time with one flush each, and the queue manager told after each batch: with a large backlog, the
+    /// first messages leave while the rest are still being written.
     public func retry(_ ids: [QueueID]) async throws -> RetryResult {
         var result = RetryResult()
         let now = clock.now()
-        for id in ids {
-            var held = false
-            let after = try store.modify(id) { e in
+        for start in stride(from: 0, to: ids.count, by: QueueStore.batchLimit) {
+            let batch = Array(ids[start..<min(ids.count, start + QueueStore.batchLimit)])
+            var held: Set<QueueID> = []
+            let after = try store.modify(batch: batch) { e in
                 guard !e.held else {
-                    held = true
+                    held.insert(e.id)
                     return .keep
                 }
                 var e = e
@@ -132,15 +135,19 @@ public struct QueueAdmin: Sendable {
                 for i in e.routes.indices { e.routes[i].notBefore = nil }
                 return .update(e)
             }
-            if after == nil {
-                result.gone.append(id)
-            } else if held {
-                result.held.append(id)
-            } else {
-                result.scheduled.append(id)
+            var scheduled: [QueueID] = []
+            for (id, entry) in after {
+                if entry == nil {
+                    result.gone.append(id)
+                } else if held.contains(id) {
+                    result.held.append(id)
+                } else {
+                    scheduled.append(id)
+                }
             }
+            result.scheduled += scheduled
+            await notifier.queueChanged(scheduled)
         }
-        await notifier.queueChanged(result.scheduled)
         return result
     }
 

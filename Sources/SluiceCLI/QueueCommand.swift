@@ -28,7 +28,7 @@ struct QueueCommand: AsyncParsableCommand {
         let store = try QueueStore(directory: config.queueDirectory)
         let index = try options.storage(config).store((any QuarantineIndex).self)
         let observer = QuarantineIndexer(index: index, queue: store, node: config.hostname, logger: Logger(label: "sluice") { _ in SwiftLogNoOpLogHandler() })
-        return (config, QueueAdmin(store: store, notifier: DaemonSignal(config: config), observer: observer, clock: WallClock()))
+        return (config, QueueAdmin(store: store, notifier: DaemonSignal(config: config, store: store), observer: observer, clock: WallClock()))
     }
 
     /// Unreadable messages are reported on stderr, never skipped silently.

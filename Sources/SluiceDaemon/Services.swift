@@ -13,7 +13,7 @@ import SluiceServer
 import UnixSignals
 
 /// Runs the queue manager until graceful shutdown.
-/// SIGUSR1 (sent by `sluice queue release`) makes it re-read the queue.
+/// SIGUSR1 (sent by `sluice queue release|retry`) makes it read the messages named in the queue's notices again.
 struct QueueService: Service {
     let manager: QueueManager
     let rescans: UnixSignalsSequence
@@ -28,7 +28,7 @@ struct QueueService: Service {
                 group.addTask { await manager.run() }
                 // Ends at the shutdown signal.
                 group.addTask {
-                    for await _ in rescans.cancelOnGracefulShutdown() { await manager.rescan() }
+                    for await _ in rescans.cancelOnGracefulShutdown() { await manager.changedElsewhere() }
                 }
                 await group.waitForAll()
             }

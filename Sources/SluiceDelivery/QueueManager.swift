@@ -114,7 +114,11 @@ public actor QueueManager {
         let began = clock.now()
         let ids: [QueueID]
         do {
-            ids = try await io.runIfActive { try store.ids() }
+            // Notices left for an earlier run of the daemon: this index reads every message anyway.
+            ids = try await io.runIfActive {
+                if initial { _ = try store.takeNotices() }
+                return try store.ids()
+            }
         } catch {
             logger.event(.error, level: .error, "cannot read the queue; trying again in a minute", [.error: "\(error)"])
             SluiceMetrics.queueScanFailed()
@@ -172,11 +176,11 @@ public actor QueueManager {
         putOnSchedule(id, at: clock.now(), destination: due.destination(of: id) ?? "", ifRunning: .skip)
     }
 
-    private enum WhileRunning { case skip, readAgainAfter }
+    enum WhileRunning { case skip, readAgainAfter }
 
     /// Puts a message on the schedule, unless it is being attempted: then its attempt's end schedules it (and,
     /// with `.readAgainAfter`, reads it again first, for a change an operator made during the attempt).
-    private func putOnSchedule(_ id: QueueID, at: Date, destination: String, ifRunning: WhileRunning) {
+    func putOnSchedule(_ id: QueueID, at: Date, destination: String, ifRunning: WhileRunning) {
         guard due.isRunning(id) else {
             due.set(id, at: at, destination: destination)
             return
@@ -190,29 +194,51 @@ public actor QueueManager {
         wake.signal()
     }
 
-    /// An operator changed these messages (in this process): schedule them as they now say, without a rescan.
-    public func reschedule(_ ids: [QueueID]) async {
+    /// An operator changed these messages: schedule them as they now say, without a rescan. Read a chunk at a time
+    /// on the file pool. A message being attempted is read again when its attempt ends.
+    public func reschedule(_ ids: [QueueID], chunkSize: Int = 1000) async {
         let store = self.store
-        for id in ids {
-            guard !due.isRunning(id) else {
-                changedWhileRunning.insert(id)
-                continue
+        for start in stride(from: 0, to: ids.count, by: chunkSize) {
+            var idle: [QueueID] = []
+            for id in ids[start..<min(ids.count, start + chunkSize)] {
+                if due.isRunning(id) { changedWhileRunning.insert(id) } else { idle.append(id) }
             }
+            let chunk = idle
+            let read: [(QueueID, Result<QueueEntry?, any Error>)]
             do {
-                let entry = try await io.runIfActive { try store.load(id) }
-                // An attempt may have started while the file was read: it reads the message itself, under the lock.
-                if let entry, entry.hasDeliverableRoutes {
-                    putOnSchedule(id, at: entry.nextAttempt, destination: destination(of: entry), ifRunning: .readAgainAfter)
-                } else if !due.isRunning(id) {
-                    due.remove(id)
-                }
+                read = try await io.runIfActive { chunk.map { id in (id, Result { try store.load(id) }) } }
             } catch {
-                // Read again at its due time, under the lock (which sets an unreadable state aside).
-                logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
-                putOnSchedule(id, at: clock.now(), destination: due.destination(of: id) ?? "", ifRunning: .readAgainAfter)
+                return  // the pool is shutting down
             }
+            for (id, result) in read {
+                switch result {
+                case .success(let entry?) where entry.hasDeliverableRoutes:
+                    // An attempt may have started while the file was read: it reads the message itself, under the lock.
+                    putOnSchedule(id, at: entry.nextAttempt, destination: destination(of: entry), ifRunning: .readAgainAfter)
+                case .success:
+                    if !due.isRunning(id) { due.remove(id) }
+                case .failure(let error):
+                    // Read again at its due time, under the lock (which sets an unreadable state aside).
+                    logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
+                    putOnSchedule(id, at: clock.now(), destination: due.destination(of: id) ?? "", ifRunning: .readAgainAfter)
+                }
+            }
+            wake.signal()
         }
-        wake.signal()
+    }
+
+    /// Another process changed the queue (SIGUSR1): the messages its notices name are read again, or, with no
+    /// notice (another tool's signal), the whole queue.
+    public func changedElsewhere() async {
+        let store = self.store
+        let noticed: [QueueID]?
+        do {
+            noticed = try await io.runIfActive { try store.takeNotices() }
+        } catch {
+            logger.event(.error, level: .error, "cannot read the queue's notices; reading the whole queue", [.error: "\(error)"])
+            noticed = nil
+        }
+        if let noticed { await reschedule(noticed) } else { await index(initial: false) }
     }
 
     /// A message was committed: deliver it now. (A message being attempted was read after its commit: nothing to do.)
@@ -255,108 +281,6 @@ public actor QueueManager {
     private func takeDue() -> [QueueID] {
         let now = clock.now()
         return due.takeDue(now: now, limit: max(0, maxConcurrent - due.runningCount))
-    }
-
-    /// Sends one DSN for the recipients that failed in this attempt (not to the
-    /// null sender, only where NOTIFY asks for failures, never for on_failure: drop).
-    private func bounceNewFailures(_ entry: inout QueueEntry, log: Logger) async {
-        guard let bouncer, entry.envelope.sender != nil else { return }
-        var failed: [DeliveryStatusNotification.FailedRecipient] = []
-        var reported: [Int] = []
-        for (index, state) in entry.routes.enumerated() where state.status == .failed && !state.bounced && state.route.onFailure != .drop {
-            reported.append(index)
-            for address in state.route.recipients {
-                let original = entry.envelope.recipients.first { $0.address == address } ?? Recipient(address: address)
-                guard DeliveryStatusNotification.wanted(original) else { continue }
-                let e = state.lastErrorReply.map { SMTPError($0, reason: state.lastError ?? "") }
-                    ?? SMTPError(550, .init(5, 0, 0), state.lastError ?? "delivery failed")
-                // Remote-MTA only when the reply is the remote's (not a connection that failed, not a rule's bounce).
-                failed.append(.init(recipient: original, error: e, remote: state.lastReplyFromRemote == true ? state.lastRemote?.name : nil))
-            }
-        }
-        guard !failed.isEmpty else {
-            for i in reported { entry.routes[i].bounced = true }
-            return
-        }
-        do {
-            let id = try await bouncer.bounce(entry, failed: failed)
-            for i in reported { entry.routes[i].bounced = true }
-            if let id {
-                putOnSchedule(id, at: clock.now(), destination: "", ifRunning: .skip)
-                log.event(.bounced, level: .notice, "bounce queued", [.recipients: failed.map { $0.recipient.address.description }.joined(separator: ","), .reason: "dsn \(id)"])
-            }
-        } catch {
-            log.event(.error, level: .error, "could not queue the bounce", [.error: "\(error)"])
-        }
-    }
-
-    /// One delivery attempt of one route. The route may split: delivered
-    /// recipients, refused ones (failed for good) and deferred ones.
-    private func attempt(_ state: RouteState, of entry: QueueEntry, now: Date, log: Logger) async -> [RouteState] {
-        let route = state.route
-        var outgoing = OutgoingMessage(
-            envelope: entry.envelope, prependedHeaders: route.addHeaders, bodyPath: store.messagePath(for: entry.id),
-            bodyLength: entry.size)
-        outgoing.subjectTags = route.subjectTags
-        outgoing.verdicts = entry.results ?? MessageVerdicts()
-        outgoing.signingDomains = route.dkimDomains
-        outgoing.marks = route.marks ?? [:]
-        outgoing.variant = route.variant
-        do {
-            for modifier in modifiers { try await modifier.modify(&outgoing) }
-        } catch {
-            log.event(.error, level: .error, "transform failed", [.error: "\(SMTPError.from(error))"])
-        }
-        let started = clock.now()
-        let kind = route.target.kind
-        var report: DeliveryReport
-        do {
-            guard let target = targets[kind] else {
-                throw SMTPError(451, .init(4, 3, 5), "No delivery target for \(kind)", reason: "\(kind) is not configured")
-            }
-            report = try await target.deliver(outgoing, to: route.recipients, route: route.target)
-        } catch {
-            let e = SMTPError.from(error)
-            report = DeliveryReport(refused: Dictionary(uniqueKeysWithValues: route.recipients.map { ($0, e) }))
-        }
-        let ended = clock.now()
-        let took = ended.timeIntervalSince(started)
-        let expired = schedule.hasExpired(queuedAt: entry.queuedAt, now: now, limit: route.maxDeliveryTime)
-        var base: [LogKey: String] = [.route: "\(route.target)", .durationMS: "\(Int(took * 1000))"]
-        if let detail = report.detail { base[.reply] = detail }
-        let parts = RouteAttempt.split(state, report: report, now: ended, expired: expired)
-        for part in parts {
-            var fields = base
-            fields[.recipients] = part.state.route.recipients.map(\.description).joined(separator: ",")
-            if let remote = part.result.remote {
-                fields[.remote] = remote.description
-                fields[.transport] = remote.transport.description
-            }
-            if part.kind != .delivered {
-                fields[.reply] = "\(part.result.error.reply)"
-                fields[.reason] = part.result.error.reason
-            } else if let reply = part.result.reply {
-                fields[.reply] = "\(reply)"
-            }
-            switch part.kind {
-            case .delivered:
-                SluiceMetrics.deliveryAttempt(target: kind, outcome: "delivered", seconds: took)
-                SluiceMetrics.delivered(target: kind, secondsSinceAccepted: ended.timeIntervalSince(entry.queuedAt))
-                log.event(.delivered, "delivered", fields)
-            case .deferred, .waiting:
-                if let notBefore = part.state.notBefore { fields[.notBefore] = ISO8601Time.utc(notBefore) }
-                SluiceMetrics.deliveryAttempt(target: kind, outcome: "deferred", seconds: took)
-                log.event(.deferred, level: .warning, "delivery deferred", fields)
-            case .failed:
-                SluiceMetrics.deliveryAttempt(target: kind, outcome: "failed", seconds: took)
-                if route.onFailure == .drop {
-                    log.event(.dropped, level: .notice, "delivery failed; dropped as the rule says (on_failure: drop)", fields)
-                } else {
-                    log.event(.failed, level: .error, "delivery failed", fields)
-                }
-            }
-        }
-        return parts.map(\.state)
     }
 
     /// Attempts a message taken from the schedule; when the attempt ends, the message goes back on the schedule

@@ -1,6 +1,7 @@
 // Small POSIX helpers with errors that say which file: write-all, fsync a file
 // or a directory, atomic rename. Blocking: callers run them off the event loops.
 
+import CSyncFS
 import Foundation
 
 #if canImport(Glibc)
@@ -46,6 +47,21 @@ public enum FileSystem {
         try file.write(bytes)
         try file.sync()
         try file.close()
+    }
+
+    /// Writes bytes to a new file (mode 0640) and closes it, without fsync (a batch is made durable by `syncFileSystem`).
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let file = try SpoolFile(creating: path)
+        try file.write(bytes)
+        try file.close()
+    }
+
+    /// Flushes every file written on the filesystem holding `path` (syncfs): one wait for a batch of files instead
+    /// of an fsync each.
+    public static func syncFileSystem(containing path: String) throws {
+        let fd = try check(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), "open", path)
+        defer { close(fd) }
+        try check(sluice_syncfs(fd), "syncfs", path)
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

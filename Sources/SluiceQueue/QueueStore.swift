@@ -46,8 +46,8 @@ public final class QueueStore: Sendable {
     let activeDir: String
     let stateDir: String
     let corruptDir: String
-    private let activeSync: DirectorySync
-    private let stateSync: DirectorySync
+    let activeSync: DirectorySync
+    let stateSync: DirectorySync
 
     static let magic = " SLUICE-QUEUE-1\n"
     static let footerLength = 20 + magic.utf8.count
@@ -58,7 +58,7 @@ public final class QueueStore: Sendable {
     /// End records of messages this process committed and nobody has changed since (no state file): the first
     /// attempt and its update read them here instead of decoding the queue file again. An end record never
     /// changes, and a state file (written by any process) always takes precedence. Bounded.
-    private let recentEndRecords = NIOLockedValueBox<[QueueID: QueueEntry]>([:])
+    let recentEndRecords = NIOLockedValueBox<[QueueID: QueueEntry]>([:])
     static let recentLimit = 4096
 
     public init(directory: String, onCorruption: (@Sendable (QueueID, String) -> Void)? = nil) throws {
@@ -205,7 +205,7 @@ public final class QueueStore: Sendable {
         try modify(id) { _ in .remove }
     }
 
-    private func removeUnlocked(_ id: QueueID, durable: Bool) throws {
+    func removeUnlocked(_ id: QueueID, durable: Bool) throws {
         recentEndRecords.withLockedValue { $0[id] = nil }
         try FileSystem.remove(statePath(for: id))
         try FileSystem.remove(messagePath(for: id))
@@ -215,16 +215,28 @@ public final class QueueStore: Sendable {
     /// Writes delivery state atomically: a temporary file of its own (several processes may write), fsync,
     /// rename over the old state, fsync the directory.
     private func writeState(_ entry: QueueEntry) throws {
-        let data = QueueListingRecord.encode(QueueListing(entry)) + Array(try Self.encoder.encode(entry))
-        let tmp = "\(tmpDir)/\(entry.id).state.\(getpid()).\(Self.temporaryCounter.next())"
+        let tmp = try stageState(entry, durable: true)
         do {
-            try FileSystem.writeDurably(Array(data), to: tmp)
             try FileSystem.rename(tmp, statePath(for: entry.id))
         } catch {
             try? FileSystem.remove(tmp)
             throw error
         }
         try stateSync.sync()
+    }
+
+    /// Writes a state to a temporary file of its own (fsync'd if `durable`) and returns its path; the caller renames it
+    /// over the state, or removes it.
+    func stageState(_ entry: QueueEntry, durable: Bool) throws -> String {
+        let data = QueueListingRecord.encode(QueueListing(entry)) + Array(try Self.encoder.encode(entry))
+        let tmp = "\(tmpDir)/\(entry.id).state.\(getpid()).\(Self.temporaryCounter.next())"
+        do {
+            if durable { try FileSystem.writeDurably(Array(data), to: tmp) } else { try FileSystem.write(Array(data), to: tmp) }
+        } catch {
+            try? FileSystem.remove(tmp)
+            throw error
+        }
+        return tmp
     }
 
     static let temporaryCounter = Counter()
@@ -244,7 +256,7 @@ public final class QueueStore: Sendable {
     }
 
     /// `load` for a holder of the message's lock: an unreadable state file is moved to corrupt/ here.
-    private func loadUnlocked(_ id: QueueID) throws -> QueueEntry? {
+    func loadUnlocked(_ id: QueueID) throws -> QueueEntry? {
         let state = statePath(for: id)
         if let data = FileManager.default.contents(atPath: state) {
             do {
@@ -337,74 +349,6 @@ public final class QueueStore: Sendable {
         }
     }
 
-    /// Start-up recovery, before the first 250: unfinished spools and stray state files go away, and a commit whose
-    /// rename a crash lost is completed. It reads no committed file, so a restart with a large queue listens at once:
-    /// committed files are checked as the queue manager indexes them (`setAsideIfCorrupt`). Returns what it did.
-    @discardableResult
-    public func recover() throws -> [String] {
-        var actions: [String] = []
-        var completed = false
-        for name in try Self.names(in: tmpDir) {
-            let path = "\(tmpDir)/\(name)"
-            // A commit whose rename the crash lost: complete, fsync'd, its checksum matching.
-            if let id = QueueID(name) {
-                let why = unfinishedCommit(path, id: id)
-                if why == nil {
-                    try FileSystem.rename(path, messagePath(for: id))
-                    completed = true
-                    actions.append("completed the commit of tmp/\(name) (its move into active/ was lost)")
-                    continue
-                }
-                try FileSystem.remove(path)
-                actions.append("removed tmp/\(name) (\(why!))")
-                continue
-            }
-            try FileSystem.remove(path)
-            actions.append("removed tmp/\(name)")
-        }
-        if completed { try activeSync.sync() }
-        let committed = Set(try ids().map(\.rawValue))
-        for name in try Self.names(in: stateDir) where !committed.contains(String(name.prefix(16))) {
-            try FileSystem.remove("\(stateDir)/\(name)")
-            actions.append("removed state/\(name)")
-        }
-        return actions
-    }
-
-    /// A committed file without a valid end record (disk damage) is moved, with its state, to corrupt/ for an
-    /// operator, never delivered: checked under the message's lock. Returns what it did, or nil when the file reads
-    /// (or is gone, or cannot be opened now: an error that is not damage is left for the next look).
-    public func setAsideIfCorrupt(_ id: QueueID) throws -> String? {
-        let path = messagePath(for: id)
-        guard let fd = try FileSystem.openForReading(path) else { return nil }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) < 0 {
-            if errno != EINTR { throw FileSystemError(operation: "lock", path: path, code: errno) }
-        }
-        guard FileSystem.exists(path) else { return nil }
-        do {
-            _ = try readEndRecord(path)
-            return nil
-        } catch is FileSystemError {
-            return nil
-        } catch {
-            try FileSystem.makeDirectory(corruptDir)
-            try FileSystem.rename(path, "\(corruptDir)/\(id)")
-            if FileSystem.exists(statePath(for: id)) { try FileSystem.rename(statePath(for: id), "\(corruptDir)/\(id).state.json") }
-            recentEndRecords.withLockedValue { $0[id] = nil }
-            return "moved active/\(id) to corrupt/: \(error)"
-        }
-    }
-
-    /// What corrupt/ holds, for `sluice queue list` and /metrics: file name and size, oldest first.
-    public func corruptFiles() throws -> [(name: String, size: Int)] {
-        // corrupt/ is made when the first file goes there.
-        try Self.names(in: corruptDir, missingIsEmpty: true).sorted().compactMap { name in
-            // A file an operator removed since the listing is simply gone.
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: "\(corruptDir)/\(name)") else { return nil }
-            return (name, attributes[.size] as? Int ?? 0)
-        }
-    }
 
     /// Keys sorted: what this binary keeps without knowing it (another version's verdicts) is written back as read.
     static let encoder = StoredJSON.encoder()
