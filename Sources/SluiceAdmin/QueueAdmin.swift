@@ -10,7 +10,7 @@ import Foundation
 import SluiceCore
 import SluiceQueue
 
-/// Tells the queue manager that messages changed (released, retried): it delivers what is due now.
+/// Tells the queue manager that messages changed (held, released, retried, deleted): it schedules them as they now say.
 public protocol QueueChangeNotifier: Sendable {
     func queueChanged(_ ids: [QueueID]) async
 }
@@ -89,6 +89,8 @@ public struct QueueAdmin: Sendable {
                 await observer?.changed(id, to: nil)
             }
         }
+        // The manager takes them off its schedule and its census.
+        await notifier.queueChanged(deleted)
         return deleted
     }
 
@@ -106,6 +108,7 @@ public struct QueueAdmin: Sendable {
                 await observer?.changed(id, to: after)
             }
         }
+        await notifier.queueChanged(held)
         return held
     }
 

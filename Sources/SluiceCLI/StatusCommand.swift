@@ -37,7 +37,10 @@ struct StatusCommand: AsyncParsableCommand {
         print("admin: http://\(s["admin"] ?? "?") (/metrics /healthz /readyz /status)")
         let states = queue["by_state"] as? [String: Int] ?? [:]
         let byState = ["active", "deferred", "held", "quarantined", "corrupt"].map { "\(states[$0] ?? 0) \($0)" }.joined(separator: ", ")
-        print("queue: \(queue["depth"] ?? 0) message(s) (\(byState)), oldest \(queue["oldest_age_seconds"] ?? 0)s")
+        let indexing = queue["complete"] as? Bool == false ? " — still indexing the queue found at start: counts so far" : ""
+        print(
+            "queue: \(queue["depth"] ?? 0) message(s) (\(byState)), \(queue["in_flight"] ?? 0) being delivered, "
+                + "oldest \(queue["oldest_age_seconds"] ?? 0)s\(indexing)")
         let free = (queue["free_bytes"] as? Int).map { "\($0 >> 20) MiB free" } ?? "free space unknown"
         if queue["space_low"] as? Bool == true {
             print("disk: \(free), below queue.min_free (\((queue["min_free"] as? Int ?? 0) >> 20) MiB): NEW MAIL IS REFUSED WITH 452 4.3.1")

@@ -108,7 +108,7 @@ public struct Daemon {
             routes: AdminRoutes.make(
                 registry: registry, readiness: readiness, store: store, disk: disk, listeners: directory, runtime: runtime,
                 hostname: config.hostname, started: started, clock: clock, status: host.status + [MemoryService.status(manager)],
-                adminAddress: { adminAddress.withLockedValue { $0 } }))
+                census: { await manager.census() }, adminAddress: { adminAddress.withLockedValue { $0 } }))
         adminAddress.withLockedValue { $0 = "\(config.admin.host.contains(":") ? "[\(config.admin.host)]" : config.admin.host):\(admin.localPort)" }
         var listeners: [SMTPListener] = []
         do {

@@ -104,6 +104,7 @@ extension QueueManager {
             for i in reported { entry.routes[i].bounced = true }
             if let id {
                 putOnSchedule(id, at: clock.now(), destination: "", ifRunning: .skip)
+                book.record(id, .active)
                 log.event(.bounced, level: .notice, "bounce queued", [.recipients: failed.map { $0.recipient.address.description }.joined(separator: ","), .reason: "dsn \(id)"])
             }
         } catch {

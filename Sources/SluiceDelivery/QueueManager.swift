@@ -35,6 +35,8 @@ public actor QueueManager {
     /// twice at once: only an attempt's end puts its message back; everyone else schedules through
     /// `putOnSchedule(_:at:destination:ifRunning:)`.
     private var due: DeliverySchedule
+    /// Each queued message's state as last seen (for status and metrics).
+    var book = QueueStateBook()
     /// Messages an operator changed while they were being attempted: read again when the attempt ends.
     private var changedWhileRunning: Set<QueueID> = []
     /// When a scan of the queue that failed is tried again.
@@ -141,9 +143,13 @@ public actor QueueManager {
                     // Read before an attempt that may have ended since: that attempt scheduled it as it left it
                     // (or it is gone, and its next attempt finds nothing).
                     putOnSchedule(id, at: entry.nextAttempt, destination: destination(of: entry), ifRunning: .skip)
+                    if !initial || !book.knows(id) { book.record(id, entry.state) }
                     scheduled += 1
-                case .success:
-                    break  // gone meanwhile, or held until a release
+                case .success(let entry?):
+                    // Held until a release.
+                    if !initial || !book.knows(id) { book.record(id, entry.state) }
+                case .success(nil):
+                    book.record(id, nil)  // gone meanwhile
                 case .failure(let error):
                     await setAsideOrRetry(id, error)
                 }
@@ -167,6 +173,7 @@ public actor QueueManager {
                 logger.event(.recover, level: .notice, "queue recovery", [.queueID: id.rawValue, .file: action])
                 SluiceMetrics.queueCorruption()
                 due.remove(id)
+                book.record(id, nil)
                 return
             }
         } catch let checking {
@@ -215,8 +222,12 @@ public actor QueueManager {
                 case .success(let entry?) where entry.hasDeliverableRoutes:
                     // An attempt may have started while the file was read: it reads the message itself, under the lock.
                     putOnSchedule(id, at: entry.nextAttempt, destination: destination(of: entry), ifRunning: .readAgainAfter)
-                case .success:
-                    if !due.isRunning(id) { due.remove(id) }
+                    if !due.isRunning(id) { book.record(id, entry.state) }
+                case .success(let entry):
+                    if !due.isRunning(id) {
+                        due.remove(id)
+                        book.record(id, entry?.state)
+                    }
                 case .failure(let error):
                     // Read again at its due time, under the lock (which sets an unreadable state aside).
                     logger.event(.error, level: .error, "queue entry unreadable", [.queueID: id.rawValue, .error: "\(error)"])
@@ -244,12 +255,14 @@ public actor QueueManager {
     /// A message was committed: deliver it now. (A message being attempted was read after its commit: nothing to do.)
     public func enqueued(_ entry: QueueEntry) {
         putOnSchedule(entry.id, at: clock.now(), destination: destination(of: entry), ifRunning: .skip)
+        if !due.isRunning(entry.id) { book.record(entry.id, entry.state) }
         wake.signal()
     }
 
     /// A message was committed, its destination unknown until its first attempt reads it.
     public func enqueued(_ id: QueueID) {
         putOnSchedule(id, at: clock.now(), destination: "", ifRunning: .skip)
+        if !book.knows(id) { book.record(id, .active) }
         wake.signal()
     }
 
@@ -267,6 +280,11 @@ public actor QueueManager {
     public func isScheduled(_ id: QueueID) -> Bool { due.contains(id) }
 
     public var depth: Int { due.count + due.runningCount }
+
+    /// What the queue holds by state, from memory (no file is read).
+    public func census() -> QueueCensus {
+        QueueCensus(depth: book.count, byState: book.byState, inFlight: due.runningCount, oldest: book.oldest, complete: indexed)
+    }
 
     /// Messages being attempted now.
     public var inFlight: Int { due.runningCount }
@@ -310,6 +328,7 @@ public actor QueueManager {
             return (clock.now().addingTimeInterval(schedule.delay(afterAttempt: 1)), due.destination(of: id) ?? "")
         }
         // Deleted by an operator, or held: off the schedule until a release reschedules it.
+        book.record(id, loaded?.state)
         guard var entry = loaded, !entry.held else { return nil }
         let now = clock.now()
         // Each pending, unquarantined route is attempted, all at once (the archive's write does not hold up the
@@ -351,6 +370,7 @@ public actor QueueManager {
                 }
             }
             if after == nil { log.event(.removed, "removed from queue") }
+            book.record(id, after?.state)
             await observer?.changed(id, to: after)
             // Only quarantined or held routes left: wait for a release instead of retrying.
             guard let after, after.hasDeliverableRoutes else { return nil }

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOHTTP1
 import Prometheus
 import SluiceCore
+import SluiceDelivery
 import SluiceQueue
 import SluicePipeline
 import SluiceServer
@@ -20,13 +21,15 @@ enum AdminRoutes {
     static func make(
         registry: PrometheusCollectorRegistry, readiness: Readiness, store: QueueStore, disk: DiskSpace, listeners: ListenerDirectory,
         runtime: RuntimeHolder, hostname: String, started: Date, clock: any SluiceClock, status: [StatusSection],
-        adminAddress: @escaping @Sendable () -> String
+        census: @escaping @Sendable () async -> QueueCensus, adminAddress: @escaping @Sendable () -> String
     ) -> [String: AdminServer.Route] {
         let text = "text/plain; charset=utf-8"
         return [
             "/metrics": {
                 // A queue directory that cannot be read leaves the gauges as they were, and is counted.
-                do { try QueueGauges.update(store, disk: disk, now: clock.now()) } catch { SluiceMetrics.queueScanFailed() }
+                do { try QueueGauges.update(await census(), store: store, disk: disk, now: clock.now()) } catch {
+                    SluiceMetrics.queueScanFailed()
+                }
                 return (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
             },
             "/healthz": { (.ok, text, Array("ok\n".utf8)) },
@@ -35,19 +38,18 @@ enum AdminRoutes {
                 return (.ok, text, Array("ready\n".utf8))
             },
             "/status": {
-                let ids: [QueueID]
-                let byState: [String: Int]
+                // The queue manager's census: no queue file is read, whatever the backlog.
+                let queue = await census()
                 let corrupt: Int
                 do {
-                    ids = try store.ids()
-                    byState = try QueueStates.count(store)
                     corrupt = try store.corruptFiles().count
                 } catch {
-                    // Never an empty queue for one that cannot be read.
                     return (.internalServerError, text, Array("cannot read the queue: \(error)\n".utf8))
                 }
+                var byState = Dictionary(uniqueKeysWithValues: QueueState.allCases.map { ($0.rawValue, queue.byState[$0] ?? 0) })
+                byState["corrupt"] = corrupt
                 let now = clock.now()
-                let oldest = ids.first.map { now.timeIntervalSince($0.timestamp) } ?? 0
+                let oldest = queue.oldest.map { max(0, now.timeIntervalSince($0.timestamp)) } ?? 0
                 var object: [String: Any] = [
                     "admin": adminAddress(),
                     "hostname": hostname,
@@ -57,7 +59,8 @@ enum AdminRoutes {
                     "not_ready_reason": readiness.notReadyReason ?? NSNull(),
                     "listeners": listeners.all.map { ["name": $0.name, "port": $0.localPort, "connections": $0.limiter.current] },
                     "queue": [
-                        "depth": ids.count, "oldest_age_seconds": Int(oldest), "corrupt_files": corrupt,
+                        "depth": queue.depth, "oldest_age_seconds": Int(oldest), "corrupt_files": corrupt,
+                        "in_flight": queue.inFlight, "complete": queue.complete,
                         "free_bytes": disk.freeBytes() ?? -1, "min_free": disk.minFree, "space_low": disk.isLow,
                         "by_state": byState,
                     ],
@@ -80,26 +83,11 @@ enum AdminRoutes {
 
 /// Messages by state, like `sluice queue list --state`: held by an operator, quarantined by a rule, deferred (tried
 /// and waiting for a retry), active (not tried yet, or due), corrupt (unreadable, in corrupt/).
-enum QueueStates {
-    static func count(_ store: QueueStore) throws -> [String: Int] {
-        var counts = ["active": 0, "deferred": 0, "held": 0, "quarantined": 0, "corrupt": try store.corruptFiles().count]
-        for (_, result) in try store.entries() {
-            guard case .success(let e) = result else {
-                counts["corrupt", default: 0] += 1
-                continue
-            }
-            counts[e.state.rawValue, default: 0] += 1
-        }
-        return counts
-    }
-}
-
-/// Queue depth and oldest age, read from the queue directory when scraped.
+/// Queue depth and oldest age from the queue manager's census when scraped (corrupt/ is read: it holds few files).
 enum QueueGauges {
-    static func update(_ store: QueueStore, disk: DiskSpace, now: Date) throws {
-        let ids = try store.ids()
-        let oldest = ids.first.map { now.timeIntervalSince($0.timestamp) } ?? 0
-        SluiceMetrics.queue(depth: ids.count, oldestAgeSeconds: max(0, oldest), corruptFiles: try store.corruptFiles().count)
+    static func update(_ census: QueueCensus, store: QueueStore, disk: DiskSpace, now: Date) throws {
+        let oldest = census.oldest.map { now.timeIntervalSince($0.timestamp) } ?? 0
+        SluiceMetrics.queue(depth: census.depth, oldestAgeSeconds: max(0, oldest), corruptFiles: try store.corruptFiles().count)
         SluiceMetrics.queueSpace(freeBytes: disk.freeBytes() ?? 0, low: disk.isLow)
     }
 }
