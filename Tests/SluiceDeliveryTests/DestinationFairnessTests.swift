@@ -123,9 +123,11 @@ final class DestinationFairnessTests: XCTestCase {
         XCTAssertEqual(inFlight, 5)
         XCTAssertEqual(depth, 40, "the others wait on the schedule")
         target.open()
-        try await waitFor("every message") { target.counter.done == 40 }
+        // Delivered, then removed from the queue once each attempt's end is written.
+        try await waitFor("every message delivered and removed") {
+            target.counter.done == 40 && entries.allSatisfy { !FileManager.default.fileExists(atPath: store.messagePath(for: $0.id)) }
+        }
         XCTAssertEqual(target.counter.most, 5)
-        for e in entries { XCTAssertFalse(FileManager.default.fileExists(atPath: store.messagePath(for: e.id))) }
         await manager.stop()
         await running.value
     }
