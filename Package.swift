@@ -105,6 +105,12 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // syncfs(2): a batch of queue states made durable with one flush.
         .systemLibrary(name: "CSyncFS"),
+        // libarchive (Debian libarchive-dev), found with pkg-config: every archive format DLP opens besides zip and gzip.
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
         // Poppler's GLib interface (Debian libpoppler-glib-dev), found with pkg-config: PDF text for DLP.
         .systemLibrary(
             name: "CPoppler",
@@ -121,7 +127,7 @@ let package = Package(
         .target(
             name: "SluiceDLP",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "CHyperscan", "CZlib", "CPoppler",
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "CHyperscan", "CZlib", "CPoppler", "CArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -195,6 +201,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -276,7 +276,12 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     }
 
     static func isArchive(_ type: String, filename: String?) -> Bool {
-        ["application/zip", "application/x-zip-compressed", "application/x-zip", "application/gzip", "application/x-gzip"].contains(type)
+        [
+            "application/zip", "application/x-zip-compressed", "application/x-zip", "application/gzip", "application/x-gzip",
+            "application/x-tar", "application/x-gtar", "application/x-cpio", "application/x-7z-compressed", "application/x-xz",
+            "application/x-bzip2", "application/zstd", "application/x-lz4", "application/vnd.rar", "application/x-rar-compressed",
+            "application/x-iso9660-image",
+        ].contains(type)
             || DocumentExtractor.mayHoldFiles(filename ?? "")
     }
 
@@ -348,7 +353,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         if !sniffed {
             sniffed = true
             switch ContentSniffer.kind(of: buffer, strict: true) {
-            case .zip, .gzip, .pdf, .ole2, .text(.utf16LE), .text(.utf16BE):
+            case .zip, .gzip, .archive, .pdf, .ole2, .text(.utf16LE), .text(.utf16BE):
                 // Magic bytes decide, not the label: the rest of the part is collected and opened.
                 handling = .document
                 swap(&documentBytes, &buffer)

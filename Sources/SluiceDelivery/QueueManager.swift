@@ -116,11 +116,16 @@ public actor QueueManager {
         let began = clock.now()
         let ids: [QueueID]
         do {
-            // Notices left for an earlier run of the daemon: this index reads every message anyway.
-            ids = try await io.runIfActive {
-                if initial { _ = try store.takeNotices() }
-                return try store.ids()
+            // Notices left for an earlier run of the daemon: this index reads every message anyway; state files whose
+            // message is gone are swept (recovery left them for now, to listen sooner).
+            let (listed, swept) = try await io.runIfActive {
+                guard initial else { return (try store.ids(), [String]()) }
+                _ = try store.takeNotices()
+                let listed = try store.ids()
+                return (listed, try store.removeStrayStates(committed: listed))
             }
+            ids = listed
+            for action in swept { logger.event(.recover, level: .notice, "queue recovery", [.file: action]) }
         } catch {
             logger.event(.error, level: .error, "cannot read the queue; trying again in a minute", [.error: "\(error)"])
             SluiceMetrics.queueScanFailed()

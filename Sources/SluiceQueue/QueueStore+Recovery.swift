@@ -10,9 +10,10 @@ import Glibc
 #endif
 
 extension QueueStore {
-    /// Start-up recovery, before the first 250: unfinished spools and stray state files go away, and a commit whose
-    /// rename a crash lost is completed. It reads no committed file, so a restart with a large queue listens at once:
-    /// committed files are checked as the queue manager indexes them (`setAsideIfCorrupt`). Returns what it did.
+    /// Start-up recovery, before the first 250: unfinished spools go away, and a commit whose rename a crash lost is
+    /// completed. It reads tmp/ only, so a restart with a large queue listens at once: committed files are checked as
+    /// the queue manager indexes them (`setAsideIfCorrupt`), stray state files removed then (`removeStrayStates`).
+    /// Returns what it did.
     @discardableResult
     public func recover() throws -> [String] {
         var actions: [String] = []
@@ -36,8 +37,18 @@ extension QueueStore {
             actions.append("removed tmp/\(name)")
         }
         if completed { try activeSync.sync() }
-        let committed = Set(try ids().map(\.rawValue))
+        return actions
+    }
+
+    /// State files whose message is gone (a crash between the two unlinks of a removal) go away. Harmless meanwhile
+    /// (a state is read only for a committed message), so the queue manager does it with its first index, after the
+    /// daemon listens, from the ids it listed: with a million messages, two directory listings would hold up the start.
+    public func removeStrayStates(committed ids: [QueueID]) throws -> [String] {
+        let committed = Set(ids.map(\.rawValue))
+        var actions: [String] = []
         for name in try Self.names(in: stateDir) where !committed.contains(String(name.prefix(16))) {
+            // Committed since the listing: not stray.
+            guard let id = QueueID(String(name.prefix(16))), !FileSystem.exists(messagePath(for: id)) else { continue }
             try FileSystem.remove("\(stateDir)/\(name)")
             actions.append("removed state/\(name)")
         }

@@ -17,6 +17,14 @@ final class ContentExtractionTests: XCTestCase {
         XCTAssertEqual(ContentSniffer.kind(of: [0xff, 0xfe, 65, 0]), .text(.utf16LE))
         XCTAssertEqual(ContentSniffer.kind(of: Array("plain words\r\n\ttabbed".utf8)), .text(.utf8))
         XCTAssertEqual(ContentSniffer.kind(of: [1, 2, 3, 0, 200, 201]), .binary)
+        XCTAssertEqual(ContentSniffer.kind(of: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4]), .archive("7z"))
+        XCTAssertEqual(ContentSniffer.kind(of: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 4]), .archive("xz"))
+        XCTAssertEqual(ContentSniffer.kind(of: [0x28, 0xb5, 0x2f, 0xfd, 0x24]), .archive("zstd"))
+        XCTAssertEqual(ContentSniffer.kind(of: Array("BZh91AY&SY".utf8)), .archive("bzip2"))
+        XCTAssertEqual(ContentSniffer.kind(of: Array("070701000A".utf8)), .archive("cpio"))
+        var tarHeader = [UInt8](repeating: 0, count: 512)
+        tarHeader.replaceSubrange(257..<263, with: Array("ustar\0".utf8))
+        XCTAssertEqual(ContentSniffer.kind(of: Array("cards.txt".utf8) + tarHeader.dropFirst(9)), .archive("tar"))
         let quoting = Array("The file starts with %PDF-1.7 and then binary.\n".utf8)
         XCTAssertEqual(ContentSniffer.kind(of: quoting), .pdf, "an attachment: a PDF header may follow junk")
         XCTAssertEqual(ContentSniffer.kind(of: quoting, strict: true), .text(.utf8), "a text part that mentions a PDF header is text")
@@ -102,6 +110,31 @@ final class ContentExtractionTests: XCTestCase {
         XCTAssertEqual(r.unscannable.map(\.1), [.corrupt])
     }
 
+    /// tar(1) and xz(1) output, opened through libarchive; a cut stream is corrupt, not a silent hole.
+    func testTarAndXzMembersAreOpenedAndACutStreamIsCorrupt() throws {
+        let dir = NSTemporaryDirectory() + "sluice-tar-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "Card 4111 1111 1111 1111\n".write(toFile: dir + "/cards.txt", atomically: true, encoding: .utf8)
+        let tar = try XCTUnwrap(run("/bin/tar", ["-cf", "-", "-C", dir, "cards.txt"]))
+        var r = Recorder()
+        var ex = DocumentExtractor(limits: ContentLimits(), readText: true)
+        ex.extract(tar[...], path: "cards.tar", into: &r)
+        XCTAssertEqual(r.text["cards.tar/cards.txt"], "Card 4111 1111 1111 1111\n")
+        XCTAssertEqual(r.members, ["cards.tar/cards.txt"])
+        let xz = try XCTUnwrap(run("/usr/bin/xz", ["-c"], input: tar))
+        r = Recorder()
+        ex.extract(xz[...], path: "cards.tar.xz", into: &r)
+        XCTAssertEqual(r.text["cards.tar.xz/cards.txt"], "Card 4111 1111 1111 1111\n")
+        let bare = try XCTUnwrap(run("/usr/bin/xz", ["-c"], input: Array("Card 4111 1111 1111 1111\n".utf8)))
+        r = Recorder()
+        ex.extract(bare[...], path: "cards.txt.xz", into: &r)
+        XCTAssertEqual(r.text["cards.txt.xz/cards.txt"], "Card 4111 1111 1111 1111\n")
+        r = Recorder()
+        ex.extract(xz.prefix(xz.count / 2), path: "cut.tar.xz", into: &r)
+        XCTAssertEqual(r.unscannable.map(\.1), [.corrupt], "\(r.unscannable)")
+    }
+
     func testLimitsOfDepthAndExpansion() throws {
         var limits = ContentLimits()
         limits.maxExpandedBytes = 1000
@@ -115,6 +148,23 @@ final class ContentExtractionTests: XCTestCase {
         ex = DocumentExtractor(limits: limits, readText: true)
         ex.extract(try XCTUnwrap(gzip(try XCTUnwrap(gzip(Array("x".utf8)))))[...], path: "two.gz", into: &r)
         XCTAssertEqual(r.unscannable.map(\.1), [.limits])
+    }
+
+    /// A tool's standard output for `input`.
+    func run(_ tool: String, _ arguments: [String], input: [UInt8] = []) -> [UInt8]? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        p.standardInput = stdin
+        p.standardOutput = stdout
+        guard (try? p.run()) != nil else { return nil }
+        stdin.fileHandleForWriting.write(Data(input))
+        try? stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? [UInt8](out) : nil
     }
 
     /// gzip(1)'s output, through zlib's gzip mode.

@@ -76,4 +76,23 @@ final class QueueBatchTests: XCTestCase {
         XCTAssertEqual(try store.takeNotices(), ids)
         XCTAssertNil(try store.takeNotices())
     }
+
+    /// A state file whose message is gone: left by recovery (which reads tmp/ only, to listen sooner), swept by the
+    /// queue manager's first index from the ids it listed.
+    func testStrayStatesAreSweptFromTheListingNotAtRecovery() throws {
+        let store = try QueueStore(directory: dir)
+        let ids = try queue(store, 2)
+        try store.modify(ids[0]) { e in
+            var e = e
+            e.held = true
+            return .update(e)
+        }
+        let stray = QueueID.generate()
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: store.statePath(for: stray)))
+        XCTAssertEqual(try store.recover(), [])
+        XCTAssertTrue(FileSystem.exists(store.statePath(for: stray)))
+        XCTAssertEqual(try store.removeStrayStates(committed: try store.ids()), ["removed state/\(stray).json"])
+        XCTAssertFalse(FileSystem.exists(store.statePath(for: stray)))
+        XCTAssertTrue(FileSystem.exists(store.statePath(for: ids[0])), "a committed message's state stays")
+    }
 }

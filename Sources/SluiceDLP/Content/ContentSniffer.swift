@@ -6,6 +6,8 @@
 enum ContentKind: Equatable, Sendable {
     case zip
     case gzip
+    /// Another archive or compressed stream, opened with libarchive: tar, cpio, 7z, rar, ISO 9660, xz, bzip2, zstd, lz4.
+    case archive(String)
     case pdf
     /// OLE2 compound file: legacy .doc/.xls/.ppt, and encrypted Office Open XML.
     case ole2
@@ -26,11 +28,33 @@ enum ContentSniffer {
         let head = Array(bytes.prefix(8192))
         if ZipDirectory.isZip(head) { return .zip }
         if head.starts(with: [0x1f, 0x8b]) { return .gzip }
+        if let format = archiveFormat(head, bytes) { return .archive(format) }
         if head.starts(with: Array("%PDF-".utf8)) || (!strict && contains(head.prefix(1024), Array("%PDF-".utf8))) { return .pdf }
         if head.starts(with: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) { return .ole2 }
         if head.starts(with: [0xff, 0xfe]) { return .text(.utf16LE) }
         if head.starts(with: [0xfe, 0xff]) { return .text(.utf16BE) }
         return looksLikeText(head) ? .text(.utf8) : .binary
+    }
+
+    /// The archive formats libarchive opens, by their magic bytes. A part whose bytes say "archive" is opened, or
+    /// reported unscannable: never left to its printable runs alone.
+    static func archiveFormat(_ head: [UInt8], _ bytes: some Collection<UInt8>) -> String? {
+        let magics: [(String, [UInt8])] = [
+            ("7z", [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]),
+            ("xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+            ("zstd", [0x28, 0xb5, 0x2f, 0xfd]),
+            ("lz4", [0x04, 0x22, 0x4d, 0x18]),
+            ("rar", Array("Rar!\u{1a}\u{07}".utf8)),
+            ("cpio", Array("070707".utf8)), ("cpio", Array("070701".utf8)), ("cpio", Array("070702".utf8)),
+            ("cpio", [0xc7, 0x71]), ("cpio", [0x71, 0xc7]),
+        ]
+        for (name, magic) in magics where head.starts(with: magic) { return name }
+        if head.count > 4, head.starts(with: Array("BZh".utf8)), (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(head[3]) { return "bzip2" }
+        // ustar, pax and GNU tar: "ustar" at offset 257 of the first header.
+        if head.count >= 263, head[257..<262].elementsEqual("ustar".utf8) { return "tar" }
+        // ISO 9660: "CD001" in the first volume descriptor, at 32 KiB + 1.
+        if bytes.count > 32774, bytes.dropFirst(32769).prefix(5).elementsEqual("CD001".utf8) { return "iso" }
+        return nil
     }
 
     /// Text: no NUL, and almost no control bytes other than tab, line ends and form feed.

@@ -26,10 +26,10 @@ struct DocumentExtractor {
     let limits: ContentLimits
     /// Off: containers are only listed (attachment names for rules), nothing is read.
     let readText: Bool
-    private(set) var expanded = 0
-    private(set) var members = 0
+    var expanded = 0
+    var members = 0
     /// Set by a bomb: nothing more of this document is opened (42.zip holds thousands of them).
-    private var abandoned = false
+    var abandoned = false
 
     init(limits: ContentLimits, readText: Bool) {
         self.limits = limits
@@ -44,6 +44,7 @@ struct DocumentExtractor {
         switch ContentSniffer.kind(of: bytes) {
         case .zip: openZip(Array(bytes), path: path, depth: depth, into: &sink)
         case .gzip: openGzip(bytes, path: path, depth: depth, into: &sink)
+        case .archive(let format): openArchive(bytes, format: format, path: path, depth: depth, into: &sink)
         case .pdf where readText && limits.readPDF: readPDF(bytes, path: path, into: &sink)
         case .ole2 where readText:
             // Encrypted Office Open XML travels in an OLE2 file whose stream is named EncryptedPackage.
@@ -92,7 +93,7 @@ struct DocumentExtractor {
     // MARK: containers
 
     /// The budget check for one member being inflated: nil while it is within bounds.
-    private func overrun(produced: Int, packed: Int, declared: Int = 0) -> (UnscannableReason, String)? {
+    func overrun(produced: Int, packed: Int, declared: Int = 0) -> (UnscannableReason, String)? {
         if declared > 0 && produced > declared {
             return (.bomb, "expands past its declared \(declared) bytes")
         }
@@ -169,7 +170,10 @@ struct DocumentExtractor {
     /// A member whose own members' names count when only names are wanted.
     static func mayHoldFiles(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return [".zip", ".gz", ".tgz", ".jar"].contains { lower.hasSuffix($0) }
+        return [
+            ".zip", ".gz", ".tgz", ".jar", ".tar", ".tbz", ".tbz2", ".txz", ".tzst", ".7z", ".xz", ".bz2", ".zst", ".lz4", ".cpio",
+            ".rar", ".iso",
+        ].contains { lower.hasSuffix($0) }
     }
 
     /// The XML parts of Office Open XML and OpenDocument files (and any XML in an archive).
@@ -229,7 +233,7 @@ struct DocumentExtractor {
         if let failure { give(failure, path: path, into: &sink) }
     }
 
-    private mutating func give<S: DocumentSink>(_ failure: (UnscannableReason, String), path: String, into sink: inout S) {
+    mutating func give<S: DocumentSink>(_ failure: (UnscannableReason, String), path: String, into sink: inout S) {
         if failure.0 == .bomb || failure.0 == .limits { abandoned = true }
         sink.unscannable(path: path, reason: failure.0, detail: failure.1)
     }

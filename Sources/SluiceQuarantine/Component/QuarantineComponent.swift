@@ -6,6 +6,7 @@
 
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import SluiceCore
 import SluicePipeline
@@ -28,18 +29,19 @@ public struct QuarantineComponent: Component {
         let indexer = QuarantineIndexer(
             index: try env.storage.store((any QuarantineIndex).self), queue: queue, node: host.config.hostname, logger: env.logger)
         host.add(queueObserver: indexer)
-        host.add(service: QuarantineRebuildService(indexer: indexer, logger: env.logger))
+        host.add(service: QuarantineRebuildService(indexer: indexer, io: env.executors.files, logger: env.logger))
     }
 }
 
 /// Rebuilds the index from the queue once, at the start (off the path of new mail), then waits for shutdown.
 struct QuarantineRebuildService: Service {
     let indexer: QuarantineIndexer
+    let io: NIOThreadPool
     let logger: Logger
 
     func run() async throws {
         do {
-            try await indexer.rebuild()
+            try await indexer.rebuild(io: io)
         } catch {
             logger.event(.error, level: .error, "cannot rebuild the quarantine index from the queue", [.error: "\(error)"])
         }
