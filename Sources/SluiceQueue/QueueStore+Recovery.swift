@@ -37,6 +37,15 @@ extension QueueStore {
             actions.append("removed tmp/\(name)")
         }
         if completed { try activeSync.sync() }
+        // The queue itself must be readable (opened, not listed): a start never takes it for an empty queue.
+        for directory in [activeDir, stateDir] {
+            let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let why = String(cString: strerror(errno))
+                throw QueueCorruption(path: directory, why: "cannot read the queue directory: \(why)")
+            }
+            close(fd)
+        }
         return actions
     }
 
