@@ -53,6 +53,9 @@ public struct DeliverySchedule: Sendable {
     public func dueTime(of id: QueueID) -> Date? { destinationOf[id].flatMap { queues[$0]?.dueTime(of: id) } }
     public func running(to destination: String) -> Int { active[destination] ?? 0 }
 
+    /// Slots allocated across its collections (tests see a drained schedule give its memory back).
+    var capacity: Int { destinationOf.capacity + runningTo.capacity + heads.capacity + queues.values.reduce(0) { $0 + $1.capacity } }
+
     /// Comparisons made so far, in every heap (tests count work, not seconds).
     public var comparisons: Int { headComparisons + retiredComparisons + queues.values.reduce(0) { $0 + $1.comparisons } }
 
@@ -68,6 +71,7 @@ public struct DeliverySchedule: Sendable {
     /// The message no longer waits (delivered, held, deleted).
     public mutating func remove(_ id: QueueID) {
         guard let d = destinationOf.removeValue(forKey: id) else { return }
+        destinationOf.shrinkIfSparse()
         changingHead(of: d) { $0.remove(id) }
         forgetIfIdle(d)
     }
@@ -84,6 +88,7 @@ public struct DeliverySchedule: Sendable {
             let d = top.destination
             _ = queues[d]?.takeDue(now: now, limit: 1)
             destinationOf[top.id] = nil
+            destinationOf.shrinkIfSparse()
             runningTo[top.id] = d
             active[d, default: 0] += 1
             taken.append(top.id)
@@ -95,6 +100,7 @@ public struct DeliverySchedule: Sendable {
     /// The message's attempt ended: its destination can take another.
     public mutating func finished(_ id: QueueID) {
         guard let d = runningTo.removeValue(forKey: id) else { return }
+        heads.shrinkIfSparse()
         let before = active[d] ?? 0
         active[d] = before > 1 ? before - 1 : nil
         // At its limit until now: its first message was left out of the heap.

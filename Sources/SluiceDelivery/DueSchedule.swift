@@ -32,6 +32,9 @@ public struct DueSchedule: Sendable {
 
     public func contains(_ id: QueueID) -> Bool { times[id] != nil }
 
+    /// Slots allocated (tests see a drained schedule give its memory back).
+    var capacity: Int { times.capacity + heap.capacity }
+
     public func dueTime(of id: QueueID) -> Date? { times[id] }
 
     /// Schedules a message at `at` (replacing its earlier time).
@@ -45,6 +48,7 @@ public struct DueSchedule: Sendable {
     public mutating func remove(_ id: QueueID) {
         guard times.removeValue(forKey: id) != nil else { return }
         sweepIfStale()
+        times.shrinkIfSparse()
     }
 
     /// The earliest due time.
@@ -68,6 +72,10 @@ public struct DueSchedule: Sendable {
             popTop()
             times[top.id] = nil
             taken.append(top.id)
+        }
+        if !taken.isEmpty {
+            times.shrinkIfSparse()
+            heap.shrinkIfSparse()
         }
         return taken
     }

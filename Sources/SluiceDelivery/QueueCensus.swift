@@ -29,6 +29,7 @@ struct QueueStateBook: Sendable {
     mutating func record(_ id: QueueID, _ state: QueueState?) {
         let old = state.map { states.updateValue($0, forKey: id) } ?? states.removeValue(forKey: id)
         if let old { counts[old, default: 0] -= 1 }
+        if state == nil { states.shrinkIfSparse() }
         if let state { counts[state, default: 0] += 1 }
     }
 

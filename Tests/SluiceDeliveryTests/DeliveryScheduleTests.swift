@@ -89,4 +89,20 @@ final class DeliveryScheduleTests: XCTestCase {
         // O(log n) per message: 100 times the messages, well under twice the comparisons (a scan would be 100x).
         XCTAssertLessThan(Double(large), Double(small) * 2, "\(small) → \(large) comparisons")
     }
+
+    /// A backlog's schedule gives its memory back once drained (Swift collections keep their capacity otherwise).
+    func testADrainedScheduleGivesItsMemoryBack() {
+        var s = DeliverySchedule(destinationLimit: 1000)
+        let all = ids(100_000)
+        for id in all { s.set(id, at: t0, destination: "relay:up") }
+        let full = s.capacity
+        XCTAssertGreaterThan(full, 200_000)
+        while true {
+            let taken = s.takeDue(now: t0, limit: 500)
+            if taken.isEmpty { break }
+            for id in taken { s.finished(id) }
+        }
+        XCTAssertEqual(s.count, 0)
+        XCTAssertLessThan(s.capacity, full / 20, "capacity \(s.capacity) of \(full) kept after the drain")
+    }
 }
