@@ -16,7 +16,7 @@ import SluiceCore
 
 public struct DeliverySchedule: Sendable {
     /// A destination's first message, as it was when pushed (stale once that changes).
-    private struct Head: Sendable {
+    private struct Head: Comparable, Sendable {
         var at: Date
         var id: QueueID
         var destination: String
@@ -31,8 +31,7 @@ public struct DeliverySchedule: Sendable {
     /// Messages being attempted, by destination.
     private var runningTo: [QueueID: String] = [:]
     private var active: [String: Int] = [:]
-    private var heads: [Head] = []
-    private var headComparisons = 0
+    private var heads = BinaryHeap<Head>()
     private var retiredComparisons = 0
 
     public init(destinationLimit: Int) {
@@ -57,7 +56,7 @@ public struct DeliverySchedule: Sendable {
     var capacity: Int { destinationOf.capacity + runningTo.capacity + heads.capacity + queues.values.reduce(0) { $0 + $1.capacity } }
 
     /// Comparisons made so far, in every heap (tests count work, not seconds).
-    public var comparisons: Int { headComparisons + retiredComparisons + queues.values.reduce(0) { $0 + $1.comparisons } }
+    public var comparisons: Int { heads.comparisons + retiredComparisons + queues.values.reduce(0) { $0 + $1.comparisons } }
 
     /// Schedules a waiting message at `at` for `destination` (replacing its earlier time and destination).
     /// A message being attempted is not scheduled: its attempt's end does that (`finished`, then `set`).
@@ -84,7 +83,7 @@ public struct DeliverySchedule: Sendable {
     public mutating func takeDue(now: Date, limit: Int) -> [QueueID] {
         var taken: [QueueID] = []
         while taken.count < limit, let top = validTop(), top.at <= now {
-            popHead()
+            heads.popFirst()
             let d = top.destination
             _ = queues[d]?.takeDue(now: now, limit: 1)
             destinationOf[top.id] = nil
@@ -120,15 +119,7 @@ public struct DeliverySchedule: Sendable {
 
     private mutating func pushHead(of d: String) {
         guard (active[d] ?? 0) < destinationLimit, let first = queues[d]?.first() else { return }
-        heads.append(Head(at: first.at, id: first.id, destination: d))
-        var i = heads.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            headComparisons += 1
-            guard heads[i] < heads[parent] else { break }
-            heads.swapAt(i, parent)
-            i = parent
-        }
+        heads.push(Head(at: first.at, id: first.id, destination: d))
         sweepIfStale()
     }
 
@@ -141,36 +132,9 @@ public struct DeliverySchedule: Sendable {
             {
                 return top
             }
-            popHead()
+            heads.popFirst()
         }
         return nil
-    }
-
-    private mutating func popHead() {
-        let last = heads.removeLast()
-        guard !heads.isEmpty else { return }
-        heads[0] = last
-        siftDown(0)
-    }
-
-    private mutating func siftDown(_ start: Int) {
-        var i = start
-        while true {
-            let l = 2 * i + 1
-            let r = l + 1
-            var smallest = i
-            if l < heads.count {
-                headComparisons += 1
-                if heads[l] < heads[smallest] { smallest = l }
-            }
-            if r < heads.count {
-                headComparisons += 1
-                if heads[r] < heads[smallest] { smallest = r }
-            }
-            guard smallest != i else { return }
-            heads.swapAt(i, smallest)
-            i = smallest
-        }
     }
 
     /// Rebuilds the heap from the destinations' first messages when stale entries are most of it.
@@ -180,8 +144,7 @@ public struct DeliverySchedule: Sendable {
         for d in Array(queues.keys) where (active[d] ?? 0) < destinationLimit {
             if let first = queues[d]?.first() { fresh.append(Head(at: first.at, id: first.id, destination: d)) }
         }
-        heads = fresh
-        for i in stride(from: heads.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        heads.rebuild(fresh)
     }
 
     /// A destination with nothing waiting and nothing running is forgotten (recipient domains come and go).

@@ -12,7 +12,7 @@ import Foundation
 import SluiceCore
 
 public struct DueSchedule: Sendable {
-    private struct Item: Sendable {
+    private struct Item: Comparable, Sendable {
         var at: Date
         var id: QueueID
 
@@ -21,9 +21,9 @@ public struct DueSchedule: Sendable {
 
     /// The current due time of each scheduled message (the truth; heap entries that disagree are stale).
     private var times: [QueueID: Date] = [:]
-    private var heap: [Item] = []
+    private var heap = BinaryHeap<Item>()
     /// Comparisons made so far (tests count work, not seconds).
-    public private(set) var comparisons = 0
+    public var comparisons: Int { heap.comparisons }
 
     public init() {}
 
@@ -40,7 +40,7 @@ public struct DueSchedule: Sendable {
     /// Schedules a message at `at` (replacing its earlier time).
     public mutating func set(_ id: QueueID, at: Date) {
         guard times.updateValue(at, forKey: id) != at else { return }
-        push(Item(at: at, id: id))
+        heap.push(Item(at: at, id: id))
         sweepIfStale()
     }
 
@@ -69,7 +69,7 @@ public struct DueSchedule: Sendable {
         while taken.count < limit {
             dropStaleTop()
             guard let top = heap.first, top.at <= now else { break }
-            popTop()
+            heap.popFirst()
             times[top.id] = nil
             taken.append(top.id)
         }
@@ -83,52 +83,12 @@ public struct DueSchedule: Sendable {
     private func isCurrent(_ item: Item) -> Bool { times[item.id] == item.at }
 
     private mutating func dropStaleTop() {
-        while let top = heap.first, !isCurrent(top) { popTop() }
+        while let top = heap.first, !isCurrent(top) { heap.popFirst() }
     }
 
     /// Rebuilds the heap from the live times when stale entries are more than half of it.
     private mutating func sweepIfStale() {
         guard heap.count > 64, heap.count > 2 * times.count else { return }
-        heap = times.map { Item(at: $0.value, id: $0.key) }
-        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
-    }
-
-    private mutating func push(_ item: Item) {
-        heap.append(item)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            comparisons += 1
-            guard heap[i] < heap[parent] else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    private mutating func popTop() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        siftDown(0)
-    }
-
-    private mutating func siftDown(_ start: Int) {
-        var i = start
-        while true {
-            let l = 2 * i + 1
-            let r = l + 1
-            var smallest = i
-            if l < heap.count {
-                comparisons += 1
-                if heap[l] < heap[smallest] { smallest = l }
-            }
-            if r < heap.count {
-                comparisons += 1
-                if heap[r] < heap[smallest] { smallest = r }
-            }
-            guard smallest != i else { return }
-            heap.swapAt(i, smallest)
-            i = smallest
-        }
+        heap.rebuild(times.map { Item(at: $0.value, id: $0.key) })
     }
 }
