@@ -40,3 +40,28 @@ struct QueueStateBook: Sendable {
     /// O(n) over ids in memory: a scrape's cost, not a file read.
     var oldest: QueueID? { states.keys.min() }
 }
+
+/// The last `limit` ids inserted (oldest forgotten first).
+struct RecentIDs: Sendable {
+    let limit: Int
+    private var set: Set<QueueID> = []
+    private var order: [QueueID] = []
+    private var head = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    func contains(_ id: QueueID) -> Bool { set.contains(id) }
+
+    mutating func insert(_ id: QueueID) {
+        guard set.insert(id).inserted else { return }
+        order.append(id)
+        if set.count > limit {
+            set.remove(order[head])
+            head += 1
+            if head > limit {
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+}

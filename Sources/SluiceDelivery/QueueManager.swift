@@ -37,6 +37,9 @@ public actor QueueManager {
     private var due: DeliverySchedule
     /// Each queued message's state as last seen (for status and metrics).
     var book = QueueStateBook()
+    /// Messages whose attempt removed them lately: a commit notice that arrives after the start's index already found,
+    /// attempted and delivered the message is not taken for a new message.
+    private var removedLately = RecentIDs(limit: 4096)
     /// Messages an operator changed while they were being attempted: read again when the attempt ends.
     private var changedWhileRunning: Set<QueueID> = []
     /// When a scan of the queue that failed is tried again.
@@ -259,6 +262,7 @@ public actor QueueManager {
 
     /// A message was committed: deliver it now. (A message being attempted was read after its commit: nothing to do.)
     public func enqueued(_ entry: QueueEntry) {
+        guard !removedLately.contains(entry.id) else { return }
         putOnSchedule(entry.id, at: clock.now(), destination: destination(of: entry), ifRunning: .skip)
         if !due.isRunning(entry.id) { book.record(entry.id, entry.state) }
         wake.signal()
@@ -374,7 +378,10 @@ public actor QueueManager {
                     .merge(results, into: current, loadedNextAttempt: loadedNext, retryDelay: delay, now: now)
                 }
             }
-            if after == nil { log.event(.removed, "removed from queue") }
+            if after == nil {
+                log.event(.removed, "removed from queue")
+                removedLately.insert(id)
+            }
             book.record(id, after?.state)
             await observer?.changed(id, to: after)
             // Only quarantined or held routes left: wait for a release instead of retrying.

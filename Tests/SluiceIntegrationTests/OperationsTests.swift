@@ -119,7 +119,7 @@ final class OperationsTests: XCTestCase {
         // The counters move right after the files appear; poll briefly.
         var after = try httpGet(admin, "/metrics").1
         let deadline = Date().addingTimeInterval(10)
-        while metric(after, "sluice_delivery_attempts_total") < 3 && Date() < deadline {
+        while (metric(after, "sluice_delivery_attempts_total") < 3 || !after.contains("sluice_queue_depth 0")) && Date() < deadline {
             usleep(50_000)
             after = try httpGet(admin, "/metrics").1
         }
