@@ -12,15 +12,21 @@ import Glibc
 #endif
 
 enum ProcessMemory {
-    /// The resident set in bytes (nil where /proc is not there).
+    /// The resident set in bytes; nil where /proc cannot be read (a container without it). An observation only:
+    /// `sluice status` then says "unknown" and the gauge is not set; nothing is decided on it.
     static func residentBytes() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let text: String
+        do {
+            text = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
+        } catch {
+            return nil
+        }
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// Heap bytes malloc holds free (in all arenas), that the kernel could have back.
+    /// Heap bytes malloc holds free in its main arena (mallinfo2 does not see the others), that the kernel could have back.
     static func freeHeapBytes() -> Int {
         Int(sluice_malloc_free_bytes())
     }

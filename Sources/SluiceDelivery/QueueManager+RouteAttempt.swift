@@ -9,6 +9,16 @@ import SluiceCore
 import SluiceQueue
 
 extension QueueManager {
+    /// Where a message's attempt goes: the destinations of the routes an attempt would try, as their targets name
+    /// them ("relay:smarthost", "send:example.org"); one name for the set.
+    func destination(of entry: QueueEntry) -> String {
+        let names = entry.routes.filter { $0.status == .pending && !$0.route.held }.map { state in
+            let r = state.route
+            return targets[r.target.kind]?.destination(of: r.target, recipients: r.recipients) ?? r.target.description
+        }
+        return names.count == 1 ? names[0] : Set(names).sorted().joined(separator: " + ")
+    }
+
     /// One delivery attempt of one route. The route may split: delivered
     /// recipients, refused ones (failed for good) and deferred ones.
     func attempt(_ state: RouteState, of entry: QueueEntry, now: Date, log: Logger) async -> [RouteState] {

@@ -275,16 +275,6 @@ public actor QueueManager {
         wake.signal()
     }
 
-    /// Where a message's attempt goes: the destinations of the routes an attempt would try, as their targets name
-    /// them ("relay:smarthost", "send:example.org"); one name for the set.
-    func destination(of entry: QueueEntry) -> String {
-        let names = entry.routes.filter { $0.status == .pending && !$0.route.held }.map { state in
-            let r = state.route
-            return targets[r.target.kind]?.destination(of: r.target, recipients: r.recipients) ?? r.target.description
-        }
-        return names.count == 1 ? names[0] : Set(names).sorted().joined(separator: " + ")
-    }
-
     /// Whether the message waits on the schedule (not being attempted).
     public func isScheduled(_ id: QueueID) -> Bool { due.contains(id) }
 

@@ -27,16 +27,12 @@ extension QueueStore {
         var removed: [QueueID] = []
         do {
             for id in ids {
-                let path = messagePath(for: id)
-                guard let fd = try FileSystem.openForReading(path) else {
+                guard let fd = try lockMessage(id) else {
                     results.append((id, nil))
                     continue
                 }
                 descriptors.append(fd)
-                while flock(fd, LOCK_EX) < 0 {
-                    if errno != EINTR { throw FileSystemError(operation: "lock", path: path, code: errno) }
-                }
-                guard FileSystem.exists(path), let current = try loadUnlocked(id) else {
+                guard let current = try loadUnlocked(id) else {
                     results.append((id, nil))
                     continue
                 }

@@ -69,12 +69,8 @@ extension QueueStore {
     /// (or is gone, or cannot be opened now: an error that is not damage is left for the next look).
     public func setAsideIfCorrupt(_ id: QueueID) throws -> String? {
         let path = messagePath(for: id)
-        guard let fd = try FileSystem.openForReading(path) else { return nil }
+        guard let fd = try lockMessage(id) else { return nil }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) < 0 {
-            if errno != EINTR { throw FileSystemError(operation: "lock", path: path, code: errno) }
-        }
-        guard FileSystem.exists(path) else { return nil }
         do {
             _ = try readEndRecord(path)
             return nil

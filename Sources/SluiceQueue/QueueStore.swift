@@ -178,14 +178,8 @@ public final class QueueStore: Sendable {
     /// never lost, and the fsync is saved on every message.
     @discardableResult
     public func modify(_ id: QueueID, durableRemoval: Bool = true, _ change: (QueueEntry) throws -> Change) throws -> QueueEntry? {
-        let path = messagePath(for: id)
-        guard let fd = try FileSystem.openForReading(path) else { return nil }
+        guard let fd = try lockMessage(id) else { return nil }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) < 0 {
-            if errno != EINTR { throw FileSystemError(operation: "lock", path: path, code: errno) }
-        }
-        // Removed while we waited for the lock.
-        guard FileSystem.exists(path) else { return nil }
         guard let current = try loadUnlocked(id) else { return nil }
         switch try change(current) {
         case .keep:
@@ -198,6 +192,25 @@ public final class QueueStore: Sendable {
             recentEndRecords.withLockedValue { $0[id] = nil }
             return entry
         }
+    }
+
+    /// The message's queue file, open and exclusively locked (every writer of its state takes this lock); nil when it
+    /// is not queued, or was removed while we waited for the lock. The caller closes the descriptor (the lock goes with it).
+    func lockMessage(_ id: QueueID) throws -> Int32? {
+        let path = messagePath(for: id)
+        guard let fd = try FileSystem.openForReading(path) else { return nil }
+        while flock(fd, LOCK_EX) < 0 {
+            if errno != EINTR {
+                let code = errno
+                close(fd)
+                throw FileSystemError(operation: "lock", path: path, code: code)
+            }
+        }
+        guard FileSystem.exists(path) else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// Removes a message (delivered, bounced or deleted by an operator), under its lock.

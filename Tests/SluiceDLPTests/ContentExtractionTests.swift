@@ -168,19 +168,5 @@ final class ContentExtractionTests: XCTestCase {
     }
 
     /// gzip(1)'s output, through zlib's gzip mode.
-    func gzip(_ data: [UInt8]) -> [UInt8]? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-c", "-n"]
-        let input = Pipe()
-        let output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        guard (try? p.run()) != nil else { return nil }
-        input.fileHandleForWriting.write(Data(data))
-        try? input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return [UInt8](out)
-    }
+    func gzip(_ data: [UInt8]) -> [UInt8]? { run("/bin/gzip", ["-c", "-n"], input: data) }
 }
