@@ -33,7 +33,7 @@ trap cleanup EXIT
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/dkim.pem" 2>/dev/null
 
 start_counting_sink
-start_full_pipeline "$SINK_PORT" "$WORK/dkim.pem"
+start_full_pipeline "$SINK_PORT" "$WORK/dkim.pem" "${ARCHIVE:-1}"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SLUICE_PID/stat"; }
 

@@ -37,7 +37,20 @@ public final class DLPEngine: Sendable {
     }
 
     /// Findings in one piece of decoded text; `base` is its offset within the part.
+    /// Typed spaces, dashes and full-width digits are folded to ASCII first (`TypedCharacters`); offsets and
+    /// lengths are still those of the text as given.
     public func findings(in text: [UInt8], part: String, base: Int = 0) throws -> [Finding] {
+        guard let folded = TypedCharacters.folded(text) else { return try findings(scanning: text, part: part, base: base) }
+        return try findings(scanning: folded.bytes, part: part, base: 0).map { f in
+            var f = f
+            let start = folded.origin[f.offset]
+            f.length = folded.origin[f.offset + f.length] - start
+            f.offset = base + start
+            return f
+        }
+    }
+
+    private func findings(scanning text: [UInt8], part: String, base: Int) throws -> [Finding] {
         let matches = try patterns.scan(text)
         // Per detector and start, every end reached; the longest valid one wins; then no overlaps.
         var ends: [Int: [Int: [Int]]] = [:]  // detector -> start -> ends

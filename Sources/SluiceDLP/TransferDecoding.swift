@@ -183,6 +183,12 @@ struct HTMLText {
         case "quot": return [34]
         case "apos": return [39]
         case "nbsp": return [32]
+        // Typed separators by name (folded to ASCII by the engine, see TypedCharacters).
+        case "ndash": return [0xE2, 0x80, 0x93]
+        case "mdash": return [0xE2, 0x80, 0x94]
+        case "hyphen", "dash": return [0xE2, 0x80, 0x90]
+        case "numsp": return [0xE2, 0x80, 0x87]
+        case "thinsp": return [0xE2, 0x80, 0x89]
         default:
             if n.hasPrefix("#x") || n.hasPrefix("#X"), let v = UInt32(n.dropFirst(2), radix: 16), let s = Unicode.Scalar(v) {
                 return Array(String(Character(s)).utf8)

@@ -53,25 +53,11 @@ final class ArchiveDLPTests: XCTestCase {
         return d
     }
 
-    /// `sluice dlp scan --json`: per file, its findings (detector, path) and unscannable parts (reason, path).
-    func scan(_ d: DaemonProcess, _ files: [String]) throws -> [String: (findings: [(String, String)], unscannable: [(String, String)])] {
-        let (status, out, err) = try d.cli(["dlp", "scan", "--json"] + files)
-        XCTAssertEqual(status, 0, err)
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
-        var result: [String: (findings: [(String, String)], unscannable: [(String, String)])] = [:]
-        for f in json["files"] as? [[String: Any]] ?? [] {
-            let findings = (f["findings"] as? [[String: Any]] ?? []).map { ($0["detector"] as? String ?? "", $0["path"] as? String ?? "") }
-            let unscannable = (f["unscannable"] as? [[String: Any]] ?? []).map { ($0["reason"] as? String ?? "", $0["path"] as? String ?? "") }
-            result[f["file"] as? String ?? ""] = (findings, unscannable)
-        }
-        return result
-    }
-
     func testEveryArchiveFormatIsOpenedAndNothingPassesUnseen() throws {
         let corpus = try makeCorpus()
         let d = try daemon()
         let files = Self.carriers.flatMap { ["\(corpus)/secret/\($0)", "\(corpus)/luhn/\($0)"] }
-        let results = try scan(d, files)
+        let results = try dlpScan(d, files)
         for carrier in Self.carriers {
             let secret = try XCTUnwrap(results["\(corpus)/secret/\(carrier)"], carrier)
             XCTAssertEqual(secret.unscannable.map(\.0), [], "\(carrier): \(secret.unscannable)")
@@ -87,7 +73,7 @@ final class ArchiveDLPTests: XCTestCase {
         let special: [(file: String, reason: String)] = [
             ("headers-encrypted.7z", "encrypted"), ("data-encrypted.7z", "encrypted"), ("bomb.tar.xz", "bomb"),
         ]
-        let unreadable = try scan(d, special.map { "\(corpus)/special/\($0.file)" })
+        let unreadable = try dlpScan(d, special.map { "\(corpus)/special/\($0.file)" })
         for s in special {
             let got = unreadable["\(corpus)/special/\(s.file)"]?.unscannable ?? []
             XCTAssertEqual(got.map(\.0), [s.reason], "\(s.file): \(got)")

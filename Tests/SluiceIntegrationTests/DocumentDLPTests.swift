@@ -57,16 +57,7 @@ final class DocumentDLPTests: XCTestCase {
         """
 
     /// Makes the corpus with the document libraries; a missing library fails the test (`make test` installs them).
-    func makeCorpus() throws -> String {
-        let dir = NSTemporaryDirectory() + "sluice-docs-\(UUID().uuidString.prefix(8))"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"] ?? which("python3") ?? "/usr/bin/python3"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("interop/make_documents.py").path
-        let input = String(decoding: try JSONSerialization.data(withJSONObject: Self.lines), as: UTF8.self)
-        let (status, _, err) = try runTool(python, [script, dir], stdin: input, timeout: 120)
-        XCTAssertEqual(status, 0, "make_documents.py (python-docx, openpyxl, python-pptx, odfpy, reportlab; `make deps-test` installs them): \(err)")
-        return dir
-    }
+    func makeCorpus() throws -> String { try makeDocuments(Self.lines, for: self) }
 
     static func multipart(_ parts: [String], subject: String = "figures") -> String {
         var m = "Subject: \(subject)\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=b=\"\r\n\r\n"
@@ -100,22 +91,13 @@ final class DocumentDLPTests: XCTestCase {
         return out
     }
 
-    /// `sluice dlp scan --json` over files: per file, its findings as (detector, path), and its unscannable reasons.
-    func scan(_ d: DaemonProcess, _ files: [String]) throws -> [String: (findings: [(String, String)], unscannable: [(String, String)])] {
-        let (status, out, err) = try d.cli(["dlp", "scan", "--json"] + files)
-        XCTAssertEqual(status, 0, err)
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
-        var result: [String: (findings: [(String, String)], unscannable: [(String, String)])] = [:]
-        for f in json["files"] as? [[String: Any]] ?? [] {
-            let findings = (f["findings"] as? [[String: Any]] ?? []).map { ($0["detector"] as? String ?? "", $0["path"] as? String ?? "") }
-            let unscannable = (f["unscannable"] as? [[String: Any]] ?? []).map { ($0["reason"] as? String ?? "", $0["path"] as? String ?? "") }
-            for finding in f["findings"] as? [[String: Any]] ?? [] where Self.detectors.contains(finding["detector"] as? String ?? "") {
-                XCTAssertNotNil(finding["snippet"] as? String)
-                XCTAssertEqual(finding["profiles"] as? [String], ["all"])
-            }
-            result[f["file"] as? String ?? ""] = (findings, unscannable)
+    /// `sluice dlp scan --json` over files; every finding of a predefined detector has a snippet and names the profile.
+    func scan(_ d: DaemonProcess, _ files: [String]) throws -> [String: DLPScanResult] {
+        try dlpScan(d, files) { finding in
+            guard Self.detectors.contains(finding["detector"] as? String ?? "") else { return }
+            XCTAssertNotNil(finding["snippet"] as? String)
+            XCTAssertEqual(finding["profiles"] as? [String], ["all"])
         }
-        return result
     }
 
     /// A daemon (not started) with the "all" profile and these rules.
