@@ -128,6 +128,7 @@ let package = Package(
             name: "SluiceDLP",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "CHyperscan", "CZlib", "CPoppler", "CArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

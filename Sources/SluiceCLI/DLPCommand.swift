@@ -8,7 +8,7 @@ import Foundation
 import SluiceDLP
 
 struct DLPCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dlp", abstract: "Scan messages with the DLP profiles.", subcommands: [Scan.self])
+    static let configuration = CommandConfiguration(commandName: "dlp", abstract: "Scan messages with the DLP profiles.", subcommands: [Scan.self, EDM.self])
 
     struct Scan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,8 +22,8 @@ struct DLPCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try options.load()
             let book = try DLPBook.load(rulesDirectory: config.rulesDir)
-            guard !book.profiles.isEmpty else { throw UserError("no profiles in \(config.rulesDir)/dlp.yaml") }
-            let scanner = try DLPScanner(book: book)
+            let scanner = try DLPScanner(book: book, edm: try EDMMatcher.load(config.edmSources, configFile: config.file))
+            guard !scanner.isEmpty else { throw UserError("no profiles in \(config.rulesDir)/dlp.yaml and no dlp.edm sources in \(options.path)") }
             var documents: [[String: Any]] = []
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else { throw UserError("cannot read \(file)") }
@@ -60,12 +60,16 @@ struct DLPCommand: AsyncParsableCommand {
                             ] as [String: Any]
                         },
                         "unscannable": results.unscannable.map { ["path": $0.path, "reason": $0.reason.rawValue, "detail": $0.detail] },
+                        "edm": results.edm.mapValues { ["fields": $0.fields, "columns": $0.columns, "records": $0.records] as [String: Any] },
                     ])
                     continue
                 }
                 print("\(file): \(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
                 for f in results.findings { print("  \(f.detector) in \(Self.path(f.part)) at byte \(f.offset): \(f.snippet)") }
                 for u in results.unscannable { print("  unscannable (\(u.reason)): \(u.path): \(u.detail)") }
+                for (name, m) in results.edm.sorted(by: { $0.key < $1.key }) {
+                    print("  edm \(name): a record matched in \(m.fields) field(s) (\(m.columns.joined(separator: ", "))); \(m.records) record(s) in all")
+                }
             }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: ["files": documents], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

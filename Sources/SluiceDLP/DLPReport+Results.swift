@@ -15,6 +15,7 @@ extension DLPReport {
         r.attachments = parts.filter { $0.filename != nil && !$0.derived }.map { AttachmentInfo(name: $0.filename, contentType: $0.contentType) }
         r.truncated = truncated
         r.unscannable = unscannable.map { UnscannableRecord(path: $0.path, reason: $0.reason, detail: $0.detail) }
+        r.edm = edm
         return r
     }
 }

@@ -17,22 +17,30 @@ public struct DLPReport: Sendable {
     public var unscannable: [UnscannablePart] = []
     /// The search index's text, when the scan was asked to collect it (one walk for both).
     public var indexText: IndexText?
+    /// Exact Data Match by source (nothing when no source is configured or none matched).
+    public var edm: [String: EDMMatch] = [:]
 }
 
 public struct DLPScanner: Sendable {
     public let book: DLPBook
     let engine: DLPEngine?
+    /// The Exact Data Match sources (nil: none configured).
+    let edm: EDMMatcher?
 
-    public init(book: DLPBook) throws {
+    public init(book: DLPBook, edm: EDMMatcher? = nil) throws {
         self.book = book
+        self.edm = edm
         engine = book.detectors.isEmpty ? nil : try DLPEngine(detectors: book.detectors)
     }
 
-    public var isEmpty: Bool { engine == nil }
+    /// Nothing to look for: no profile and no EDM source.
+    public var isEmpty: Bool { engine == nil && edm == nil }
 
     struct Collector: MIMETextSink {
         /// nil: only the structure is wanted (attachment names and types).
         let engine: DLPEngine?
+        let edm: EDMMatcher?
+        var edmHits = EDMMatcher.Hits()
         /// What the profiles read: text up to this many bytes, attachments' text or not (the walk may decode more
         /// when it also collects the index text).
         let budget: Int
@@ -58,9 +66,9 @@ public struct DLPScanner: Sendable {
             let base = offsets[part.index, default: 0]
             offsets[part.index] = base + piece.count
             self.bytes += piece.count
-            guard let engine else { return }
             do {
-                findings += try engine.findings(in: piece, part: part.label, base: base)
+                if let engine { findings += try engine.findings(in: piece, part: part.label, base: base) }
+                try edm?.scan(piece, part: part.label, base: base, into: &edmHits)
             } catch {
                 failure = error
             }
@@ -102,7 +110,8 @@ public struct DLPScanner: Sendable {
         source: (inout MIMEWalker<Collector>) throws -> Void
     ) throws -> DLPReport {
         let budget = book.profiles.values.map(\.maxBytes).max() ?? MIMELimits().maxBytes
-        let readsAttachments = engine != nil && book.profiles.values.contains { $0.scanAttachments }
+        // EDM sources read attachments too (a spreadsheet of customers is what they are for).
+        let readsAttachments = (engine != nil && book.profiles.values.contains { $0.scanAttachments }) || edm != nil
         // One walk for both readers when the profiles read attachments (the default) or no text at all: the
         // walk decodes what the index needs too (every attachment's text; PDFs only for the profiles). When they
         // read the body only, the index text is left to a walk of its own rather than decode attachments here.
@@ -116,7 +125,8 @@ public struct DLPScanner: Sendable {
             limits.maxBytes = budget
             limits.scanAttachments = readsAttachments
         }
-        let collector = Collector(engine: engine, budget: budget, readsAttachments: readsAttachments, index: shared ? IndexText.Collector() : nil)
+        let collector = Collector(
+            engine: engine, edm: edm, budget: budget, readsAttachments: readsAttachments, index: shared ? IndexText.Collector() : nil)
         var walker = MIMEWalker(sink: collector, limits: limits)
         try source(&walker)
         if feedsWholeMessage { walker.finish() }
@@ -124,9 +134,10 @@ public struct DLPScanner: Sendable {
         var report = DLPReport(
             // Partial for the profiles: parts not seen, or text they read that was not scanned (a walk that only
             // lists the structure is not cut short by the text it did not read).
-            findings: walker.sink.findings, parts: walker.parts,
-            truncated: walker.truncatedStructure || (engine != nil && (walker.truncatedText || walker.sink.beyondBudget)),
-            bytesScanned: walker.sink.bytes, unscannable: walker.unscannable, indexText: walker.sink.index?.result(parts: walker.parts))
+            findings: walker.sink.findings + walker.sink.edmHits.findings, parts: walker.parts,
+            truncated: walker.truncatedStructure || (!isEmpty && (walker.truncatedText || walker.sink.beyondBudget)),
+            bytesScanned: walker.sink.bytes, unscannable: walker.unscannable, indexText: walker.sink.index?.result(parts: walker.parts),
+            edm: edm?.results(walker.sink.edmHits) ?? [:])
         var attachments: [String: MIMEPart] = [:]
         for p in walker.parts where p.filename != nil && attachments[p.label] == nil { attachments[p.label] = p }
         for (name, profile) in book.profiles where sample(name) {

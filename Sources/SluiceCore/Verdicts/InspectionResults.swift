@@ -73,6 +73,20 @@ public struct UnscannableRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// An Exact Data Match source's answer for one message: the record with the most distinct columns found
+/// together (how many, and which columns; never the values), and how many records had any.
+public struct EDMMatch: Sendable, Codable, Hashable {
+    public var fields: Int
+    public var columns: [String]
+    public var records: Int
+
+    public init(fields: Int, columns: [String], records: Int) {
+        self.fields = fields
+        self.columns = columns
+        self.records = records
+    }
+}
+
 public struct InspectionResults: Verdict, Hashable {
     public static let name = "inspection"
     /// By profile name; a profile left out by sampling is absent.
@@ -83,10 +97,12 @@ public struct InspectionResults: Verdict, Hashable {
     public var truncated = false
     /// Attachments that could not be read in full, with the reason.
     public var unscannable: [UnscannableRecord] = []
+    /// Exact Data Match, by source: what the best-matching record had in this message.
+    public var edm: [String: EDMMatch] = [:]
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case profiles, findings, attachments, truncated, unscannable }
+    enum CodingKeys: String, CodingKey { case profiles, findings, attachments, truncated, unscannable, edm }
 
     // Queue entries written before `unscannable` existed read as "nothing unscannable".
     public init(from decoder: any Decoder) throws {
@@ -96,6 +112,18 @@ public struct InspectionResults: Verdict, Hashable {
         attachments = try c.decodeIfPresent([AttachmentInfo].self, forKey: .attachments) ?? []
         truncated = try c.decodeIfPresent(Bool.self, forKey: .truncated) ?? false
         unscannable = try c.decodeIfPresent([UnscannableRecord].self, forKey: .unscannable) ?? []
+        edm = try c.decodeIfPresent([String: EDMMatch].self, forKey: .edm) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(profiles, forKey: .profiles)
+        try c.encode(findings, forKey: .findings)
+        try c.encode(attachments, forKey: .attachments)
+        try c.encode(truncated, forKey: .truncated)
+        try c.encode(unscannable, forKey: .unscannable)
+        // Left out when empty: queue files stay as they were for mail without EDM sources.
+        if !edm.isEmpty { try c.encode(edm, forKey: .edm) }
     }
 
     /// The reasons found, once each ("encrypted, bomb"), for logs.
@@ -115,6 +143,7 @@ public struct InspectionResults: Verdict, Hashable {
 
     /// "pci=2, secrets=1": the profiles that found something, for logs and the archive.
     public var summary: String {
-        profiles.filter { $0.value.count > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.count)" }.joined(separator: ", ")
+        (profiles.filter { $0.value.count > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.count)" }
+            + edm.sorted { $0.key < $1.key }.map { "edm:\($0.key)=\($0.value.fields) fields" }).joined(separator: ", ")
     }
 }

@@ -1,22 +1,26 @@
 // DLPComponent: data loss prevention as a component. Each runtime reads the
-// profiles of rules/dlp.yaml into a scanner; the inspect stage runs it on
+// profiles of rules/dlp.yaml and the Exact Data Match indexes of `dlp.edm`
+// into a scanner; the inspect stage runs it on
 // messages of listeners whose rules test what it finds (or whenever profiles
 // exist: findings are logged and archived); rules test `dlp:` and
 // `attachment:`.
 
+import SluiceConfig
 import SluiceCore
 import SluicePipeline
 
 public struct DLPComponent: Component {
     public let name = "dlp"
+    public var sections: [any ConfigSection.Type] { [DLPSection.self] }
 
     public init() {}
 
     public func configure(_ runtime: inout RuntimeBuilder) async throws {
         let book = try DLPBook.load(rulesDirectory: runtime.config.rulesDir)
-        runtime.set(try DLPScanner(book: book))
+        let sources = runtime.config.edmSources
+        runtime.set(try DLPScanner(book: book, edm: try EDMMatcher.load(sources, configFile: runtime.config.file)))
         try runtime.register(InspectionResults.self)
-        try runtime.add(DLPConditionKind(profiles: Set(book.profiles.keys)))
+        try runtime.add(DLPConditionKind(profiles: Set(book.profiles.keys), edmSources: Set(sources.keys)))
         try runtime.add(AttachmentConditionKind())
     }
 

@@ -40,13 +40,32 @@ public struct UnscannableCondition: RuleCondition {
     public var reads: Set<String> { [InspectionResults.name] }
 }
 
-/// `dlp: pci`, `dlp: { profile: pci, min_count: 3 }`, `dlp: { unscannable: true }`, `dlp: { unscannable: [encrypted, bomb] }`.
+/// One record of an Exact Data Match source with values from at least `minFields` of its columns in the message.
+public struct EDMCondition: RuleCondition {
+    public let source: String
+    public let minFields: Int
+
+    public func matches(_ recipient: MailAddress, _ context: RuleContext) -> Bool {
+        (context.verdicts.inspection?.edm[source]?.fields ?? 0) >= minFields
+    }
+
+    public var explanation: String { "a record of \(source) matched in at least \(minFields) field\(minFields == 1 ? "" : "s")" }
+    public var reads: Set<String> { [InspectionResults.name] }
+}
+
+/// `dlp: pci`, `dlp: { profile: pci, min_count: 3 }`, `dlp: { unscannable: true }`, `dlp: { unscannable: [encrypted, bomb] }`,
+/// `dlp: { edm: customers, min_fields: 2 }`.
 public struct DLPConditionKind: RuleConditionKind {
     public let key = "dlp"
     /// The profiles of rules/dlp.yaml.
     let profiles: Set<String>
+    /// The Exact Data Match sources of `dlp.edm`.
+    let edmSources: Set<String>
 
-    public init(profiles: Set<String>) { self.profiles = profiles }
+    public init(profiles: Set<String>, edmSources: Set<String> = []) {
+        self.profiles = profiles
+        self.edmSources = edmSources
+    }
 
     public func parse(_ value: ConfigNode, _ loader: inout RuleLoader) throws -> any RuleCondition {
         var profile: String
@@ -55,7 +74,19 @@ public struct DLPConditionKind: RuleConditionKind {
         if value.isScalar {
             profile = try value.nonEmptyString()
         } else {
-            let dm = try value.mapping(allowed: ["profile", "min_count", "unscannable"])
+            let dm = try value.mapping(allowed: ["profile", "min_count", "unscannable", "edm", "min_fields"])
+            if let e = dm["edm"] {
+                guard dm["profile"] == nil, dm["min_count"] == nil, dm["unscannable"] == nil else {
+                    throw value.error("'edm:' takes only 'min_fields:' with it")
+                }
+                let source = try e.nonEmptyString()
+                guard edmSources.contains(source) else {
+                    let known = edmSources.isEmpty ? "sluice.yaml's dlp.edm defines none" : "known: \(edmSources.sorted().joined(separator: ", "))"
+                    throw e.error("no EDM source '\(source)' (\(known))")
+                }
+                return EDMCondition(source: source, minFields: try dm["min_fields"]?.int(in: 1...64) ?? 1)
+            }
+            if let f = dm["min_fields"] { throw f.error("'min_fields:' goes with 'edm:'") }
             if let u = dm["unscannable"] {
                 guard dm.count == 1 else { throw value.error("'unscannable:' stands alone (no 'profile:' or 'min_count:' with it)") }
                 if let wanted = u.boolValue { return UnscannableCondition(reasons: nil, wanted: wanted) }
