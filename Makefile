@@ -7,20 +7,22 @@ CONFIG       ?= etc/sluice.yaml
 # (the DNS resolver component), libopendkim (DKIM), libspf2 (SPF), and the Public Suffix
 # List (DMARC organizational domains), vectorscan and zlib (DLP), and OpenSSL's libcrypto
 # (DKIM signatures on key handles parsed once), Poppler's GLib interface (the text of PDF attachments),
-# and libarchive (tar, cpio, 7z, rar, iso, xz, bzip2, zstd and lz4 attachments).
-BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev zlib1g-dev libssl-dev libpoppler-glib-dev libarchive-dev
+# libarchive (tar, cpio, 7z, rar, iso, xz, bzip2, zstd and lz4 attachments), and Tesseract with Leptonica
+# and its English data (OCR of images for DLP profiles with `ocr: true`).
+BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf2-dev publicsuffix libvectorscan-dev zlib1g-dev libssl-dev libpoppler-glib-dev libarchive-dev libtesseract-dev libleptonica-dev tesseract-ocr-eng
 # Debian packages the tests need: interop clients (swaks needs Net::SSLeay for TLS,
 # a recommends that --no-install-recommends would skip), TLS tooling, and dnslib for the
 # fixture DNS server (Tests/dns/fixture_dns.py, run with Debian's /usr/bin/python3), and
 # dkimpy (python3-dkim) that verifies our DKIM signatures, and CPython's email test messages
 # (libpython3.11-testsuite) the MIME walker must read without a crash, and Info-ZIP's zip (encrypted
 # archives for the DLP tests), the tools that make the other archives they open (7z, zstd, lz4, cpio, xz,
-# bzip2), and Postfix (a real remote for delivery tests: a private instance per test).
-TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates zip p7zip-full zstd lz4 cpio xz-utils bzip2 postfix
-# Python libraries that make the documents the DLP tests attach (Tests/interop/make_documents.py),
-# installed with pip into the python3 on PATH (the one the tests run).
-PIP_PACKAGES   = python-docx openpyxl python-pptx odfpy reportlab
-PIP_MODULES    = docx, openpyxl, pptx, odf, reportlab
+# bzip2), Postfix (a real remote for delivery tests: a private instance per test), and the DejaVu fonts the
+# OCR tests render card numbers in.
+TEST_PACKAGES  = swaks libnet-ssleay-perl python3 python3-dnslib python3-dkim libpython3.11-testsuite openssl ca-certificates zip p7zip-full zstd lz4 cpio xz-utils bzip2 postfix fonts-dejavu-core
+# Python libraries that make the documents and images the DLP tests attach (Tests/interop/make_documents.py,
+# make_images.py), installed with pip into the python3 on PATH (the one the tests run).
+PIP_PACKAGES   = python-docx openpyxl python-pptx odfpy reportlab pillow
+PIP_MODULES    = docx, openpyxl, pptx, odf, reportlab, PIL
 # Postfix's smtp-source/smtp-sink drive the benchmarks; Postfix and OpenDKIM are the
 # comparison (bench/compare.sh); testssl.sh audits the TLS listeners.
 BENCH_PACKAGES = postfix opendkim testssl.sh linux-perf strace

@@ -117,6 +117,13 @@ let package = Package(
             pkgConfig: "poppler-glib",
             providers: [.apt(["libpoppler-glib-dev"])]
         ),
+        // Tesseract and Leptonica (Debian libtesseract-dev, libleptonica-dev; data: tesseract-ocr-eng), found with
+        // pkg-config: the text in images, for DLP profiles with `ocr: true`.
+        .systemLibrary(
+            name: "CTesseract",
+            pkgConfig: "tesseract",
+            providers: [.apt(["libtesseract-dev", "libleptonica-dev"])]
+        ),
         // vectorscan (Debian libvectorscan-dev), the portable Hyperscan.
         .systemLibrary(
             name: "CHyperscan",
@@ -127,7 +134,7 @@ let package = Package(
         .target(
             name: "SluiceDLP",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "CHyperscan", "CZlib", "CPoppler", "CArchive",
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "CHyperscan", "CZlib", "CPoppler", "CArchive", "CTesseract",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -46,9 +46,8 @@ struct DLPCommand: AsyncParsableCommand {
                     continue
                 }
                 // The inspect stage's own scan (every profile, no sampling): what the daemon's rules would see.
-                let results = isMessage
-                    ? try scanner.inspect(path: file, length: bytes.count, sampled: false)
-                    : try scanner.scan(document: bytes, name: name).results(book: book)
+                let report = isMessage ? try scanner.scan(path: file, length: bytes.count) : try scanner.scan(document: bytes, name: name)
+                let results = report.results(book: book)
                 let counts = results.profiles.mapValues(\.count)
                 if json {
                     documents.append([
@@ -60,6 +59,12 @@ struct DLPCommand: AsyncParsableCommand {
                             ] as [String: Any]
                         },
                         "unscannable": results.unscannable.map { ["path": $0.path, "reason": $0.reason.rawValue, "detail": $0.detail] },
+                        // How each part was read: its path, what it was read as, and the milliseconds it took.
+                        "parts": report.parts.compactMap { p -> [String: Any]? in
+                            guard let how = p.readAs else { return nil }
+                            return ["path": Self.path(p.label), "type": p.contentType, "read_as": how, "ocr": how.hasSuffix("(OCR)"),
+                                    "ms": (p.seconds * 10_000).rounded() / 10]
+                        },
                         "edm": results.edm.mapValues { ["fields": $0.fields, "columns": $0.columns, "records": $0.records] as [String: Any] },
                     ])
                     continue

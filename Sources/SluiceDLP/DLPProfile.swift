@@ -12,6 +12,8 @@ public struct DLPProfile: Sendable {
     public var detectors: [String]
     public var minCount = 1
     public var scanAttachments = true
+    /// Images and PDF pages without a text layer are read with OCR (Tesseract); off by default.
+    public var ocr = false
     /// Attachments counted only when their name ends in one of these or their type is one of these.
     public var fileTypes: [String] = []
     public var maxBytes = 10 << 20
@@ -51,7 +53,7 @@ public struct DLPBook: Sendable {
         guard let profilesNode = top["profiles"] else { return book }
         var used: [String: Detector] = [:]
         for (name, node) in try profilesNode.namedEntries() {
-            let m = try node.mapping(allowed: ["detectors", "custom", "min_count", "scan_attachments", "file_types", "max_bytes", "sample_percent"])
+            let m = try node.mapping(allowed: ["detectors", "custom", "min_count", "scan_attachments", "file_types", "max_bytes", "sample_percent", "ocr"])
             var p = DLPProfile(name: name, detectors: [])
             for d in try m["detectors"]?.stringList() ?? [] {
                 if d == "zip_bomb" {
@@ -74,6 +76,7 @@ public struct DLPBook: Sendable {
             guard !p.detectors.isEmpty else { throw node.error("a profile needs 'detectors:' or 'custom:'") }
             if let n = m["min_count"] { p.minCount = try n.int(in: 1...1_000_000) }
             if let a = m["scan_attachments"] { p.scanAttachments = try a.bool() }
+            if let o = m["ocr"] { p.ocr = try o.bool() }
             if let f = m["file_types"] { p.fileTypes = try f.stringList().map { $0.lowercased() } }
             if let b = m["max_bytes"] { p.maxBytes = try b.size() }
             if let s = m["sample_percent"] { p.samplePercent = try s.int(in: 0...100) }

@@ -125,6 +125,8 @@ public struct DLPScanner: Sendable {
             limits.maxBytes = budget
             limits.scanAttachments = readsAttachments
         }
+        // OCR only when a profile asks for it: mail without images costs nothing, and with images only then.
+        limits.content.ocr = engine != nil && book.profiles.values.contains { $0.ocr && $0.scanAttachments }
         let collector = Collector(
             engine: engine, edm: edm, budget: budget, readsAttachments: readsAttachments, index: shared ? IndexText.Collector() : nil)
         var walker = MIMEWalker(sink: collector, limits: limits)
@@ -144,6 +146,8 @@ public struct DLPScanner: Sendable {
             let wanted = Set(profile.detectors)
             var count = 0
             for f in report.findings where wanted.contains(f.detector) {
+                // Text read by OCR ("scan.png (image)", "scan.pdf/page 3 (image)") counts for profiles that asked for it.
+                if !profile.ocr && f.part.hasSuffix(" (image)") { continue }
                 if let attachment = attachments[f.part] {
                     guard profile.scanAttachments else { continue }
                     // A file type names the attachment or any container on its path (report.xlsx/xl/sharedStrings.xml).

@@ -38,8 +38,13 @@ public struct MIMEPart: Sendable, Hashable {
     /// Text read out of a document (an XML part of an Office file, a PDF page): it labels
     /// findings but is not an attachment of its own.
     public var derived = false
-    /// Text a PDF's page layout gave (the search index leaves it out: see IndexText).
+    /// Text a PDF's page layout or OCR gave (the search index leaves it out: see IndexText).
     public var fromPDF = false
+    /// How it was read: "text", "html", "zip", "pdf", "tar", "image (OCR)", "printable runs", "not read"
+    /// (`sluice dlp scan --json`); nil for a structure-only part (multipart, headers).
+    public var readAs: String?
+    /// The time reading it took (documents: with their members).
+    public var seconds = 0.0
 }
 
 /// A part, or a piece of one, that could not be scanned in full, and why.
@@ -273,6 +278,11 @@ public struct MIMEWalker<Sink: MIMETextSink> {
             documentBytes.removeAll(keepingCapacity: true)
             documentTooLarge = false
         }
+        if current != nil {
+            let how: String? = [.text: "text", .html: "html", .skip: "not read"][handling]
+            current?.readAs = how
+            parts[parts.count - 1].readAs = how
+        }
     }
 
     static func isArchive(_ type: String, filename: String?) -> Bool {
@@ -348,6 +358,13 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         documentRoot = nil
     }
 
+    private mutating func collectAsDocument() {
+        handling = .document
+        swap(&documentBytes, &buffer)
+        buffer.removeAll(keepingCapacity: true)
+        documentTooLarge = false
+    }
+
     private mutating func flush(_ part: MIMEPart) {
         guard !buffer.isEmpty else { return }
         if !sniffed {
@@ -355,12 +372,13 @@ public struct MIMEWalker<Sink: MIMETextSink> {
             switch ContentSniffer.kind(of: buffer, strict: true) {
             case .zip, .gzip, .archive, .pdf, .ole2, .text(.utf16LE), .text(.utf16BE):
                 // Magic bytes decide, not the label: the rest of the part is collected and opened.
-                handling = .document
-                swap(&documentBytes, &buffer)
-                buffer.removeAll(keepingCapacity: true)
-                documentTooLarge = false
+                collectAsDocument()
                 return
-            case .text, .binary:
+            case .image where limits.content.ocr:
+                // Images too when a profile asks for OCR.
+                collectAsDocument()
+                return
+            case .text, .binary, .image:
                 break
             }
         }
@@ -545,6 +563,14 @@ extension MIMEWalker: DocumentSink {
             documentParts[path] = part
             if let i = parts.firstIndex(where: { $0.index == part.index }) { parts[i] = part }
         }
+    }
+
+    mutating func read(path: String, as how: String, seconds: Double) {
+        guard var part = documentPart(path, derived: true) else { return }
+        part.readAs = how
+        part.seconds = seconds
+        if path != documentRoot?.path { documentParts[path] = part }
+        if let i = parts.firstIndex(where: { $0.index == part.index }) { parts[i] = part }
     }
 
     mutating func unscannable(path: String, reason: UnscannableReason, detail: String) {

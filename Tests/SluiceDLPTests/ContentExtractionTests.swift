@@ -22,6 +22,12 @@ final class ContentExtractionTests: XCTestCase {
         XCTAssertEqual(ContentSniffer.kind(of: [0x28, 0xb5, 0x2f, 0xfd, 0x24]), .archive("zstd"))
         XCTAssertEqual(ContentSniffer.kind(of: Array("BZh91AY&SY".utf8)), .archive("bzip2"))
         XCTAssertEqual(ContentSniffer.kind(of: Array("070701000A".utf8)), .archive("cpio"))
+        XCTAssertEqual(ContentSniffer.kind(of: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]), .image("png"))
+        XCTAssertEqual(ContentSniffer.kind(of: [0xff, 0xd8, 0xff, 0xe0, 0]), .image("jpeg"))
+        XCTAssertEqual(ContentSniffer.kind(of: Array("GIF89a\u{1}\u{0}".utf8)), .image("gif"))
+        XCTAssertEqual(ContentSniffer.kind(of: Array("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8)), .image("webp"))
+        XCTAssertEqual(ContentSniffer.kind(of: [0x42, 0x4d, 0, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 1]), .image("bmp"))
+        XCTAssertEqual(ContentSniffer.kind(of: Array("BMW drivers, please read this".utf8)), .text(.utf8), "BM alone is no bitmap")
         var tarHeader = [UInt8](repeating: 0, count: 512)
         tarHeader.replaceSubrange(257..<263, with: Array("ustar\0".utf8))
         XCTAssertEqual(ContentSniffer.kind(of: Array("cards.txt".utf8) + tarHeader.dropFirst(9)), .archive("tar"))
@@ -90,7 +96,9 @@ final class ContentExtractionTests: XCTestCase {
         var text: [String: String] = [:]
         var members: [String] = []
         var unscannable: [(String, UnscannableReason)] = []
+        var reads: [String: String] = [:]
         var isFull: Bool { false }
+        mutating func read(path: String, as how: String, seconds: Double) { reads[path] = how }
         mutating func text(_ bytes: [UInt8], path: String, pdf: Bool) { text[path, default: ""] += String(decoding: bytes, as: UTF8.self) }
         mutating func endOfText(path: String) {}
         mutating func member(path: String) { members.append(path) }
@@ -122,6 +130,7 @@ final class ContentExtractionTests: XCTestCase {
         ex.extract(tar[...], path: "cards.tar", into: &r)
         XCTAssertEqual(r.text["cards.tar/cards.txt"], "Card 4111 1111 1111 1111\n")
         XCTAssertEqual(r.members, ["cards.tar/cards.txt"])
+        XCTAssertEqual(r.reads, ["cards.tar": "tar", "cards.tar/cards.txt": "text"], "how each was read")
         let xz = try XCTUnwrap(run("/usr/bin/xz", ["-c"], input: tar))
         r = Recorder()
         ex.extract(xz[...], path: "cards.tar.xz", into: &r)

@@ -22,6 +22,17 @@ public struct ContentLimits: Sendable {
     public var readPDF = true
     /// Shortest run of printable characters taken from a binary part (as `strings -n`).
     public var minPrintableRun = 6
+    /// OCR (a profile says `ocr: true`): images and PDF pages without a text layer are read with Tesseract;
+    /// off, an image is a binary (its printable runs).
+    public var ocr = false
+    /// Pixels of one image (or rendered page) at most: past it, `limits` (checked from the header, before decoding).
+    public var maxImagePixels = 40_000_000
+    /// Images read per message; the rest are `limits`.
+    public var maxImages = 20
+    /// Time OCR may take per message (`timeout` past it).
+    public var ocrSeconds = 30.0
+    /// Resolution PDF pages without a text layer are rendered at for OCR.
+    public var pdfRenderDPI = 200
 
     public init() {}
 }

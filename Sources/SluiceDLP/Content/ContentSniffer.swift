@@ -12,6 +12,8 @@ enum ContentKind: Equatable, Sendable {
     /// OLE2 compound file: legacy .doc/.xls/.ppt, and encrypted Office Open XML.
     case ole2
     case text(TextEncoding)
+    /// An image Leptonica decodes for OCR: png, jpeg, gif, tiff, bmp, webp.
+    case image(String)
     case binary
 }
 
@@ -31,6 +33,7 @@ enum ContentSniffer {
         if let format = archiveFormat(head, bytes) { return .archive(format) }
         if head.starts(with: Array("%PDF-".utf8)) || (!strict && contains(head.prefix(1024), Array("%PDF-".utf8))) { return .pdf }
         if head.starts(with: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) { return .ole2 }
+        if let format = imageFormat(head) { return .image(format) }
         if head.starts(with: [0xff, 0xfe]) { return .text(.utf16LE) }
         if head.starts(with: [0xfe, 0xff]) { return .text(.utf16BE) }
         return looksLikeText(head) ? .text(.utf8) : .binary
@@ -54,6 +57,22 @@ enum ContentSniffer {
         if head.count >= 263, head[257..<262].elementsEqual("ustar".utf8) { return "tar" }
         // ISO 9660: "CD001" in the first volume descriptor, at 32 KiB + 1.
         if bytes.count > 32774, bytes.dropFirst(32769).prefix(5).elementsEqual("CD001".utf8) { return "iso" }
+        return nil
+    }
+
+    /// The image formats OCR reads, by their magic bytes.
+    static func imageFormat(_ head: [UInt8]) -> String? {
+        if head.starts(with: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) { return "png" }
+        if head.starts(with: [0xff, 0xd8, 0xff]) { return "jpeg" }
+        if head.starts(with: Array("GIF87a".utf8)) || head.starts(with: Array("GIF89a".utf8)) { return "gif" }
+        if head.starts(with: [0x49, 0x49, 0x2a, 0x00]) || head.starts(with: [0x4d, 0x4d, 0x00, 0x2a]) { return "tiff" }
+        if head.count >= 12, head.starts(with: Array("RIFF".utf8)), head[8..<12].elementsEqual("WEBP".utf8) { return "webp" }
+        // "BM" alone is too weak: the DIB header that follows has one of a few sizes.
+        if head.count >= 18, head.starts(with: Array("BM".utf8)), [12, 40, 52, 56, 64, 108, 124].contains(Int(head[14]) | Int(head[15]) << 8),
+            head[16] == 0, head[17] == 0
+        {
+            return "bmp"
+        }
         return nil
     }
 

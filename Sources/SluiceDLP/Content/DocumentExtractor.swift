@@ -18,6 +18,8 @@ protocol DocumentSink {
     /// A file inside a container (a zip entry, a gzip's content): listed as an attachment.
     mutating func member(path: String)
     mutating func unscannable(path: String, reason: UnscannableReason, detail: String)
+    /// How the document or member at `path` was read, and how long it took (with its members).
+    mutating func read(path: String, as how: String, seconds: Double)
     /// No more text is wanted (the scan's byte budget is spent): extraction stops early.
     var isFull: Bool { get }
 }
@@ -30,6 +32,9 @@ struct DocumentExtractor {
     var members = 0
     /// Set by a bomb: nothing more of this document is opened (42.zip holds thousands of them).
     var abandoned = false
+    /// Images read by OCR in this message, and the time it took (DocumentExtractor+OCR).
+    var images = 0
+    var ocrSeconds = 0.0
 
     init(limits: ContentLimits, readText: Bool) {
         self.limits = limits
@@ -41,7 +46,10 @@ struct DocumentExtractor {
     mutating func extract<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, depth: Int = 0, into sink: inout S) {
         if depth == 0 { abandoned = false }
         guard !abandoned else { return }
-        switch ContentSniffer.kind(of: bytes) {
+        let kind = ContentSniffer.kind(of: bytes)
+        let started = Date()
+        defer { sink.read(path: path, as: readingName(kind), seconds: Date().timeIntervalSince(started)) }
+        switch kind {
         case .zip: openZip(Array(bytes), path: path, depth: depth, into: &sink)
         case .gzip: openGzip(bytes, path: path, depth: depth, into: &sink)
         case .archive(let format): openArchive(bytes, format: format, path: path, depth: depth, into: &sink)
@@ -54,8 +62,23 @@ struct DocumentExtractor {
                 strings(bytes, path: path, into: &sink)
             }
         case .text(let encoding) where readText: text(bytes, encoding: encoding, path: path, into: &sink)
-        case .binary where readText: strings(bytes, path: path, into: &sink)
+        case .image where readText && limits.ocr: readImage(bytes, path: path, into: &sink)
+        case .binary where readText, .image where readText: strings(bytes, path: path, into: &sink)
         default: return
+        }
+    }
+
+    /// How a part of this kind is read, as `sluice dlp scan --json` shows it.
+    func readingName(_ kind: ContentKind) -> String {
+        switch kind {
+        case .zip: return "zip"
+        case .gzip: return "gzip"
+        case .archive(let format): return format
+        case .pdf: return readText && limits.readPDF ? "pdf" : "not read"
+        case .ole2: return readText ? "ole2 (printable runs)" : "not read"
+        case .text: return readText ? "text" : "not read"
+        case .image(let format): return readText ? (limits.ocr ? "\(format) (OCR)" : "\(format) (printable runs)") : "not read"
+        case .binary: return readText ? "printable runs" : "not read"
         }
     }
 
@@ -72,14 +95,14 @@ struct DocumentExtractor {
         }
     }
 
-    private func strings<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, into sink: inout S) {
+    func strings<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, into sink: inout S) {
         var out: [UInt8] = []
         PrintableRuns.extract(bytes, minimum: limits.minPrintableRun, into: &out)
         emit(out[...], path: path, into: &sink)
     }
 
     /// Text in pieces of about 64 KiB, cut after a line break so that a value is not split.
-    private func emit<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, pdf: Bool = false, into sink: inout S) {
+    func emit<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, pdf: Bool = false, into sink: inout S) {
         var start = bytes.startIndex
         while start < bytes.endIndex && !sink.isFull {
             var end = min(bytes.endIndex, start + Self.piece)
@@ -308,7 +331,7 @@ struct DocumentExtractor {
 
     // MARK: PDF
 
-    private func readPDF<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, into sink: inout S) {
+    private mutating func readPDF<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, into sink: inout S) {
         let document: PDFDocument
         do {
             document = try PDFDocument(bytes)
@@ -331,7 +354,12 @@ struct DocumentExtractor {
                 return
             }
             let text = document.text(ofPage: page)
-            if !text.isEmpty { emit(text[...], path: "\(path)/page \(page + 1)", pdf: true, into: &sink) }
+            if limits.ocr && text.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 || $0 == 12 }) {
+                // No text layer (a scan): the page as an image.
+                readPage(page, of: document, path: "\(path)/page \(page + 1)", into: &sink)
+            } else if !text.isEmpty {
+                emit(text[...], path: "\(path)/page \(page + 1)", pdf: true, into: &sink)
+            }
         }
         if pages > limits.maxPDFPages {
             sink.unscannable(path: path, reason: .limits, detail: "\(pages) pages, the first \(limits.maxPDFPages) read")
