@@ -3,7 +3,7 @@
 
 Usage: docs_corpus.py OUTDIR
 Writes report.docx (300 paragraphs), cards.xlsx (3000 rows x 6 columns), slides.pptx (40 slides),
-report.pdf (30 pages, Flate), files.zip (the docx, the xlsx and a CSV), app.log.gz (2 MB of log),
+report.pdf (30 pages, Flate), files.zip (the docx, the xlsx and a CSV), files.tar.gz (the same members), app.log.gz (2 MB of log),
 blob.bin (1 MB of random bytes) and plain.txt (1 MB of prose); each holds one card number. Then
 one message per file with it attached (base64), plain.eml (the prose as a text body) and
 plain-100k.eml (its first 100 KiB). OUTDIR/clean/ gets the same without the card number.
@@ -14,6 +14,7 @@ import io
 import os
 import random
 import sys
+import tarfile
 import zipfile
 
 import docx
@@ -67,6 +68,15 @@ def write_all(out, CARD):
         z.write(p("report.docx"), "q3/report.docx")
         z.write(p("cards.xlsx"), "q3/cards.xlsx")
         z.writestr("q3/payments.csv", "".join("%d,%s,%s\n" % (i, sentence(5), CARD if i == 9000 else "0") for i in range(10000)))
+
+    # The same members as a tar.gz (issue 34: every archive format, read at about the speed of zip).
+    with tarfile.open(p("files.tar.gz"), "w:gz") as t:
+        with zipfile.ZipFile(p("files.zip")) as z:
+            for info in z.infolist():
+                data = z.read(info)
+                member = tarfile.TarInfo(info.filename)
+                member.size = len(data)
+                t.addfile(member, io.BytesIO(data))
 
     log = "".join("2026-12-04T10:%02d:%02d host app[%d]: %s\n" % (i // 60 % 60, i % 60, i, sentence(8)) for i in range(20000))
     with gzip.open(p("app.log.gz"), "wb") as g:

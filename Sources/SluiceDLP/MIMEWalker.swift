@@ -13,67 +13,14 @@
 import Foundation
 import SluiceCore
 
-public struct MIMELimits: Sendable {
-    public var maxDepth = 20
-    public var maxParts = 1000
-    public var maxLine = 64 * 1024
-    public var maxHeaderBytes = 256 * 1024
-    /// Decoded text handed to the sink at most, across the message.
-    public var maxBytes = 32 << 20
-    public var scanAttachments = true
-    /// How attachments are opened: containers, documents, PDFs.
-    public var content = ContentLimits()
-
-    public init() {}
-}
-
-/// A part as the walker saw it (for findings and attachment conditions).
-public struct MIMEPart: Sendable, Hashable {
-    public var index: Int
-    public var contentType: String
-    public var filename: String?
-    /// "headers", "body", "part 2 (text/html)", "attachment report.csv",
-    /// "attachment report.docx/word/document.xml", "attachment card.pdf/page 1".
-    public var label: String
-    /// Text read out of a document (an XML part of an Office file, a PDF page): it labels
-    /// findings but is not an attachment of its own.
-    public var derived = false
-    /// Text a PDF's page layout or OCR gave (the search index leaves it out: see IndexText).
-    public var fromPDF = false
-    /// How it was read: "text", "html", "zip", "pdf", "tar", "image (OCR)", "printable runs", "not read"
-    /// (`sluice dlp scan --json`); nil for a structure-only part (multipart, headers).
-    public var readAs: String?
-    /// The time reading it took (documents: with their members).
-    public var seconds = 0.0
-}
-
-/// A part, or a piece of one, that could not be scanned in full, and why.
-public struct UnscannablePart: Sendable, Hashable {
-    public var path: String
-    public var reason: UnscannableReason
-    public var detail: String
-}
-
-public protocol MIMETextSink {
-    mutating func text(_ bytes: [UInt8], part: MIMEPart)
-    /// The end of a part's text (the sink may flush what it keeps across pieces).
-    mutating func endOfPart(_ part: MIMEPart)
-    /// Something about the structure itself ("zip_bomb").
-    mutating func anomaly(_ kind: String, part: MIMEPart, detail: String)
-}
-
-extension MIMETextSink {
-    public mutating func anomaly(_ kind: String, part: MIMEPart, detail: String) {}
-}
-
 public struct MIMEWalker<Sink: MIMETextSink> {
     public var sink: Sink
     public let limits: MIMELimits
-    public private(set) var parts: [MIMEPart] = []
+    public internal(set) var parts: [MIMEPart] = []
     /// Whether the walk stopped short: too deep, too many parts, or `limits.maxBytes` of text.
     public var truncated: Bool { truncatedStructure || truncatedText }
     /// Parts or depth over their limits: some parts were not seen.
-    public private(set) var truncatedStructure = false
+    public internal(set) var truncatedStructure = false
     /// The text budget was spent: some text was not handed on.
     public private(set) var truncatedText = false
 
@@ -95,7 +42,7 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     private var base64 = Base64Stream()
     private var html = HTMLText()
     private var buffer: [UInt8] = []
-    private var scanned = 0
+    var scanned = 0
     private var depthOfMessage = 0
     private var isTopLevel = true
     /// An attachment's decoded bytes, opened at the end of the part.
@@ -106,8 +53,8 @@ public struct MIMEWalker<Sink: MIMETextSink> {
     public private(set) var unscannable: [UnscannablePart] = []
     private var extractor: DocumentExtractor
     /// While a document is opened: its path and part, and the parts made for the text inside it.
-    private var documentRoot: (path: String, part: MIMEPart)?
-    private var documentParts: [String: MIMEPart] = [:]
+    var documentRoot: (path: String, part: MIMEPart)?
+    var documentParts: [String: MIMEPart] = [:]
 
     public init(sink: Sink, limits: MIMELimits = MIMELimits()) {
         self.sink = sink
@@ -429,12 +376,12 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         current = nil
     }
 
-    private mutating func record(_ u: UnscannablePart, part: MIMEPart) {
+    mutating func record(_ u: UnscannablePart, part: MIMEPart) {
         if unscannable.count < 100 { unscannable.append(u) }
         if u.reason == .bomb { sink.anomaly("zip_bomb", part: part, detail: "\(u.path): \(u.detail)") }
     }
 
-    private mutating func deliver(_ text: [UInt8], part: MIMEPart) {
+    mutating func deliver(_ text: [UInt8], part: MIMEPart) {
         guard !text.isEmpty else { return }
         let room = limits.maxBytes - scanned
         guard room > 0 else {
@@ -445,136 +392,5 @@ public struct MIMEWalker<Sink: MIMETextSink> {
         if piece.count < text.count { truncatedText = true }
         scanned += piece.count
         sink.text(piece, part: part)
-    }
-}
-
-/// "type/subtype; name=value; name*=utf-8''encoded" (RFC 2045, RFC 2231).
-struct ContentType {
-    let value: String
-    let parameters: [String: String]
-
-    init(_ header: String) {
-        let pieces = Self.split(header)
-        value = pieces.first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        var params: [String: String] = [:]
-        var continued: [String: [(Int, String, Bool)]] = [:]
-        for piece in pieces.dropFirst() {
-            guard let eq = piece.firstIndex(of: "=") else { continue }
-            var name = piece[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            var v = piece[piece.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"") }
-            let extended = name.hasSuffix("*")
-            if extended { name.removeLast() }
-            if let star = name.lastIndex(of: "*"), let n = Int(name[name.index(after: star)...]) {
-                continued[String(name[..<star]), default: []].append((n, v, extended))
-            } else {
-                params[name] = extended ? Self.decode2231(v, first: true) : v
-            }
-        }
-        for (name, list) in continued where params[name] == nil {
-            params[name] = list.sorted { $0.0 < $1.0 }.map { $0.2 ? Self.decode2231($0.1, first: $0.0 == 0) : $0.1 }.joined()
-        }
-        parameters = params
-    }
-
-    func parameter(_ name: String) -> String? { parameters[name].flatMap { $0.isEmpty ? nil : $0 } }
-
-    /// Splits at semicolons outside quotes.
-    static func split(_ s: String) -> [String] {
-        var out: [String] = []
-        var cur = ""
-        var quoted = false
-        for c in s {
-            if c == "\"" { quoted.toggle() }
-            if c == ";" && !quoted {
-                out.append(cur)
-                cur = ""
-            } else {
-                cur.append(c)
-            }
-        }
-        out.append(cur)
-        return out
-    }
-
-    /// charset'lang'percent-encoded (the charset part only on the first piece).
-    static func decode2231(_ v: String, first: Bool) -> String {
-        var text = Substring(v)
-        var charset = "utf-8"
-        if first {
-            let parts = v.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
-            if parts.count == 3 {
-                charset = String(parts[0])
-                text = parts[2]
-            }
-        }
-        var bytes: [UInt8] = []
-        var i = text.startIndex
-        while i < text.endIndex {
-            let c = text[i]
-            if c == "%", let end = text.index(i, offsetBy: 3, limitedBy: text.endIndex), let b = UInt8(text[text.index(after: i)..<end], radix: 16) {
-                bytes.append(b)
-                i = end
-            } else {
-                bytes += Array(String(c).utf8)
-                i = text.index(after: i)
-            }
-        }
-        return String(decoding: Charset.toUTF8(bytes, charset: charset), as: UTF8.self)
-    }
-}
-
-/// The document extractor's output, turned into parts of the message: text goes through the same
-/// bounded delivery as any part's, members are listed as attachments, and what could not be read
-/// is recorded.
-extension MIMEWalker: DocumentSink {
-    var isFull: Bool { scanned >= limits.maxBytes }
-
-    private mutating func documentPart(_ path: String, derived: Bool, pdf: Bool = false) -> MIMEPart? {
-        guard let root = documentRoot else { return nil }
-        if path == root.path { return root.part }
-        if let known = documentParts[path] { return known }
-        var part = MIMEPart(index: parts.count, contentType: "application/octet-stream", filename: path, label: "attachment \(path)")
-        part.derived = derived
-        part.fromPDF = pdf
-        if parts.count < limits.maxParts {
-            parts.append(part)
-        } else {
-            truncatedStructure = true
-            part.index = limits.maxParts + documentParts.count + 1
-        }
-        documentParts[path] = part
-        return part
-    }
-
-    mutating func text(_ bytes: [UInt8], path: String, pdf: Bool) {
-        guard let part = documentPart(path, derived: true, pdf: pdf) else { return }
-        deliver(bytes, part: part)
-    }
-
-    mutating func endOfText(path: String) {
-        guard let part = documentPart(path, derived: true) else { return }
-        sink.endOfPart(part)
-    }
-
-    mutating func member(path: String) {
-        if var part = documentPart(path, derived: false), part.derived {
-            part.derived = false
-            documentParts[path] = part
-            if let i = parts.firstIndex(where: { $0.index == part.index }) { parts[i] = part }
-        }
-    }
-
-    mutating func read(path: String, as how: String, seconds: Double) {
-        guard var part = documentPart(path, derived: true) else { return }
-        part.readAs = how
-        part.seconds = seconds
-        if path != documentRoot?.path { documentParts[path] = part }
-        if let i = parts.firstIndex(where: { $0.index == part.index }) { parts[i] = part }
-    }
-
-    mutating func unscannable(path: String, reason: UnscannableReason, detail: String) {
-        guard let root = documentRoot else { return }
-        record(UnscannablePart(path: path, reason: reason, detail: detail), part: root.part)
     }
 }
