@@ -13,6 +13,15 @@ import SluiceQueue
 /// Tells the queue manager that messages changed (held, released, retried, deleted): it schedules them as they now say.
 public protocol QueueChangeNotifier: Sendable {
     func queueChanged(_ ids: [QueueID]) async
+    /// Asks the running daemon to attempt these messages now, writing nothing; false when no daemon took it.
+    func retryNow(_ ids: [QueueID]) async -> Bool
+    /// The same for every waiting message.
+    func retryAll() async -> Bool
+}
+
+extension QueueChangeNotifier {
+    public func retryNow(_ ids: [QueueID]) async -> Bool { false }
+    public func retryAll() async -> Bool { false }
 }
 
 public struct QueueAdmin: Sendable {
@@ -122,6 +131,13 @@ public struct QueueAdmin: Sendable {
     /// Makes the messages due now (a "not before" a target gave included: an operator's retry means now). Written a
     /// batch at a time with one flush each, and the queue manager told after each batch: with a large backlog, the
     /// first messages leave while the rest are still being written.
+    /// `queue retry` of many messages while a daemon runs: it makes them due now in memory (no state file is
+    /// rewritten first: each attempt writes its message's state); false when no daemon runs (then `retry`).
+    public func retryInDaemon(_ ids: [QueueID]) async -> Bool { await notifier.retryNow(ids) }
+
+    /// The same for every waiting message.
+    public func retryAllInDaemon() async -> Bool { await notifier.retryAll() }
+
     public func retry(_ ids: [QueueID]) async throws -> RetryResult {
         var result = RetryResult()
         let now = clock.now()

@@ -1,7 +1,8 @@
 // DaemonSignal: how a command in another process tells a running daemon that
-// the queue changed (released, retried): a notice naming the messages, then
-// SIGUSR1; its queue manager reads those messages again. No daemon running:
-// nothing to tell (its next start reads the whole queue).
+// the queue changed (released, held, deleted): a notice naming the messages,
+// then SIGUSR1; its queue manager reads those messages again. No daemon
+// running: nothing to tell (its next start reads the whole queue). A retry is
+// a notice of its own: the daemon makes the messages due now, nothing written.
 
 import Foundation
 import SluiceAdmin
@@ -28,5 +29,15 @@ struct DaemonSignal: QueueChangeNotifier {
             FileHandle.standardError.write(Data("sluice: could not leave a notice for the daemon (\(error)); it will read the whole queue\n".utf8))
         }
         kill(state.pid, SIGUSR1)
+    }
+
+    func retryNow(_ ids: [QueueID]) async -> Bool { ask(ids, .retry) }
+    func retryAll() async -> Bool { ask([], .retryAll) }
+
+    /// A retry notice and the signal; false (nothing left behind) when no daemon runs or the notice cannot be left.
+    private func ask(_ ids: [QueueID], _ kind: QueueStore.NoticeKind) -> Bool {
+        guard let state = try? RuntimeState.read(config), kill(state.pid, 0) == 0 else { return false }
+        do { try store.postNotice(ids, kind: kind) } catch { return false }
+        return kill(state.pid, SIGUSR1) == 0
     }
 }

@@ -212,6 +212,12 @@ struct QueueCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, admin) = try QueueCommand.admin(options)
             let ids = all ? try admin.store.ids() : try admin.targets(id, filter.selection)
+            // Many messages and a daemon running: it makes them due now, nothing rewritten first (one id: written,
+            // so that a held or missing one is an error here).
+            if id == nil, !ids.isEmpty, all ? await admin.retryAllInDaemon() : await admin.retryInDaemon(ids) {
+                print("\(ids.count) message(s) handed to the running daemon to attempt now (held ones stay held)")
+                return
+            }
             let result = try await admin.retry(ids)
             if id != nil, let gone = result.gone.first { throw UserError("no message \(gone) in the queue") }
             if id != nil, let held = result.held.first { throw UserError("\(held) is held; release it first") }

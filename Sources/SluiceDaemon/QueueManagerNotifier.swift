@@ -12,4 +12,14 @@ public struct QueueManagerNotifier: QueueChangeNotifier {
     public init(manager: QueueManager) { self.manager = manager }
 
     public func queueChanged(_ ids: [QueueID]) async { await manager.reschedule(ids) }
+
+    public func retryNow(_ ids: [QueueID]) async -> Bool {
+        await manager.retryNow(ids)
+        return true
+    }
+
+    public func retryAll() async -> Bool {
+        await manager.retryAll()
+        return true
+    }
 }

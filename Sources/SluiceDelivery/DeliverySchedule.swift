@@ -47,6 +47,8 @@ public struct DeliverySchedule: Sendable {
     public var destinations: Int { Set(queues.keys).union(active.keys).count }
 
     public func contains(_ id: QueueID) -> Bool { destinationOf[id] != nil }
+    /// Every message it holds: waiting and being attempted.
+    public var ids: [QueueID] { Array(destinationOf.keys) + Array(runningTo.keys) }
     public func isRunning(_ id: QueueID) -> Bool { runningTo[id] != nil }
     public func destination(of id: QueueID) -> String? { destinationOf[id] ?? runningTo[id] }
     public func dueTime(of id: QueueID) -> Date? { destinationOf[id].flatMap { queues[$0]?.dueTime(of: id) } }

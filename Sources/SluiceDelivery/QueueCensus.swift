@@ -34,6 +34,7 @@ struct QueueStateBook: Sendable {
     }
 
     func knows(_ id: QueueID) -> Bool { states[id] != nil }
+    func state(of id: QueueID) -> QueueState? { states[id] }
 
     var count: Int { states.count }
     var byState: [QueueState: Int] { counts.filter { $0.value > 0 } }

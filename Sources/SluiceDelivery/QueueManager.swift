@@ -34,7 +34,7 @@ public actor QueueManager {
     /// names only: the queue stays on disk). A message is never both waiting and running, or it could be attempted
     /// twice at once: only an attempt's end puts its message back; everyone else schedules through
     /// `putOnSchedule(_:at:destination:ifRunning:)`.
-    private var due: DeliverySchedule
+    var due: DeliverySchedule
     /// Each queued message's state as last seen (for status and metrics).
     var book = QueueStateBook()
     /// Messages whose attempt removed them lately: a commit notice that arrives after the start's index already found,
@@ -42,9 +42,13 @@ public actor QueueManager {
     private var removedLately = RecentIDs(limit: 4096)
     /// Messages an operator changed while they were being attempted: read again when the attempt ends.
     private var changedWhileRunning: Set<QueueID> = []
+    /// Messages an operator asked to attempt now (QueueManager+Retry): due now, "not before" ignored, until attempted.
+    var forced: Set<QueueID> = []
+    /// "Retry all" came while the start's index was still running: what it finds is due now too.
+    var retryAllWhileIndexing = false
     /// When a scan of the queue that failed is tried again.
     private var rescanAt: Date?
-    private let wake = WakeSignal()
+    let wake = WakeSignal()
     private var stopped = false
 
     public init(
@@ -166,6 +170,7 @@ public actor QueueManager {
         }
         if initial {
             indexed = true
+            retryAllWhileIndexing = false
             logger.event(
                 .ready, "queue indexed",
                 [.size: "\(ids.count)", .count: "\(scheduled)", .durationMS: "\(Int(clock.now().timeIntervalSince(began) * 1000))"])
@@ -196,8 +201,9 @@ public actor QueueManager {
     /// Puts a message on the schedule, unless it is being attempted: then its attempt's end schedules it (and,
     /// with `.readAgainAfter`, reads it again first, for a change an operator made during the attempt).
     func putOnSchedule(_ id: QueueID, at: Date, destination: String, ifRunning: WhileRunning) {
+        if retryAllWhileIndexing { forced.insert(id) }
         guard due.isRunning(id) else {
-            due.set(id, at: at, destination: destination)
+            due.set(id, at: forced.contains(id) ? min(at, clock.now()) : at, destination: destination)
             return
         }
         if ifRunning == .readAgainAfter { changedWhileRunning.insert(id) }
@@ -250,14 +256,17 @@ public actor QueueManager {
     /// notice (another tool's signal), the whole queue.
     public func changedElsewhere() async {
         let store = self.store
-        let noticed: [QueueID]?
+        let noticed: QueueStore.Notices?
         do {
             noticed = try await io.runIfActive { try store.takeNotices() }
         } catch {
             logger.event(.error, level: .error, "cannot read the queue's notices; reading the whole queue", [.error: "\(error)"])
             noticed = nil
         }
-        if let noticed { await reschedule(noticed) } else { await index(initial: false) }
+        guard let noticed else { return await index(initial: false) }
+        if noticed.retryAll { retryAll() }
+        if !noticed.retry.isEmpty { retryNow(noticed.retry) }
+        if !noticed.changed.isEmpty { await reschedule(noticed.changed) }
     }
 
     /// A message was committed: deliver it now. (A message being attempted was read after its commit: nothing to do.)
@@ -306,7 +315,7 @@ public actor QueueManager {
     private func attempt(_ id: QueueID) async {
         let next = await attemptOnce(id)
         due.finished(id)
-        if let next { due.set(id, at: next.at, destination: next.destination) }
+        if let next { due.set(id, at: forced.contains(id) ? clock.now() : next.at, destination: next.destination) }
         if changedWhileRunning.remove(id) != nil { await reschedule([id]) }
         wake.signal()
     }
@@ -328,14 +337,19 @@ public actor QueueManager {
         }
         // Deleted by an operator, or held: off the schedule until a release reschedules it.
         book.record(id, loaded?.state)
-        guard var entry = loaded, !entry.held else { return nil }
+        guard var entry = loaded, !entry.held else {
+            forced.remove(id)
+            return nil
+        }
         let now = clock.now()
+        // An operator's retry attempts routes told "not before" too (as `queue retry` without a daemon clears it).
+        let force = forced.remove(id) != nil
         // Each pending, unquarantined route is attempted, all at once (the archive's write does not hold up the
         // relay); its results replace it (a route may split). A route told "not before" waits until then (it is not
         // attempted, and nothing about it changes).
         let toAttempt = entry.routes.indices.filter {
             let state = entry.routes[$0]
-            return state.status == .pending && !state.route.held && (state.notBefore ?? .distantPast) <= now
+            return state.status == .pending && !state.route.held && (force || (state.notBefore ?? .distantPast) <= now)
         }
         let attempted = entry
         var outcomes: [Int: [RouteState]] = [:]

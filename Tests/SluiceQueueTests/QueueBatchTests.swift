@@ -73,7 +73,9 @@ final class QueueBatchTests: XCTestCase {
         let ids = try queue(store, 3)
         try store.postNotice([ids[0], ids[1]])
         try store.postNotice([ids[2]])
-        XCTAssertEqual(try store.takeNotices(), ids)
+        try store.postNotice([ids[1]], kind: .retry)
+        try store.postNotice([], kind: .retryAll)
+        XCTAssertEqual(try store.takeNotices(), QueueStore.Notices(changed: ids, retry: [ids[1]], retryAll: true))
         XCTAssertNil(try store.takeNotices())
     }
 
