@@ -142,6 +142,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // DNS block and allow lists (RFC 5782): the client asked of each list at connect; dnsbl:/dnswl: conditions.
+        .target(
+            name: "SluiceDNSList",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Archives (R-ARCHIVE): SQLite with FTS5 behind the ArchiveStore contract, the archive target, mbox.
         .target(
             name: "SluiceArchive",
@@ -218,7 +227,7 @@ let package = Package(
             name: "SluiceComponents",
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
-                "SluiceQuarantine",
+                "SluiceQuarantine", "SluiceDNSList",
             ],
             swiftSettings: swiftSettings
         ),
@@ -320,6 +329,11 @@ let package = Package(
         .executableTarget(name: "fuzz-smtp", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-mime", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-rules", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceDNSListTests",
+            dependencies: ["SluiceDNSList", "SluiceConfig", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceFuzzTests",
             dependencies: ["SluiceFuzz"],

@@ -6,6 +6,7 @@
 
 import SluiceArchive
 import SluiceCredentials
+import SluiceDNSList
 import SluiceDLP
 import SluiceDelivery
 import SluiceMailAuth
@@ -16,6 +17,7 @@ import SluiceQuarantine
 public enum Components {
     public static let standard: [any Component] = [
         PolicyComponent(),  // traffic policies, relay control, rate limits (during the dialogue)
+        DNSListComponent(),  // DNS block and allow lists asked at connect; dnsbl: and dnswl: conditions
         SenderIdentityComponent(),  // who may send as whom; SMTP AUTH; the sender stage
         MailAuthComponent(),  // SPF, DKIM, DMARC verification; DKIM keys and signing
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions

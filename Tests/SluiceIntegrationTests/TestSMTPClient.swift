@@ -14,14 +14,26 @@ final class TestSMTPClient {
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    init(port: Int, timeout: Int = 20) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    /// `ipv6`: connects to [::1] instead of 127.0.0.1.
+    init(port: Int, timeout: Int = 20, ipv6: Bool = false) throws {
+        fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let r: Int32
+        if ipv6 {
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin6_addr = in6addr_loopback
+            r = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            r = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         guard r == 0 else { throw Failure(description: "connect to \(port) failed: errno \(errno)") }
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
@@ -98,9 +110,9 @@ extension TestSMTPClient {
     }
 
     static func sendMessage(
-        port: Int, from: String = "a@example.test", to: String = "b@example.org", message: String
+        port: Int, from: String = "a@example.test", to: String = "b@example.org", message: String, ipv6: Bool = false
     ) throws -> (code: Int, text: String, lines: [String]) {
-        let c = try TestSMTPClient(port: port)
+        let c = try TestSMTPClient(port: port, ipv6: ipv6)
         _ = try c.reply()
         _ = try c.command("EHLO client.test")
         _ = try c.command("MAIL FROM:<\(from)>")

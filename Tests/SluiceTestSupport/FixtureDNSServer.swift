@@ -49,8 +49,26 @@ public final class FixtureDNSServer: @unchecked Sendable {
             throw FixtureStartError(description: "the fixture DNS server did not start: \(why)")
         }
         port = p
-        // Its query log is not read: drain it so that a full pipe never blocks the server.
-        errors.fileHandleForReading.readabilityHandler = { h in if h.availableData.isEmpty { h.readabilityHandler = nil } }
+        // Its query log is kept (and drained, so that a full pipe never blocks the server).
+        errors.fileHandleForReading.readabilityHandler = { [log] h in
+            let data = h.availableData
+            if data.isEmpty { h.readabilityHandler = nil }
+            log.append(data)
+        }
+    }
+
+    /// The queries it answered so far ("query 1.0.0.127.zen.test. A"), in order.
+    public var queries: [String] {
+        String(decoding: log.data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("query ") }.map(String.init)
+    }
+
+    private let log = QueryLog()
+
+    final class QueryLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bytes = Data()
+        func append(_ d: Data) { lock.withLock { bytes.append(d) } }
+        var data: Data { lock.withLock { bytes } }
     }
 
     public func stop() {
