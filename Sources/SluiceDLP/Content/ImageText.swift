@@ -22,8 +22,12 @@ enum ImageText {
         case unavailable(String)
     }
 
+    /// Leptonica prints its errors on stderr, which is the daemon's log: silenced before its first call.
+    private static let quiet: Void = sluice_lept_quiet()
+
     /// Width and height from the image's header, nothing decoded; nil when Leptonica does not know the format.
     static func dimensions(_ bytes: ArraySlice<UInt8>) -> (width: Int, height: Int)? {
+        _ = quiet
         var format: Int32 = 0
         var w: Int32 = 0
         var h: Int32 = 0
@@ -46,6 +50,7 @@ enum ImageText {
 
     /// The text of 8-bit grey pixels (`rows` of `width` bytes each), as PDFText renders a page.
     static func read(grey: UnsafeBufferPointer<UInt8>, width: Int, height: Int, resolution: Int, seconds: Double) throws(Failure) -> [UInt8] {
+        _ = quiet
         var created = pixCreate(Int32(width), Int32(height), 8)
         defer { pixDestroy(&created) }
         guard let pix = created else { throw .undecodable }
@@ -82,8 +87,6 @@ enum ImageText {
         static let shared = Engines()
         private let free = NIOLockedValueBox<[OpaquePointer]>([])
         private static let limit = 4
-
-        init() { sluice_lept_quiet() }
 
         func borrow() throws(Failure) -> OpaquePointer {
             if let engine = free.withLockedValue({ $0.popLast() }) { return engine }
