@@ -151,6 +151,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Content scanners administrators already run (clamd; spamd next): scan stages and their conditions.
+        .target(
+            name: "SluiceScanners",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Archives (R-ARCHIVE): SQLite with FTS5 behind the ArchiveStore contract, the archive target, mbox.
         .target(
             name: "SluiceArchive",
@@ -227,7 +237,7 @@ let package = Package(
             name: "SluiceComponents",
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
-                "SluiceQuarantine", "SluiceDNSList",
+                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners",
             ],
             swiftSettings: swiftSettings
         ),
@@ -329,6 +339,11 @@ let package = Package(
         .executableTarget(name: "fuzz-smtp", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-mime", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-rules", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceScannersTests",
+            dependencies: ["SluiceScanners", "SluiceConfig", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceDNSListTests",
             dependencies: ["SluiceDNSList", "SluiceConfig", "SluiceCore"],

@@ -13,6 +13,7 @@ import SluiceMailAuth
 import SluicePipeline
 import SluicePolicy
 import SluiceQuarantine
+import SluiceScanners
 
 public enum Components {
     public static let standard: [any Component] = [
@@ -21,6 +22,7 @@ public enum Components {
         SenderIdentityComponent(),  // who may send as whom; SMTP AUTH; the sender stage
         MailAuthComponent(),  // SPF, DKIM, DMARC verification; DKIM keys and signing
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
+        ScannersComponent(),  // clamd as a scan stage; scanners:; virus: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
         ArchiveComponent(),  // archive: targets; archives:, archive_encryption:; retention
         QuarantineComponent(),  // the index of what is held in quarantine
