@@ -17,6 +17,17 @@ final class ScannerLogicTests: XCTestCase {
         XCTAssertThrowsError(try ClamdClient.parse(""), "a closed connection is no answer")
     }
 
+    func testSpamdAnswers() throws {
+        let spam = try SpamdClient.parse(Array("SPAMD/1.1 0 EX_OK\r\nContent-length: 12\r\nSpam: True ; 1000.5 / 5.0\r\n\r\nGTUBE,NO_RELAYS".utf8))
+        XCTAssertEqual(spam, SpamAnswer(isSpam: true, score: 1000.5, threshold: 5, symbols: ["GTUBE", "NO_RELAYS"]))
+        let ham = try SpamdClient.parse(Array("SPAMD/1.1 0 EX_OK\r\nSpam: False ; -0.1 / 5.0\r\n\r\n".utf8))
+        XCTAssertEqual(ham, SpamAnswer(isSpam: false, score: -0.1, threshold: 5, symbols: []))
+        XCTAssertThrowsError(try SpamdClient.parse(Array("SPAMD/1.0 76 Bad header line: x\r\n\r\n".utf8)))
+        XCTAssertThrowsError(try SpamdClient.parse(Array("SPAMD/1.1 0 EX_OK\r\n\r\nGTUBE".utf8)), "no Spam: header")
+        XCTAssertThrowsError(try SpamdClient.parse(Array("SPAMD/1.1 0 EX_OK\r\nSpam: Maybe ; x / y\r\n\r\n".utf8)))
+        XCTAssertThrowsError(try SpamdClient.parse([]), "a closed connection is no answer")
+    }
+
     func testTheSectionReadsAddressesAndChoices() throws {
         let context = ConfigContext(file: "/e/sluice.yaml", baseDirectory: "/srv", dataDir: "/var", hostname: "h")
         func section(_ yaml: String) throws -> ScannersSection {
@@ -30,5 +41,7 @@ final class ScannerLogicTests: XCTestCase {
         XCTAssertThrowsError(try section("scanners:\n  virus: { socket: \"tcp:nowhere\" }\n")) { XCTAssertTrue("\($0)".contains(":2:"), "\($0)") }
         XCTAssertThrowsError(try section("scanners:\n  virus: { socket: /s, on_error: ignore }\n"))
         XCTAssertThrowsError(try section("scanners:\n  virus: { timeout: 5s }\n")) { XCTAssertTrue("\($0)".contains("needs socket"), "\($0)") }
+        XCTAssertEqual(try section("scanners:\n  spam: { spamd: \"127.0.0.1:783\" }\n").spam?.address, .tcp(host: "127.0.0.1", port: 783))
+        XCTAssertEqual(try section("scanners:\n  spam: { spamd: unix:/run/spamd.sock }\n").spam?.address, .unix("/run/spamd.sock"))
     }
 }
