@@ -317,7 +317,7 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
-                "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceDelivery", "SluiceAdmin", "SluiceQuarantine",
+                "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceScanners", "SluiceDNSList", "SluiceDelivery", "SluiceAdmin", "SluiceQuarantine",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,7 +2,9 @@
 // per recipient: each rule, matched or not and the condition that decided,
 // the actions, the signing decision and the resulting delivery plan. It runs
 // the daemon's own pipeline (SluicePipeline) on the file; the verify stage's
-// results are given with --spf/--dkim/--dmarc. Sends nothing.
+// results are given with --spf/--dkim/--dmarc, and the scanners' and DNS
+// lists' with --spam-score/--spam-symbol/--virus/--dnsbl (without them, the
+// configured scanners are asked). Sends nothing.
 
 import ArgumentParser
 import Foundation
@@ -13,8 +15,10 @@ import SluiceComponents
 import SluiceConfig
 import SluiceCore
 import SluiceCredentials
+import SluiceDNSList
 import SluicePipeline
 import SluiceRules
+import SluiceScanners
 import SluiceSMTP
 
 struct RulesCommand: AsyncParsableCommand {
@@ -37,7 +41,34 @@ struct RulesCommand: AsyncParsableCommand {
         @Option(name: .long, help: "DKIM result (pass, fail, neutral, none, temperror, permerror).") var dkim: String?
         @Option(name: .long, help: "DMARC result (pass, fail, none, temperror, permerror).") var dmarc: String?
         @Option(name: .long, help: "The DMARC disposition with --dmarc (none, quarantine, reject).") var dmarcPolicy: String?
+        @Option(name: .long, help: "The spam score spamd would give (without it, a configured spamd is asked).") var spamScore: Double?
+        @Option(name: .long, help: "spamd's threshold with --spam-score.") var spamThreshold = 5.0
+        @Option(name: .long, help: "A SpamAssassin rule that would hit; repeat for several.") var spamSymbol: [String] = []
+        @Option(name: .long, help: "The signature clamd would find (without it, a configured clamd is asked).") var virus: String?
+        @Option(name: .long, help: "A DNS list (of dnsbl:) that lists the client, as NAME or NAME=CODE; repeat for several.") var dnsbl: [String] = []
         @Flag(name: .long, help: "One JSON document.") var json = false
+
+        /// What the scanners and DNS lists would say, as given on the command line.
+        func suppliedScans(into verdicts: inout MessageVerdicts) throws {
+            if spamScore != nil || !spamSymbol.isEmpty {
+                var spam = SpamResults()
+                spam.score = spamScore ?? 0
+                spam.threshold = spamThreshold
+                spam.isSpam = spam.score >= spamThreshold
+                spam.symbols = spamSymbol
+                verdicts[SpamResults.self] = spam
+            }
+            if let virus { verdicts[VirusResults.self] = VirusResults(found: virus) }
+            if !dnsbl.isEmpty {
+                var lists = DNSListResults()
+                for entry in dnsbl {
+                    let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard IPAddress(parts.count == 2 ? parts[1] : "127.0.0.2") != nil else { throw UserError("--dnsbl \(entry): use NAME or NAME=127.0.0.N") }
+                    lists.hits[parts[0]] = DNSListHit(code: parts.count == 2 ? parts[1] : "127.0.0.2", text: nil)
+                }
+                verdicts[DNSListResults.self] = lists
+            }
+        }
 
         /// The verify stage's results as given on the command line; nil when none is given.
         func suppliedAuthentication(fromDomain: String) throws -> AuthenticationResults? {
@@ -83,6 +114,7 @@ struct RulesCommand: AsyncParsableCommand {
                 let (_, headers) = try DryRun.headers(ofFile: message)
                 let sender = try from.map { try DryRun.address($0, what: "sender") }
                 request.supplied.authentication = try suppliedAuthentication(fromDomain: DryRun.fromDomain(headers, sender: sender))
+                try suppliedScans(into: &request.supplied)
                 report = try await DryRun.run(request, runtime: runtime, components: Components.standard)
             } catch let e as AdminError {
                 throw UserError(e.description)

@@ -8,6 +8,11 @@ public struct DNSListHit: Sendable, Codable, Hashable {
     public var code: String
     /// The list's TXT record for the address (its reason, often a URL), if it has one.
     public var text: String?
+
+    public init(code: String, text: String?) {
+        self.code = code
+        self.text = text
+    }
 }
 
 public struct DNSListResults: Verdict, Hashable {

@@ -22,7 +22,8 @@ struct ScanStage<V: Verdict>: MessageStage {
     let noteworthy: @Sendable (V) -> String?
 
     func run(_ message: inout ReceivedMessage, runtime: Runtime, logger: Logger) async throws {
-        guard let endpoint = endpoint(runtime.config.scanners),
+        // A verdict already there was given to a dry run (`rules test --spam-score ...`): it stands.
+        guard message.verdicts[V.self] == nil, let endpoint = endpoint(runtime.config.scanners),
             runtime.ruleSet(forListener: message.envelope.client.listener)?.reads.contains(V.name) ?? false
         else { return }
         let (path, size, scan) = (message.spoolPath, message.size, self.scan)
