@@ -157,7 +157,9 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -59,6 +59,15 @@ struct StatusCommand: AsyncParsableCommand {
             table.add(["\(l["name"] ?? "")", "\(l["port"] ?? "")", "\(l["connections"] ?? "")"])
         }
         print(table.render(), terminator: "")
+        let scanners = s["scanners"] as? [[String: Any]] ?? []
+        if !scanners.isEmpty {
+            let table = TextTable(headers: ["SCANNER", "STATE", "ANSWERED", "FOUND", "ERRORS", "LAST ERROR"])
+            for c in scanners {
+                let error = (c["last_error"] as? String).map { "\($0) (\(c["last_error_at"] as? String ?? ""))" } ?? "-"
+                table.add(["\(c["scanner"] ?? "")", "\(c["state"] ?? "")", "\(c["answered"] ?? 0)", "\(c["found"] ?? 0)", "\(c["errors"] ?? 0)", error])
+            }
+            print(table.render(), terminator: "")
+        }
         let upstreams = s["upstreams"] as? [[String: Any]] ?? []
         if !upstreams.isEmpty {
             let hosts = TextTable(headers: ["UPSTREAM", "HOST", "STATE", "FAILURES", "LAST ERROR"])

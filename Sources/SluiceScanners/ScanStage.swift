@@ -14,6 +14,8 @@ import SluicePipeline
 struct ScanStage<V: Verdict>: MessageStage {
     let name: String
     let io: NIOThreadPool
+    let health: ScannerHealth
+    let clock: any SluiceClock
     /// The scanner's settings in a configuration (nil: not configured).
     let endpoint: @Sendable (ScannersSection?) -> ScannerEndpoint?
     let scan: @Sendable (ScannerEndpoint, _ path: String, _ length: Int) throws -> V
@@ -28,14 +30,22 @@ struct ScanStage<V: Verdict>: MessageStage {
         else { return }
         let (path, size, scan) = (message.spoolPath, message.size, self.scan)
         let id = message.envelope.queueID.rawValue
+        let started = ContinuousClock.now
+        func seconds() -> Double {
+            let d = ContinuousClock.now - started
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
         do {
             let verdict = try await io.runIfActive { try scan(endpoint, path, size) }
             message.verdicts[V.self] = verdict
-            if let note = noteworthy(verdict) {
+            let note = noteworthy(verdict)
+            health.answered(name, found: note != nil, seconds: seconds(), at: clock.now())
+            if let note {
                 logger.event(.verify, level: .notice, "\(name) scanner: \(note)", [.queueID: id, .detector: name, .reason: note])
             }
         } catch {
             let why = "\(error)"
+            health.failed(name, error: why, seconds: seconds(), at: clock.now())
             logger.event(.error, level: .warning, "\(name) scanner unavailable", [.queueID: id, .error: why, .detector: name])
             guard endpoint.onError == .accept else {
                 throw SMTPError(451, .init(4, 7, 1), "\(name.prefix(1).uppercased() + name.dropFirst()) scanner unavailable, try again later", reason: why)
@@ -46,9 +56,9 @@ struct ScanStage<V: Verdict>: MessageStage {
 }
 
 extension ScanStage where V == VirusResults {
-    static func virus(io: NIOThreadPool) -> ScanStage {
+    static func virus(io: NIOThreadPool, health: ScannerHealth, clock: any SluiceClock) -> ScanStage {
         ScanStage(
-            name: "virus", io: io, endpoint: { $0?.virus },
+            name: "virus", io: io, health: health, clock: clock, endpoint: { $0?.virus },
             scan: { endpoint, path, length in
                 switch try ClamdClient(endpoint: endpoint).scan(path: path, length: length) {
                 case .clean: return VirusResults()
@@ -60,9 +70,9 @@ extension ScanStage where V == VirusResults {
 }
 
 extension ScanStage where V == SpamResults {
-    static func spam(io: NIOThreadPool) -> ScanStage {
+    static func spam(io: NIOThreadPool, health: ScannerHealth, clock: any SluiceClock) -> ScanStage {
         ScanStage(
-            name: "spam", io: io, endpoint: { $0?.spam },
+            name: "spam", io: io, health: health, clock: clock, endpoint: { $0?.spam },
             scan: { endpoint, path, length in
                 let answer = try SpamdClient(endpoint: endpoint).check(path: path, length: length)
                 var r = SpamResults()

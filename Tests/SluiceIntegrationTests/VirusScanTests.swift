@@ -67,11 +67,17 @@ final class VirusScanTests: XCTestCase {
         XCTAssertTrue(d.log().contains("Sluice-Test-Eicar"), "the signature is logged")
         XCTAssertEqual(d.outboxFiles().count, 1, "no infected message was delivered")
 
+        // `sluice status` shows the scanner's health.
+        var health = try d.cli(["status"]).1
+        XCTAssertTrue(health.contains("SCANNER") && health.range(of: #"virus\s+ok\s+4\s+3\s+0"#, options: .regularExpression) != nil, health)
+
         // clamd stops: tempfail refuses with 451 (the client keeps the message), nothing is queued.
         clamd.stop()
         r = try TestSMTPClient.sendMessage(port: d.port(), message: "Subject: during the outage\r\n\r\nhello\r\n")
         XCTAssertEqual(r.code, 451, r.text)
         XCTAssertTrue(r.text.contains("4.7.1"), r.text)
+        health = try d.cli(["status"]).1
+        XCTAssertTrue(health.range(of: #"virus\s+failing\s+4\s+3\s+1\s+cannot connect"#, options: .regularExpression) != nil, health)
         // Reloaded with on_error: accept, mail goes through and the outage is logged.
         try ("hostname: mx.sluice.test\ndata_dir: var\nadmin: { address: \"127.0.0.1:0\" }\n" + config(clamd, onError: "accept"))
             .write(toFile: d.configPath, atomically: true, encoding: .utf8)

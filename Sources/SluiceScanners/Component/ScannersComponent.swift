@@ -41,7 +41,14 @@ public struct ScannersComponent: Component {
     }
 
     public func activate(_ host: inout HostBuilder) throws {
-        host.add(stage: ScanStage.spam(io: host.environment.executors.files), at: .scan)
-        host.add(stage: ScanStage.virus(io: host.environment.executors.files), at: .scan)
+        let env = host.environment
+        let health = ScannerHealth()
+        host.add(stage: ScanStage.spam(io: env.executors.files, health: health, clock: env.clock), at: .scan)
+        host.add(stage: ScanStage.virus(io: env.executors.files, health: health, clock: env.clock), at: .scan)
+        let runtime = env.runtime
+        host.add(status: StatusSection(name: "scanners") {
+            let s = runtime.current.config.scanners
+            return health.report(configured: [s?.spam.map { _ in "spam" }, s?.virus.map { _ in "virus" }].compactMap { $0 })
+        })
     }
 }
