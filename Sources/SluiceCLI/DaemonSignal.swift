@@ -36,6 +36,7 @@ struct DaemonSignal: QueueChangeNotifier {
 
     /// A retry notice and the signal; false (nothing left behind) when no daemon runs or the notice cannot be left.
     private func ask(_ ids: [QueueID], _ kind: QueueStore.NoticeKind) -> Bool {
+        // No runtime state (or one left by a daemon that is gone) means no daemon to ask: the caller writes instead.
         guard let state = try? RuntimeState.read(config), kill(state.pid, 0) == 0 else { return false }
         do { try store.postNotice(ids, kind: kind) } catch { return false }
         return kill(state.pid, SIGUSR1) == 0

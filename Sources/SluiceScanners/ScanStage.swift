@@ -30,22 +30,18 @@ struct ScanStage<V: Verdict>: MessageStage {
         else { return }
         let (path, size, scan) = (message.spoolPath, message.size, self.scan)
         let id = message.envelope.queueID.rawValue
-        let started = ContinuousClock.now
-        func seconds() -> Double {
-            let d = ContinuousClock.now - started
-            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        }
+        let started = Stopwatch()
         do {
             let verdict = try await io.runIfActive { try scan(endpoint, path, size) }
             message.verdicts[V.self] = verdict
             let note = noteworthy(verdict)
-            health.answered(name, found: note != nil, seconds: seconds(), at: clock.now())
+            health.answered(name, found: note != nil, seconds: started.seconds, at: clock.now())
             if let note {
                 logger.event(.verify, level: .notice, "\(name) scanner: \(note)", [.queueID: id, .detector: name, .reason: note])
             }
         } catch {
             let why = "\(error)"
-            health.failed(name, error: why, seconds: seconds(), at: clock.now())
+            health.failed(name, error: why, seconds: started.seconds, at: clock.now())
             logger.event(.error, level: .warning, "\(name) scanner unavailable", [.queueID: id, .error: why, .detector: name])
             guard endpoint.onError == .accept else {
                 throw SMTPError(451, .init(4, 7, 1), "\(name.prefix(1).uppercased() + name.dropFirst()) scanner unavailable, try again later", reason: why)

@@ -7,13 +7,14 @@
 // image cannot be decoded, the part is `unscannable` with the reason.
 
 import Foundation
+import SluiceCore
 
 extension DocumentExtractor {
     /// An encoded image (png, jpeg, gif, tiff, bmp, webp).
     mutating func readImage<S: DocumentSink>(_ bytes: ArraySlice<UInt8>, path: String, into sink: inout S) {
         guard let seconds = startImage(path: path, into: &sink) else { return }
-        let started = Date()
-        defer { ocrSeconds += Date().timeIntervalSince(started) }
+        let started = Stopwatch()
+        defer { ocrSeconds += started.seconds }
         do {
             let text = try ImageText.read(bytes, maxPixels: limits.maxImagePixels, seconds: seconds)
             emit(text[...], path: "\(path) (image)", pdf: true, into: &sink)
@@ -25,8 +26,8 @@ extension DocumentExtractor {
     /// A PDF page with no text layer, rendered and read as an image.
     mutating func readPage<S: DocumentSink>(_ page: Int, of document: PDFDocument, path: String, into sink: inout S) {
         guard let seconds = startImage(path: path, into: &sink) else { return }
-        let started = Date()
-        defer { ocrSeconds += Date().timeIntervalSince(started) }
+        let started = Stopwatch()
+        defer { ocrSeconds += started.seconds }
         do {
             let dpi = limits.pdfRenderDPI
             let text = try document.withGreyPixels(ofPage: page, dpi: dpi, maxPixels: limits.maxImagePixels) {
@@ -34,7 +35,7 @@ extension DocumentExtractor {
                 try ImageText.read(grey: grey, width: width, height: height, resolution: dpi, seconds: seconds)
             }
             emit(text[...], path: "\(path) (image)", pdf: true, into: &sink)
-            sink.read(path: "\(path) (image)", as: "pdf page rendered (OCR)", seconds: Date().timeIntervalSince(started))
+            sink.read(path: "\(path) (image)", as: "pdf page rendered (OCR)", seconds: started.seconds)
         } catch {
             report(error, path: path, into: &sink)
         }

@@ -47,8 +47,8 @@ struct DocumentExtractor {
         if depth == 0 { abandoned = false }
         guard !abandoned else { return }
         let kind = ContentSniffer.kind(of: bytes)
-        let started = Date()
-        defer { sink.read(path: path, as: readingName(kind), seconds: Date().timeIntervalSince(started)) }
+        let started = Stopwatch()
+        defer { sink.read(path: path, as: readingName(kind), seconds: started.seconds) }
         switch kind {
         case .zip: openZip(Array(bytes), path: path, depth: depth, into: &sink)
         case .gzip: openGzip(bytes, path: path, depth: depth, into: &sink)
@@ -347,9 +347,9 @@ struct DocumentExtractor {
             sink.unscannable(path: path, reason: .corrupt, detail: "PDF with no readable page")
             return
         }
-        let started = Date()
+        let started = Stopwatch()
         for page in 0..<min(pages, limits.maxPDFPages) where !sink.isFull {
-            if Date().timeIntervalSince(started) > limits.pdfSeconds {
+            if started.seconds > limits.pdfSeconds {
                 sink.unscannable(path: path, reason: .timeout, detail: "PDF read for \(Int(limits.pdfSeconds)) s, stopped at page \(page + 1) of \(pages)")
                 return
             }

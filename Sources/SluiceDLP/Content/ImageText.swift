@@ -10,6 +10,7 @@
 
 import CTesseract
 import Foundation
+import SluiceCore
 import NIOConcurrencyHelpers
 
 enum ImageText {
@@ -73,10 +74,10 @@ enum ImageText {
         let monitor = TessMonitorCreate()
         defer { TessMonitorDelete(monitor) }
         TessMonitorSetDeadlineMSecs(monitor, Int32(max(1, min(seconds, 600)) * 1000))
-        let started = Date()
+        let started = Stopwatch()
         let status = TessBaseAPIRecognize(engine, monitor)
         defer { TessBaseAPIClear(engine) }
-        if Date().timeIntervalSince(started) >= seconds { throw .timeout }
+        if started.seconds >= seconds { throw .timeout }
         guard status == 0, let text = TessBaseAPIGetUTF8Text(engine) else { throw .undecodable }
         defer { TessDeleteText(text) }
         return Array(UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: strlen(text)))

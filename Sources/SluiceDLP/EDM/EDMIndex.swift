@@ -91,6 +91,7 @@ public struct EDMIndex: Sendable {
     static func decode(_ bytes: [UInt8], file: String) throws(Invalid) -> EDMIndex {
         let bad = Invalid(description: "\(file): not an EDM index, or damaged (run `sluice dlp edm import NAME` again)")
         guard bytes.count >= 12, bytes.starts(with: magic) else { throw bad }
+        // Any header that does not decode is the same answer: damaged, import again.
         let length = Int(bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) })
         guard 12 + length <= bytes.count, let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[12..<(12 + length)])),
             bytes.count - 12 - length == header.entries * 16
