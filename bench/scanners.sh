@@ -63,10 +63,10 @@ for mode in none virus spam both; do
   start_sluice "$scanners
 upstreams:
   sink: { hosts: [\"127.0.0.1:$SINK_PORT\"], tls: none }" ", rules: bench" "$rules"
-  base=$(sink_count); base=${base:-0}
+  base=$(sink_count || true); base=${base:-0}
   start=$(date +%s.%N)
   /usr/sbin/smtp-source -s "$SESSIONS" -l "$SIZE" -m "$MESSAGES" -f bench@example.test -t sink@example.org -M bench-client.test "127.0.0.1:$SLUICE_PORT"
-  for _ in $(seq 1 6000); do got=$(sink_count); got=${got:-0}; [ $(( got - base )) -ge "$MESSAGES" ] && break; sleep 0.05; done
+  for _ in $(seq 1 6000); do got=$(sink_count || true); got=${got:-0}; [ $(( got - base )) -ge "$MESSAGES" ] && break; sleep 0.05; done
   done_at=$(date +%s.%N)
   python3 - "$mode" "$MESSAGES" "$start" "$done_at" "$BENCH_DIR/sluice.log" "$(( got - base ))" <<'PY'
 import json, sys
