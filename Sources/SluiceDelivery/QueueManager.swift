@@ -299,7 +299,11 @@ public actor QueueManager {
     private func attempt(_ id: QueueID) async {
         let next = await attemptOnce(id)
         due.finished(id)
-        if let next { due.set(id, at: forced.contains(id) ? clock.now() : next.at, destination: next.destination) }
+        if let next {
+            due.set(id, at: forced.contains(id) ? clock.now() : next.at, destination: next.destination)
+        } else {
+            forced.remove(id)  // delivered, deleted or held while an operator's retry waited for this attempt to end
+        }
         if changedWhileRunning.remove(id) != nil { await reschedule([id]) }
         wake.signal()
     }
