@@ -6,6 +6,7 @@
 
 import ArgumentParser
 import Foundation
+import SluiceCore
 import SluiceDLP
 
 extension DLPCommand {
@@ -30,7 +31,7 @@ extension DLPCommand.EDM {
                 throw UserError("no EDM source '\(name)' under dlp.edm in \(options.path)\(known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")")
             }
             let report: EDMImportReport
-            do { report = try EDMImport.run(source, now: Date()) } catch let e as EDMImport.Failed { throw UserError(e.description) }
+            do { report = try EDMImport.run(source, now: WallClock().now()) } catch let e as EDMImport.Failed { throw UserError(e.description) }
             let columns = report.index?.columns.map { c in c.kind == .number ? "\(c.name) (number, \(c.minDigits)-\(c.maxDigits) digits)" : "\(c.name) (e-mail)" }
             print("imported \(report.records) records, \(report.values) values of \(columns?.joined(separator: ", ") ?? "") into \(source.indexFile) (\(report.bytes) bytes)")
             if report.skipped > 0 {

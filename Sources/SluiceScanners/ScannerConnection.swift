@@ -88,7 +88,7 @@ final class ScannerConnection {
     /// Streams the first `length` bytes of the file at `path`, in 64 KiB chunks, each framed by `frame`.
     func send(file path: String, length: Int, frame: ([UInt8]) -> [UInt8] = { $0 }) throws {
         guard let file = FileHandle(forReadingAtPath: path) else { throw Failure(description: "spool file missing") }
-        defer { try? file.close() }
+        defer { try? file.close() }  // a read-only handle: closing it cannot lose data, and the scan's answer stands
         var remaining = length
         while remaining > 0, let data = try file.read(upToCount: min(64 << 10, remaining)), !data.isEmpty {
             try send(frame([UInt8](data)))

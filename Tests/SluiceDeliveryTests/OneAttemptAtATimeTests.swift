@@ -29,18 +29,33 @@ final class GateTarget: DeliveryTarget, @unchecked Sendable {
     }
 }
 
+/// A queue manager over a fresh queue directory (removed after the test) with one target for `store` routes, on a
+/// manual clock: what the manager's own tests start from. Shut `io` down at the end.
+struct ManagerFixture {
+    let dir: String
+    let io: NIOThreadPool
+    let clock = ManualClock()
+    let store: QueueStore
+    let manager: QueueManager
+
+    init(_ test: XCTestCase, target: any DeliveryTarget, retry: Double = 0) throws {
+        let dir = NSTemporaryDirectory() + "sluice-manager-\(UUID().uuidString)"
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        self.dir = dir
+        io = NIOThreadPool(numberOfThreads: 2)
+        io.start()
+        store = try QueueStore(directory: dir)
+        manager = QueueManager(
+            store: store, targets: ["store": target], schedule: RetrySchedule(intervals: [retry], maxDeliveryTime: 86_400), io: io,
+            clock: clock, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+    }
+}
+
 final class OneAttemptAtATimeTests: XCTestCase {
     func testNoticesDuringAnAttemptDoNotStartASecondOne() async throws {
-        let dir = NSTemporaryDirectory() + "sluice-once-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let io = NIOThreadPool(numberOfThreads: 2)
-        io.start()
-        let clock = ManualClock()
-        let store = try QueueStore(directory: dir)
         let target = GateTarget()
-        let manager = QueueManager(
-            store: store, targets: ["store": target], schedule: RetrySchedule(intervals: [0], maxDeliveryTime: 86_400), io: io,
-            clock: clock, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        let f = try ManagerFixture(self, target: target)
+        let (dir, io, clock, store, manager) = (f.dir, f.io, f.clock, f.store, f.manager)
         let id = QueueID.generate()
         let body = Array("Subject: once\r\n\r\nhi\r\n".utf8)
         let rcpt = MailAddress(localPart: "b", domain: "r.test")

@@ -27,16 +27,9 @@ final class RetryInDaemonTests: XCTestCase {
     }
 
     func testARetryIsMadeInMemoryAndTheAttemptWritesTheState() async throws {
-        let dir = NSTemporaryDirectory() + "sluice-retry-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let io = NIOThreadPool(numberOfThreads: 2)
-        io.start()
-        let clock = ManualClock()
-        let store = try QueueStore(directory: dir)
         let target = GateTarget()
-        let manager = QueueManager(
-            store: store, targets: ["store": target], schedule: RetrySchedule(intervals: [3600], maxDeliveryTime: 86_400), io: io,
-            clock: clock, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        let f = try ManagerFixture(self, target: target, retry: 3600)
+        let (dir, io, clock, store, manager) = (f.dir, f.io, f.clock, f.store, f.manager)
         let rcpt = MailAddress(localPart: "b", domain: "r.test")
         func queue(held: Bool) throws -> QueueID {
             let id = QueueID.generate()

@@ -19,14 +19,9 @@ final class ArchiveDLPTests: XCTestCase {
     static let luhn = "Card 4111 1111 1111 1112 and a plan"
 
     func makeCorpus() throws -> String {
-        let dir = NSTemporaryDirectory() + "sluice-archives-\(UUID().uuidString.prefix(8))"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"] ?? which("python3") ?? "/usr/bin/python3"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("interop/make_archives.py").path
-        let (status, _, err) = try runTool(python, [script, dir, "secret", Self.secret, "luhn", Self.luhn], timeout: 120)
-        XCTAssertEqual(status, 0, "make_archives.py (python-docx, 7z, zstd, lz4, cpio, xz; `make deps-test` installs them): \(err)")
-        return dir
+        try makeInteropFiles(
+            "make_archives.py", ["secret", Self.secret, "luhn", Self.luhn], needs: "python-docx, 7z, zstd, lz4, cpio, xz", prefix: "archives",
+            for: self)
     }
 
     func daemon() throws -> DaemonProcess {

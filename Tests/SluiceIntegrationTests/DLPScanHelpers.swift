@@ -8,17 +8,26 @@ import XCTest
 /// A file's result in `sluice dlp scan --json`: findings as (detector, path), unscannable parts as (reason, path).
 typealias DLPScanResult = (findings: [(String, String)], unscannable: [(String, String)])
 
-/// For each name of `lines`, a directory of documents holding its line (see make_documents.py); removed after the test.
-func makeDocuments(_ lines: [String: String], for test: XCTestCase) throws -> String {
-    let dir = NSTemporaryDirectory() + "sluice-docs-\(UUID().uuidString.prefix(8))"
+/// Runs `Tests/interop/SCRIPT OUTDIR ARGUMENTS...` (with `stdin`) into a fresh directory, removed after the test; a
+/// missing library fails the test (`make deps-test` installs them: `needs` says which).
+func makeInteropFiles(
+    _ script: String, _ arguments: [String] = [], stdin: String? = nil, needs: String, prefix: String, for test: XCTestCase
+) throws -> String {
+    let dir = NSTemporaryDirectory() + "sluice-\(prefix)-\(UUID().uuidString.prefix(8))"
     test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
     let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"] ?? which("python3") ?? "/usr/bin/python3"
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("interop/make_documents.py").path
-    let input = String(decoding: try JSONSerialization.data(withJSONObject: lines), as: UTF8.self)
-    let (status, _, err) = try runTool(python, [script, dir], stdin: input, timeout: 120)
-    XCTAssertEqual(status, 0, "make_documents.py (python-docx, openpyxl, python-pptx, odfpy, reportlab; `make deps-test` installs them): \(err)")
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("interop/\(script)").path
+    let (status, _, err) = try runTool(python, [path, dir] + arguments, stdin: stdin, timeout: 120)
+    XCTAssertEqual(status, 0, "\(script) (\(needs); `make deps-test` installs them): \(err)")
     return dir
+}
+
+/// For each name of `lines`, a directory of documents holding its line (see make_documents.py); removed after the test.
+func makeDocuments(_ lines: [String: String], for test: XCTestCase) throws -> String {
+    let input = String(decoding: try JSONSerialization.data(withJSONObject: lines), as: UTF8.self)
+    return try makeInteropFiles(
+        "make_documents.py", stdin: input, needs: "python-docx, openpyxl, python-pptx, odfpy, reportlab", prefix: "docs", for: test)
 }
 
 /// `sluice dlp scan --json FILES` with the daemon's configuration, per file; `check` sees each finding's JSON.

@@ -13,14 +13,7 @@ final class OCRTests: XCTestCase {
     static let line = "Card 4111 1111 1111 1111 exp 12/29"
 
     func makeImages() throws -> String {
-        let dir = NSTemporaryDirectory() + "sluice-images-\(UUID().uuidString.prefix(8))"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"] ?? which("python3") ?? "/usr/bin/python3"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("interop/make_images.py").path
-        let (status, _, err) = try runTool(python, [script, dir, Self.line], timeout: 120)
-        XCTAssertEqual(status, 0, "make_images.py (Pillow, python-docx, reportlab, DejaVu fonts; `make deps-test` installs them): \(err)")
-        return dir
+        try makeInteropFiles("make_images.py", [Self.line], needs: "Pillow, python-docx, reportlab, DejaVu fonts", prefix: "images", for: self)
     }
 
     func daemon(ocr: Bool) throws -> DaemonProcess {
