@@ -10,11 +10,11 @@ extension ListenerSettings {
     /// The methods a listener verifies when its configuration does not say.
     public static let defaultVerification: Set<String> = ["spf", "dkim", "dmarc"]
 
-    /// Whether a client that is neither in `networks.trusted` nor authenticated can hand this listener mail:
+    /// Whether a client that is neither in `networks.trusted` nor authenticated (by AUTH or a client certificate) can hand this listener mail:
     /// AUTH is not required, relay control accepts mail from anyone for a local domain, and the traffic
     /// policy (if any) allows some client outside the trusted networks.
     public func admitsUntrustedClients(policy: TrafficPolicy?, trustedNetworks: [CIDR], localDomains: [String]) -> Bool {
-        guard auth != .required, !localDomains.isEmpty else { return false }
+        guard auth != .required, auth != .mtls, !localDomains.isEmpty else { return false }
         guard let policy else { return true }
         if policy.defaultAction == .allow { return true }
         return policy.statements.contains { $0.action == .allow && $0.admitsUntrusted(trustedNetworks: trustedNetworks) }

@@ -62,6 +62,11 @@ public struct ListenerSettings: Sendable {
     public var verifyConfigured = false
     /// `proxy_from:` the load balancers' addresses; required with proxy_protocol, others are refused.
     public var proxyFrom: [CIDR] = []
+    /// `client_ca:` PEM CA certificates: clients are asked for a certificate, and one they present must chain to
+    /// these (required with `auth: mtls`, which refuses MAIL without one).
+    public var clientCA: String?
+    /// `client_crl:` PEM or DER revocation lists of those CAs: a revoked certificate is refused at MAIL.
+    public var clientCRL: String?
 
     public init(name: String, host: String, port: Int) {
         self.name = name
@@ -152,6 +157,8 @@ public struct SluiceConfiguration: Sendable {
     public var trustedSenders: [String]?
     /// `local_domains:` domains Sluice accepts mail for from anyone (default none).
     public var localDomains: [String]
+    /// `certificates:` client certificates that vouch for their mail on listeners with `client_ca:` (default none).
+    public var certificates: [CertificatePrincipal] = []
     public var delivery: DeliverySettings
     public var admin: AdminSettings
     public var dns = DNSSettings()

@@ -13,7 +13,7 @@ extension SluiceConfiguration {
     static let notYetSupported: [String: String] = [:]
 
     static let topLevelKeys = [
-        "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery",
+        "hostname", "data_dir", "rules_dir", "tls", "listeners", "policies", "networks", "local_domains", "delivery", "certificates",
         "admin", "senders", "dns", "queue", "storage",
     ]
 
@@ -129,7 +129,7 @@ extension SluiceConfiguration {
         let items = try listenersNode.list()
         guard !items.isEmpty else { throw listenersNode.error("needs at least one listener") }
         for item in items {
-            var l = try readListener(item)
+            var l = try readListener(item, resolve: resolve)
             if let p = l.policy, policies[p] == nil {
                 throw item.error("policy '\(p)' is not defined under policies:")
             }
@@ -163,6 +163,7 @@ extension SluiceConfiguration {
             delivery: delivery, admin: admin, dns: dns)
         config.queue = queue
         config.storage = storage
+        if let c = keys["certificates"] { config.certificates = try readCertificates(c) }
         let context = ConfigContext(file: file, baseDirectory: base, dataDir: dataDir, hostname: hostname)
         for section in sections {
             guard config.sections[section.key] == nil else { throw top.error("two components read the section '\(section.key)'") }
@@ -171,12 +172,12 @@ extension SluiceConfiguration {
         return config
     }
 
-    static func readListener(_ node: ConfigNode) throws -> ListenerSettings {
+    static func readListener(_ node: ConfigNode, resolve: (String) -> String) throws -> ListenerSettings {
         let m = try node.mapping(allowed: [
             "name", "address", "tls", "require_tls", "auth", "policy", "rules", "max_message_size", "max_recipients",
             "max_connections", "max_connections_per_ip", "command_timeout", "data_timeout", "bare_lf",
             "max_received_headers", "auth_requires_tls", "auth_max_failures", "auth_failure_delay", "proxy_protocol", "received_auth_user", "verify",
-            "proxy_from", "rules_timeout",
+            "proxy_from", "rules_timeout", "client_ca", "client_crl",
         ])
         guard let nameNode = m["name"] else { throw node.error("a listener needs a 'name'") }
         guard let addressNode = m["address"] else { throw node.error("a listener needs an 'address' (host:port)") }
@@ -193,10 +194,21 @@ extension SluiceConfiguration {
         if let n = m["auth_requires_tls"] { l.authRequiresTLS = try n.bool() }
         if let n = m["auth_max_failures"] { l.authMaxFailures = try n.int(in: 1...10_000) }
         if let n = m["auth_failure_delay"] { l.authFailureDelay = try n.duration() }
-        if l.auth != .none && l.authRequiresTLS && l.tls == .none {
+        if l.auth.offersAuth && l.authRequiresTLS && l.tls == .none {
             throw (m["auth"] ?? node).error("auth: \(l.auth.rawValue) on a listener with tls: none would never offer AUTH; use TLS or set auth_requires_tls: false")
         }
         if l.requireTLS && l.tls == .none { throw node.error("require_tls: true needs tls: starttls or implicit") }
+        for (key, path) in [("client_ca", \ListenerSettings.clientCA), ("client_crl", \ListenerSettings.clientCRL)] {
+            guard let n = m[key] else { continue }
+            let file = resolve(try n.nonEmptyString())
+            guard FileManager.default.isReadableFile(atPath: file) else { throw n.error("cannot read \(file)") }
+            guard l.tls != .none else { throw n.error("\(key) needs tls: starttls or implicit") }
+            l[keyPath: path] = file
+        }
+        if l.clientCRL != nil && l.clientCA == nil { throw m["client_crl"]!.error("client_crl needs client_ca: the CAs whose revocations it lists") }
+        if l.auth == .mtls && l.clientCA == nil {
+            throw m["auth"]!.error("auth: mtls needs client_ca: the CA certificates that issue the clients' certificates")
+        }
         if let n = m["policy"] { l.policy = try n.nonEmptyString() }
         if let n = m["rules"] { l.rules = try n.nonEmptyString() }
         if let n = m["max_message_size"] { l.maxMessageSize = try n.size() }

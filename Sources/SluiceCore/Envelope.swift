@@ -14,6 +14,8 @@ public struct ClientInfo: Sendable, Hashable, Codable {
     public var tlsVersion: String?
     public var tlsCipher: String?
     public var authenticatedUser: String?
+    /// The certificate the client presented and the listener verified (listeners with `client_ca:`).
+    public var clientCertificate: ClientCertificate?
 
     public init(address: IPAddress?, port: Int? = nil, listener: String) {
         self.address = address

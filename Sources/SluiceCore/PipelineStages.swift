@@ -23,9 +23,13 @@ extension SessionCheck {
     public func checkRecipient(_ recipient: MailAddress, sender: MailAddress?, client: ClientInfo, facts: inout MessageVerdicts) async throws {}
 }
 
-/// Whether a listener offers SMTP AUTH, and whether it insists on it.
+/// Whether a listener offers SMTP AUTH, and whether it insists on it; `mtls`: it insists on a client
+/// certificate its `client_ca` verifies instead (R-SMTP-2), and offers no AUTH.
 public enum AuthRequirement: String, Sendable, CaseIterable {
-    case none, optional, required
+    case none, optional, required, mtls
+
+    /// Whether SMTP AUTH is offered at all.
+    public var offersAuth: Bool { self == .optional || self == .required }
 }
 
 /// accept: checks AUTH credentials. Returns the authenticated user name, or

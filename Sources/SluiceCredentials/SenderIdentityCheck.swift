@@ -2,11 +2,13 @@
 // the From: header at end of DATA. An authenticated user may use what its
 // principal allows (`creds add --allow-from`, "*" for anything); a trusted
 // network what `senders.trusted` allows (unrestricted when that is not set);
-// other clients are not restricted here (their mail is inbound, for local
+// a client certificate of `certificates:` what its entry allows; other
+// clients are not restricted here (their mail is inbound, for local
 // domains, and is judged by SPF/DKIM/DMARC). This is what stops "echo
 // spoofing" through a trusted relay, and the authorization it finds is what
 // the signing policy signs on (R-CORE-2).
 
+import SluiceConfig
 import SluiceCore
 
 public final class SenderIdentityCheck: SessionCheck {
@@ -14,10 +16,13 @@ public final class SenderIdentityCheck: SessionCheck {
         public var trustedNetworks: [CIDR]
         /// nil: trusted networks may use any sender.
         public var trustedSenders: SenderAllowList?
+        /// `certificates:`: client certificates that vouch for their senders.
+        public var certificates: [CertificatePrincipal]
 
-        public init(trustedNetworks: [CIDR], trustedSenders: SenderAllowList?) {
+        public init(trustedNetworks: [CIDR], trustedSenders: SenderAllowList?, certificates: [CertificatePrincipal] = []) {
             self.trustedNetworks = trustedNetworks
             self.trustedSenders = trustedSenders
+            self.certificates = certificates
         }
     }
 
@@ -35,6 +40,9 @@ public final class SenderIdentityCheck: SessionCheck {
         if let user = client.authenticatedUser {
             guard let store else { return ("user \(user)", SenderAllowList([])) }
             return ("user \(user)", try await store.allowedSenders(user: user))
+        }
+        if let certificate = s.certificates.principal(for: client) {
+            return (certificate.name, SenderAllowList(certificate.senders))
         }
         if let ip = client.address, let net = s.trustedNetworks.first(where: { $0.contains(ip) }) {
             return ("trusted network \(net)", s.trustedSenders)

@@ -21,7 +21,7 @@ struct ListenerTLS {
             logger.event(.tlsCertificate, level: .notice, "created a self-signed TLS certificate", [.file: config.tls.certificate])
         }
         for l in config.listeners where l.tls != .none {
-            out.contexts[l.name] = try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key)
+            out.contexts[l.name] = try TLSMaterial.serverContext(certificate: config.tls.certificate, key: config.tls.key, clientCA: l.clientCA)
         }
         return out
     }

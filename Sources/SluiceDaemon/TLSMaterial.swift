@@ -48,17 +48,33 @@ public enum TLSMaterial {
     /// static-RSA suites, which testssl.sh rates weak). Every TLS 1.2 client of this decade has AES-GCM.
     static let serverCipherSuites = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
 
-    public static func serverContext(certificate: String, key: String) throws -> NIOSSLContext {
+    /// `clientCA`: ask clients for a certificate and verify one presented against these roots (a client that
+    /// presents none completes the handshake; `auth: mtls` refuses its MAIL, with an SMTP reply it can read).
+    public static func serverContext(certificate: String, key: String, clientCA: String? = nil) throws -> NIOSSLContext {
+        var config: TLSConfiguration
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate)
             let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-            var config = TLSConfiguration.makeServerConfiguration(
+            config = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
             config.minimumTLSVersion = .tlsv12
             config.cipherSuites = serverCipherSuites
-            return try NIOSSLContext(configuration: config)
         } catch {
             throw DaemonError("cannot load TLS certificate \(certificate) / key \(key): \(error)")
+        }
+        if let clientCA {
+            do {
+                let roots = try NIOSSLCertificate.fromPEMFile(clientCA)
+                guard !roots.isEmpty else { throw DaemonError("no certificate in it") }
+                config.trustRoots = .certificates(roots)
+                config.certificateVerification = .optionalVerification
+                config.sendCANameList = true
+            } catch {
+                throw DaemonError("cannot load client_ca \(clientCA): \(error)")
+            }
+        }
+        do { return try NIOSSLContext(configuration: config) } catch {
+            throw DaemonError("cannot make the TLS context of \(certificate): \(error)")
         }
     }
 

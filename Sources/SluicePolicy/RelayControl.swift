@@ -1,9 +1,11 @@
 // RelayControl: the open-relay guard of R-SMTP-4. Mail for a domain that is not
-// local is accepted only from a trusted network or an authenticated client, and
+// local is accepted only from a trusted network, an authenticated client or a
+// client certificate of `certificates:`, and
 // addresses that ask the receiver to route further ("a%b@local", "b!a@local",
 // "\"a@b\"@local") are refused from anyone else. Domains compare normalised
 // (lowercase, trailing dot removed); address literals are never local.
 
+import SluiceConfig
 import SluiceCore
 
 public struct RelayControl: Sendable {
@@ -11,8 +13,11 @@ public struct RelayControl: Sendable {
     public var trustedNetworks: [CIDR]
     /// This server's own names: postmaster@ them is always accepted (RFC 5321 §4.5.1).
     public var ownNames: [String]
+    /// `certificates:`: a client whose verified certificate is one of these relays as an authenticated one does.
+    public var certificates: [CertificatePrincipal]
 
-    public init(localDomains: [String], trustedNetworks: [CIDR], ownNames: [String] = []) {
+    public init(localDomains: [String], trustedNetworks: [CIDR], ownNames: [String] = [], certificates: [CertificatePrincipal] = []) {
+        self.certificates = certificates
         self.ownNames = ownNames.map { $0.lowercased() }
         self.localDomains = localDomains.map { d in
             var d = d.lowercased()
@@ -23,7 +28,7 @@ public struct RelayControl: Sendable {
     }
 
     public func isTrusted(_ client: ClientInfo) -> Bool {
-        if client.authenticatedUser != nil { return true }
+        if client.authenticatedUser != nil || certificates.principal(for: client) != nil { return true }
         guard let ip = client.address else { return false }
         return trustedNetworks.contains { $0.contains(ip) }
     }

@@ -20,7 +20,8 @@ public struct SMTPServerSession: Sendable {
         public var tlsAvailable: Bool
         public var requireTLS: Bool
         public var bareLineEndings: BareLineEndingPolicy = .reject
-        /// SMTP AUTH (RFC 4954): offered when not `.none`; `.required` refuses MAIL before it.
+        /// SMTP AUTH (RFC 4954): offered when `.optional` or `.required`; `.required` refuses MAIL before it;
+        /// `.mtls` refuses MAIL from a client that presented no verified certificate.
         public var auth: AuthRequirement = .none
         /// Offer and accept AUTH only over TLS (the default; plaintext needs a listener to say so).
         public var authRequiresTLS = true
@@ -289,9 +290,10 @@ public struct SMTPServerSession: Sendable {
     }
 
     /// TLS handshake completed: the session starts over (RFC 3207 §4.2).
-    public mutating func tlsEstablished(version: String, cipher: String?) {
+    public mutating func tlsEstablished(version: String, cipher: String?, clientCertificate: ClientCertificate? = nil) {
         client.tlsVersion = version
         client.tlsCipher = cipher
+        client.clientCertificate = clientCertificate
         greeting = nil
         client.helo = nil
         state = .command(nil)
@@ -323,6 +325,12 @@ public struct SMTPServerSession: Sendable {
             }
             if configuration.auth == .required && client.authenticatedUser == nil {
                 return error(SMTPError(530, .init(5, 7, 0), "Authentication required"))
+            }
+            if configuration.auth == .mtls && client.clientCertificate == nil {
+                let e = client.usesTLS
+                    ? SMTPError(530, .init(5, 7, 0), "A client certificate is required", reason: "mtls: no client certificate presented")
+                    : SMTPError(530, .init(5, 7, 0), "Must issue a STARTTLS command first", reason: "mtls: no TLS")
+                return error(e)
             }
             guard transaction == nil else { return error(SMTPError(503, .init(5, 5, 1), "Error: nested MAIL command")) }
             if let size = parameters.size, size > configuration.maxMessageSize {
@@ -416,13 +424,13 @@ public struct SMTPServerSession: Sendable {
     }
 
     private var authOffered: Bool {
-        configuration.auth != .none && (client.usesTLS || !configuration.authRequiresTLS)
+        configuration.auth.offersAuth && (client.usesTLS || !configuration.authRequiresTLS)
     }
 
     // MARK: AUTH (RFC 4954: PLAIN per RFC 4616, LOGIN)
 
     private mutating func startAuthentication(mechanism: String, initial: String?, transaction: Transaction?) -> Action {
-        guard configuration.auth != .none else {
+        guard configuration.auth.offersAuth else {
             return error(SMTPError(502, .init(5, 5, 1), "Error: authentication not enabled on this listener"))
         }
         guard greeting?.extended == true else { return error(SMTPError(503, .init(5, 5, 1), "Error: send EHLO first")) }

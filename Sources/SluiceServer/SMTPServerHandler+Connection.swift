@@ -60,9 +60,11 @@ extension SMTPServerHandler {
         if case TLSUserEvent.handshakeCompleted = event {
             let version = ((try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion).map(Self.describe) ?? "TLS"
             let cipher = tlsCipher(context: context)
-            session.tlsEstablished(version: version, cipher: cipher?.name)
+            let certificate = PeerCertificate.read(context.pipeline.syncOperations)
+            session.tlsEstablished(version: version, cipher: cipher?.name, clientCertificate: certificate)
             var fields: [LogKey: String] = [.tlsVersion: version]
             if let cipher { fields[.tlsCipher] = cipher.name }
+            if let certificate { fields[.tlsClientCert] = "\(certificate.subject) \(certificate.fingerprint)" }
             logger.event(.tls, "tls established", fields)
             if greeted {
                 phase = .running

@@ -1,5 +1,6 @@
 // Config loading: defaults, values, and errors that point at file:line:column.
 
+import Foundation
 import SluiceCore
 import XCTest
 
@@ -176,5 +177,69 @@ final class ConfigSectionTests: XCTestCase {
             XCTAssertEqual(e.line, 3)
             XCTAssertTrue(e.reason.contains("unknown key 'example'"), "\(e)")
         }
+    }
+}
+
+/// `auth: mtls`, `client_ca`, `client_crl` and `certificates:` (R-SMTP-2, R-CORE-2).
+final class ClientCertificateConfigTests: XCTestCase {
+    let file = "/etc/sluice/sluice.yaml"
+
+    func testListenerKeysAndPrincipalsWithPositionedErrors() throws {
+        let ca = NSTemporaryDirectory() + "sluice-ca-\(UUID().uuidString.prefix(8)).pem"
+        try "not read here".write(toFile: ca, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: ca) }
+        let config = try SluiceConfiguration.parse(
+            yaml: """
+                local_domains: [example.org]
+                certificates:
+                  - { subject: "CN=app1", senders: [example.test] }
+                  - { fingerprint: "SHA256:\(String(repeating: "AB:", count: 31))AB" }
+                listeners:
+                  - { name: m, address: 127.0.0.1:25, auth: mtls, client_ca: "\(ca)" }
+                """, file: file)
+        XCTAssertEqual(config.listeners[0].auth, .mtls)
+        XCTAssertEqual(config.listeners[0].clientCA, ca)
+        XCTAssertEqual(config.certificates[0], CertificatePrincipal(match: .subject("CN=app1"), senders: ["example.test"]))
+        XCTAssertEqual(config.certificates[1].match, .fingerprint("sha256:" + String(repeating: "ab", count: 32)))
+        // A listener that insists on certificates admits no untrusted client: no default verify.
+        XCTAssertEqual(config.listeners[0].verify, [])
+
+        let cases: [(String, Int, Int, String, String)] = [
+            ("listeners:\n  - { name: a, address: 127.0.0.1:25, auth: mtls }\n", 2, 45, "listeners[0].auth", "auth: mtls needs client_ca"),
+            ("listeners:\n  - { name: a, address: 127.0.0.1:25, client_ca: /nonexistent/ca.pem }\n", 2, 50, "listeners[0].client_ca", "cannot read /nonexistent/ca.pem"),
+            ("listeners:\n  - { name: a, address: 127.0.0.1:25, tls: none, client_ca: \"\(ca)\" }\n", 2, 61, "listeners[0].client_ca", "needs tls: starttls or implicit"),
+            ("listeners:\n  - { name: a, address: 127.0.0.1:25, client_crl: \"\(ca)\" }\n", 2, 51, "listeners[0].client_crl", "client_crl needs client_ca"),
+            ("certificates:\n  - { fingerprint: \"sha256:12\" }\nlisteners:\n  - { name: a, address: 127.0.0.1:25 }\n", 2, 20, "certificates[0].fingerprint", "expected a SHA-256 fingerprint"),
+            ("certificates:\n  - { senders: [a.test] }\nlisteners:\n  - { name: a, address: 127.0.0.1:25 }\n", 2, 5, "certificates[0]", "exactly one of 'fingerprint:' or 'subject:'"),
+        ]
+        for (yaml, line, column, key, reason) in cases {
+            do {
+                _ = try SluiceConfiguration.parse(yaml: yaml, file: file)
+                XCTFail("accepted: \(yaml)")
+            } catch let e as ConfigError {
+                XCTAssertEqual(e.line, line, "\(e)")
+                XCTAssertEqual(e.column, column, "\(e)")
+                XCTAssertEqual(e.keyPath, key, "\(e)")
+                XCTAssertTrue(e.reason.contains(reason), "\(e)")
+            }
+        }
+    }
+
+    func testSubjectsAndFingerprintsCompareAsAdministratorsWriteThem() {
+        let c = ClientCertificate(
+            subject: "CN=app1,O=Example\\, Inc", issuer: "CN=CA", subjectAlternativeNames: [], fingerprint: "sha256:" + String(repeating: "0f", count: 32),
+            serialNumber: "01")
+        XCTAssertTrue(c.subjectHas("CN=app1"))
+        XCTAssertTrue(c.subjectHas("o=example\\, inc, cn=APP1"))
+        XCTAssertFalse(c.subjectHas("CN=app"))
+        XCTAssertFalse(c.subjectHas("CN=app1,O=Other"))
+        XCTAssertFalse(c.subjectHas(""))
+        XCTAssertTrue(c.hasFingerprint(String(repeating: "0F:", count: 31) + "0F"))
+        XCTAssertFalse(c.hasFingerprint("sha256:0f"))
+        var client = ClientInfo(address: IPAddress("192.0.2.9"), listener: "m")
+        let principals = [CertificatePrincipal(match: .subject("CN=app1"), senders: [])]
+        XCTAssertNil(principals.principal(for: client))
+        client.clientCertificate = c
+        XCTAssertEqual(principals.principal(for: client)?.name, "client certificate CN=app1")
     }
 }

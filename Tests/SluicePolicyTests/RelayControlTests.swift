@@ -54,3 +54,20 @@ final class RelayControlTests: XCTestCase {
         XCTAssertNotNil(relay.check(recipient: addr("u", "other.test"), client: client("11.0.0.1")))
     }
 }
+
+/// A client certificate of `certificates:` relays as an authenticated client does; another verified one does not.
+final class CertificateRelayTests: XCTestCase {
+    func testOnlyAListedCertificateRelays() {
+        let relay = RelayControl(
+            localDomains: ["example.org"], trustedNetworks: [],
+            certificates: [CertificatePrincipal(match: .subject("CN=app1"), senders: ["example.test"])])
+        var client = ClientInfo(address: IPAddress("203.0.113.5"), listener: "m")
+        let far = MailAddress(localPart: "u", domain: "far.example")
+        XCTAssertNotNil(relay.check(recipient: far, client: client))
+        client.clientCertificate = ClientCertificate(
+            subject: "CN=app2,O=Example", issuer: "CN=CA", subjectAlternativeNames: [], fingerprint: "sha256:00", serialNumber: "2")
+        XCTAssertNotNil(relay.check(recipient: far, client: client), "verified but not listed: no relay")
+        client.clientCertificate?.subject = "CN=app1,O=Example"
+        XCTAssertNil(relay.check(recipient: far, client: client))
+    }
+}

@@ -118,3 +118,43 @@ final class SMTPAuthSessionTests: XCTestCase {
         XCTAssertTrue(quiet.contains("with ESMTPSA"), quiet)
     }
 }
+
+/// `auth: mtls`: no AUTH offered; MAIL needs TLS and a verified client certificate.
+final class MTLSSessionTests: XCTestCase {
+    static let certificate = ClientCertificate(
+        subject: "CN=app1,O=Example", issuer: "CN=CA", subjectAlternativeNames: [], fingerprint: "sha256:" + String(repeating: "ab", count: 32),
+        serialNumber: "1f")
+
+    func transcript(presenting certificate: ClientCertificate?, tls: Bool = true) -> SessionTranscript {
+        let t = SessionTranscript { $0.auth = .mtls }
+        t.clientCertificate = certificate
+        t.expect("220")
+        t.send("EHLO c.test")
+        t.expect("250")
+        if tls {
+            t.send("STARTTLS")
+            t.expect("220")
+            t.send("EHLO c.test")
+            XCTAssertFalse(t.replies.last!.lines.contains { $0.hasPrefix("AUTH") }, "mtls offers no AUTH")
+            t.expect("250")
+        }
+        return t
+    }
+
+    func testMailNeedsAVerifiedCertificate() {
+        let with = transcript(presenting: Self.certificate)
+        with.send("MAIL FROM:<x@example.test>")
+        with.expect("250")
+        XCTAssertEqual(with.session.client.clientCertificate, Self.certificate)
+
+        let without = transcript(presenting: nil)
+        without.send("MAIL FROM:<x@example.test>")
+        without.expect("530 5.7.0 A client certificate is required")
+        without.send("AUTH PLAIN \(Data("\0app\0s3cret".utf8).base64EncodedString())")
+        without.expect("502 5.5.1")
+
+        let clear = transcript(presenting: Self.certificate, tls: false)
+        clear.send("MAIL FROM:<x@example.test>")
+        clear.expect("530 5.7.0 Must issue a STARTTLS command first")
+    }
+}

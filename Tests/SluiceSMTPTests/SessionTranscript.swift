@@ -16,6 +16,8 @@ final class SessionTranscript {
     var messages: [(Envelope, MessageHeaders, String)] = []
     var closed = false
     var startedTLS = false
+    /// The certificate the client presents in the handshake (nil: none).
+    var clientCertificate: ClientCertificate?
     var aborted = 0
     /// Decides RCPT checks; default accepts.
     var recipientCheck: (MailAddress) -> SMTPError? = { _ in nil }
@@ -47,7 +49,7 @@ final class SessionTranscript {
         case .startTLS(let r):
             replies.append(r)
             startedTLS = true
-            session.tlsEstablished(version: "TLSv1.3", cipher: nil)
+            session.tlsEstablished(version: "TLSv1.3", cipher: nil, clientCertificate: clientCertificate)
         case .checkSender(let s):
             let e = senderCheck(s)
             execute(session.senderChecked(e.map { .failure($0) } ?? .success(())))

@@ -52,6 +52,8 @@ public enum LogKey: String, Sendable {
     case size
     case tlsVersion = "tls_version"
     case tlsCipher = "tls_cipher"
+    /// The verified client certificate: its subject and SHA-256 fingerprint (never the certificate itself).
+    case tlsClientCert = "tls_client_cert"
     case user
     case credential
     case mechanism

@@ -17,7 +17,9 @@ public struct SenderIdentityComponent: Component {
 
     public func configure(_ runtime: inout RuntimeBuilder) async throws {
         let c = runtime.config
-        runtime.set(SenderIdentityCheck.Settings(trustedNetworks: c.trustedNetworks, trustedSenders: c.trustedSenders.map(SenderAllowList.init)))
+        runtime.set(
+            SenderIdentityCheck.Settings(
+                trustedNetworks: c.trustedNetworks, trustedSenders: c.trustedSenders.map(SenderAllowList.init), certificates: c.certificates))
         try runtime.register(SenderAuthorization.self)
     }
 

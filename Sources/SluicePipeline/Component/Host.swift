@@ -177,6 +177,6 @@ public struct Host: Sendable {
 
     /// The authenticator of a listener that offers AUTH (nil: none is configured, AUTH fails temporarily).
     public func authenticator(for listener: ListenerSettings) -> (any SMTPAuthenticator)? {
-        listener.auth == .none ? nil : makeAuthenticator?(listener)
+        listener.auth.offersAuth ? makeAuthenticator?(listener) : nil
     }
 }

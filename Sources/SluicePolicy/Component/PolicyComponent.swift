@@ -35,7 +35,9 @@ public struct AcceptPolicies: Sendable {
     public let byListener: [String: TrafficPolicy]
 
     public init(_ config: SluiceConfiguration) {
-        relay = RelayControl(localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname])
+        relay = RelayControl(
+            localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname],
+            certificates: config.certificates)
         var map: [String: TrafficPolicy] = [:]
         for l in config.listeners { map[l.name] = l.policy.flatMap { config.policies[$0] } }
         byListener = map
