@@ -163,6 +163,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Client certificates (R-SMTP-2 auth: mtls): revocation lists (libcrypto), the tls_client_cert condition.
+        .target(
+            name: "SluiceClientCertificates",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "COpenSSL",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Archives (R-ARCHIVE): SQLite with FTS5 behind the ArchiveStore contract, the archive target, mbox.
         .target(
             name: "SluiceArchive",
@@ -239,7 +249,7 @@ let package = Package(
             name: "SluiceComponents",
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
-                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners",
+                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates",
             ],
             swiftSettings: swiftSettings
         ),

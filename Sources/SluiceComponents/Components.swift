@@ -5,6 +5,7 @@
 // Package.swift); see "Extending Sluice" in the README.
 
 import SluiceArchive
+import SluiceClientCertificates
 import SluiceCredentials
 import SluiceDNSList
 import SluiceDLP
@@ -19,6 +20,7 @@ public enum Components {
     public static let standard: [any Component] = [
         PolicyComponent(),  // traffic policies, relay control, rate limits (during the dialogue)
         DNSListComponent(),  // DNS block and allow lists asked at connect; dnsbl: and dnswl: conditions
+        ClientCertificatesComponent(),  // client certificates: revocation lists at MAIL, tls_client_cert: conditions
         SenderIdentityComponent(),  // who may send as whom; SMTP AUTH; the sender stage
         MailAuthComponent(),  // SPF, DKIM, DMARC verification; DKIM keys and signing
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
