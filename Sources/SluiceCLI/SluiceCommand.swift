@@ -78,7 +78,8 @@ struct ConfigOption: ParsableArguments {
 
     /// The configuration, with the sections of every component of the composition root.
     func load() throws -> SluiceConfiguration {
-        try SluiceConfiguration.load(file: path, sections: Components.standard.sections)
+        try SluiceConfiguration.load(
+            file: path, sections: Components.standard.sections, policyConditions: Components.standard.policyConditions)
     }
 
     /// The stores of the configured backend, opened on first use (never a concrete store type here).

@@ -19,7 +19,10 @@ extension SluiceConfiguration {
 
     /// Reads the file; `sections` are the readers of the keys components own (a key none of them and no core
     /// setting owns is an error).
-    public static func load(file: String, sections: [any ConfigSection.Type] = []) throws -> SluiceConfiguration {
+    /// `policyConditions`: the `when:` keys components add to the policies' statements.
+    public static func load(
+        file: String, sections: [any ConfigSection.Type] = [], policyConditions: [any PolicyConditionKind] = []
+    ) throws -> SluiceConfiguration {
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         let text: String
         do {
@@ -27,10 +30,12 @@ extension SluiceConfiguration {
         } catch {
             throw ConfigError(file: file, line: nil, column: nil, keyPath: "", reason: "cannot read: \(error.localizedDescription)")
         }
-        return try parse(yaml: text, file: path, sections: sections)
+        return try parse(yaml: text, file: path, sections: sections, policyConditions: policyConditions)
     }
 
-    public static func parse(yaml: String, file: String, sections: [any ConfigSection.Type] = []) throws -> SluiceConfiguration {
+    public static func parse(
+        yaml: String, file: String, sections: [any ConfigSection.Type] = [], policyConditions: [any PolicyConditionKind] = []
+    ) throws -> SluiceConfiguration {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
@@ -61,9 +66,27 @@ extension SluiceConfiguration {
             if let k = t["key"] { tls.key = resolve(try k.nonEmptyString()) }
         }
 
+        // The components' sections first: a policy condition may name what one defines (`dnsbl: zen`).
+        let context = ConfigContext(file: file, baseDirectory: base, dataDir: dataDir, hostname: hostname)
+        var componentSections: [String: any ConfigSection] = [:]
+        for section in sections {
+            guard componentSections[section.key] == nil else { throw top.error("two components read the section '\(section.key)'") }
+            componentSections[section.key] = try section.init(keys[section.key], context)
+        }
+
+        var kinds: [String: any PolicyConditionKind] = [:]
+        for kind in policyConditions {
+            guard kinds[kind.key] == nil, !corePolicyConditions.contains(kind.key) else {
+                throw top.error("two policy conditions are named '\(kind.key)'")
+            }
+            kinds[kind.key] = kind
+        }
+        var policyContext = PolicyParseContext(rulesDirectory: rulesDir, sections: componentSections)
         var policies: [String: TrafficPolicy] = [:]
         if let p = keys["policies"] {
-            for (name, node) in try p.namedEntries() { policies[name] = try readPolicy(name: name, node) }
+            for (name, node) in try p.namedEntries() {
+                policies[name] = try readPolicy(name: name, node, kinds: kinds, context: &policyContext)
+            }
         }
 
         var trusted = [CIDR("127.0.0.0/8")!, CIDR("::1/128")!]
@@ -164,11 +187,7 @@ extension SluiceConfiguration {
         config.queue = queue
         config.storage = storage
         if let c = keys["certificates"] { config.certificates = try readCertificates(c) }
-        let context = ConfigContext(file: file, baseDirectory: base, dataDir: dataDir, hostname: hostname)
-        for section in sections {
-            guard config.sections[section.key] == nil else { throw top.error("two components read the section '\(section.key)'") }
-            config.sections[section.key] = try section.init(keys[section.key], context)
-        }
+        config.sections = componentSections
         return config
     }
 
@@ -232,48 +251,6 @@ extension SluiceConfiguration {
         }
         guard l.maxMessageSize > 0 else { throw m["max_message_size"]!.error("must be more than 0") }
         return l
-    }
-
-    static func readPolicy(name: String, _ node: ConfigNode) throws -> TrafficPolicy {
-        let m = try node.mapping(allowed: ["default", "max_message_size", "statements", "rate_limits"])
-        guard let d = m["default"] else { throw node.error("a policy needs 'default: allow' or 'default: deny'") }
-        let defaultAction = TrafficPolicy.Decision(rawValue: try d.oneOf(["allow", "deny"]))!
-        var policy = TrafficPolicy(name: name, defaultAction: defaultAction, statements: [])
-        if let s = m["max_message_size"] { policy.maxMessageSize = try s.size() }
-        for item in try m["rate_limits"]?.list() ?? [] {
-            let r = try item.mapping(allowed: ["per", "messages", "recipients", "window"])
-            guard let per = r["per"] else { throw item.error("a rate limit needs 'per: client_ip', 'per: user' or 'per: sender_domain'") }
-            let key = RateLimit.Key(rawValue: try per.oneOf(["client_ip", "user", "sender_domain"]))!
-            let messages = try r["messages"]?.int(in: 1...100_000_000)
-            let recipients = try r["recipients"]?.int(in: 1...100_000_000)
-            guard messages != nil || recipients != nil else { throw item.error("a rate limit needs 'messages:' or 'recipients:' (or both)") }
-            let window = try r["window"]?.duration() ?? 60
-            guard window > 0 else { throw r["window"]!.error("must be longer than 0s") }
-            policy.rateLimits.append(RateLimit(key: key, messages: messages, recipients: recipients, window: window))
-        }
-        for st in try m["statements"]?.list() ?? [] {
-            let sm = try st.mapping(allowed: ["action", "when"])
-            guard let a = sm["action"] else { throw st.error("a statement needs 'action: allow' or 'action: deny'") }
-            let action = TrafficPolicy.Decision(rawValue: try a.oneOf(["allow", "deny"]))!
-            var conditions: [TrafficPolicy.Condition] = []
-            for c in try sm["when"]?.list() ?? [] {
-                for (key, value) in try c.mapping(allowed: [
-                    "client_ip", "recipient", "recipient_domain", "tls", "tls_version", "authenticated", "user",
-                ]) {
-                    switch key {
-                    case "client_ip": conditions.append(.clientIP(try value.cidrList()))
-                    case "recipient": conditions.append(.recipient(try value.stringList()))
-                    case "recipient_domain": conditions.append(.recipientDomain(try value.stringList()))
-                    case "tls": conditions.append(.tls(try value.bool()))
-                    case "tls_version": conditions.append(.tlsVersionAtLeast(try value.oneOf(["TLSv1.2", "TLSv1.3"])))
-                    case "authenticated": conditions.append(.authenticated(try value.bool()))
-                    default: conditions.append(.user(try value.stringList()))
-                    }
-                }
-            }
-            policy.statements.append(.init(action: action, conditions: conditions))
-        }
-        return policy
     }
 
     static func yamlError(_ e: YamlError, file: String) -> ConfigError {

@@ -1,7 +1,7 @@
 // TrafficPolicy: a named traffic policy as configured (SPEC R-SMTP-3, Mail
 // Manager's traffic policies): ordered allow/deny statements with conditions,
-// a default, a message size limit and rate limits. Values only; SluicePolicy
-// evaluates them.
+// each deny with its own reply if it says so, a default, a message size limit
+// and rate limits. Values only; SluicePolicy evaluates them.
 
 import SluiceCore
 
@@ -10,31 +10,53 @@ public struct TrafficPolicy: Sendable {
         case allow, deny
     }
 
+    /// `tls_version: TLSv1.2` (at least), or `{ at_least: ... }`, `{ below: ... }`, `{ equals: [...] }`.
+    public enum VersionTest: Sendable, Equatable {
+        case atLeast(String)
+        case below(String)
+        case equals([String])
+    }
+
     public enum Condition: Sendable {
         case clientIP([CIDR])
-        /// Recipient address equals one of these (case-insensitive domain, exact local part lowercased).
-        case recipient([String])
+        /// The recipient address, with the string operators (`recipient: a@b` is equals, case-insensitive).
+        case recipient(StringOperator)
+        /// The recipient's domain is one of these patterns ("example.test", ".example.test" or "*.example.test").
         case recipientDomain([String])
+        /// The recipient's domain, with the string operators.
+        case recipientDomainText(StringOperator)
+        /// The envelope sender (MAIL FROM; the null sender is the empty string).
+        case sender(StringOperator)
+        /// The name the client gave in HELO/EHLO.
+        case helo(StringOperator)
         case tls(Bool)
-        /// Negotiated TLS version at least this ("TLSv1.2", "TLSv1.3").
-        case tlsVersionAtLeast(String)
+        case tlsVersion(VersionTest)
         case authenticated(Bool)
-        case user([String])
+        /// The authenticated user name.
+        case user(StringOperator)
+        /// A condition a component contributes (`dnsbl:`, `tls_client_cert:`).
+        case component(any PolicyCondition)
 
         /// Whether this condition can be decided when the connection opens.
         public var isConnectionLevel: Bool {
-            if case .clientIP = self { return true }
-            return false
+            switch self {
+            case .clientIP: return true
+            case .component(let c): return c.isConnectionLevel
+            default: return false
+            }
         }
     }
 
     public struct Statement: Sendable {
         public var action: Decision
         public var conditions: [Condition]
+        /// `reply: "550 5.7.1 text"`: what a deny answers instead of the default.
+        public var reply: SMTPReply?
 
-        public init(action: Decision, conditions: [Condition]) {
+        public init(action: Decision, conditions: [Condition], reply: SMTPReply? = nil) {
             self.action = action
             self.conditions = conditions
+            self.reply = reply
         }
     }
 
@@ -50,6 +72,15 @@ public struct TrafficPolicy: Sendable {
         self.defaultAction = defaultAction
         self.statements = statements
         self.maxMessageSize = maxMessageSize
+    }
+
+    /// The verdicts its component conditions read (a DNS list's hits), so their checks run where it applies.
+    public var reads: Set<String> {
+        var out: Set<String> = []
+        for s in statements {
+            for case .component(let c) in s.conditions { out.formUnion(c.reads) }
+        }
+        return out
     }
 }
 

@@ -35,7 +35,7 @@ public struct Runtime: Sendable {
 
     /// Reads the file with the components' section readers, then builds (with `storage`, or stores of its own).
     public static func load(configFile: String, components: [any Component], storage: Storage? = nil) async throws -> Runtime {
-        let config = try SluiceConfiguration.load(file: configFile, sections: components.sections)
+        let config = try SluiceConfiguration.load(file: configFile, sections: components.sections, policyConditions: components.policyConditions)
         return try await build(config, components: components, storage: storage ?? Storage(components: components, config: config))
     }
 

@@ -94,17 +94,7 @@ public struct RuleLoader {
     /// The address list rules/lists/NAME.txt, read once per load.
     public mutating func list(named name: String, at node: ConfigNode) throws -> AddressList {
         if let l = lists[name] { return l }
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw node.error("list names are letters, digits, '-', '_' and '.'")
-        }
-        let path = "\(rulesDirectory)/lists/\(name).txt"
-        let text: String
-        do {
-            text = try Self.read(path, what: "address list '\(name)'")
-        } catch let e as ConfigError {
-            throw node.error(e.reason)
-        }
-        let l = AddressList(name: name, text: text)
+        let l = try AddressList.load(named: name, rulesDirectory: rulesDirectory, at: node)
         lists[name] = l
         return l
     }

@@ -39,7 +39,7 @@ final class TrafficPolicyTests: XCTestCase {
     }
 
     func testTLSVersionCondition() {
-        let p = TrafficPolicy(name: "p", defaultAction: .deny, statements: [.init(action: .allow, conditions: [.tlsVersionAtLeast("TLSv1.3")])])
+        let p = TrafficPolicy(name: "p", defaultAction: .deny, statements: [.init(action: .allow, conditions: [.tlsVersion(.atLeast("TLSv1.3"))])])
         XCTAssertEqual(p.evaluate(client: client("192.0.2.1", tls: "TLSv1.2"), recipient: nil), .deny)
         XCTAssertEqual(p.evaluate(client: client("192.0.2.1", tls: "TLSv1.3"), recipient: nil), .allow)
     }

@@ -23,6 +23,8 @@ public protocol Component: Sendable {
     var name: String { get }
     /// The top-level configuration keys it owns, each with its reader.
     var sections: [any ConfigSection.Type] { get }
+    /// The conditions it adds to the traffic policies' statements (`dnsbl:`), parsed with the configuration.
+    var policyConditions: [any PolicyConditionKind] { get }
     /// Adds what it contributes to a runtime being built from `runtime.config` (reading its stores: `runtime.storage`).
     func configure(_ runtime: inout RuntimeBuilder) async throws
     /// What `sluice check` says about a built runtime (and the daemon logs at start and reload).
@@ -35,6 +37,7 @@ public protocol Component: Sendable {
 
 extension Component {
     public var sections: [any ConfigSection.Type] { [] }
+    public var policyConditions: [any PolicyConditionKind] { [] }
     public func configure(_ runtime: inout RuntimeBuilder) async throws {}
     public func review(_ runtime: Runtime) -> [CheckNote] { [] }
     public func activate(_ host: inout HostBuilder) throws {}
@@ -50,4 +53,6 @@ public enum CheckNote: Sendable, Equatable {
 extension Array where Element == any Component {
     /// Every section reader of the list, to load a configuration with.
     public var sections: [any ConfigSection.Type] { flatMap(\.sections) }
+    /// Every policy condition kind of the list.
+    public var policyConditions: [any PolicyConditionKind] { flatMap(\.policyConditions) }
 }

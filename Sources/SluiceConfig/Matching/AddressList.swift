@@ -43,4 +43,24 @@ public struct AddressList: Sendable {
     }
 
     public var count: Int { addresses.count + domains.count + domainSuffixes.count }
+
+    /// Reads `DIRECTORY/lists/NAME.txt`; errors point at `node`, the place that names the list.
+    public static func load(named name: String, rulesDirectory: String, at node: ConfigNode) throws -> AddressList {
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw node.error("list names are letters, digits, '-', '_' and '.'")
+        }
+        let path = "\(rulesDirectory)/lists/\(name).txt"
+        do {
+            return AddressList(name: name, text: try String(contentsOfFile: path, encoding: .utf8))
+        } catch {
+            let reason: String
+            switch (error as NSError).code {
+            case NSFileReadNoSuchFileError, NSFileNoSuchFileError: reason = "address list '\(name)' not found (expected \(path))"
+            case NSFileReadNoPermissionError: reason = "address list '\(name)': permission denied reading \(path)"
+            case NSFileReadInapplicableStringEncodingError: reason = "address list '\(name)': \(path) is not UTF-8 text"
+            default: reason = "address list '\(name)': cannot read \(path): \(error.localizedDescription)"
+            }
+            throw node.error(reason)
+        }
+    }
 }
