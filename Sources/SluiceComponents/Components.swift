@@ -18,8 +18,8 @@ import SluiceScanners
 
 public enum Components {
     public static let standard: [any Component] = [
+        DNSListComponent(),  // DNS block and allow lists asked at connect and MAIL; dnsbl: and dnswl: conditions (before the policy, which tests them)
         PolicyComponent(),  // traffic policies, relay control, rate limits (during the dialogue)
-        DNSListComponent(),  // DNS block and allow lists asked at connect; dnsbl: and dnswl: conditions
         ClientCertificatesComponent(),  // client certificates: revocation lists at MAIL, tls_client_cert: conditions
         SenderIdentityComponent(),  // who may send as whom; SMTP AUTH; the sender stage
         MailAuthComponent(),  // SPF, DKIM, DMARC verification; DKIM keys and signing

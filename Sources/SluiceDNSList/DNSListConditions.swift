@@ -1,5 +1,6 @@
 // Rule conditions on the DNS lists: `dnsbl: NAME` holds when the block list
-// NAME listed the client, `dnswl: NAME` when the allow list NAME did. A list
+// NAME listed the client (or, for a domain list, its sender domain or HELO
+// name), `dnswl: NAME` when the allow list NAME did. A list
 // that is not configured, or of the other type, fails to load with
 // file:line:column.
 
@@ -32,7 +33,11 @@ public struct DNSListConditionKind: RuleConditionKind {
     }
 
     public func parse(_ value: ConfigNode, _ loader: inout RuleLoader) throws -> any RuleCondition {
-        let name = try value.nonEmptyString()
+        DNSListCondition(list: try Self.find(try value.nonEmptyString(), kind: kind, in: lists, at: value).name, kind: kind)
+    }
+
+    /// The list `name` of this kind, or the load error that says what is configured.
+    static func find(_ name: String, kind: DNSList.Kind, in lists: [String: DNSList], at value: ConfigNode) throws -> DNSList {
         guard let list = lists[name] else {
             let known = lists.values.filter { $0.kind == kind }.map(\.name).sorted()
             throw value.error("no DNS list '\(name)' under dnsbl: (\(known.isEmpty ? "none is configured" : "known: " + known.joined(separator: ", ")))")
@@ -40,6 +45,6 @@ public struct DNSListConditionKind: RuleConditionKind {
         guard list.kind == kind else {
             throw value.error("'\(name)' is an \(list.kind == .allow ? "allow" : "block") list: test it with \(list.kind == .allow ? "dnswl" : "dnsbl"):")
         }
-        return DNSListCondition(list: name, kind: kind)
+        return list
     }
 }

@@ -8,10 +8,20 @@ public struct DNSListHit: Sendable, Codable, Hashable {
     public var code: String
     /// The list's TXT record for the address (its reason, often a URL), if it has one.
     public var text: String?
+    /// What was listed: "client 192.0.2.1", "sender domain spam.example", "HELO spam.example".
+    public var listed: String?
 
-    public init(code: String, text: String?) {
+    public init(code: String, text: String?, listed: String? = nil) {
         self.code = code
         self.text = text
+        self.listed = listed
+    }
+
+    /// "client 192.0.2.1 is listed by zen: reason", printable ASCII on one line (a TXT record is the list's text, not ours).
+    public func refusalText(list: String) -> String {
+        var out = "\(listed ?? "client") is listed by \(list)"
+        if let text { out += ": " + text }
+        return String(String.UnicodeScalarView(out.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(300)))
     }
 }
 

@@ -3,11 +3,14 @@
 //   dnsbl:
 //     zen:   { zone: zen.spamhaus.org, type: block, codes: [127.0.0.2-127.0.0.11] }
 //     dnswl: { zone: list.dnswl.org, type: allow }
+//     dbl:   { zone: dbl.spamhaus.org, query: [sender, helo] }
 //
-// Each list is asked about the client's address when a connection opens;
-// `codes` keeps only those answers (default: any 127.0.0.0/8 answer but the
-// 127.255.255.x error codes). Rules test `dnsbl: NAME` (a block list) and
-// `dnswl: NAME` (an allow list).
+// A list of addresses (`query: [client_ip]`, the default) is asked about the
+// client's address when a connection opens; a list of domain names (RFC 5782
+// §2.3: `query: [sender, helo]`, either or both) about the MAIL FROM domain
+// and the HELO name at MAIL FROM. `codes` keeps only those answers (default:
+// any 127.0.0.0/8 answer but the 127.255.255.x error codes). Rules and
+// policies test `dnsbl: NAME` (a block list) and `dnswl: NAME` (an allow list).
 
 import Foundation
 import SluiceConfig
@@ -18,9 +21,20 @@ public struct DNSList: Sendable, Equatable {
         case block, allow
     }
 
+    /// What a list is asked about: the client's address, or domain names (never both: RFC 5782 §2.3).
+    public enum Query: String, Sendable, CaseIterable {
+        case clientIP = "client_ip"
+        case sender
+        case helo
+    }
+
     public var name: String
     public var zone: String
     public var kind: Kind
+    public var query: Set<Query> = [.clientIP]
+
+    /// Whether it is asked about the client's address (when the connection opens), not about domain names.
+    public var listsAddresses: Bool { query.contains(.clientIP) }
     /// Answers that count as listed (nil: any in 127.0.0.0/8 other than the error codes).
     public var codes: [ClosedRange<UInt32>]?
 
@@ -41,7 +55,7 @@ public struct DNSListSection: ConfigSection {
     public init(_ node: ConfigNode?, _ context: ConfigContext) throws {
         guard let node else { return }
         for (name, entry) in try node.namedEntries() {
-            let m = try entry.mapping(allowed: ["zone", "type", "codes"])
+            let m = try entry.mapping(allowed: ["zone", "type", "codes", "query"])
             guard let zoneNode = m["zone"] else { throw entry.error("dnsbl.\(name) needs zone: (the list's DNS zone, as zen.spamhaus.org)") }
             let zone = try zoneNode.nonEmptyString().lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
             guard zone.contains("."), zone.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) else {
@@ -56,7 +70,14 @@ public struct DNSListSection: ConfigSection {
             if let c = m["codes"] {
                 codes = try (c.isScalar ? [c] : c.list()).map(Self.codeRange)
             }
-            lists[name] = DNSList(name: name, zone: zone, kind: kind, codes: codes)
+            var list = DNSList(name: name, zone: zone, kind: kind, codes: codes)
+            if let q = m["query"] {
+                list.query = Set(try (q.isScalar ? [q] : q.list()).map { try $0.choice(DNSList.Query.self) })
+                if list.query.contains(.clientIP) && list.query.count > 1 {
+                    throw q.error("a list answers about addresses (client_ip) or about domain names (sender, helo), not both")
+                }
+            }
+            lists[name] = list
         }
     }
 

@@ -39,6 +39,24 @@ final class DNSListLogicTests: XCTestCase {
         XCTAssertThrowsError(try section("dnsbl:\n  x: { zone: x.test, codes: [10.0.0.1] }\n")) { XCTAssertTrue("\($0)".contains(":2:"), "\($0)") }
         XCTAssertThrowsError(try section("dnsbl:\n  x: { zone: x.test, type: deny }\n")) { XCTAssertTrue("\($0)".contains("block or allow"), "\($0)") }
         XCTAssertThrowsError(try section("dnsbl:\n  x: { type: block }\n")) { XCTAssertTrue("\($0)".contains("needs zone"), "\($0)") }
+        let domains = try section("dnsbl:\n  dbl: { zone: dbl.test, query: [sender, helo] }\n")
+        XCTAssertEqual(domains.lists["dbl"]?.query, [.sender, .helo])
+        XCTAssertEqual(domains.lists["dbl"]?.listsAddresses, false)
+        XCTAssertEqual(ok.lists["zen"]?.listsAddresses, true)
+        XCTAssertThrowsError(try section("dnsbl:\n  x: { zone: x.test, query: [client_ip, sender] }\n")) {
+            XCTAssertTrue("\($0)".contains(":2:") && "\($0)".contains("not both"), "\($0)")
+        }
+        XCTAssertThrowsError(try section("dnsbl:\n  x: { zone: x.test, query: [url] }\n")) { XCTAssertTrue("\($0)".contains("must be one of"), "\($0)") }
+    }
+
+    /// Domains a domain list can be asked about: host names, lowercased; never an address literal or a bare word.
+    func testDomainQueries() {
+        XCTAssertEqual(DNSListQuery.domain("Mail.Example.ORG."), "mail.example.org")
+        XCTAssertNil(DNSListQuery.domain("[192.0.2.1]"))
+        XCTAssertNil(DNSListQuery.domain("localhost"))
+        XCTAssertNil(DNSListQuery.domain("bad..example"))
+        XCTAssertNil(DNSListQuery.domain("bücher.example"))
+        XCTAssertEqual(DNSListHit(code: "127.0.1.2", text: "bad\r\nnews", listed: "HELO x.example").refusalText(list: "dbl.test"), "HELO x.example is listed by dbl.test: badnews")
     }
 
     struct StubResolver: DNSResolver {
@@ -59,18 +77,18 @@ final class DNSListLogicTests: XCTestCase {
             "\(q) A": .success(DNSAnswer(status: .ok, records: [.a("127.0.0.3")], ttl: 60)),
             "\(q) TXT": .success(DNSAnswer(status: .ok, records: [.txt(["see ", "https://zen.test"])], ttl: 60)),
         ])
-        let hit = try await DNSListCheck.ask(list, about: ip, listed).get()
+        let hit = try await DNSListCheck.ask(list, name: DNSListQuery.name(for: ip, zone: list.zone), listed).get()
         XCTAssertEqual(hit, DNSListHit(code: "127.0.0.3", text: "see https://zen.test"))
         let clean = StubResolver(answers: [:])
-        let none = try await DNSListCheck.ask(list, about: ip, clean).get()
+        let none = try await DNSListCheck.ask(list, name: DNSListQuery.name(for: ip, zone: list.zone), clean).get()
         XCTAssertNil(none)
         let refused = StubResolver(answers: ["\(q) A": .success(DNSAnswer(status: .ok, records: [.a("127.255.255.254")], ttl: 60))])
-        if case .failure(let e) = await DNSListCheck.ask(list, about: ip, refused) {
+        if case .failure(let e) = await DNSListCheck.ask(list, name: DNSListQuery.name(for: ip, zone: list.zone), refused) {
             XCTAssertTrue(e.message.contains("127.255.255.254"), e.message)
         } else {
             XCTFail("an error code is a failure to say, not a listing")
         }
         let down = StubResolver(answers: ["\(q) A": .failure(DNSError(temporary: true, "SERVFAIL"))])
-        if case .success = await DNSListCheck.ask(list, about: ip, down) { XCTFail("SERVFAIL is not an answer") }
+        if case .success = await DNSListCheck.ask(list, name: DNSListQuery.name(for: ip, zone: list.zone), down) { XCTFail("SERVFAIL is not an answer") }
     }
 }

@@ -22,6 +22,9 @@ final class DNSListTests: XCTestCase {
         1.\(v6).zen            A   127.0.0.4
         1.0.0.127.goodmail     A   127.0.0.10
         1.0.0.127.errs         A   127.255.255.254
+        spam.example.dbl       A   127.0.1.2
+        spam.example.dbl       TXT "Domain on the DBL"
+        bad-helo.example.dbl   A   127.0.1.2
         """
 
     func daemon() throws -> (DaemonProcess, FixtureDNSServer) {
@@ -57,7 +60,7 @@ final class DNSListTests: XCTestCase {
         XCTAssertEqual(r.code, 554, "127.0.0.1 is on zen: \(r.text)")
         r = try TestSMTPClient.sendMessage(port: d.port("strict6"), message: message, ipv6: true)
         XCTAssertEqual(r.code, 554, "::1 is on zen (by its nibbles): \(r.text)")
-        XCTAssertTrue(d.log().contains("zen=127.0.0.2 (Listed by ZEN, see https://zen.test/lookup?ip=127.0.0.1)"), "the list's reason is logged: \(d.log())")
+        XCTAssertTrue(d.log().contains("zen=127.0.0.2 client 127.0.0.1 (Listed by ZEN, see https://zen.test/lookup?ip=127.0.0.1)"), "the list's reason is logged: \(d.log())")
         r = try TestSMTPClient.sendMessage(port: d.port("welcoming"), message: message)
         XCTAssertEqual(r.code, 250, "on the allow list too: \(r.text)")
         r = try TestSMTPClient.sendMessage(port: d.port("broken"), message: message)
@@ -81,5 +84,63 @@ final class DNSListTests: XCTestCase {
         (status, _, err) = try d.cli(["check"])
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(err.contains("'goodmail' is an allow list: test it with dnswl:"), err)
+    }
+
+    /// Traffic policies test the lists too: a listed client is refused when it connects with the list's reason; an
+    /// allow statement before the deny lets an allow-listed client in; a domain list is asked about the MAIL FROM
+    /// domain and the HELO name, and its deny answers with the statement's own reply at RCPT.
+    func testPoliciesDenyWithTheListsReasonAndDomainListsAreAskedAtMail() throws {
+        let dns: FixtureDNSServer
+        do { dns = try FixtureDNSServer(zone: Self.zone) } catch let e as FixtureUnavailable { throw XCTSkip(e.description) }
+        let d = try DaemonProcess(yaml: """
+            local_domains: [example.org]
+            listeners:
+              - { name: blocking, address: "127.0.0.1:0", tls: none, policy: blocking }
+              - { name: allowfirst, address: "127.0.0.1:0", tls: none, policy: allowfirst }
+              - { name: domains, address: "127.0.0.1:0", tls: none, policy: domains }
+            dns: { nameserver: "127.0.0.1:\(dns.port)", timeout: 2s }
+            dnsbl:
+              zen: { zone: zen.test, codes: [127.0.0.2-127.0.0.11] }
+              goodmail: { zone: goodmail.test, type: allow }
+              dbl: { zone: dbl.test, query: [sender, helo] }
+            policies:
+              blocking: { default: allow, statements: [ { action: deny, when: [ { dnsbl: zen } ] } ] }
+              allowfirst:
+                default: allow
+                statements:
+                  - { action: allow, when: [ { dnswl: goodmail } ] }
+                  - { action: deny, when: [ { dnsbl: zen } ] }
+              domains:
+                default: allow
+                statements:
+                  - { action: deny, when: [ { dnsbl: dbl } ], reply: "550 5.7.1 Sender or HELO domain on a block list" }
+            """)
+        try d.start()
+        let refused = try TestSMTPClient(port: d.port("blocking"))
+        let greeting = try refused.reply()
+        XCTAssertEqual(greeting.code, 554, greeting.text)
+        XCTAssertTrue(greeting.text.contains("5.7.1 Access denied: client 127.0.0.1 is listed by zen.test: Listed by ZEN, see https://zen.test/lookup?ip=127.0.0.1"), greeting.text)
+
+        let message = "Subject: hello\r\n\r\nhi\r\n"
+        XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port("allowfirst"), message: message).code, 250, d.log())
+
+        func rcpt(helo: String, from: String) throws -> (Int, String) {
+            let c = try TestSMTPClient(port: d.port("domains"))
+            _ = try c.reply()
+            _ = try c.command("EHLO \(helo)")
+            XCTAssertEqual(try c.command("MAIL FROM:<\(from)>").code, 250)
+            let r = try c.command("RCPT TO:<u@example.org>")
+            return (r.code, r.text)
+        }
+        var (code, text) = try rcpt(helo: "client.test", from: "x@spam.example")
+        XCTAssertEqual(code, 550)
+        XCTAssertTrue(text.contains("5.7.1 Sender or HELO domain on a block list"), text)
+        (code, text) = try rcpt(helo: "bad-helo.example", from: "x@clean.example")
+        XCTAssertEqual(code, 550, text)
+        (code, text) = try rcpt(helo: "client.test", from: "x@clean.example")
+        XCTAssertEqual(code, 250, text)
+        XCTAssertTrue(d.log().contains("dbl=127.0.1.2 sender domain spam.example (Domain on the DBL)"), d.log())
+        XCTAssertTrue(dns.queries.contains("query spam.example.dbl.test A"), "\(dns.queries)")
+        XCTAssertFalse(dns.queries.contains("query example.test.dbl.test A"), "the domain list is asked only where a policy or rule tests it: \(dns.queries)")
     }
 }

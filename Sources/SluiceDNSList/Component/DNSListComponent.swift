@@ -1,7 +1,8 @@
 // DNSListComponent: DNS block and allow lists (RFC 5782) as a component. It
 // reads `dnsbl:`, registers the DNSListResults verdict and the `dnsbl:` and
-// `dnswl:` rule conditions, and in the daemon asks the lists about each
-// client when its connection opens (on listeners whose rules test them).
+// `dnswl:` rule and policy conditions, and in the daemon asks the lists
+// about each client when its connection opens and about its sender domain
+// and HELO name at MAIL FROM (on listeners whose rules or policy test them).
 
 import SluiceConfig
 import SluiceCore
@@ -10,6 +11,9 @@ import SluicePipeline
 public struct DNSListComponent: Component {
     public let name = "dnsbl"
     public var sections: [any ConfigSection.Type] { [DNSListSection.self] }
+    public var policyConditions: [any PolicyConditionKind] {
+        [DNSListPolicyConditionKind(kind: .block), DNSListPolicyConditionKind(kind: .allow)]
+    }
 
     public init() {}
 
