@@ -4,13 +4,13 @@
 // "CN=app1"` means the subject has these attributes; `subject: { OPERATOR:
 // ... }` compares the whole RFC 4514 subject with the rules' string
 // operators; `san:` holds when one subjectAltName passes; `fingerprint:` is
-// a list of SHA-256 fingerprints.
+// a list of SHA-256 fingerprints. Rules and traffic policies both take it.
 
 import SluiceConfig
 import SluiceCore
 import SluiceRules
 
-public struct ClientCertificateCondition: RuleCondition, Sendable {
+public struct ClientCertificateCondition: RuleCondition, PolicyCondition, Sendable {
     public enum Subject: Sendable {
         case attributes(String)
         case text(StringOperator)
@@ -38,6 +38,10 @@ public struct ClientCertificateCondition: RuleCondition, Sendable {
         holds(for: context.client.clientCertificate)
     }
 
+    public func holds(_ facts: PolicyFacts) -> Bool { holds(for: facts.client.clientCertificate) }
+    /// A session fact, not a verdict: nothing to run for it (said once for both protocols).
+    public var reads: Set<String> { [] }
+
     public var explanation: String {
         guard present else { return "the client presented no verified certificate" }
         var parts: [String] = []
@@ -52,12 +56,20 @@ public struct ClientCertificateCondition: RuleCondition, Sendable {
     }
 }
 
-public struct ClientCertificateConditionKind: RuleConditionKind {
+public struct ClientCertificateConditionKind: RuleConditionKind, PolicyConditionKind {
     public let key = "tls_client_cert"
 
     public init() {}
 
     public func parse(_ value: ConfigNode, _ loader: inout RuleLoader) throws -> any RuleCondition {
+        try Self.parse(value) { node in try loader.stringOperator(node, addresses: false) }
+    }
+
+    public func parse(_ value: ConfigNode, _ context: inout PolicyParseContext) throws -> any PolicyCondition {
+        try Self.parse(value) { node in try context.stringOperator(node, addresses: false) }
+    }
+
+    static func parse(_ value: ConfigNode, stringOperator: (ConfigNode) throws -> StringOperator) throws -> ClientCertificateCondition {
         if let wanted = value.boolValue { return ClientCertificateCondition(present: wanted) }
         let m = try value.mapping(allowed: ["subject", "san", "fingerprint"])
         guard !m.isEmpty else { throw value.error("tls_client_cert takes true, false or { subject:, san:, fingerprint: }") }
@@ -70,10 +82,10 @@ public struct ClientCertificateConditionKind: RuleConditionKind {
                 }
                 c.subject = .attributes(text)
             } else {
-                c.subject = .text(try loader.stringOperator(s, addresses: false))
+                c.subject = .text(try stringOperator(s))
             }
         }
-        if let s = m["san"] { c.san = try loader.stringOperator(s, addresses: false) }
+        if let s = m["san"] { c.san = try stringOperator(s) }
         if let f = m["fingerprint"] {
             c.fingerprints = try f.stringList().map { text in
                 guard let normal = ClientCertificate.normalizedFingerprint(text) else {

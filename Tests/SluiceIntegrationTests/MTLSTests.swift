@@ -28,6 +28,12 @@ final class MTLSTests: XCTestCase {
               - { domain: example.test, selector: s1, algorithm: rsa-sha256, key: var/dkim/example.test.s1.pem, state: active }
             listeners:
               - { name: mtls, address: "127.0.0.1:0", tls: starttls, auth: mtls, client_ca: "\(pki)/ca.pem", client_crl: "\(pki)/ca.crl", rules: default }
+              - { name: optional, address: "127.0.0.1:0", tls: starttls, client_ca: "\(pki)/ca.pem", policy: certified, rules: default }
+            policies:
+              certified:
+                default: allow
+                statements:
+                  - { action: deny, when: [ { tls_client_cert: { subject: { contains: "CN=app2" } } } ], reply: "550 5.7.1 app2 may not send here" }
             """)
         try d.writeRules("""
             rules:
@@ -108,6 +114,19 @@ final class MTLSTests: XCTestCase {
         XCTAssertEqual(status, 0, pyErr)
         XCTAssertFalse(py.hasPrefix("sent"), py + pyErr)
         XCTAssertEqual(d.outboxFiles().count, 2, d.log())
+
+        // 6. A policy statement tests the certificate (a listener that asks for one without insisting).
+        var args = ["--server", "127.0.0.1:\(d.port("optional"))", "-tls", "--from", "x@example.test", "--to", "u@example.org", "--timeout", "20"]
+        func run(_ arguments: [String]) throws -> (Int32, String) {
+            let (status, stdout, stderr) = try runTool(swaks, arguments)
+            return (status, stdout + stderr)
+        }
+        (code, out) = try run(args + ["--tls-cert", "\(pki)/app2.pem", "--tls-key", "\(pki)/app2.key"])
+        XCTAssertNotEqual(code, 0)
+        XCTAssertTrue(out.contains("550 5.7.1 app2 may not send here"), out)
+        args += ["--data", try message(8)]
+        (code, out) = try run(args)
+        XCTAssertEqual(code, 0, "no certificate is fine on this listener, for a local recipient: \(out)")
     }
 
     /// A revocation list another CA signed is a load error that names it, for `sluice check` as for the daemon.

@@ -13,6 +13,7 @@ import SluicePipeline
 
 public struct ClientCertificatesComponent: Component {
     public let name = "client-certificates"
+    public var policyConditions: [any PolicyConditionKind] { [ClientCertificateConditionKind()] }
 
     public init() {}
 
