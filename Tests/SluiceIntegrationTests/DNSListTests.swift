@@ -120,6 +120,10 @@ final class DNSListTests: XCTestCase {
         let greeting = try refused.reply()
         XCTAssertEqual(greeting.code, 554, greeting.text)
         XCTAssertTrue(greeting.text.contains("5.7.1 Access denied: client 127.0.0.1 is listed by zen.test: Listed by ZEN, see https://zen.test/lookup?ip=127.0.0.1"), greeting.text)
+        // The same client again: libunbound answers from its cache (TTL 60), no round trip to the list.
+        let asked = dns.queries.filter { $0 == "query 1.0.0.127.zen.test A" }.count
+        XCTAssertEqual(try TestSMTPClient(port: d.port("blocking")).reply().code, 554)
+        XCTAssertEqual(dns.queries.filter { $0 == "query 1.0.0.127.zen.test A" }.count, asked, "a cache hit asks nobody: \(dns.queries)")
 
         let message = "Subject: hello\r\n\r\nhi\r\n"
         XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port("allowfirst"), message: message).code, 250, d.log())
