@@ -20,6 +20,8 @@ public enum SMTPClient {
         public var port: Int
         /// The name TLS verifies the certificate against (the MX name when `host` is its address).
         public var serverName: String?
+        /// A unix-domain socket to connect to instead of host and port (an LMTP server on this machine).
+        public var unixPath: String?
 
         public init(host: String, port: Int, serverName: String? = nil) {
             self.host = host
@@ -27,7 +29,16 @@ public enum SMTPClient {
             self.serverName = serverName
         }
 
-        public var description: String { "\(serverName.map { "\($0)[\(host)]" } ?? host):\(port)" }
+        /// `unix:PATH`.
+        public init(unixPath: String) {
+            self.init(host: "localhost", port: 0)
+            self.unixPath = unixPath
+        }
+
+        public var description: String {
+            if let unixPath { return "unix:\(unixPath)" }
+            return "\(serverName.map { "\($0)[\(host)]" } ?? host):\(port)"
+        }
     }
 
     /// What one session sends: the message (prefix, then the queue file from offset to length).
@@ -48,9 +59,9 @@ public enum SMTPClient {
         return await withCheckedContinuation { (continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>) in
             let finish = OutcomeOnce(continuation)
             // The handler is in the pipeline before the first byte can arrive (the greeting).
-            let bootstrap = ClientBootstrap(group: group)
-                .connectTimeout(.seconds(30))
-                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            var bootstrap = ClientBootstrap(group: group).connectTimeout(.seconds(30))
+            if endpoint.unixPath == nil { bootstrap = bootstrap.channelOption(.tcpOption(.tcp_nodelay), value: 1) }
+            bootstrap = bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = SMTPClientHandler(tls: tls, serverName: serverName, io: io, pool: pool, poolKey: poolKey)
@@ -58,9 +69,10 @@ public enum SMTPClient {
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
-            bootstrap.connect(host: endpoint.host, port: endpoint.port).whenFailure { error in
+            let connected = endpoint.unixPath.map { bootstrap.connect(unixDomainSocketPath: $0) } ?? bootstrap.connect(host: endpoint.host, port: endpoint.port)
+            connected.whenFailure { error in
                 var failing = session
-                if case .done(let outcome) = failing.connectionFailed("\(endpoint.host):\(endpoint.port): \(error)") {
+                if case .done(let outcome) = failing.connectionFailed("\(endpoint): \(error)") {
                     finish.resume(outcome)
                 }
             }

@@ -34,9 +34,10 @@ public struct SMTPDeliverer: Sendable {
 
     /// One attempt: on an idle connection to the host when there is one, else on a new one. With no
     /// recipients it is a health probe on a new connection: greeting, EHLO, STARTTLS and AUTH, then QUIT.
-    func attempt(
+    /// `dialect: .lmtp` speaks LMTP (RFC 2033), each recipient with its own reply after the data.
+    public func attempt(
         _ message: OutgoingMessage?, to recipients: [MailAddress], host: SMTPClient.Endpoint, tls: OutboundTLS,
-        credentials: ClientCredentials? = nil
+        credentials: ClientCredentials? = nil, dialect: SMTPClientSession.Dialect = .smtp
     ) async -> SMTPClientSession.Outcome {
         let job = SMTPClientSession.Job(
             sender: message?.envelope.sender, recipients: recipients, bodyType: message?.envelope.bodyType ?? .sevenBit,
@@ -44,11 +45,12 @@ public struct SMTPDeliverer: Sendable {
         let payload = SMTPClient.Payload(
             bodyPath: message?.bodyPath ?? "/dev/null", bodyOffset: message?.bodyOffset ?? 0, bodyLength: message?.bodyLength ?? 0,
             prefix: message?.prefixBytes ?? [], timeout: message == nil ? .seconds(30) : .minutes(5))
-        let key = "\(host) \(tls) \(credentials?.username ?? "")"
+        let key = "\(dialect) \(host) \(tls) \(credentials?.username ?? "")"
         let reuse = message != nil ? pool : nil
         if let reuse, let idle = reuse.take(key) {
             var session = SMTPClientSession(continuing: idle.negotiated, heloName: heloName, tls: tls, job: job)
             session.keepOpen = true
+            session.dialect = dialect
             if let outcome = await SMTPClient.deliver(on: idle.channel, session: session, payload: payload) {
                 // A cached connection that died before the data was sent: nothing happened; use a new one.
                 if outcome.failure == nil || outcome.dataSent { return outcome }
@@ -56,6 +58,7 @@ public struct SMTPDeliverer: Sendable {
         }
         var session = SMTPClientSession(heloName: heloName, tls: tls, job: job)
         session.keepOpen = reuse != nil
+        session.dialect = dialect
         return await SMTPClient.deliver(
             to: host, session: session, tls: tls == .required ? verifying : opportunistic, payload: payload, group: group, io: io,
             pool: reuse, poolKey: key)
@@ -64,15 +67,18 @@ public struct SMTPDeliverer: Sendable {
 
 extension SMTPClientSession.Outcome {
     /// The host this outcome is about, with what its transport did (`tls`: the policy of the attempt).
-    func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS) -> RemoteEnd {
+    public func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS) -> RemoteEnd {
         let verified = usedTLS && tls == .required ? "system roots" : nil
+        if let path = host.unixPath {
+            return RemoteEnd(name: "unix:\(path)", transport: TransportFacts(tlsVersion: usedTLS ? tlsVersion ?? "TLS" : nil, tlsCipher: tlsCipher))
+        }
         return RemoteEnd(
             name: host.serverName ?? host.host, address: host.host, port: host.port,
             transport: TransportFacts(tlsVersion: usedTLS ? tlsVersion ?? "TLS" : nil, tlsCipher: tlsCipher, verifiedBy: verified))
     }
 
     /// Each recipient's result: those refused with the server's reply, the others delivered with its last reply.
-    func results(for recipients: [MailAddress], remote: RemoteEnd, context: String) -> DeliveryReport {
+    public func results(for recipients: [MailAddress], remote: RemoteEnd, context: String) -> DeliveryReport {
         var results: [MailAddress: RecipientResult] = [:]
         if let failure {
             for r in recipients {

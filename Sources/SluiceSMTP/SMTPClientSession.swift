@@ -9,6 +9,9 @@
 // one write and their replies are read in order; a connection kept for the
 // next message is reused straight after the end-of-data reply (RFC 5321
 // §4.1.1.4: the server is ready for MAIL), with RSET only after a failure.
+// As an LMTP client (RFC 2033) it says LHLO and reads one reply per accepted
+// recipient after the data: each recipient's own outcome; a connection lost
+// between them leaves the ones without a final reply to be tried again.
 
 import Foundation
 import SluiceCore
@@ -95,13 +98,21 @@ public struct SMTPClientSession: Sendable {
     enum State: Sendable {
         case greeting, ehlo, helo, startTLS, ehloAfterTLS, authPlain, authLogin, authLoginUser, authLoginPassword
         case mail, rcpt(Int), data, body, reset, quit, finished
+        /// LMTP: the data was sent; the reply awaited is for accepted recipient number n.
+        case lmtpReplies(Int)
         /// MAIL, the RCPTs and DATA were sent at once; the reply awaited is for command number n (0 = MAIL).
         case pipelined(Int)
+    }
+
+    /// SMTP (RFC 5321) or LMTP (RFC 2033: LHLO, and a reply per recipient after the data).
+    public enum Dialect: Sendable {
+        case smtp, lmtp
     }
 
     public let heloName: String
     public let tls: OutboundTLS
     public let job: Job
+    public var dialect: Dialect = .smtp
     /// End a good transaction with RSET instead of QUIT, leaving the connection open for the next one.
     public var keepOpen = false
     private var state: State = .greeting
@@ -135,8 +146,18 @@ public struct SMTPClientSession: Sendable {
 
     /// The connection failed (refused, reset, timed out, TLS error).
     public mutating func connectionFailed(_ why: String) -> Action {
-        fail(SMTPError(451, .init(4, 4, 1), "Connection problem: \(why)", reason: why))
+        let e = SMTPError(451, .init(4, 4, 1), "Connection problem: \(why)", reason: why)
+        if case .lmtpReplies(let n) = state {
+            // LMTP: the recipients already answered keep their answers; the rest are tried again.
+            outcome.refused += accepting[n...].map { ($0, e) }
+            accepting = []
+            return finish()
+        }
+        return fail(e)
     }
+
+    /// The greeting command of the dialect.
+    private var hello: String { dialect == .lmtp ? "LHLO" : "EHLO" }
 
     /// The handshake finished; `version` and `cipher` as the TLS layer names them ("TLSv1.3").
     public mutating func tlsEstablished(version: String? = nil, cipher: String? = nil) -> Action {
@@ -145,7 +166,7 @@ public struct SMTPClientSession: Sendable {
         outcome.tlsVersion = version
         outcome.tlsCipher = cipher
         state = .ehloAfterTLS
-        return .send("EHLO \(heloName)\r\n")
+        return .send("\(hello) \(heloName)\r\n")
     }
 
     public mutating func received(_ reply: SMTPReply) -> Action {
@@ -158,14 +179,14 @@ public struct SMTPClientSession: Sendable {
         case .greeting:
             guard reply.code == 220 else { return fail(from: reply, "greeting") }
             state = .ehlo
-            return .send("EHLO \(heloName)\r\n")
+            return .send("\(hello) \(heloName)\r\n")
         case .ehlo, .ehloAfterTLS:
             if reply.code != 250 {
-                if case .ehlo = state, reply.code >= 500 {
+                if case .ehlo = state, reply.code >= 500, dialect == .smtp {
                     state = .helo
                     return .send("HELO \(heloName)\r\n")
                 }
-                return fail(from: reply, "EHLO")
+                return fail(from: reply, hello)
             }
             extensions = Set(reply.lines.dropFirst().map { $0.uppercased() })
             if !tlsActive && tls != .none && offers("STARTTLS") {
@@ -214,6 +235,10 @@ public struct SMTPClientSession: Sendable {
             return .sendBody
         case .pipelined(let n):
             return pipelinedReply(reply, command: n)
+        case .body where dialect == .lmtp:
+            return lmtpReply(reply, 0)
+        case .lmtpReplies(let n):
+            return lmtpReply(reply, n)
         case .body:
             guard reply.code == 250 else { return failAccepting(from: reply, "end of data") }
             outcome.accepted = accepting
@@ -331,6 +356,25 @@ public struct SMTPClientSession: Sendable {
             return .sendBody
         }
         return accepting.isEmpty ? endTransaction() : failAccepting(from: reply, "DATA")
+    }
+
+    /// LMTP's reply for accepted recipient n (RFC 2033 §4.2): its own outcome, in RCPT order.
+    private mutating func lmtpReply(_ reply: SMTPReply, _ n: Int) -> Action {
+        if reply.code == 250 {
+            outcome.accepted.append(accepting[n])
+        } else {
+            outcome.refused.append((accepting[n], error(from: reply, "end of data")))
+        }
+        guard n + 1 == accepting.count else {
+            state = .lmtpReplies(n + 1)
+            return .wait
+        }
+        accepting = []
+        if keepOpen {
+            outcome.reusable = true
+            return finish()
+        }
+        return endTransaction()
     }
 
     private mutating func nextRecipient(_ i: Int) -> Action {

@@ -135,3 +135,59 @@ final class SMTPClientSessionTests: XCTestCase {
         XCTAssertEqual(out, "..a\r\nb\r\n..c\r\n...d\r\n.\r\n")
     }
 }
+
+/// LMTP (RFC 2033): LHLO, no HELO fallback, and one reply per accepted recipient after the data.
+final class LMTPClientSessionTests: XCTestCase {
+    let a = MailAddress(localPart: "a", domain: "x.test")
+    let b = MailAddress(localPart: "b", domain: "x.test")
+    let c = MailAddress(localPart: "c", domain: "x.test")
+
+    func session() -> SMTPClientSession {
+        var s = SMTPClientSession(
+            heloName: "me.test", tls: .none,
+            job: .init(sender: MailAddress(localPart: "s", domain: "z.test"), recipients: [a, b, c], bodyType: .sevenBit, smtpUTF8: false, size: 10))
+        s.dialect = .lmtp
+        return s
+    }
+
+    func testEachRecipientHasItsOwnOutcome() {
+        var s = session()
+        XCTAssertEqual(sent(s.received(reply("220 store.test LMTP"))), "LHLO me.test\r\n")
+        XCTAssertEqual(sent(s.received(reply("250-store.test\n250 PIPELINING"))), "MAIL FROM:<s@z.test>\r\nRCPT TO:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nRCPT TO:<c@x.test>\r\nDATA\r\n")
+        for r in ["250 2.1.0 OK", "250 2.1.5 OK", "250 2.1.5 OK", "550 5.1.1 <c@x.test> User doesn't exist"] {
+            guard case .wait = s.received(reply(r)) else { return XCTFail(r) }
+        }
+        guard case .sendBody = s.received(reply("354 OK")) else { return XCTFail() }
+        guard case .wait = s.received(reply("250 2.0.0 <a@x.test> Saved")) else { return XCTFail("a reply per recipient") }
+        XCTAssertEqual(sent(s.received(reply("452 4.2.2 <b@x.test> Quota exceeded"))), "QUIT\r\n")
+        guard case .done(let o) = s.received(reply("221 bye")) else { return XCTFail() }
+        XCTAssertEqual(o.accepted, [a])
+        XCTAssertEqual(o.refused.map(\.0), [c, b])
+        XCTAssertEqual(o.refused.map(\.1.reply.code), [550, 452])
+        XCTAssertNil(o.failure)
+    }
+
+    func testAConnectionLostBetweenRepliesKeepsTheAnswersGiven() {
+        var s = session()
+        _ = s.received(reply("220 store.test LMTP"))
+        _ = s.received(reply("250 store.test"))
+        XCTAssertEqual(sent(s.received(reply("250 OK"))), "RCPT TO:<a@x.test>\r\n")
+        XCTAssertEqual(sent(s.received(reply("250 OK"))), "RCPT TO:<b@x.test>\r\n")
+        XCTAssertEqual(sent(s.received(reply("250 OK"))), "RCPT TO:<c@x.test>\r\n")
+        XCTAssertEqual(sent(s.received(reply("250 OK"))), "DATA\r\n")
+        guard case .sendBody = s.received(reply("354 OK")) else { return XCTFail() }
+        guard case .wait = s.received(reply("250 2.0.0 Saved")) else { return XCTFail() }
+        guard case .done(let o) = s.connectionFailed("reset") else { return XCTFail() }
+        XCTAssertEqual(o.accepted, [a])
+        XCTAssertEqual(o.refused.map(\.0), [b, c])
+        XCTAssertTrue(o.refused.allSatisfy { $0.1.reply.code == 451 }, "retried, not bounced")
+        XCTAssertNil(o.failure)
+    }
+
+    func testNoHELOFallback() {
+        var s = session()
+        _ = s.received(reply("220 store.test LMTP"))
+        guard case .done(let o) = s.received(reply("500 5.5.1 Unknown command")) else { return XCTFail("LMTP has no HELO") }
+        XCTAssertEqual(o.failure?.reply.code, 500)
+    }
+}

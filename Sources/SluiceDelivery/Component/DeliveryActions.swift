@@ -13,6 +13,12 @@ public struct DeliverAction: RuleAction {
     public let delivery: Delivery
     public let logText: String
 
+    /// A component's delivering action (`deliver_lmtp:`) is this with its own route target.
+    public init(delivery: Delivery, logText: String) {
+        self.delivery = delivery
+        self.logText = logText
+    }
+
     public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
         outcome.deliver(delivery)
         return .next
