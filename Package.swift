@@ -173,6 +173,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // LMTP delivery to mail stores (R-DELIVER-5): the lmtp target and deliver_lmtp: action.
+        .target(
+            name: "SluiceLMTP",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "SluiceDelivery", "SluiceSMTP",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Archives (R-ARCHIVE): SQLite with FTS5 behind the ArchiveStore contract, the archive target, mbox.
         .target(
             name: "SluiceArchive",
@@ -249,7 +258,7 @@ let package = Package(
             name: "SluiceComponents",
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
-                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates",
+                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP",
             ],
             swiftSettings: swiftSettings
         ),

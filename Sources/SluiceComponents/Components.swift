@@ -10,6 +10,7 @@ import SluiceCredentials
 import SluiceDNSList
 import SluiceDLP
 import SluiceDelivery
+import SluiceLMTP
 import SluiceMailAuth
 import SluicePipeline
 import SluicePolicy
@@ -26,6 +27,7 @@ public enum Components {
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
         ScannersComponent(),  // clamd as a scan stage; scanners:; virus: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
+        LMTPComponent(),  // lmtp targets (Dovecot, Cyrus); lmtp:; deliver_lmtp:
         ArchiveComponent(),  // archive: targets; archives:, archive_encryption:; retention
         QuarantineComponent(),  // the index of what is held in quarantine
     ]
