@@ -29,3 +29,15 @@ extension SluiceConfiguration {
     /// The section a component read, by its type; nil when that component is not in the list it was loaded with.
     public func section<S: ConfigSection>(_ type: S.Type) -> S? { sections[S.key] as? S }
 }
+
+/// A component's section that names domains this gateway answers for besides `local_domains` (the SRS domain,
+/// whose addresses are bounces coming back): relay control accepts mail for them from anyone, and the component's
+/// own session check decides which addresses there are real.
+public protocol ServedDomains {
+    var servedDomains: [String] { get }
+}
+
+extension SluiceConfiguration {
+    /// The domains the components' sections serve.
+    public var servedDomains: [String] { sections.values.compactMap { $0 as? any ServedDomains }.flatMap(\.servedDomains).sorted() }
+}

@@ -36,7 +36,7 @@ public struct AcceptPolicies: Sendable {
 
     public init(_ config: SluiceConfiguration) {
         relay = RelayControl(
-            localDomains: config.localDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname],
+            localDomains: config.localDomains + config.servedDomains, trustedNetworks: config.trustedNetworks, ownNames: [config.hostname],
             certificates: config.certificates)
         var map: [String: TrafficPolicy] = [:]
         for l in config.listeners { map[l.name] = l.policy.flatMap { config.policies[$0] } }
