@@ -182,6 +182,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Sender Rewriting Scheme (R-DELIVER-5): rewrite_sender: srs, and bounces to SRS addresses.
+        .target(
+            name: "SluiceSRS",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Archives (R-ARCHIVE): SQLite with FTS5 behind the ArchiveStore contract, the archive target, mbox.
         .target(
             name: "SluiceArchive",
@@ -258,7 +268,7 @@ let package = Package(
             name: "SluiceComponents",
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
-                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP",
+                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP", "SluiceSRS",
             ],
             swiftSettings: swiftSettings
         ),
@@ -362,6 +372,11 @@ let package = Package(
         .executableTarget(name: "fuzz-smtp", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-mime", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-rules", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceSRSTests",
+            dependencies: ["SluiceSRS", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceScannersTests",
             dependencies: ["SluiceScanners", "SluiceConfig", "SluiceCore"],

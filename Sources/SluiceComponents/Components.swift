@@ -16,6 +16,7 @@ import SluicePipeline
 import SluicePolicy
 import SluiceQuarantine
 import SluiceScanners
+import SluiceSRS
 
 public enum Components {
     public static let standard: [any Component] = [
@@ -28,6 +29,7 @@ public enum Components {
         ScannersComponent(),  // clamd as a scan stage; scanners:; virus: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
         LMTPComponent(),  // lmtp targets (Dovecot, Cyrus); lmtp:; deliver_lmtp:
+        SRSComponent(),  // srs:; rewrite_sender: srs; bounces to SRS addresses checked and reversed
         ArchiveComponent(),  // archive: targets; archives:, archive_encryption:; retention
         QuarantineComponent(),  // the index of what is held in quarantine
     ]
