@@ -71,7 +71,7 @@ final class ComponentSectionsTests: XCTestCase {
         XCTAssertEqual(runtime.ruleSets["default"]?.rules.last?.name, "deliver")
         XCTAssertTrue(runtime.canSign("example.test"))
         XCTAssertEqual(runtime.fallbackRoute, .store(directory: root + "/var/outbox"))
-        XCTAssertEqual(Set(runtime.targetKinds.keys), ["store", "relay", "send", "bounce", "archive"])
+        XCTAssertEqual(Set(runtime.targetKinds.keys), ["store", "relay", "send", "bounce", "archive", "lmtp", "webhook"])
         XCTAssertEqual(Set(runtime.verdictTypes.keys), ["sender", "authentication", "inspection", "dns_lists", "spam", "virus"])
     }
 
