@@ -39,12 +39,18 @@ public struct RemoteEnd: Sendable, Codable, Hashable, CustomStringConvertible {
     public var address: String?
     public var port: Int?
     public var transport: TransportFacts
+    /// How a DSN names the remote's replies when they are not SMTP's (RFC 3464 diagnostic-type: "X-HTTP" for a
+    /// webhook); nil: smtp.
+    public var diagnosticType: String?
 
-    public init(name: String, address: String? = nil, port: Int? = nil, transport: TransportFacts = TransportFacts()) {
+    public init(
+        name: String, address: String? = nil, port: Int? = nil, transport: TransportFacts = TransportFacts(), diagnosticType: String? = nil
+    ) {
         self.name = name
         self.address = address
         self.port = port
         self.transport = transport
+        self.diagnosticType = diagnosticType
     }
 
     /// "mx.example.org[192.0.2.1]:25".

@@ -14,11 +14,14 @@ public enum DeliveryStatusNotification {
         public var error: SMTPError
         /// The remote host whose reply `error` is; nil when the failure is Sluice's own (no host answered, a rule).
         public var remote: String?
+        /// The remote's diagnostic type when it is not smtp ("X-HTTP": the reply's text is the HTTP status line).
+        public var diagnosticType: String?
 
-        public init(recipient: Recipient, error: SMTPError, remote: String? = nil) {
+        public init(recipient: Recipient, error: SMTPError, remote: String? = nil, diagnosticType: String? = nil) {
             self.recipient = recipient
             self.error = error
             self.remote = remote
+            self.diagnosticType = diagnosticType
         }
     }
 
@@ -76,7 +79,11 @@ public enum DeliveryStatusNotification {
             // A temporary failure that ran out of time is reported as permanent (RFC 3463 X.4.7).
             out += "Status: \(status.klass == 5 ? status.description : "5.4.7")\r\n"
             if let remote = f.remote { out += "Remote-MTA: dns; \(remote)\r\n" }
-            out += "Diagnostic-Code: \(f.remote == nil ? "X-Sluice" : "smtp"); \(diagnostic(f.error.reply))\r\n"
+            if let type = f.diagnosticType, f.remote != nil {
+                out += "Diagnostic-Code: \(type); \(f.error.reply.lines.joined(separator: " "))\r\n"
+            } else {
+                out += "Diagnostic-Code: \(f.remote == nil ? "X-Sluice" : "smtp"); \(diagnostic(f.error.reply))\r\n"
+            }
         }
         out += "\r\n--\(boundary)\r\n"
         out += headersOnly ? "Content-Type: text/rfc822-headers\r\n\r\n" : "Content-Type: message/rfc822\r\n\r\n"

@@ -102,7 +102,11 @@ extension QueueManager {
                 let e = state.lastErrorReply.map { SMTPError($0, reason: state.lastError ?? "") }
                     ?? SMTPError(550, .init(5, 0, 0), state.lastError ?? "delivery failed")
                 // Remote-MTA only when the reply is the remote's (not a connection that failed, not a rule's bounce).
-                failed.append(.init(recipient: original, error: e, remote: state.lastReplyFromRemote == true ? state.lastRemote?.name : nil))
+                let fromRemote = state.lastReplyFromRemote == true
+                failed.append(
+                    .init(
+                        recipient: original, error: e, remote: fromRemote ? state.lastRemote?.name : nil,
+                        diagnosticType: fromRemote ? state.lastRemote?.diagnosticType : nil))
             }
         }
         guard !failed.isEmpty else {
