@@ -17,6 +17,7 @@ import SluicePolicy
 import SluiceQuarantine
 import SluiceScanners
 import SluiceSRS
+import SluiceWebhook
 
 public enum Components {
     public static let standard: [any Component] = [
@@ -29,6 +30,7 @@ public enum Components {
         ScannersComponent(),  // clamd as a scan stage; scanners:; virus: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
         LMTPComponent(),  // lmtp targets (Dovecot, Cyrus); lmtp:; deliver_lmtp:
+        WebhookComponent(),  // webhook targets (signed JSON over HTTP); webhooks:; webhook:
         SRSComponent(),  // srs:; rewrite_sender: srs; bounces to SRS addresses checked and reversed
         ArchiveComponent(),  // archive: targets; archives:, archive_encryption:; retention
         QuarantineComponent(),  // the index of what is held in quarantine
