@@ -30,8 +30,23 @@ public struct WebhookActionKind: RuleActionKind {
             let known = names.isEmpty ? "none is configured" : "known: \(names.sorted().joined(separator: ", "))"
             throw value.error("webhook '\(name)' is not defined under webhooks: in the config (\(known))")
         }
-        return DeliverAction(
+        return WebhookAction(
             delivery: Delivery(target: RouteTarget(kind: "webhook", instance: name), onFailure: onFailure, maxDeliveryTime: max),
             logText: "webhook \(name)")
     }
+}
+
+/// Delivers to the webhook and records, with the route, the rule that did (the JSON names it).
+struct WebhookAction: RuleAction {
+    static let ruleMark = "webhook_rule"
+    let delivery: Delivery
+    let logText: String
+
+    func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
+        outcome.deliver(delivery)
+        outcome.mark(Self.ruleMark, match.rule)
+        return .next
+    }
+
+    var routes: [RouteTarget] { [delivery.target] }
 }

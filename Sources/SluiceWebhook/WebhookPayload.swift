@@ -41,6 +41,7 @@ public struct WebhookPayload: Sendable {
             "client": .object(client),
             "verdicts": .object(verdicts),
             "size": .int(Int64(message.deliveredSize)),
+            "rule": message.marks[WebhookAction.ruleMark]?.last.map(JSONValue.string) ?? .null,
         ])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -62,7 +62,7 @@ final class WebhookTests: XCTestCase {
             """)
         try d.writeRules("""
             rules:
-              - name: tickets
+              - name: support-desk
                 when: [ { recipient: { domain: [tickets.example] } } ]
                 then: [ { webhook: tickets }, stop ]
               - name: gone
@@ -96,6 +96,7 @@ final class WebhookTests: XCTestCase {
         XCTAssertEqual((doc["envelope"] as? [String: Any])?["to"] as? [String], ["desk@tickets.example"])
         XCTAssertEqual((doc["envelope"] as? [String: Any])?["from"] as? String, "alice@example.org")
         XCTAssertEqual(doc["webhook"] as? String, "tickets")
+        XCTAssertEqual(doc["rule"] as? String, "support-desk")
         let message = String(decoding: try XCTUnwrap(Data(base64Encoded: try XCTUnwrap(doc["message_base64"] as? String))), as: UTF8.self)
         XCTAssertTrue(message.hasPrefix("Received: from "), message)
         XCTAssertTrue(message.hasSuffix(body), message)
