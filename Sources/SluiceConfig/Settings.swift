@@ -53,7 +53,7 @@ public struct ListenerSettings: Sendable {
     public var receivedAuthUser = false
     /// `proxy_protocol:` the listener is behind a load balancer that sends a PROXY v1/v2 header (default false).
     public var proxyProtocol = false
-    /// `verify: [spf, dkim, dmarc]`: message authentication of mail received here, written to an
+    /// `verify: [spf, dkim, dmarc, arc]`: message authentication of mail received here, written to an
     /// Authentication-Results header and offered to the rules. Default: all three on a listener that admits
     /// untrusted clients (ListenerTrust.swift), none on a relay for trusted networks or a submission listener;
     /// `verify: []` turns it off.

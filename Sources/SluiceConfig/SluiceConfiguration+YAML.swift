@@ -242,7 +242,7 @@ extension SluiceConfiguration {
         if let n = m["proxy_protocol"] { l.proxyProtocol = try n.bool() }
         if let n = m["received_auth_user"] { l.receivedAuthUser = try n.bool() }
         if let v = m["verify"] {
-            for item in try v.list() { l.verify.insert(try item.oneOf(["spf", "dkim", "dmarc"])) }
+            for item in try v.list() { l.verify.insert(try item.oneOf(["spf", "dkim", "dmarc", "arc"])) }
             l.verifyConfigured = true
         }
         if let n = m["proxy_from"] { l.proxyFrom = try n.cidrList() }

@@ -142,6 +142,16 @@ public final class DKIMSigner: Sendable {
         return signature.field(signature: Data(bytes).base64EncodedString())
     }
 
+    /// The signature of a SHA-256 digest with this key (RSA PKCS#1 v1.5, or Ed25519 over the digest), for a
+    /// signature of another shape made with the same key (an ARC seal).
+    public func sign(digest: [UInt8]) throws -> [UInt8] {
+        do {
+            return try privateKey.sign(digest: digest)
+        } catch {
+            throw DKIMError("signing with \(key.selector)._domainkey.\(key.domain) failed: \(error)")
+        }
+    }
+
     /// A field's name: the bytes before its colon, trailing whitespace dropped; printable ASCII only.
     static func fieldName(_ field: [UInt8]) throws -> String {
         guard let colon = field.firstIndex(of: 0x3A) else { throw DKIMError("signing: a header line has no colon") }
@@ -155,8 +165,8 @@ public final class DKIMSigner: Sendable {
 }
 
 /// Header fields of a header section, each with its folding, without the final CRLF (as libopendkim wants them).
-enum HeaderFields {
-    static func split(_ header: [UInt8]) -> [[UInt8]] {
+public enum HeaderFields {
+    public static func split(_ header: [UInt8]) -> [[UInt8]] {
         var fields: [[UInt8]] = []
         var current: [UInt8] = []
         var i = 0
