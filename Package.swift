@@ -207,6 +207,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // ARC (RFC 8617, R-DELIVER-5): chains validated on listeners that verify arc, arc_seal: with the DKIM keys.
+        .target(
+            name: "SluiceARC",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "SluiceMailAuth", "SluiceQueue", "COpenSSL",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Archives (R-ARCHIVE): SQLite with FTS5 behind the ArchiveStore contract, the archive target, mbox.
         .target(
             name: "SluiceArchive",
@@ -283,7 +294,7 @@ let package = Package(
             name: "SluiceComponents",
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
-                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP", "SluiceSRS", "SluiceWebhook",
+                "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP", "SluiceSRS", "SluiceWebhook", "SluiceARC",
             ],
             swiftSettings: swiftSettings
         ),
@@ -390,6 +401,11 @@ let package = Package(
         .testTarget(
             name: "SluiceWebhookTests",
             dependencies: ["SluiceWebhook", "SluiceCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceARCTests",
+            dependencies: ["SluiceARC"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,6 +4,7 @@
 // modifiers. Adding a capability is one line here (and its module in
 // Package.swift); see "Extending Sluice" in the README.
 
+import SluiceARC
 import SluiceArchive
 import SluiceClientCertificates
 import SluiceCredentials
@@ -26,6 +27,7 @@ public enum Components {
         ClientCertificatesComponent(),  // client certificates: revocation lists at MAIL, tls_client_cert: conditions
         SenderIdentityComponent(),  // who may send as whom; SMTP AUTH; the sender stage
         MailAuthComponent(),  // SPF, DKIM, DMARC verification; DKIM keys and signing
+        ARCComponent(),  // ARC chains verified (verify: [arc]); arc: conditions; arc_seal: after DKIM signing
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
         ScannersComponent(),  // clamd as a scan stage; scanners:; virus: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:

@@ -1,0 +1,54 @@
+// The rule language's ARC words: `arc: pass` (or fail, none, or a list) tests
+// what the verify stage found of the chain the message arrived with (on
+// listeners with `verify: [..., arc]`); `arc_seal: DOMAIN` seals the
+// recipient's copies as they leave with the domain's active RSA key, checked
+// at load as `dkim_sign:` is.
+
+import SluiceConfig
+import SluiceCore
+import SluiceRules
+
+public struct ARCCondition: RuleCondition {
+    public let wanted: Set<ARCResults.Status>
+
+    public func matches(_ recipient: MailAddress, _ context: RuleContext) -> Bool {
+        guard let r = context.verdicts[ARCResults.self] else { return false }
+        return wanted.contains(r.status)
+    }
+
+    public var explanation: String { "arc is \(wanted.map(\.rawValue).sorted().joined(separator: " or "))" }
+    public var reads: Set<String> { [ARCResults.name] }
+}
+
+public struct ARCConditionKind: RuleConditionKind {
+    public let key = "arc"
+
+    public func parse(_ value: ConfigNode, _ loader: inout RuleLoader) throws -> any RuleCondition {
+        let words = value.isScalar ? [value] : try value.list()
+        guard !words.isEmpty else { throw value.error("arc takes pass, fail, none or a list of them") }
+        return ARCCondition(wanted: Set(try words.map { try $0.choice(ARCResults.Status.self) }))
+    }
+}
+
+public struct ARCSealAction: RuleAction {
+    public static let mark = "arc_seal"
+    public let domain: String
+
+    public func apply(to outcome: inout RecipientOutcome, _ match: RuleMatch, _ context: RuleContext) -> RuleFlow {
+        outcome.mark(Self.mark, domain)
+        return .next
+    }
+
+    public var logText: String { "arc_seal \(domain)" }
+
+    public struct Kind: RuleActionKind {
+        public let key = "arc_seal"
+        let canSeal: @Sendable (String) -> Bool
+
+        public func parse(_ value: ConfigNode, _ loader: inout RuleLoader) throws -> any RuleAction {
+            let domain = try value.nonEmptyString().lowercased()
+            guard canSeal(domain) else { throw value.error("no active RSA DKIM key of '\(domain)' can seal (add one under dkim:)") }
+            return ARCSealAction(domain: domain)
+        }
+    }
+}
