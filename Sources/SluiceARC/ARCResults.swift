@@ -17,6 +17,10 @@ public struct ARCResults: TraceHeaderVerdict, Hashable {
     public var reason: String?
     /// d= of each seal, i=1 first.
     public var sealers: [String] = []
+    /// When the chain passed: what the first trusted sealer (arc.trusted_sealers) recorded, by method ("dmarc": "pass").
+    public var recorded: [String: String] = [:]
+    /// That sealer.
+    public var recordedBy: String?
 
     public init(status: Status, instances: Int, reason: String?, sealers: [String] = []) {
         self.status = status
@@ -35,6 +39,9 @@ public struct ARCResults: TraceHeaderVerdict, Hashable {
         var comment: [String] = []
         if instances > 0 { comment.append("i=\(instances)") }
         if !sealers.isEmpty { comment.append("sealed by " + sealers.joined(separator: ",")) }
+        if let recordedBy, !recorded.isEmpty {
+            comment.append("\(recordedBy) recorded " + recorded.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
         if status == .fail, let reason { comment.append(reason.filter { $0 != "(" && $0 != ")" && $0 != "\r" && $0 != "\n" }) }
         if !comment.isEmpty { out += " (" + comment.joined(separator: "; ") + ")" }
         return out

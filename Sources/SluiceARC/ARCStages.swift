@@ -25,7 +25,9 @@ struct ARCVerifyStage: MessageStage {
             try QueueFileReader.chunks(path, offset: header.count, length: size - header.count) { chunks.append($0) }
             return chunks
         }
-        let result = await verifier.verify(header: header) { feed in for c in bodyDigestInput { try feed(c) } }
+        let result = await verifier.verify(header: header, trusted: runtime.config.arcTrustedSealers) { feed in
+            for c in bodyDigestInput { try feed(c) }
+        }
         message.verdicts[ARCResults.self] = result
         logger.event(.verify, "ARC chain checked", [.queueID: message.envelope.queueID.rawValue, .reason: result.method])
     }

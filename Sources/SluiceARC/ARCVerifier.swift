@@ -17,7 +17,8 @@ public struct ARCVerifier: Sendable {
     public init(resolver: any DNSResolver) { self.resolver = resolver }
 
     /// The chain of a message: `header` its header section (CRLF), `body` feeds its body in chunks.
-    public func verify(header: [UInt8], body: (([UInt8]) throws -> Void) throws -> Void) async -> ARCResults {
+    /// `trusted`: arc.trusted_sealers, whose recorded results a passing chain carries.
+    public func verify(header: [UInt8], trusted: [String] = [], body: (([UInt8]) throws -> Void) throws -> Void) async -> ARCResults {
         let fields = HeaderFields.split(header)
         let chain: ARCChain
         do { chain = try ARCChain.read(fields) } catch { return ARCResults(status: .fail, instances: 0, reason: error.description) }
@@ -86,7 +87,13 @@ public struct ARCVerifier: Sendable {
                 return fail("ARC-Seal i=\(set.instance): \(why)")
             }
         }
-        return ARCResults(status: .pass, instances: n, reason: nil, sealers: chain.sets.map { $0.sealTags["d"] ?? "" })
+        var result = ARCResults(status: .pass, instances: n, reason: nil, sealers: chain.sets.map { $0.sealTags["d"] ?? "" })
+        // The trusted sealer nearest the origin: what it saw before later hops changed the message.
+        if let first = chain.sets.first(where: { trusted.contains(($0.sealTags["d"] ?? "").lowercased()) }) {
+            result.recorded = RecordedResults.parse(first.results)
+            result.recordedBy = first.sealTags["d"]?.lowercased()
+        }
+        return result
     }
 
     /// The signature b= of `tags` over `digest`, with the key of s= and d= from DNS.

@@ -45,4 +45,10 @@ final class ARCChainTests: XCTestCase {
             "Authentication-Results: mx.example;\r\n\tarc=pass (i=1)"]
         XCTAssertEqual(ARCSealModifier.ourResults(prepended, authservID: "MX.example"), ["spf=pass smtp.mailfrom=a@b", "dkim=pass header.d=b", "arc=pass (i=1)"])
     }
+
+    func testRecordedResultsOfAnAAR() {
+        XCTAssertEqual(
+            RecordedResults.parse(field("ARC-Authentication-Results: i=1; lists.example;\r\n\tdkim=pass header.d=a.example;\r\n\tDMARC=Pass header.from=a.example; spf=fail")),
+            ["dkim": "pass", "dmarc": "pass", "spf": "fail"])
+    }
 }

@@ -40,6 +40,7 @@ final class ARCTests: XCTestCase {
         let d = try DaemonProcess(yaml: """
             dns: { nameserver: "127.0.0.1:\(dns.port)", timeout: 3s }
             local_domains: [example.org]
+            arc: { trusted_sealers: [hop1.example] }
             dkim:
               - { domain: example.org, selector: s1, algorithm: rsa-sha256, key: var/dkim/example.org.s1.pem, state: active }
             listeners:
@@ -47,6 +48,9 @@ final class ARCTests: XCTestCase {
             """)
         try d.writeRules("""
             rules:
+              - name: recorded-by-a-trusted-forwarder
+                when: [ { arc: { recorded: { dkim: pass } } } ]
+                then: [ { add_header: { name: X-Recorded, value: hop1 } } ]
               - name: forwarded-intact
                 when: [ { arc: pass } ]
                 then: [ { add_header: { name: X-ARC-Checked, value: pass } }, { arc_seal: example.org }, { store: var/outbox }, stop ]
@@ -88,7 +92,8 @@ final class ARCTests: XCTestCase {
         let intact = try deliver(try chained(1), id: "<arc-1@example.net>")
         XCTAssertTrue(intact.hasPrefix("ARC-Seal: i=3; a=rsa-sha256; cv=pass; d=example.org; s=s1;"), String(intact.prefix(400)))
         XCTAssertTrue(intact.contains("X-ARC-Checked: pass"), intact)
-        XCTAssertTrue(intact.contains("arc=pass (i=2; sealed by hop1.example,hop2.example)"), intact)
+        XCTAssertTrue(intact.contains("arc=pass (i=2; sealed by hop1.example,hop2.example; hop1.example recorded dkim=pass)"), intact)
+        XCTAssertTrue(intact.contains("X-Recorded: hop1"), "the trusted sealer's record reaches the rules: \(intact)")
         let aar = try XCTUnwrap(intact.components(separatedBy: "ARC-Authentication-Results: i=3;").dropFirst().first)
         XCTAssertTrue(aar.prefix(400).contains("dkim=pass header.d=example.net"), String(aar.prefix(400)))
         XCTAssertTrue(aar.prefix(400).contains("arc=pass"), String(aar.prefix(400)))
@@ -103,6 +108,7 @@ final class ARCTests: XCTestCase {
         XCTAssertTrue(tampered.contains("X-ARC-Checked: not-pass"), tampered)
         XCTAssertTrue(tampered.contains("arc=fail"), tampered)
         XCTAssertFalse(tampered.hasPrefix("ARC-Seal: i=3"), tampered)
+        XCTAssertFalse(tampered.contains("X-Recorded"), "a failed chain's records are not believed")
 
         // 3. No ARC at all: arc=none.
         let plain = try deliver("From: a@example.net\r\nSubject: direct\r\nMessage-ID: <arc-3@example.net>\r\n\r\nno chain\r\n", id: "<arc-3@example.net>")

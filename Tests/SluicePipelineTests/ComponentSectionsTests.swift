@@ -72,7 +72,7 @@ final class ComponentSectionsTests: XCTestCase {
         XCTAssertTrue(runtime.canSign("example.test"))
         XCTAssertEqual(runtime.fallbackRoute, .store(directory: root + "/var/outbox"))
         XCTAssertEqual(Set(runtime.targetKinds.keys), ["store", "relay", "send", "bounce", "archive", "lmtp", "webhook"])
-        XCTAssertEqual(Set(runtime.verdictTypes.keys), ["sender", "authentication", "inspection", "dns_lists", "spam", "virus"])
+        XCTAssertEqual(Set(runtime.verdictTypes.keys), ["sender", "authentication", "inspection", "dns_lists", "spam", "virus", "arc"])
     }
 
     func testErrorsOfTheSectionsPointAtTheMistake() {

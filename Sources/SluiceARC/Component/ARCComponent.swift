@@ -11,12 +11,13 @@ import SluicePipeline
 
 public struct ARCComponent: Component {
     public let name = "arc"
+    public var sections: [any ConfigSection.Type] { [ARCSection.self] }
 
     public init() {}
 
     public func configure(_ runtime: inout RuntimeBuilder) async throws {
         try runtime.register(ARCResults.self)
-        try runtime.add(ARCConditionKind())
+        try runtime.add(ARCConditionKind(trustedSealers: runtime.config.arcTrustedSealers))
         let keyring = runtime.part(DKIMKeyring.self) ?? DKIMKeyring([])
         try runtime.add(ARCSealAction.Kind(canSeal: { domain in keyring.signers(for: domain).contains { $0.key.algorithm == .rsaSHA256 } }))
     }
