@@ -4,7 +4,8 @@
 // it leaves, relaxed/relaxed, with the domain's active key and our own
 // canonicalization) and ARC-Seal over every ARC set, cv= saying what this hop
 // found of the chain it received. A broken chain is sealed cv=fail over this
-// hop's set alone; there is no instance above 50.
+// hop's set alone; there is no instance above 50, and a chain that cannot
+// be read is not sealed.
 
 import Crypto
 import Foundation
@@ -37,8 +38,9 @@ public struct ARCSealer: Sendable {
         body: (([UInt8]) throws -> Void) throws -> Void
     ) throws -> [String] {
         let fields = HeaderFields.split(header)
-        // A chain that cannot even be read is sealed as failed.
-        let existing = (try? ARCChain.read(fields)) ?? ARCChain(sets: [])
+        // A chain that cannot even be read has no instance to follow: not sealed (a seal needs i= above the last).
+        let existing: ARCChain
+        do { existing = try ARCChain.read(fields) } catch { throw Failure.broken("the ARC chain it carries cannot be read (\(error)); not sealed") }
         let instance = existing.sets.count + 1
         guard instance <= 50 else { throw Failure.tooMany }
         let cv = instance == 1 ? "none" : (chain == .pass ? "pass" : "fail")

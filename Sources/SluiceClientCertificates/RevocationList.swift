@@ -91,6 +91,8 @@ public struct RevocationList: Sendable {
         guard length > 0, let buffer else { return "?" }
         defer { CRYPTO_free(buffer, #file, #line) }
         let der = Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        // OpenSSL parsed this name already; swift-certificates failing on it leaves "?" (the list's entries then match no
+        // issuer, and the signature check above has already named the list's issuer for the load error).
         return (try? DistinguishedName(derEncoded: DER.parse(der)))?.description ?? "?"
     }
 

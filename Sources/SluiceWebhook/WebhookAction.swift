@@ -14,25 +14,10 @@ public struct WebhookActionKind: RuleActionKind {
     public init(names: Set<String>) { self.names = names }
 
     public func parse(_ value: ConfigNode, _ loader: inout RuleLoader) throws -> any RuleAction {
-        var name: String
-        var onFailure = OnFailure.continue
-        var max: Double?
-        if value.isScalar {
-            name = try value.nonEmptyString()
-        } else {
-            let m = try value.mapping(allowed: ["name", "on_failure", "max_delivery_time"])
-            guard let n = m["name"] else { throw value.error("webhook needs 'name:' (a name under webhooks:)") }
-            name = try n.nonEmptyString()
-            onFailure = try RuleLoader.failurePolicy(m["on_failure"], default: .continue)
-            max = try m["max_delivery_time"]?.duration()
-        }
-        guard names.contains(name) else {
-            let known = names.isEmpty ? "none is configured" : "known: \(names.sorted().joined(separator: ", "))"
-            throw value.error("webhook '\(name)' is not defined under webhooks: in the config (\(known))")
-        }
+        let v = try NamedTargetValue.parse(value, action: key, field: "name", section: "webhooks", noun: "webhook", known: names)
         return WebhookAction(
-            delivery: Delivery(target: RouteTarget(kind: "webhook", instance: name), onFailure: onFailure, maxDeliveryTime: max),
-            logText: "webhook \(name)")
+            delivery: Delivery(target: RouteTarget(kind: "webhook", instance: v.name), onFailure: v.onFailure, maxDeliveryTime: v.maxDeliveryTime),
+            logText: "webhook \(v.name)")
     }
 }
 

@@ -56,24 +56,41 @@ public struct RelayActionKind: RuleActionKind {
     public init(upstreams: Set<String>) { self.upstreams = upstreams }
 
     public func parse(_ value: ConfigNode, _ loader: inout RuleLoader) throws -> any RuleAction {
-        var name: String
-        var onFailure = OnFailure.continue
-        var max: Double?
-        if value.isScalar {
-            name = try value.nonEmptyString()
-        } else {
-            let rm = try value.mapping(allowed: ["upstream", "on_failure", "max_delivery_time"])
-            guard let u = rm["upstream"] else { throw value.error("relay needs 'upstream:' (a name under upstreams:)") }
-            name = try u.nonEmptyString()
-            onFailure = try RuleLoader.failurePolicy(rm["on_failure"], default: .continue)
-            max = try rm["max_delivery_time"]?.duration()
-        }
-        guard upstreams.contains(name) else {
-            let known = upstreams.isEmpty ? "none are configured" : "known: \(upstreams.sorted().joined(separator: ", "))"
-            throw value.error("upstream '\(name)' is not defined under upstreams: in the config (\(known))")
-        }
+        let v = try NamedTargetValue.parse(
+            value, action: key, field: "upstream", section: "upstreams", noun: "upstream", known: upstreams, noneText: "none are configured")
         return DeliverAction(
-            delivery: Delivery(target: .relay(upstream: name), onFailure: onFailure, maxDeliveryTime: max), logText: "relay \(name)")
+            delivery: Delivery(target: .relay(upstream: v.name), onFailure: v.onFailure, maxDeliveryTime: v.maxDeliveryTime),
+            logText: "relay \(v.name)")
+    }
+}
+
+/// The value of a delivering action that names a configured instance: `NAME`, or `{ FIELD: NAME, on_failure,
+/// max_delivery_time }` (relay:, deliver_lmtp:, webhook:). A name not configured is an error at its place.
+public struct NamedTargetValue: Sendable {
+    public var name: String
+    public var onFailure = OnFailure.continue
+    public var maxDeliveryTime: Double?
+
+    /// `section`: where the instances are configured ("upstreams"); `noun`: what one is called in messages.
+    public static func parse(
+        _ value: ConfigNode, action: String, field: String, section: String, noun: String, known: Set<String>,
+        noneText: String = "none is configured"
+    ) throws -> NamedTargetValue {
+        var v: NamedTargetValue
+        if value.isScalar {
+            v = NamedTargetValue(name: try value.nonEmptyString())
+        } else {
+            let m = try value.mapping(allowed: [field, "on_failure", "max_delivery_time"])
+            guard let n = m[field] else { throw value.error("\(action) needs '\(field):' (a name under \(section):)") }
+            v = NamedTargetValue(name: try n.nonEmptyString())
+            v.onFailure = try RuleLoader.failurePolicy(m["on_failure"], default: .continue)
+            v.maxDeliveryTime = try m["max_delivery_time"]?.duration()
+        }
+        guard known.contains(v.name) else {
+            let list = known.isEmpty ? noneText : "known: \(known.sorted().joined(separator: ", "))"
+            throw value.error("\(noun) '\(v.name)' is not defined under \(section): in the config (\(list))")
+        }
+        return v
     }
 }
 
