@@ -114,4 +114,40 @@ final class WebhookTests: XCTestCase {
         XCTAssertEqual(receiver.requests.filter { $0["path"] as? String == "/gone" }.count, 1)
         XCTAssertEqual(d.stop(), 0)
     }
+
+    /// A receiver that does not answer within the timeout, or redirects: retried, never followed, never lost.
+    func testSlowAndRedirectingReceiversAreRetried() throws {
+        let secret = "a webhook secret of some length"
+        let receiver = try Receiver(secret: secret, scripts: ["/slow=sleep5", "/moved=302"])
+        let key = NSTemporaryDirectory() + "sluice-webhook-\(UUID().uuidString.prefix(8)).key"
+        try secret.write(toFile: key, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: key) }
+        let d = try DaemonProcess(yaml: """
+            webhooks:
+              slow: { url: "http://127.0.0.1:\(receiver.port)/slow", secret_file: "\(key)", timeout: 1s }
+              moved: { url: "http://127.0.0.1:\(receiver.port)/moved", secret_file: "\(key)" }
+            delivery: { retry_schedule: [1h] }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default, verify: [] }
+            """)
+        try d.writeRules("""
+            rules:
+              - name: slow
+                when: [ { recipient: { domain: [slow.example] } } ]
+                then: [ { webhook: slow }, stop ]
+              - name: moved
+                then: [ { webhook: moved } ]
+            """)
+        try d.start()
+        for to in ["a@slow.example", "b@moved.example"] {
+            XCTAssertEqual(try TestSMTPClient.sendMessage(port: d.port(), from: "x@example.org", to: to, message: "Subject: hook\r\n\r\nx\r\n").code, 250)
+        }
+        XCTAssertTrue(waitUntil { d.log().components(separatedBy: "\"event\":\"deferred\"").count - 1 == 2 }, d.log())
+        XCTAssertTrue(d.log().contains("Webhook not reached: timed out"), d.log())
+        XCTAssertTrue(d.log().contains("302 Found"), d.log())
+        XCTAssertFalse(receiver.requests.contains { $0["path"] as? String == "/elsewhere" }, "a redirect is not followed")
+        let (_, list, _) = try d.cli(["queue", "list"])
+        XCTAssertTrue(list.contains("a@slow.example") && list.contains("b@moved.example"), "both wait in the queue: \(list)")
+        XCTAssertFalse(d.log().contains("\"event\":\"failed\""), d.log())
+    }
 }

@@ -5,19 +5,21 @@ JSON schema (the jsonschema package), answers from a script, and logs every
 request as a JSON line.
 
 usage: webhook_server.py PORT_FILE LOG_FILE SECRET SCHEMA PATH=CODES ...
-PATH=CODES: e.g. /tickets=503,503,200 answers 503 twice, then 200 for ever; /gone=410.
+PATH=CODES: e.g. /tickets=503,503,200 answers 503 twice, then 200 for ever; /gone=410;
+/slow=sleep5 answers 200 after 5 seconds (longer than the webhook's timeout); /moved=302 redirects to /elsewhere.
 """
 import hashlib
 import hmac
 import http.server
 import json
 import sys
+import time
 
 port_file, log_file, secret, schema_file = sys.argv[1:5]
 scripts = {}
 for arg in sys.argv[5:]:
     path, codes = arg.split("=", 1)
-    scripts[path] = [int(c) for c in codes.split(",")]
+    scripts[path] = [c if c.startswith("sleep") else int(c) for c in codes.split(",")]
 schema = json.load(open(schema_file))
 try:
     import jsonschema
@@ -45,10 +47,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             doc = None
         codes = scripts.get(self.path, [404])
         code = codes.pop(0) if len(codes) > 1 else codes[0]
+        if isinstance(code, str):
+            time.sleep(int(code[5:]))
+            code = 200
         with open(log_file, "a") as f:
             f.write(json.dumps({"path": self.path, "code": code, "verified": verified, "schema_error": schema_error,
                                 "length": length, "tenant": self.headers.get("X-Tenant"), "doc": doc}) + "\n")
         self.send_response(code)
+        if code in (301, 302, 307, 308):
+            self.send_header("Location", "/elsewhere")
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
