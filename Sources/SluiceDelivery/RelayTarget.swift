@@ -65,8 +65,8 @@ public final class RelayTarget: DeliveryTarget {
     /// The pools in force: the daemon's current runtime (a pool added by a reload is used by the next delivery).
     /// Host health is kept by address across reloads.
     private let currentPools: @Sendable () -> [UpstreamPool]
-    /// Connections at once per pool host, by pool name and limit (a changed limit starts a new limiter).
-    private let limiters = NIOLockedValueBox<[String: KeyedLimiter]>([:])
+    /// Connections at once per pool host, by pool name and limit.
+    private let limiters = LimiterTable()
     let deliverer: SMTPDeliverer
     let logger: Logger
     private let health = NIOLockedValueBox<[SMTPClient.Endpoint: Health]>([:])
@@ -84,15 +84,7 @@ public final class RelayTarget: DeliveryTarget {
 
     var pools: [String: UpstreamPool] { Dictionary(currentPools().map { ($0.name, $0) }) { a, _ in a } }
 
-    func limiter(_ pool: UpstreamPool) -> KeyedLimiter {
-        limiters.withLockedValue { map in
-            let key = "\(pool.name) \(pool.maxConnections)"
-            if let l = map[key] { return l }
-            let l = KeyedLimiter(limit: pool.maxConnections)
-            map[key] = l
-            return l
-        }
-    }
+    func limiter(_ pool: UpstreamPool) -> KeyedLimiter { limiters.limiter(pool.name, limit: pool.maxConnections) }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
         let pools = self.pools

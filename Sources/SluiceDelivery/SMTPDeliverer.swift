@@ -2,6 +2,7 @@
 // one message to one host, with the TLS policy and credentials of the route,
 // and at most N connections at once per host (or per destination domain).
 
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -125,5 +126,23 @@ public actor KeyedLimiter {
         let result = await body()
         release(key)
         return result
+    }
+}
+
+/// One KeyedLimiter per name and limit (an upstream pool, an LMTP server): a reload that changes the limit starts a
+/// new limiter, one that keeps it keeps the waiting order.
+public final class LimiterTable: Sendable {
+    private let limiters = NIOLockedValueBox<[String: KeyedLimiter]>([:])
+
+    public init() {}
+
+    public func limiter(_ name: String, limit: Int) -> KeyedLimiter {
+        limiters.withLockedValue { map in
+            let key = "\(name) \(limit)"
+            if let l = map[key] { return l }
+            let l = KeyedLimiter(limit: limit)
+            map[key] = l
+            return l
+        }
     }
 }

@@ -30,6 +30,7 @@ public struct LMTPServer: Sendable {
         let text = mailbox.replacingOccurrences(of: "{address}", with: recipient.description)
             .replacingOccurrences(of: "{local}", with: recipient.localPart)
             .replacingOccurrences(of: "{domain}", with: recipient.domain)
+        // Not an address: nil, which the target answers with 553 5.1.3 for that recipient (never a silent drop).
         return try? AddressParser.parsePath(Substring(text), allowUTF8: true)
     }
 }
@@ -61,6 +62,7 @@ public struct LMTPSection: ConfigSection {
                 let template = try b.nonEmptyString()
                 let probe = template.replacingOccurrences(of: "{address}", with: "a@b.example")
                     .replacingOccurrences(of: "{local}", with: "a").replacingOccurrences(of: "{domain}", with: "b.example")
+                // The parser's own error is not the administrator's: the message below says what a template is.
                 guard !probe.contains("{"), (try? AddressParser.parsePath(Substring(probe), allowUTF8: true)) != nil else {
                     throw b.error("mailbox is an address made of {local}, {domain} and {address}, such as \"{local}@mail.internal\"; got '\(template)'")
                 }

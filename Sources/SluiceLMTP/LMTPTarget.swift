@@ -7,7 +7,6 @@
 // connection between replies leaves those without a reply to be retried.
 
 import Foundation
-import NIOConcurrencyHelpers
 import SluiceCore
 import SluiceDelivery
 import SluiceSMTP
@@ -17,22 +16,14 @@ public final class LMTPTarget: DeliveryTarget {
     private let servers: @Sendable () -> [String: LMTPServer]
     let deliverer: SMTPDeliverer
     /// Connections at once per server, by name and limit.
-    private let limiters = NIOLockedValueBox<[String: KeyedLimiter]>([:])
+    private let limiters = LimiterTable()
 
     public init(servers: @escaping @Sendable () -> [String: LMTPServer], deliverer: SMTPDeliverer) {
         self.servers = servers
         self.deliverer = deliverer
     }
 
-    func limiter(_ server: LMTPServer) -> KeyedLimiter {
-        limiters.withLockedValue { map in
-            let key = "\(server.name) \(server.maxConnections)"
-            if let l = map[key] { return l }
-            let l = KeyedLimiter(limit: server.maxConnections)
-            map[key] = l
-            return l
-        }
-    }
+    func limiter(_ server: LMTPServer) -> KeyedLimiter { limiters.limiter(server.name, limit: server.maxConnections) }
 
     public func deliver(_ message: OutgoingMessage, to recipients: [MailAddress], route: RouteTarget) async throws -> DeliveryReport {
         guard route.kind == "lmtp", let server = servers()[route.instance] else {

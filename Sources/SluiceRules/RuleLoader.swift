@@ -23,23 +23,7 @@ public struct RuleLoader {
 
     public mutating func load(set name: String) throws -> RuleSet {
         let file = "\(rulesDirectory)/\(name).yaml"
-        return try parse(yaml: try Self.read(file, what: "rule set '\(name)'"), file: file, name: name)
-    }
-
-    /// The text of a rule or list file; one that cannot be read says why (missing, permission ...).
-    static func read(_ file: String, what: String) throws -> String {
-        do {
-            return try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            let reason: String
-            switch (error as NSError).code {
-            case NSFileReadNoSuchFileError, NSFileNoSuchFileError: reason = "\(what) not found (expected \(file))"
-            case NSFileReadNoPermissionError: reason = "\(what): permission denied reading \(file)"
-            case NSFileReadInapplicableStringEncodingError: reason = "\(what): \(file) is not UTF-8 text"
-            default: reason = "\(what): cannot read \(file): \(error.localizedDescription)"
-            }
-            throw ConfigError(file: file, line: nil, column: nil, keyPath: "", reason: reason)
-        }
+        return try parse(yaml: try ConfigFileText.read(file, what: "rule set '\(name)'"), file: file, name: name)
     }
 
     public mutating func parse(yaml: String, file: String, name: String) throws -> RuleSet {

@@ -16,19 +16,6 @@
 import Foundation
 import SluiceCore
 
-/// A username and password for AUTH to an upstream. The description never shows the password.
-public struct ClientCredentials: Sendable, CustomStringConvertible {
-    public var username: String
-    public var password: String
-
-    public init(username: String, password: String) {
-        self.username = username
-        self.password = password
-    }
-
-    public var description: String { "\(username) (password not shown)" }
-}
-
 public struct SMTPClientSession: Sendable {
     public struct Job: Sendable {
         public var sender: MailAddress?
@@ -50,49 +37,6 @@ public struct SMTPClientSession: Sendable {
             self.size = size
             self.credentials = credentials
         }
-    }
-
-    /// The result of one delivery attempt over one connection.
-    public struct Outcome: Sendable {
-        /// Recipients the server took (the message was accepted after DATA).
-        public var accepted: [MailAddress] = []
-        /// Recipients refused, with the reason (4xx: try again later; 5xx: give up).
-        public var refused: [(MailAddress, SMTPError)] = []
-        /// Set when the whole attempt failed before any recipient was decided.
-        public var failure: SMTPError?
-        /// The failure is the server's reply (not a connection problem or a local refusal to go on).
-        public var failureFromServer = false
-        /// The last reply, for the log ("250 2.0.0 Ok: queued as ...").
-        public var lastReply: SMTPReply?
-        public var usedTLS = false
-        /// The TLS protocol and cipher suite negotiated, when TLS was used.
-        public var tlsVersion: String?
-        public var tlsCipher: String?
-        /// The message data was sent (after it, a dropped connection may still have delivered it).
-        public var dataSent = false
-        /// The connection is clean (RSET answered 250) and may carry the next message.
-        public var reusable = false
-
-        public init() {}
-    }
-
-    /// What a connection negotiated, for the next session on it.
-    public struct Negotiated: Sendable {
-        public var extensions: Set<String>
-        public var tlsActive: Bool
-        public var tlsVersion: String?
-        public var tlsCipher: String?
-    }
-
-    public enum Action: Sendable {
-        case send(String)
-        case startTLS
-        /// Stream the message (dot-stuffed), then wait for the reply.
-        case sendBody
-        /// Nothing to send: the next reply answers a command already sent (pipelining).
-        case wait
-        /// Finished: send nothing more (QUIT was sent where polite) and close.
-        case done(Outcome)
     }
 
     enum State: Sendable {

@@ -51,16 +51,9 @@ public struct AddressList: Sendable {
         }
         let path = "\(rulesDirectory)/lists/\(name).txt"
         do {
-            return AddressList(name: name, text: try String(contentsOfFile: path, encoding: .utf8))
-        } catch {
-            let reason: String
-            switch (error as NSError).code {
-            case NSFileReadNoSuchFileError, NSFileNoSuchFileError: reason = "address list '\(name)' not found (expected \(path))"
-            case NSFileReadNoPermissionError: reason = "address list '\(name)': permission denied reading \(path)"
-            case NSFileReadInapplicableStringEncodingError: reason = "address list '\(name)': \(path) is not UTF-8 text"
-            default: reason = "address list '\(name)': cannot read \(path): \(error.localizedDescription)"
-            }
-            throw node.error(reason)
+            return AddressList(name: name, text: try ConfigFileText.read(path, what: "address list '\(name)'"))
+        } catch let e as ConfigError {
+            throw node.error(e.reason)
         }
     }
 }
