@@ -79,11 +79,11 @@ check: build
 # Every test: unit, integration (real daemon on 127.0.0.1 ephemeral ports) and interop.
 test: deps-test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	SWIFT=$(SWIFT) Tests/run-tests.sh
 
 test-unit: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing --skip SluiceIntegrationTests
+	SWIFT=$(SWIFT) Tests/run-tests.sh --skip SluiceIntegrationTests
 
 # The Debian package .build/deb/sluice_VERSION_ARCH.deb (packaging/debian/build.sh): a release
 # build with the Swift runtime linked in (--static-swift-stdlib, in .build/static), /etc/sluice

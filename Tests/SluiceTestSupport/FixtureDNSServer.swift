@@ -20,13 +20,19 @@ public final class FixtureDNSServer: @unchecked Sendable {
     let process = Process()
     public let port: Int
     let zoneFile: String
+    /// Its stderr: the query log. A file, not a pipe read by a readabilityHandler: that handler is a
+    /// Dispatch read source on the pipe, and a pipe closed while the source still watches it crashed
+    /// the test process inside libdispatch's event loop (seen once in CI).
+    let logFile: String
 
     public init(zone: String) throws {
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw FixtureUnavailable(description: "Debian's python3 is missing; `make test` installs python3 and python3-dnslib")
         }
-        zoneFile = NSTemporaryDirectory() + "sluice-zone-\(UUID().uuidString).txt"
+        let name = UUID().uuidString
+        zoneFile = NSTemporaryDirectory() + "sluice-zone-\(name).txt"
+        logFile = NSTemporaryDirectory() + "sluice-zone-\(name).log"
         try zone.write(toFile: zoneFile, atomically: true, encoding: .utf8)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("dns/fixture_dns.py").path
@@ -34,14 +40,19 @@ public final class FixtureDNSServer: @unchecked Sendable {
         process.arguments = [script, zoneFile]
         let out = Pipe()
         process.standardOutput = out
-        let errors = Pipe()
+        guard FileManager.default.createFile(atPath: logFile, contents: nil),
+              let errors = FileHandle(forWritingAtPath: logFile) else {
+            throw FixtureStartError(description: "cannot create \(logFile)")
+        }
         process.standardError = errors
+        defer { try? errors.close() }
         try process.run()
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 10 { line.append(b) }
         guard let p = Int(String(decoding: line, as: UTF8.self)) else {
             process.terminate()
-            let why = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            for _ in 0..<100 where process.isRunning { usleep(20_000) }  // its last words reach the file
+            let why = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "(its error output could not be read)"
             // A missing module is a machine without the test packages (skip); anything else is a failure.
             if why.contains("No module named") {
                 throw FixtureUnavailable(description: "python3-dnslib is missing; `make test` installs it")
@@ -49,26 +60,12 @@ public final class FixtureDNSServer: @unchecked Sendable {
             throw FixtureStartError(description: "the fixture DNS server did not start: \(why)")
         }
         port = p
-        // Its query log is kept (and drained, so that a full pipe never blocks the server).
-        errors.fileHandleForReading.readabilityHandler = { [log] h in
-            let data = h.availableData
-            if data.isEmpty { h.readabilityHandler = nil }
-            log.append(data)
-        }
     }
 
     /// The queries it answered so far ("query 1.0.0.127.zen.test. A"), in order.
     public var queries: [String] {
-        String(decoding: log.data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("query ") }.map(String.init)
-    }
-
-    private let log = QueryLog()
-
-    final class QueryLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var bytes = Data()
-        func append(_ d: Data) { lock.withLock { bytes.append(d) } }
-        var data: Data { lock.withLock { bytes } }
+        let data = FileManager.default.contents(atPath: logFile) ?? Data()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("query ") }.map(String.init)
     }
 
     public func stop() {
@@ -79,6 +76,7 @@ public final class FixtureDNSServer: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         try? FileManager.default.removeItem(atPath: zoneFile)
+        try? FileManager.default.removeItem(atPath: logFile)
     }
 
     deinit { stop() }
