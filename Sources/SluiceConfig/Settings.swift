@@ -91,8 +91,19 @@ public struct DeliverySettings: Sendable {
     public var retrySchedule: [Double] = [60, 300, 900, 1800, 3600]
     /// `send_port:` the port direct MX delivery (`send`) connects to (default 25; tests point it at a sink).
     public var sendPort = 25
-    /// `send_tls:` STARTTLS for direct MX delivery: opportunistic (default) | required | none.
-    public var sendTLS = OutboundTLS.opportunistic
+    /// `tls_policy:` TLS for direct MX delivery per recipient domain (verify | may | none), its `*` entry the default
+    /// (may: opportunistic STARTTLS). A domain's own entry overrides what the domain publishes (MTA-STS).
+    public var tlsPolicy: [String: DomainTLSPolicy.Mode] = ["*": .may]
+    /// `send_tls:` the alias of `tls_policy`'s `*` entry: opportunistic (may) | required (verify) | none.
+    public var sendTLS: OutboundTLS {
+        get { (tlsPolicy["*"] ?? .may).outbound }
+        set { tlsPolicy["*"] = DomainTLSPolicy.Mode(newValue) }
+    }
+    /// `ca_file:` PEM trust roots added to the system's for verifying every outbound TLS peer (MX hosts, upstreams,
+    /// policy hosts).
+    public var caFile: String?
+    /// `mta_sts:` where MTA-STS policies are fetched from.
+    public var mtaSTS = MTASTSSettings()
     /// `destination_concurrency:` connections at once to one recipient domain for `send` (default 20, like Postfix).
     public var destinationConcurrency = 20
     /// `connection_idle_timeout:` an outbound connection kept for the next message is closed (with QUIT) after this long
@@ -101,6 +112,14 @@ public struct DeliverySettings: Sendable {
     /// `connection_reuse_limit:` an outbound connection carries no new message after this long since it was opened
     /// (default 300s, Postfix's smtp_connection_reuse_time_limit), so a server's changed configuration reaches us.
     public var connectionReuseLimit: Double = 300
+}
+
+/// `delivery.mta_sts: { https_port, ca_file }`: the HTTPS port of policy hosts (443; tests point it elsewhere) and
+/// the trust roots their certificates are verified against (default: `delivery.ca_file`, then the system's).
+public struct MTASTSSettings: Sendable, Equatable {
+    public var httpsPort = 443
+    public var caFile: String?
+    public init() {}
 }
 
 /// `storage: { backend: sqlite }`: which implementation keeps the shared state (credentials, rate limits, the archive,

@@ -104,12 +104,13 @@ extension SluiceConfiguration {
         var delivery = DeliverySettings(storeDirectory: "\(dataDir)/outbox")
         if let d = try keys["delivery"]?.mapping(allowed: [
             "store", "max_delivery_time", "retry_schedule", "send_port", "send_tls", "destination_concurrency",
-            "connection_idle_timeout", "connection_reuse_limit",
+            "connection_idle_timeout", "connection_reuse_limit", "tls_policy", "ca_file", "mta_sts",
         ]) {
             if let t = d["connection_idle_timeout"] { delivery.connectionIdleTimeout = try t.duration() }
             if let t = d["connection_reuse_limit"] { delivery.connectionReuseLimit = try t.duration() }
             if let p = d["send_port"] { delivery.sendPort = try p.int(in: 1...65535) }
             if let t = d["send_tls"] { delivery.sendTLS = try t.choice(OutboundTLS.self) }
+            try delivery.readTransportSecurity(d, send: d["send_tls"], resolve: resolve)
             if let c = d["destination_concurrency"] { delivery.destinationConcurrency = try c.int(in: 1...1000) }
             if let s = d["store"] { delivery.storeDirectory = resolve(try s.nonEmptyString()) }
             if let m = d["max_delivery_time"] { delivery.maxDeliveryTime = try m.duration() }

@@ -17,17 +17,22 @@ public struct TransportFacts: Sendable, Codable, Hashable, CustomStringConvertib
     public var tlsCipher: String?
     /// How the peer was verified: nil when not at all; else what vouched for it ("system roots", "DANE-EE").
     public var verifiedBy: String?
+    /// The outbound TLS policy the attempt followed ("mta-sts enforce", "tls_policy verify", "default may"); nil where
+    /// none is decided per destination (upstreams, LMTP). Absent from queue files written before it.
+    public var policy: String?
 
-    public init(tlsVersion: String? = nil, tlsCipher: String? = nil, verifiedBy: String? = nil) {
+    public init(tlsVersion: String? = nil, tlsCipher: String? = nil, verifiedBy: String? = nil, policy: String? = nil) {
         self.tlsVersion = tlsVersion
         self.tlsCipher = tlsCipher
         self.verifiedBy = verifiedBy
+        self.policy = policy
     }
 
-    /// "TLSv1.3 TLS_AES_256_GCM_SHA384, verified (system roots)", "no TLS".
+    /// "TLSv1.3 TLS_AES_256_GCM_SHA384, verified (system roots), policy mta-sts enforce", "no TLS".
     public var description: String {
-        guard let v = tlsVersion else { return "no TLS" }
-        return v + (tlsCipher.map { " \($0)" } ?? "") + (verifiedBy.map { ", verified (\($0))" } ?? ", not verified")
+        let policy = self.policy.map { ", policy \($0)" } ?? ""
+        guard let v = tlsVersion else { return "no TLS" + policy }
+        return v + (tlsCipher.map { " \($0)" } ?? "") + (verifiedBy.map { ", verified (\($0))" } ?? ", not verified") + policy
     }
 }
 

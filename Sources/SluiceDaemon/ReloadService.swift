@@ -114,7 +114,10 @@ final class ReloadService: Service {
         if new.hostname != old.hostname { out.append("hostname") }
         if new.dns != old.dns { out.append("dns") }
         if new.storage != old.storage { out.append("storage") }
-        if "\(new.delivery)" != "\(old.delivery)" { out.append("delivery") }
+        // delivery.tls_policy is read at each decision; the rest of delivery: at the start.
+        var unchangedPolicy = new.delivery
+        unchangedPolicy.tlsPolicy = old.delivery.tlsPolicy
+        if "\(unchangedPolicy)" != "\(old.delivery)" { out.append("delivery") }
         return out
     }
 }

@@ -20,13 +20,21 @@ public struct SMTPDeliverer: Sendable {
     /// Connections left open after a clean transaction, for the next message to the same host (nil: none).
     let pool: SMTPConnectionPool?
 
-    public init(heloName: String, group: any EventLoopGroup, io: NIOThreadPool, pool: SMTPConnectionPool? = SMTPConnectionPool()) throws {
+    /// What vouches for a verified peer: the system's roots, and `delivery.ca_file`'s when given.
+    public let trustRoots: String
+
+    /// `caFile`: PEM roots trusted besides the system's (`delivery.ca_file`).
+    public init(
+        heloName: String, group: any EventLoopGroup, io: NIOThreadPool, pool: SMTPConnectionPool? = SMTPConnectionPool(), caFile: String? = nil
+    ) throws {
         self.heloName = heloName
         self.pool = pool
         self.group = group
         self.io = io
         var strict = TLSConfiguration.makeClientConfiguration()
         strict.minimumTLSVersion = .tlsv12
+        if let caFile { strict.additionalTrustRoots = [.file(caFile)] }
+        trustRoots = caFile.map { "system roots and \($0)" } ?? "system roots"
         verifying = try NIOSSLContext(configuration: strict)
         var loose = TLSConfiguration.makeClientConfiguration()
         loose.certificateVerification = .none
@@ -67,15 +75,16 @@ public struct SMTPDeliverer: Sendable {
 }
 
 extension SMTPClientSession.Outcome {
-    /// The host this outcome is about, with what its transport did (`tls`: the policy of the attempt).
-    public func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS) -> RemoteEnd {
-        let verified = usedTLS && tls == .required ? "system roots" : nil
+    /// The host this outcome is about, with what its transport did (`tls`: the policy of the attempt; `roots`: what
+    /// verified the peer under `required`; `policy`: the destination's TLS policy, for `send`).
+    public func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS, roots: String = "system roots", policy: String? = nil) -> RemoteEnd {
+        let verified = usedTLS && tls == .required ? roots : nil
         if let path = host.unixPath {
             return RemoteEnd(name: "unix:\(path)", transport: TransportFacts(tlsVersion: usedTLS ? tlsVersion ?? "TLS" : nil, tlsCipher: tlsCipher))
         }
         return RemoteEnd(
             name: host.serverName ?? host.host, address: host.host, port: host.port,
-            transport: TransportFacts(tlsVersion: usedTLS ? tlsVersion ?? "TLS" : nil, tlsCipher: tlsCipher, verifiedBy: verified))
+            transport: TransportFacts(tlsVersion: usedTLS ? tlsVersion ?? "TLS" : nil, tlsCipher: tlsCipher, verifiedBy: verified, policy: policy))
     }
 
     /// Each recipient's result: those refused with the server's reply, the others delivered with its last reply.

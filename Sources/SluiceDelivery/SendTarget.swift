@@ -4,7 +4,11 @@
 // hosts are tried in preference order and each host's addresses (A, then
 // AAAA) in turn, with opportunistic STARTTLS by default. All DNS goes through
 // the resolver component. What cannot be decided now (DNS trouble, no host
-// answering) is a 4xx and is retried; NXDOMAIN and null MX are final.
+// answering) is a 4xx and is retried; NXDOMAIN and null MX are final. Each
+// domain's TLS policy (R-DELIVER-6: `delivery.tls_policy`, MTA-STS) is asked
+// before its hosts are tried: `verify` only over TLS with a verified
+// certificate, an MTA-STS `mx:` list only to the hosts it names; what the
+// policy forbids is deferred (4.7.5), never sent in clear.
 
 import Logging
 import SluiceCore
@@ -17,19 +21,19 @@ public final class SendTarget: DeliveryTarget {
     let resolver: any DNSResolver
     let deliverer: SMTPDeliverer
     let port: Int
-    let tls: OutboundTLS
+    let policies: any OutboundTLSPolicySource
     let hostname: String
     let domains: KeyedLimiter
     let logger: Logger
 
     public init(
-        resolver: any DNSResolver, deliverer: SMTPDeliverer, port: Int, tls: OutboundTLS, hostname: String,
+        resolver: any DNSResolver, deliverer: SMTPDeliverer, port: Int, policies: any OutboundTLSPolicySource, hostname: String,
         destinationConcurrency: Int, logger: Logger
     ) {
         self.resolver = resolver
         self.deliverer = deliverer
         self.port = port
-        self.tls = tls
+        self.policies = policies
         self.hostname = hostname
         self.domains = KeyedLimiter(limit: destinationConcurrency)
         self.logger = logger
@@ -71,11 +75,26 @@ public final class SendTarget: DeliveryTarget {
         case .failure(let e): return all(e)
         case .success(let list): endpoints = list
         }
+        let policy = await policies.policy(for: domain)
+        let named = policy.name
+        let tls = policy.testing ? .opportunistic : policy.mode.outbound
+        let outside = Set(endpoints.compactMap { e in policy.allows(mxHost: e.serverName ?? e.host) ? nil : e.serverName ?? e.host })
+        let list = policy.mxPatterns?.joined(separator: ", ") ?? ""
+        if !outside.isEmpty {
+            logger.event(.attempt, level: .warning, "MX hosts outside the domain's TLS policy", [
+                .route: domain, .reason: "\(named): \(outside.sorted().joined(separator: ", ")) not in mx: \(list)",
+            ])
+        }
+        let hosts = policy.testing ? endpoints : endpoints.filter { !outside.contains($0.serverName ?? $0.host) }
+        if hosts.isEmpty {
+            return all(SMTPError(451, .init(4, 7, 5), "No MX host of \(domain) matches its TLS policy (\(named), mx: \(list)); will retry"))
+        }
         var lastFailure = all(SMTPError(451, .init(4, 4, 1), "No MX host of \(domain) could be reached"))
-        for host in endpoints.prefix(Self.addressLimit) {
+        for host in hosts.prefix(Self.addressLimit) {
             let outcome = await deliverer.attempt(message, to: recipients, host: host, tls: tls)
             let where_ = "\(domain) via \(host)"
-            let report = outcome.results(for: recipients, remote: outcome.remote(host, tls: tls), context: where_)
+            let remote = outcome.remote(host, tls: tls, roots: deliverer.trustRoots, policy: named)
+            let report = outcome.results(for: recipients, remote: remote, context: where_)
             if let failure = outcome.failure {
                 if failure.isPermanent { return report }
                 logger.event(.attempt, level: .info, "MX host failed; trying the next", [.route: where_, .reply: "\(failure.reply)", .reason: failure.reason])

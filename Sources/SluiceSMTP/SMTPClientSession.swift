@@ -62,6 +62,8 @@ public struct SMTPClientSession: Sendable {
     private var state: State = .greeting
     private var extensions: Set<String> = []
     private var tlsActive = false
+    /// The server said 220 to STARTTLS and the TLS handshake has not finished.
+    private var handshaking = false
     private var outcome = Outcome()
     private var accepting: [MailAddress] = []
 
@@ -90,6 +92,12 @@ public struct SMTPClientSession: Sendable {
 
     /// The connection failed (refused, reset, timed out, TLS error).
     public mutating func connectionFailed(_ why: String) -> Action {
+        if handshaking {
+            // An unverifiable certificate or no common cipher: X.7.5 cryptographic failure (RFC 3463), never 4.4.1,
+            // so that the log and the DSN say the transport's security is what failed.
+            handshaking = false
+            return fail(SMTPError(451, .init(4, 7, 5), "TLS handshake failed: \(why)", reason: why))
+        }
         let e = SMTPError(451, .init(4, 4, 1), "Connection problem: \(why)", reason: why)
         if case .lmtpReplies(let n) = state {
             // LMTP: the recipients already answered keep their answers; the rest are tried again.
@@ -106,6 +114,7 @@ public struct SMTPClientSession: Sendable {
     /// The handshake finished; `version` and `cipher` as the TLS layer names them ("TLSv1.3").
     public mutating func tlsEstablished(version: String? = nil, cipher: String? = nil) -> Action {
         tlsActive = true
+        handshaking = false
         outcome.usedTLS = true
         outcome.tlsVersion = version
         outcome.tlsCipher = cipher
@@ -148,7 +157,10 @@ public struct SMTPClientSession: Sendable {
             }
             return authenticateOrMail()
         case .startTLS:
-            if reply.code == 220 { return .startTLS }
+            if reply.code == 220 {
+                handshaking = true
+                return .startTLS
+            }
             if tls == .required { return fail(from: reply, "STARTTLS") }
             return authenticateOrMail()  // opportunistic: go on in plaintext
         case .authPlain, .authLoginPassword:

@@ -136,6 +136,41 @@ final class ConfigLoaderTests: XCTestCase {
             XCTAssertTrue(e?.reason.contains(reason) ?? false, "\(String(describing: e)) for \(yaml)")
         }
     }
+
+    /// delivery.tls_policy per domain with its `*` default; send_tls stays the alias of `*`; ca_file and mta_sts.
+    func testOutboundTLSPolicy() throws {
+        let base = "listeners:\n  - { name: relay, address: 127.0.0.1:2525 }\n"
+        let ca = NSTemporaryDirectory() + "sluice-ca-\(UUID().uuidString.prefix(8)).pem"
+        try "roots".write(toFile: ca, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: ca) }
+        let c = try load(base + """
+            delivery:
+              tls_policy: { "*": verify, Bank.Example: none, partner.example: may }
+              ca_file: \(ca)
+              mta_sts: { https_port: 8443 }
+            """)
+        XCTAssertEqual(c.delivery.tlsPolicy, ["*": .verify, "bank.example": DomainTLSPolicy.Mode.none, "partner.example": .may])
+        XCTAssertEqual(c.delivery.sendTLS, .required)
+        XCTAssertEqual(c.delivery.caFile, ca)
+        XCTAssertEqual(c.delivery.mtaSTS.httpsPort, 8443)
+        XCTAssertNil(c.delivery.mtaSTS.caFile)
+        XCTAssertEqual(try load(base).delivery.tlsPolicy, ["*": .may])
+        XCTAssertEqual(try load(base + "delivery: { send_tls: required }\n").delivery.tlsPolicy, ["*": .verify])
+        XCTAssertEqual(try load(base + "delivery: { send_tls: none, tls_policy: { a.example: verify } }\n").delivery.tlsPolicy, ["*": DomainTLSPolicy.Mode.none, "a.example": .verify])
+        let cases: [(String, Int, String)] = [
+            ("delivery:\n  tls_policy: { a.example: sometimes }\n", 4, "must be one of verify, may, none, got 'sometimes'"),
+            ("delivery:\n  tls_policy: { a.example: dane-only }\n", 4, "dane-only needs DANE"),
+            ("delivery:\n  tls_policy: { \"a b\": verify }\n", 4, "'a b' is not a domain name"),
+            ("delivery:\n  send_tls: required\n  tls_policy: { \"*\": may }\n", 5, "the default is given twice"),
+            ("delivery:\n  ca_file: /nonexistent/ca.pem\n", 4, "cannot read /nonexistent/ca.pem"),
+            ("delivery:\n  mta_sts: { https_port: 0 }\n", 4, "https_port"),
+        ]
+        for (yaml, line, reason) in cases {
+            let e = error(base + yaml)
+            XCTAssertEqual(e?.line, line, yaml)
+            XCTAssertTrue((e.map { "\($0)" } ?? "").contains(reason), "\(String(describing: e)) for \(yaml)")
+        }
+    }
 }
 
 /// A section a component owns, read by its own reader.

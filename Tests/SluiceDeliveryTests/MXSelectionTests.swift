@@ -68,7 +68,7 @@ final class SendTargetEndpointTests: XCTestCase {
         let group = MultiThreadedEventLoopGroup.singleton
         return SendTarget(
             resolver: resolver, deliverer: try SMTPDeliverer(heloName: "me.test", group: group, io: .singleton), port: 2525,
-            tls: .opportunistic, hostname: "me.test", destinationConcurrency: 2, logger: .init(label: "test"))
+            policies: StaticTLSPolicy { [:] }, hostname: "me.test", destinationConcurrency: 2, logger: .init(label: "test"))
     }
 
     func testAddressesInMXOrderWithTheMXNameForTLS() async throws {

@@ -112,6 +112,23 @@ final class SMTPClientSessionTests: XCTestCase {
         XCTAssertEqual(o.failure?.reply.code, 454)
     }
 
+    /// A handshake that fails (certificate not verified) is a cryptographic failure, 4.7.5; a connection lost before
+    /// the server said 220 to STARTTLS stays a connection problem.
+    func testTLSHandshakeFailureIsX75() {
+        var s = SMTPClientSession(heloName: "me.test", tls: .required, job: job())
+        _ = s.received(reply("220 hi"))
+        XCTAssertEqual(sent(s.received(reply(ehlo))), "STARTTLS\r\n")
+        guard case .startTLS = s.received(reply("220 go")) else { return XCTFail() }
+        guard case .done(let o) = s.connectionFailed("certificate verify failed") else { return XCTFail() }
+        XCTAssertEqual(o.failure?.reply.status, EnhancedStatus(4, 7, 5))
+        XCTAssertEqual(o.failure?.reply.code, 451)
+        var lost = SMTPClientSession(heloName: "me.test", tls: .required, job: job())
+        _ = lost.received(reply("220 hi"))
+        _ = lost.received(reply(ehlo))
+        guard case .done(let l) = lost.connectionFailed("connection reset") else { return XCTFail() }
+        XCTAssertEqual(l.failure?.reply.status, EnhancedStatus(4, 4, 1))
+    }
+
     func testTemporaryGreetingFailureAndHELOFallback() {
         var s = SMTPClientSession(heloName: "me.test", tls: .opportunistic, job: job())
         guard case .done(let o) = s.received(reply("421 4.3.2 busy")) else { return XCTFail() }

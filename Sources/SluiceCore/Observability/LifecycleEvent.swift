@@ -21,6 +21,8 @@ public enum LifecycleEvent: String, Sendable, CaseIterable {
     case dlp
     /// The SPF, DKIM and DMARC results of one message.
     case verify
+    /// A recipient domain's published outbound TLS policy (MTA-STS) fetched, kept from the cache, or not to be had.
+    case tlsPolicy = "tls_policy"
     // Daemon
     case listening, ready, reload
     /// A self-signed certificate was made for the TLS listeners.
@@ -73,6 +75,10 @@ public enum LogKey: String, Sendable {
     case transport
     /// A deferral's earliest next attempt.
     case notBefore = "not_before"
+    /// The recipient domain a policy is about.
+    case domain
+    /// The TLS policy a delivery followed or a domain published ("mta-sts enforce").
+    case policy
 }
 
 extension Logger {

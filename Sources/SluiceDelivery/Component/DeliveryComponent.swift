@@ -44,11 +44,12 @@ public struct DeliveryComponent: Component {
         // Connection reuse is read at start (a reload keeps the connections it has).
         let pool = SMTPConnectionPool(
             idleLimit: config.delivery.connectionIdleTimeout, reuseLimit: config.delivery.connectionReuseLimit, clock: env.clock)
-        let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: env.executors.files, pool: pool)
+        let deliverer = try SMTPDeliverer(
+            heloName: config.hostname, group: group, io: env.executors.files, pool: pool, caFile: config.delivery.caFile)
         let relay = RelayTarget(
             pools: { runtime.current.part(UpstreamPools.self)?.pools ?? [] }, deliverer: deliverer, clock: env.clock, logger: env.logger)
         let send = SendTarget(
-            resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort, tls: config.delivery.sendTLS, hostname: config.hostname,
+            resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort, policies: host.outboundTLSPolicy, hostname: config.hostname,
             destinationConcurrency: config.delivery.destinationConcurrency, logger: env.logger)
         try host.add(target: StoreTarget(io: env.executors.files), kind: "store")
         try host.add(target: relay, kind: "relay")

@@ -33,7 +33,8 @@ public struct LMTPComponent: Component {
         guard let group = env.eventLoops else { throw RuntimeError("LMTP delivery needs the event loops") }
         let pool = SMTPConnectionPool(
             idleLimit: config.delivery.connectionIdleTimeout, reuseLimit: config.delivery.connectionReuseLimit, clock: env.clock)
-        let deliverer = try SMTPDeliverer(heloName: config.hostname, group: group, io: env.executors.files, pool: pool)
+        let deliverer = try SMTPDeliverer(
+            heloName: config.hostname, group: group, io: env.executors.files, pool: pool, caFile: config.delivery.caFile)
         let runtime = env.runtime
         try host.add(target: LMTPTarget(servers: { runtime.current.config.lmtpServers }, deliverer: deliverer), kind: "lmtp")
     }

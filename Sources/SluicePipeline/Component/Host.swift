@@ -111,6 +111,15 @@ public struct HostBuilder {
     var status: [StatusSection] = []
     var queueObservers: [any QueueObserver] = []
     var authenticator: (@Sendable (ListenerSettings) -> (any SMTPAuthenticator)?)?
+    /// Each recipient domain's outbound TLS policy, as `send` asks it: the administrator's `delivery.tls_policy`
+    /// unless a component publishes policies (MTA-STS) in its place.
+    public let outboundTLSPolicy: OutboundTLSPolicySlot
+
+    init(environment: HostEnvironment) {
+        self.environment = environment
+        let runtime = environment.runtime
+        outboundTLSPolicy = OutboundTLSPolicySlot(fallback: StaticTLSPolicy { runtime.current.config.delivery.tlsPolicy })
+    }
 
     public var mode: HostEnvironment.Mode { environment.mode }
     public var config: SluiceConfiguration { environment.config }
@@ -135,6 +144,12 @@ public struct HostBuilder {
 
     /// Told when the queue changes (a message committed, changed, gone).
     public mutating func add(queueObserver: any QueueObserver) { queueObservers.append(queueObserver) }
+
+    /// Decides outbound TLS per recipient domain in place of the administrator's table alone (one component may set
+    /// it; it reads `delivery.tls_policy` itself, whose per-domain entries come first).
+    public mutating func setOutboundTLSPolicy(_ source: any OutboundTLSPolicySource) throws {
+        guard outboundTLSPolicy.set(source) else { throw VocabularyError("two components decide outbound TLS policies") }
+    }
 
     /// How listeners that offer AUTH check credentials (one component may set it).
     public mutating func setAuthenticator(_ make: @escaping @Sendable (ListenerSettings) -> (any SMTPAuthenticator)?) throws {

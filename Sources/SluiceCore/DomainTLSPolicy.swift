@@ -1,0 +1,102 @@
+// DomainTLSPolicy: how direct delivery (`send`) to one recipient domain must
+// use TLS (R-DELIVER-6), decided before its MX hosts are tried: the
+// administrator's `delivery.tls_policy` entry for the domain, else what the
+// domain publishes (MTA-STS), else the `*` default. A policy component
+// decides it (OutboundTLSPolicySource); `send` acts on it.
+
+public struct DomainTLSPolicy: Sendable, Equatable {
+    /// The levels of `delivery.tls_policy` (Postfix's smtp_tls_security_level names them alike).
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// TLS with a certificate verified against the trust roots and valid for the MX host's name.
+        case verify
+        /// STARTTLS when offered, unverified; else plaintext.
+        case may
+        /// Never TLS.
+        case none
+
+        /// What the SMTP client session does for it.
+        public var outbound: OutboundTLS {
+            switch self {
+            case .verify: .required
+            case .may: .opportunistic
+            case .none: .none
+            }
+        }
+
+        /// `delivery.send_tls`, the alias of the `*` entry: required = verify, opportunistic = may, none = none.
+        public init(_ tls: OutboundTLS) {
+            switch tls {
+            case .required: self = .verify
+            case .opportunistic: self = .may
+            case .none: self = .none
+            }
+        }
+    }
+
+    public var mode: Mode
+    /// The MX host names the domain allows (MTA-STS `mx:`; "*.example.net" stands for one leftmost label);
+    /// nil: any MX host.
+    public var mxPatterns: [String]?
+    /// What decided it, as logs and delivery results name it: "tls_policy", "mta-sts enforce", "mta-sts testing",
+    /// "default".
+    public var source: String
+    /// A policy in testing (MTA-STS `mode: testing`): delivered as `may` would, what `verify` would have refused is
+    /// reported, never enforced.
+    public var testing: Bool
+
+    public init(mode: Mode, mxPatterns: [String]? = nil, source: String, testing: Bool = false) {
+        self.mode = mode
+        self.mxPatterns = mxPatterns
+        self.source = source
+        self.testing = testing
+    }
+
+    /// How logs and delivery results name it: "mta-sts enforce", "tls_policy verify", "default may".
+    public var name: String { source == "default" || source == "tls_policy" ? "\(source) \(mode.rawValue)" : source }
+
+    /// Whether an MX host's name is one the policy allows (RFC 8461 §4.1: a wildcard matches one label only).
+    public func allows(mxHost name: String) -> Bool {
+        guard let patterns = mxPatterns else { return true }
+        let host = name.lowercased().trimmingSuffix(".")
+        return patterns.contains { p in
+            let pattern = p.lowercased().trimmingSuffix(".")
+            if pattern.hasPrefix("*.") {
+                let suffix = pattern.dropFirst(1)  // ".example.net"
+                guard host.hasSuffix(suffix) else { return false }
+                let label = host.dropLast(suffix.count)
+                return !label.isEmpty && !label.contains(".")
+            }
+            return host == pattern
+        }
+    }
+}
+
+/// Decides each domain's policy; asked once per domain and delivery attempt, so it caches what it fetched.
+public protocol OutboundTLSPolicySource: Sendable {
+    func policy(for domain: String) async -> DomainTLSPolicy
+}
+
+/// The administrator's table alone: the domain's own entry, else `*` (what `send` does when no component publishes
+/// policies).
+public struct StaticTLSPolicy: OutboundTLSPolicySource {
+    let table: @Sendable () -> [String: DomainTLSPolicy.Mode]
+
+    /// `table` is read at each decision (a reload changes it).
+    public init(table: @escaping @Sendable () -> [String: DomainTLSPolicy.Mode]) { self.table = table }
+
+    public func policy(for domain: String) async -> DomainTLSPolicy { Self.decide(domain, table()) ?? Self.fallback(table()) }
+
+    /// The domain's own entry, if the table has one.
+    public static func decide(_ domain: String, _ table: [String: DomainTLSPolicy.Mode]) -> DomainTLSPolicy? {
+        table[domain.lowercased()].map { DomainTLSPolicy(mode: $0, source: "tls_policy") }
+    }
+
+    /// The `*` entry (opportunistic when the table has none).
+    public static func fallback(_ table: [String: DomainTLSPolicy.Mode]) -> DomainTLSPolicy {
+        DomainTLSPolicy(mode: table["*"] ?? .may, source: "default")
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ s: String) -> String { hasSuffix(s) ? String(dropLast(s.count)) : self }
+}
