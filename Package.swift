@@ -207,6 +207,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MTA-STS (RFC 8461, R-DELIVER-6): recipient domains' published TLS policies for `send`, fetched with
+        // async-http-client and cached under data_dir.
+        .target(
+            name: "SluiceMTASTS",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluicePipeline",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // ARC (RFC 8617, R-DELIVER-5): chains validated on listeners that verify arc, arc_seal: with the DKIM keys.
         .target(
             name: "SluiceARC",
@@ -295,6 +309,7 @@ let package = Package(
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
                 "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP", "SluiceSRS", "SluiceWebhook", "SluiceARC",
+                "SluiceMTASTS",
             ],
             swiftSettings: swiftSettings
         ),
@@ -398,6 +413,11 @@ let package = Package(
         .executableTarget(name: "fuzz-smtp", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-mime", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-rules", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceMTASTSTests",
+            dependencies: ["SluiceMTASTS", "SluiceCore", "SluiceTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceWebhookTests",
             dependencies: ["SluiceWebhook", "SluiceCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],

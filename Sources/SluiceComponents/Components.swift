@@ -12,6 +12,7 @@ import SluiceDNSList
 import SluiceDLP
 import SluiceDelivery
 import SluiceLMTP
+import SluiceMTASTS
 import SluiceMailAuth
 import SluicePipeline
 import SluicePolicy
@@ -31,6 +32,7 @@ public enum Components {
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
         ScannersComponent(),  // clamd as a scan stage; scanners:; virus: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
+        MTASTSComponent(),  // recipient domains' MTA-STS policies decide TLS for send (delivery.tls_policy, delivery.mta_sts)
         LMTPComponent(),  // lmtp targets (Dovecot, Cyrus); lmtp:; deliver_lmtp:
         WebhookComponent(),  // webhook targets (signed JSON over HTTP); webhooks:; webhook:
         SRSComponent(),  // srs:; rewrite_sender: srs; bounces to SRS addresses checked and reversed

@@ -1,0 +1,164 @@
+// MTA-STS end to end (R-DELIVER-6): a PKI made with the openssl tool, an
+// HTTPS policy server (Tests/interop/mta_sts_server.py, Python's ssl) whose
+// host names the fixture DNS resolves, and next hops that are Sluice
+// daemons: one with a certificate from the test CA for mx.good.test, one
+// without STARTTLS. Enforce with a matching, verified MX delivers over TLS;
+// an MX outside the policy, a certificate for another name and a stripped
+// STARTTLS are deferred and never sent; testing delivers; the policy is
+// fetched once, and after the policy server stops and the relay restarts the
+// cached policy is still enforced.
+
+import Foundation
+import SluiceTestSupport
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The policy server, started with its stderr (one line per request) in a file.
+final class PolicyServer {
+    let process = Process()
+    let port: Int
+    let logFile: String
+
+    init(cert: String, key: String, policies: String) throws {
+        logFile = policies + "/requests.log"
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        defer { try? log.close() }  // the child has its own copy
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [MTLSTests.interop + "/mta_sts_server.py", cert, key, policies]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = log
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 10 { line.append(b) }
+        guard let p = Int(String(decoding: line, as: UTF8.self)) else {
+            process.terminate()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the policy server did not start: \((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")"])
+        }
+        port = p
+    }
+
+    /// The requests it answered for a host.
+    func requests(for host: String) -> Int {
+        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("GET \(host) ") }.count
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit { stop() }
+}
+
+final class MTASTSTests: XCTestCase {
+    static let policyDomains = ["good", "wrongmx", "badcert", "strip", "testing"]
+
+    static var zone: String {
+        var z = "$ORIGIN test.\n$TTL 60\n"
+        for d in policyDomains {
+            z += "\(d).test. IN MX 10 mx.\(d).test.\n"
+            z += "_mta-sts.\(d).test. IN TXT \"v=STSv1; id=1\"\n"
+            z += "mta-sts.\(d).test. IN A 127.0.0.1\n"
+        }
+        // good, wrongmx and badcert reach the TLS next hop; strip and testing the one without STARTTLS.
+        z += "mx.good.test. IN A 127.0.0.1\nmx.wrongmx.test. IN A 127.0.0.1\nmx.badcert.test. IN A 127.0.0.1\n"
+        z += "mx.strip.test. IN A 127.0.0.2\nmx.testing.test. IN A 127.0.0.2\n"
+        z += "plain.test. IN MX 10 mx.plain.test.\nmx.plain.test. IN A 127.0.0.2\n"
+        return z
+    }
+
+    static func policy(_ mode: String, mx: String) -> String { "version: STSv1\r\nmode: \(mode)\r\nmx: \(mx)\r\nmax_age: 86400\r\n" }
+
+    func testEnforceTestingCacheAndRestart() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), which("openssl") != nil else {
+            throw XCTSkip("python3 or openssl missing; make test installs them")
+        }
+        let pki = NSTemporaryDirectory() + "sluice-sts-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: pki) }
+        let policyHosts = Self.policyDomains.map { "mta-sts.\($0).test" }.joined(separator: ",")
+        let (made, _, madeErr) = try runTool("/bin/sh", [MTLSTests.interop + "/make_server_pki.sh", pki, "mx=mx.good.test", "policy=\(policyHosts)"])
+        XCTAssertEqual(made, 0, madeErr)
+        let policies = pki + "/policies"
+        try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
+        for (domain, text) in [
+            ("good", Self.policy("enforce", mx: "mx.good.test")), ("wrongmx", Self.policy("enforce", mx: "other.wrongmx.test")),
+            ("badcert", Self.policy("enforce", mx: "*.badcert.test")), ("strip", Self.policy("enforce", mx: "mx.strip.test")),
+            ("testing", Self.policy("testing", mx: "elsewhere.testing.test")),
+        ] {
+            try text.write(toFile: "\(policies)/mta-sts.\(domain).test.txt", atomically: true, encoding: .utf8)
+        }
+        let server = try PolicyServer(cert: pki + "/policy.pem", key: pki + "/policy.key", policies: policies)
+        defer { server.stop() }
+        let dns: FixtureDNSServer
+        do { dns = try FixtureDNSServer(zone: Self.zone) } catch let e as FixtureUnavailable { throw XCTSkip(e.description) }
+        defer { dns.stop() }
+
+        let port = freeLoopbackPort()
+        let tlsHop = try sinkDaemon(port: port, extra: "tls: { certificate: \(pki)/mx.pem, key: \(pki)/mx.key }")
+        let plainHop = try DaemonProcess(yaml: """
+            networks: { trusted: [127.0.0.0/8] }
+            listeners:
+              - { name: relay, address: "127.0.0.2:\(port)", tls: none }
+            """)
+        try tlsHop.start()
+        try plainHop.start()
+        let relay = try DaemonProcess(yaml: """
+            dns: { nameserver: "127.0.0.1:\(dns.port)", timeout: 5s }
+            delivery: { send_port: \(port), retry_schedule: [1s], ca_file: \(pki)/ca.pem, mta_sts: { https_port: \(server.port) } }
+            listeners:
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            """)
+        try relay.writeRules("rules:\n  - name: out\n    then: [ send ]\n")
+        try relay.start()
+
+        func send(_ to: String, _ id: String) throws {
+            let r = try TestSMTPClient.sendMessage(
+                port: relay.port(), from: "app@example.test", to: to, message: "From: app@example.test\r\nMessage-ID: <\(id)@test>\r\nSubject: \(id)\r\n\r\nhello\r\n")
+            XCTAssertEqual(r.code, 250, r.text)
+        }
+        for d in Self.policyDomains + ["plain"] { try send("u@\(d).test", d) }
+
+        // Enforce, matching MX, certificate verified for its name: delivered over TLS, the policy named.
+        XCTAssertTrue(waitUntil(30) { messageIDs([tlsHop]).contains("<good@test>") }, relay.log())
+        XCTAssertTrue(relay.waitForLog("policy mta-sts enforce"), relay.log())
+        let delivered = relay.log().split(separator: "\n").first { $0.contains("\"event\":\"delivered\"") && $0.contains("good.test") } ?? ""
+        XCTAssertTrue(delivered.contains("verified (system roots and \(pki)/ca.pem)"), String(delivered))
+        // Testing delivers though the MX is outside its list and offers no TLS; a domain without a policy as before.
+        XCTAssertTrue(waitUntil(30) { Set(messageIDs([plainHop])) == ["<testing@test>", "<plain@test>"] }, relay.log())
+
+        // An MX outside the policy, a certificate for another name, STARTTLS stripped: deferred, retried, never sent.
+        XCTAssertTrue(relay.waitForLog("No MX host of wrongmx.test matches its TLS policy (mta-sts enforce, mx: other.wrongmx.test)", timeout: 30), relay.log())
+        XCTAssertTrue(relay.waitForLog("TLS handshake failed", timeout: 30), relay.log())
+        XCTAssertTrue(relay.waitForLog("TLS required but the server does not offer STARTTLS", timeout: 30), relay.log())
+        let deferrals = { relay.log().split(separator: "\n").filter { $0.contains("\"event\":\"deferred\"") } }
+        XCTAssertTrue(waitUntil(30) { ["wrongmx", "badcert", "strip"].allSatisfy { d in deferrals().filter { $0.contains("\(d).test") }.count >= 2 } }, relay.log())
+        XCTAssertTrue(deferrals().filter { $0.contains("badcert.test") }.allSatisfy { $0.contains("4.7.5") }, relay.log())
+        XCTAssertFalse(relay.log().contains("\"event\":\"failed\""), "nothing the policy forbids is bounced before max_delivery_time")
+        XCTAssertEqual(Set(messageIDs([tlsHop])), ["<good@test>"])
+        XCTAssertEqual(Set(messageIDs([plainHop])), ["<testing@test>", "<plain@test>"])
+
+        // A second message to good.test: no second fetch.
+        try send("v@good.test", "good2")
+        XCTAssertTrue(waitUntil(30) { messageIDs([tlsHop]).contains("<good2@test>") }, relay.log())
+        XCTAssertEqual(server.requests(for: "mta-sts.good.test"), 1)
+        let (statusCode, status, _) = try relay.cli(["status", "--json"])
+        XCTAssertEqual(statusCode, 0)
+        XCTAssertTrue(status.contains("\"mta_sts\"") && status.contains("good.test"), status)
+
+        // The policy server goes away and the relay restarts: the cached policy is still enforced.
+        server.stop()
+        XCTAssertEqual(relay.stop(), 0)
+        try relay.start()
+        try send("w@good.test", "good3")
+        XCTAssertTrue(waitUntil(30) { messageIDs([tlsHop]).contains("<good3@test>") }, relay.log())
+        let afterRestart = relay.log().split(separator: "\n").filter { $0.contains("\"event\":\"delivered\"") && $0.contains("w@good.test") }
+        XCTAssertTrue(afterRestart.contains { $0.contains("policy mta-sts enforce") }, relay.log())
+    }
+}
