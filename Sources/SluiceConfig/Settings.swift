@@ -138,15 +138,19 @@ public struct QueueSettings: Sendable, Equatable {
     public init() {}
 }
 
-/// `dns: { nameserver: system | HOST:PORT, timeout: 10s }`: the resolver every lookup uses (R-MAUTH-3).
+/// `dns: { nameserver: system | HOST:PORT, timeout: 10s, trust_anchor: FILE }`: the resolver every lookup uses (R-MAUTH-3).
 public struct DNSSettings: Sendable, Equatable {
     /// nil: the system's nameservers (/etc/resolv.conf); else one nameserver, e.g. 127.0.0.1:5353.
     public var nameserver: (host: String, port: Int)?
     /// `timeout:` the longest one lookup may take before it counts as a temporary failure (default 10s).
     public var timeout: Double = 10
+    /// `trust_anchor:` DS or DNSKEY records (e.g. /usr/share/dns/root.key) DNSSEC validates from, for DANE; nil: no
+    /// validation (every answer insecure).
+    public var trustAnchor: String?
 
     public static func == (a: DNSSettings, b: DNSSettings) -> Bool {
         a.nameserver?.host == b.nameserver?.host && a.nameserver?.port == b.nameserver?.port && a.timeout == b.timeout
+            && a.trustAnchor == b.trustAnchor
     }
 }
 

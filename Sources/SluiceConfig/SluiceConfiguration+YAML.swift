@@ -132,7 +132,12 @@ extension SluiceConfiguration {
         }
 
         var dns = DNSSettings()
-        if let d = try keys["dns"]?.mapping(allowed: ["nameserver", "timeout"]) {
+        if let d = try keys["dns"]?.mapping(allowed: ["nameserver", "timeout", "trust_anchor"]) {
+            if let t = d["trust_anchor"] {
+                let path = resolve(try t.nonEmptyString())
+                guard FileManager.default.isReadableFile(atPath: path) else { throw t.error("cannot read \(path)") }
+                dns.trustAnchor = path
+            }
             if let n = d["nameserver"] {
                 let text = try n.nonEmptyString()
                 if text != "system" {

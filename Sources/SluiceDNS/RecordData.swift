@@ -35,6 +35,9 @@ public enum RecordData {
                 i += 1 + length
             }
             return .txt(strings)
+        case .tlsa:
+            guard rdata.count >= 4 else { throw Malformed(description: "TLSA rdata of \(rdata.count) bytes") }
+            return .tlsa(TLSARecord(usage: rdata[0], selector: rdata[1], matchingType: rdata[2], data: Array(rdata[3...])))
         }
     }
 

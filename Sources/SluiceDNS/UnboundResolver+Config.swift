@@ -9,7 +9,7 @@ extension UnboundResolver {
     public static func configured(_ config: SluiceConfiguration) throws -> UnboundResolver {
         do {
             let nameserver: UnboundResolver.Nameserver = config.dns.nameserver.map { .address($0.host, port: $0.port) } ?? .system
-            return try UnboundResolver(nameserver: nameserver, timeout: config.dns.timeout)
+            return try UnboundResolver(nameserver: nameserver, timeout: config.dns.timeout, trustAnchor: config.dns.trustAnchor)
         } catch {
             throw ResolverSetupError(description: "DNS resolver: \(error)")
         }

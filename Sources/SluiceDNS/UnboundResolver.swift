@@ -30,10 +30,12 @@ public final class UnboundResolver: DNSResolver, @unchecked Sendable {
     private let running = NIOLockedValueBox(true)
     private let stopped = DispatchSemaphore(value: 0)
 
-    public init(nameserver: Nameserver, timeout: Double = 10) throws(DNSError) {
+    /// `trustAnchor`: a file of DS or DNSKEY records (zone file format, e.g. /usr/share/dns/root.key) from which
+    /// answers are validated (DNSSEC); without one every answer is insecure.
+    public init(nameserver: Nameserver, timeout: Double = 10, trustAnchor: String? = nil) throws(DNSError) {
         // Every step that can fail runs before a stored property is set: a throwing initialiser of a class
         // whose properties are all set runs deinit, which would wait for a dispatch thread never started.
-        let ctx = try Self.makeContext(nameserver)
+        let ctx = try Self.makeContext(nameserver, trustAnchor: trustAnchor)
         context = ctx
         self.timeout = timeout
         let thread = Thread { [context = UncheckedPointer(ctx), running, stopped] in
@@ -45,7 +47,7 @@ public final class UnboundResolver: DNSResolver, @unchecked Sendable {
     }
 
     /// A configured libunbound context, or the reason it cannot be made (the context is freed then).
-    private static func makeContext(_ nameserver: Nameserver) throws(DNSError) -> OpaquePointer {
+    private static func makeContext(_ nameserver: Nameserver, trustAnchor: String?) throws(DNSError) -> OpaquePointer {
         guard let ctx = ub_ctx_create() else { throw DNSError(temporary: false, "cannot create a resolver context") }
         func check(_ code: Int32, _ what: String) throws(DNSError) {
             if code != 0 {
@@ -59,6 +61,7 @@ public final class UnboundResolver: DNSResolver, @unchecked Sendable {
         // libunbound answers the RFC 6761 name "test." itself (NXDOMAIN); let the nameserver answer it,
         // so that fixture zones under .test work like any other.
         try check(ub_ctx_set_option(ctx, "local-zone:", "test. transparent"), "resolver option")
+        if let trustAnchor { try check(ub_ctx_add_ta_file(ctx, trustAnchor), "reading the trust anchor \(trustAnchor)") }
         switch nameserver {
         case .system:
             try check(ub_ctx_resolvconf(ctx, nil), "reading /etc/resolv.conf")
@@ -134,10 +137,16 @@ final class PendingQuery: Sendable {
             finish(.failure(DNSError(temporary: true, "\(name) \(type): \(String(cString: ub_strerror(error)))")))
             return
         }
+        if r.bogus != 0 {
+            let why = r.why_bogus.map { String(cString: $0) } ?? "signatures do not validate"
+            finish(.failure(DNSError(temporary: true, "\(name) \(type): DNSSEC bogus: \(why)", bogus: true)))
+            return
+        }
+        let security: DNSSecurity = r.secure != 0 ? .secure : .insecure
         if r.havedata == 0 {
             switch r.rcode {
-            case 0: finish(.success(DNSAnswer(status: .noData, records: [], ttl: Int(r.ttl))))
-            case 3: finish(.success(DNSAnswer(status: .nxdomain, records: [], ttl: Int(r.ttl))))
+            case 0: finish(.success(DNSAnswer(status: .noData, records: [], ttl: Int(r.ttl), security: security)))
+            case 3: finish(.success(DNSAnswer(status: .nxdomain, records: [], ttl: Int(r.ttl), security: security)))
             case 5: finish(.failure(DNSError(temporary: false, "\(name) \(type): query refused")))
             default: finish(.failure(DNSError(temporary: true, "\(name) \(type): server failure (rcode \(r.rcode))")))
             }
@@ -155,7 +164,7 @@ final class PendingQuery: Sendable {
             }
             i += 1
         }
-        finish(.success(DNSAnswer(status: .ok, records: records, ttl: Int(r.ttl))))
+        finish(.success(DNSAnswer(status: .ok, records: records, ttl: Int(r.ttl), security: security)))
     }
 }
 

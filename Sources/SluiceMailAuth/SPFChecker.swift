@@ -166,6 +166,8 @@ private let spfLookup: @convention(c) (UnsafeMutablePointer<SPF_dns_server_t>?, 
                 guard copyText(strings.joined(), rr, count) else { continue }
             case .ptr(let name):
                 guard copyText(name, rr, count) else { continue }
+            case .tlsa:
+                continue  // SPF never asks for TLSA
             }
             count += 1
         }

@@ -153,6 +153,8 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.delivery.sendTLS, .required)
         XCTAssertEqual(c.delivery.caFile, ca)
         XCTAssertEqual(c.delivery.mtaSTS.httpsPort, 8443)
+        XCTAssertEqual(try load(base + "dns: { trust_anchor: \(ca) }\n").dns.trustAnchor, ca)
+        XCTAssertTrue("\(error(base + "dns: { trust_anchor: /nonexistent/root.key }\n").map { "\($0)" } ?? "")".contains("cannot read /nonexistent/root.key"))
         XCTAssertNil(c.delivery.mtaSTS.caFile)
         XCTAssertEqual(try load(base).delivery.tlsPolicy, ["*": .may])
         XCTAssertEqual(try load(base + "delivery: { send_tls: required }\n").delivery.tlsPolicy, ["*": .verify])
