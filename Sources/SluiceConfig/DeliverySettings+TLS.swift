@@ -18,11 +18,11 @@ extension DeliverySettings {
                     throw node.error("'\(domain)' is not a domain name (or '*', the default)")
                 }
                 let text = try node.string()
-                if text == "dane-only" {
-                    throw node.error("dane-only needs DANE (TLSA records under a DNSSEC trust anchor), which this build does not enforce yet; use verify")
-                }
                 guard let mode = DomainTLSPolicy.Mode(rawValue: text) else {
-                    throw node.error("must be one of verify, may, none, got '\(text)'")
+                    throw node.error("must be one of dane-only, verify, may, none, got '\(text)'")
+                }
+                if mode == .daneOnly && daneNeedsAnchor == nil {
+                    daneNeedsAnchor = node.error("dane-only needs DNSSEC: set dns.trust_anchor (e.g. /usr/share/dns/root.key)")
                 }
                 tlsPolicy[key] = mode
             }

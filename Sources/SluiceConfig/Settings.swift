@@ -104,6 +104,8 @@ public struct DeliverySettings: Sendable {
     public var caFile: String?
     /// `mta_sts:` where MTA-STS policies are fetched from.
     public var mtaSTS = MTASTSSettings()
+    /// The error to give if no trust anchor is configured: a `dane-only` entry, which needs DNSSEC.
+    var daneNeedsAnchor: ConfigError?
     /// `destination_concurrency:` connections at once to one recipient domain for `send` (default 20, like Postfix).
     public var destinationConcurrency = 20
     /// `connection_idle_timeout:` an outbound connection kept for the next message is closed (with QUIT) after this long

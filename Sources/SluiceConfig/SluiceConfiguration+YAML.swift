@@ -150,6 +150,7 @@ extension SluiceConfiguration {
             }
             if let t = d["timeout"] { dns.timeout = try t.duration() }
         }
+        if dns.trustAnchor == nil, let e = delivery.daneNeedsAnchor { throw e }
 
         var listeners: [ListenerSettings] = []
         guard let listenersNode = keys["listeners"] else {

@@ -7,6 +7,8 @@
 public struct DomainTLSPolicy: Sendable, Equatable {
     /// The levels of `delivery.tls_policy` (Postfix's smtp_tls_security_level names them alike).
     public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// Only to MX hosts with usable DANE TLSA records (RFC 7672), their certificates matched against them.
+        case daneOnly = "dane-only"
         /// TLS with a certificate verified against the trust roots and valid for the MX host's name.
         case verify
         /// STARTTLS when offered, unverified; else plaintext.
@@ -17,7 +19,7 @@ public struct DomainTLSPolicy: Sendable, Equatable {
         /// What the SMTP client session does for it.
         public var outbound: OutboundTLS {
             switch self {
-            case .verify: .required
+            case .daneOnly, .verify: .required
             case .may: .opportunistic
             case .none: .none
             }
@@ -43,12 +45,16 @@ public struct DomainTLSPolicy: Sendable, Equatable {
     /// A policy in testing (MTA-STS `mode: testing`): delivered as `may` would, what `verify` would have refused is
     /// reported, never enforced.
     public var testing: Bool
+    /// What DANE requires of each MX host that has TLSA records (by lowercased host name); it comes before the
+    /// rest of the policy for that host (RFC 8461 §2). A host not listed follows `mode`.
+    public var hosts: [String: HostTLSRequirement]
 
-    public init(mode: Mode, mxPatterns: [String]? = nil, source: String, testing: Bool = false) {
+    public init(mode: Mode, mxPatterns: [String]? = nil, source: String, testing: Bool = false, hosts: [String: HostTLSRequirement] = [:]) {
         self.mode = mode
         self.mxPatterns = mxPatterns
         self.source = source
         self.testing = testing
+        self.hosts = hosts
     }
 
     /// How logs and delivery results name it: "mta-sts enforce", "tls_policy verify", "default may".
@@ -68,6 +74,68 @@ public struct DomainTLSPolicy: Sendable, Equatable {
             }
             return host == pattern
         }
+    }
+}
+
+/// What DANE requires of one MX host.
+public enum HostTLSRequirement: Sendable, Equatable, CustomStringConvertible {
+    /// TLS, the certificate chain checked by `verifier` (its TLSA records) instead of the trust roots.
+    case verified(by: any PeerCertificateVerifier)
+    /// TLS, unauthenticated: the host has TLSA records but none usable (RFC 7672 §2.2).
+    case encrypted
+    /// Not to be tried now (its TLSA answer was bogus or could not be had): deferred with the reason.
+    case unusable(String)
+
+    public static func == (a: HostTLSRequirement, b: HostTLSRequirement) -> Bool { a.description == b.description }
+
+    public var description: String {
+        switch self {
+        case .verified(let v): "verified by \(v)"
+        case .encrypted: "encrypted"
+        case .unusable(let why): "unusable: \(why)"
+        }
+    }
+}
+
+/// Checks a TLS peer's certificate chain (DER, the server's own certificate first) in place of the trust roots and
+/// host name: DANE's TLSA records. Success names what vouched ("DANE-EE"); failure says why.
+public protocol PeerCertificateVerifier: Sendable, CustomStringConvertible {
+    func verify(chain: [[UInt8]]) async -> Result<String, PeerVerificationFailure>
+}
+
+public struct PeerVerificationFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// How `send` goes to one MX host under a domain's policy.
+public enum HostTLSPlan: Sendable {
+    /// Try it: with this STARTTLS policy, the chain checked by `verifier` when set, else by the trust roots when
+    /// `tls` is required and `verify` is true; `policy` names what decided it.
+    case attempt(tls: OutboundTLS, verifier: (any PeerCertificateVerifier)?, verify: Bool, policy: String)
+    /// Skip it: the reason, a 4.7.5 deferral for the host.
+    case skip(String)
+}
+
+extension DomainTLSPolicy {
+    /// The plan for one MX host (pure): DANE first, then dane-only, the MTA-STS MX list, then the mode.
+    public func plan(forHost name: String) -> HostTLSPlan {
+        switch hosts[name.lowercased().trimmingSuffix(".")] {
+        case .verified(let verifier)?:
+            return .attempt(tls: .required, verifier: verifier, verify: true, policy: "dane")
+        case .encrypted?:
+            return .attempt(tls: .required, verifier: nil, verify: false, policy: "dane (no usable TLSA record: encrypted, unauthenticated)")
+        case .unusable(let why)?:
+            return .skip("\(name): \(why)")
+        case nil:
+            break
+        }
+        if mode == .daneOnly { return .skip("\(name) has no DANE TLSA records (\(self.name))") }
+        if !testing && !allows(mxHost: name) {
+            return .skip("\(name) is not an MX host the policy allows (\(self.name), mx: \(mxPatterns?.joined(separator: ", ") ?? ""))")
+        }
+        let tls = testing ? .opportunistic : mode.outbound
+        return .attempt(tls: tls, verifier: nil, verify: tls == .required, policy: self.name)
     }
 }
 

@@ -52,8 +52,8 @@ public enum SMTPClient {
 
     /// Runs `session` on a new connection.
     static func deliver(
-        to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, payload: Payload, group: any EventLoopGroup,
-        io: NIOThreadPool, pool: SMTPConnectionPool?, poolKey: String
+        to endpoint: Endpoint, session: SMTPClientSession, tls: NIOSSLContext?, verifier: (any PeerCertificateVerifier)? = nil,
+        payload: Payload, group: any EventLoopGroup, io: NIOThreadPool, pool: SMTPConnectionPool?, poolKey: String
     ) async -> SMTPClientSession.Outcome {
         let serverName = endpoint.serverName ?? (IPAddress(endpoint.host) == nil ? endpoint.host : nil)
         return await withCheckedContinuation { (continuation: CheckedContinuation<SMTPClientSession.Outcome, Never>) in
@@ -64,7 +64,9 @@ public enum SMTPClient {
             bootstrap = bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = SMTPClientHandler(tls: tls, serverName: serverName, io: io, pool: pool, poolKey: poolKey)
+                        let handler = SMTPClientHandler(
+                            tls: tls, verification: verifier.map(PeerVerification.init), serverName: serverName, io: io, pool: pool,
+                            poolKey: poolKey)
                         handler.job = SMTPClientHandler.Job(session: session, payload: payload, finish: finish)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
@@ -119,6 +121,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     var job: Job?
     private let tls: NIOSSLContext?
+    /// The attempt's own check of the server's chain (DANE), in place of the context's.
+    private let verification: PeerVerification?
     private let serverName: String?
     private let io: NIOThreadPool
     private let pool: SMTPConnectionPool?
@@ -135,8 +139,9 @@ final class SMTPClientHandler: ChannelInboundHandler {
     /// Handlers alive now (tests check that a finished connection lets go of its handler).
     static let alive = NIOLockedValueBox(0)
 
-    init(tls: NIOSSLContext?, serverName: String?, io: NIOThreadPool, pool: SMTPConnectionPool?, poolKey: String) {
+    init(tls: NIOSSLContext?, verification: PeerVerification?, serverName: String?, io: NIOThreadPool, pool: SMTPConnectionPool?, poolKey: String) {
         self.tls = tls
+        self.verification = verification
         self.serverName = serverName
         self.io = io
         self.pool = pool
@@ -205,7 +210,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 cipher = reader.cipherSuite.map { TLSCipherSuite(code: $0).name }
                 ops.removeHandler(reader, promise: nil)
             }
-            execute(job!.session.tlsEstablished(version: version, cipher: cipher), context: context)
+            execute(job!.session.tlsEstablished(version: version, cipher: cipher, verifiedBy: verification?.vouched), context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -217,7 +222,9 @@ final class SMTPClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if job != nil { execute(job!.session.connectionFailed("\(error)"), context: context) }
+        // A handshake our verifier refused: its reason, not the TLS layer's "handshake failed".
+        let why = verification?.refusal.map { "\($0)" } ?? "\(error)"
+        if job != nil { execute(job!.session.connectionFailed(why), context: context) }
         pool?.remove(context.channel)
         context.close(promise: nil)
     }
@@ -268,8 +275,9 @@ final class SMTPClientHandler: ChannelInboundHandler {
         case .startTLS:
             do {
                 guard let tls else { throw NIOSSLError.failedToLoadCertificate }
-                try context.pipeline.syncOperations.addHandler(
-                    try NIOSSLClientHandler(context: tls, serverHostname: serverName), position: .first)
+                let tlsHandler = try verification?.handler(context: tls, serverHostname: serverName)
+                    ?? NIOSSLClientHandler(context: tls, serverHostname: serverName)
+                try context.pipeline.syncOperations.addHandler(tlsHandler, position: .first)
                 // Between the socket and the TLS handler: it reads the cipher suite from the ServerHello.
                 try context.pipeline.syncOperations.addHandler(ServerHelloReader(), position: .first)
             } catch {

@@ -17,6 +17,8 @@ public struct SMTPDeliverer: Sendable {
     let verifying: NIOSSLContext
     /// Encrypts without verifying (`opportunistic`): better than plaintext, and what MX delivery can do.
     let opportunistic: NIOSSLContext
+    /// Hands the chain to the attempt's PeerCertificateVerifier (DANE).
+    let custom: NIOSSLContext
     /// Connections left open after a clean transaction, for the next message to the same host (nil: none).
     let pool: SMTPConnectionPool?
 
@@ -39,6 +41,12 @@ public struct SMTPDeliverer: Sendable {
         var loose = TLSConfiguration.makeClientConfiguration()
         loose.certificateVerification = .none
         opportunistic = try NIOSSLContext(configuration: loose)
+        // The chain goes to a PeerCertificateVerifier (DANE) in place of the roots; NIOSSL calls a custom verifier
+        // only where verification is on.
+        var byVerifier = TLSConfiguration.makeClientConfiguration()
+        byVerifier.minimumTLSVersion = .tlsv12
+        byVerifier.certificateVerification = .noHostnameVerification
+        custom = try NIOSSLContext(configuration: byVerifier)
     }
 
     /// One attempt: on an idle connection to the host when there is one, else on a new one. With no
@@ -46,7 +54,8 @@ public struct SMTPDeliverer: Sendable {
     /// `dialect: .lmtp` speaks LMTP (RFC 2033), each recipient with its own reply after the data.
     public func attempt(
         _ message: OutgoingMessage?, to recipients: [MailAddress], host: SMTPClient.Endpoint, tls: OutboundTLS,
-        credentials: ClientCredentials? = nil, dialect: SMTPClientSession.Dialect = .smtp
+        credentials: ClientCredentials? = nil, dialect: SMTPClientSession.Dialect = .smtp, verifier: (any PeerCertificateVerifier)? = nil,
+        authenticate: Bool = true
     ) async -> SMTPClientSession.Outcome {
         let job = SMTPClientSession.Job(
             sender: message?.envelope.sender, recipients: recipients, bodyType: message?.envelope.bodyType ?? .sevenBit,
@@ -54,7 +63,8 @@ public struct SMTPDeliverer: Sendable {
         let payload = SMTPClient.Payload(
             bodyPath: message?.bodyPath ?? "/dev/null", bodyOffset: message?.bodyOffset ?? 0, bodyLength: message?.bodyLength ?? 0,
             prefix: message?.prefixBytes ?? [], timeout: message == nil ? .seconds(30) : .minutes(5))
-        let key = "\(dialect) \(host) \(tls) \(credentials?.username ?? "")"
+        // A connection verified one way is not reused for a message that asks another (DANE records change).
+        let key = "\(dialect) \(host) \(tls) \(authenticate) \(credentials?.username ?? "") \(verifier.map { "\($0)" } ?? "")"
         let reuse = message != nil ? pool : nil
         if let reuse, let idle = reuse.take(key) {
             var session = SMTPClientSession(continuing: idle.negotiated, heloName: heloName, tls: tls, job: job)
@@ -68,17 +78,23 @@ public struct SMTPDeliverer: Sendable {
         var session = SMTPClientSession(heloName: heloName, tls: tls, job: job)
         session.keepOpen = reuse != nil
         session.dialect = dialect
+        // `authenticate: false` with tls required: encrypted, unauthenticated (DANE with no usable TLSA record).
+        let context = verifier != nil ? custom : tls == .required && authenticate ? verifying : opportunistic
         return await SMTPClient.deliver(
-            to: host, session: session, tls: tls == .required ? verifying : opportunistic, payload: payload, group: group, io: io,
-            pool: reuse, poolKey: key)
+            to: host, session: session, tls: context, verifier: verifier, payload: payload, group: group, io: io, pool: reuse, poolKey: key)
     }
 }
 
 extension SMTPClientSession.Outcome {
     /// The host this outcome is about, with what its transport did (`tls`: the policy of the attempt; `roots`: what
-    /// verified the peer under `required`; `policy`: the destination's TLS policy, for `send`).
-    public func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS, roots: String = "system roots", policy: String? = nil) -> RemoteEnd {
-        let verified = usedTLS && tls == .required ? roots : nil
+    /// verified the peer under `required`).
+    public func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS, roots: String = "system roots") -> RemoteEnd {
+        remote(host, verifiedBy: usedTLS && tls == .required ? roots : nil, policy: nil)
+    }
+
+    /// The host this outcome is about: `verifiedBy` what vouched for the peer (nil: unverified), `policy` the
+    /// destination's TLS policy (for `send`).
+    public func remote(_ host: SMTPClient.Endpoint, verifiedBy verified: String?, policy: String?) -> RemoteEnd {
         if let path = host.unixPath {
             return RemoteEnd(name: "unix:\(path)", transport: TransportFacts(tlsVersion: usedTLS ? tlsVersion ?? "TLS" : nil, tlsCipher: tlsCipher))
         }

@@ -76,24 +76,34 @@ public final class SendTarget: DeliveryTarget {
         case .success(let list): endpoints = list
         }
         let policy = await policies.policy(for: domain)
-        let named = policy.name
-        let tls = policy.testing ? .opportunistic : policy.mode.outbound
-        let outside = Set(endpoints.compactMap { e in policy.allows(mxHost: e.serverName ?? e.host) ? nil : e.serverName ?? e.host })
-        let list = policy.mxPatterns?.joined(separator: ", ") ?? ""
-        if !outside.isEmpty {
-            logger.event(.attempt, level: .warning, "MX hosts outside the domain's TLS policy", [
-                .route: domain, .reason: "\(named): \(outside.sorted().joined(separator: ", ")) not in mx: \(list)",
-            ])
+        var plans: [(host: SMTPClient.Endpoint, tls: OutboundTLS, verifier: (any PeerCertificateVerifier)?, verify: Bool, policy: String)] = []
+        var skipped: [String] = []
+        for host in endpoints {
+            let name = host.serverName ?? host.host
+            switch policy.plan(forHost: name) {
+            case .skip(let why):
+                if !skipped.contains(why) { skipped.append(why) }
+            case .attempt(let tls, let verifier, let verify, let named):
+                if policy.testing && !policy.allows(mxHost: name) {
+                    logger.event(.attempt, level: .info, "MX host outside the domain's policy in testing; delivered anyway", [.route: domain, .policy: policy.name, .remote: name])
+                }
+                plans.append((host, tls, verifier, verify, named))
+            }
         }
-        let hosts = policy.testing ? endpoints : endpoints.filter { !outside.contains($0.serverName ?? $0.host) }
-        if hosts.isEmpty {
-            return all(SMTPError(451, .init(4, 7, 5), "No MX host of \(domain) matches its TLS policy (\(named), mx: \(list)); will retry"))
+        if !skipped.isEmpty {
+            logger.event(.attempt, level: .warning, "MX hosts the domain's TLS policy rules out", [.route: domain, .policy: policy.name, .reason: skipped.joined(separator: "; ")])
+        }
+        if plans.isEmpty {
+            return all(SMTPError(451, .init(4, 7, 5), "No MX host of \(domain) may be used under its TLS policy: \(skipped.joined(separator: "; ")); will retry"))
         }
         var lastFailure = all(SMTPError(451, .init(4, 4, 1), "No MX host of \(domain) could be reached"))
-        for host in hosts.prefix(Self.addressLimit) {
-            let outcome = await deliverer.attempt(message, to: recipients, host: host, tls: tls)
+        for plan in plans.prefix(Self.addressLimit) {
+            let host = plan.host
+            let outcome = await deliverer.attempt(
+                message, to: recipients, host: host, tls: plan.tls, verifier: plan.verifier, authenticate: plan.verify)
             let where_ = "\(domain) via \(host)"
-            let remote = outcome.remote(host, tls: tls, roots: deliverer.trustRoots, policy: named)
+            let verifiedBy = outcome.verifiedBy ?? (outcome.usedTLS && plan.verify && plan.verifier == nil ? deliverer.trustRoots : nil)
+            let remote = outcome.remote(host, verifiedBy: verifiedBy, policy: plan.policy)
             let report = outcome.results(for: recipients, remote: remote, context: where_)
             if let failure = outcome.failure {
                 if failure.isPermanent { return report }

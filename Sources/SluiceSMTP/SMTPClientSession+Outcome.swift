@@ -35,6 +35,8 @@ extension SMTPClientSession {
         /// The TLS protocol and cipher suite negotiated, when TLS was used.
         public var tlsVersion: String?
         public var tlsCipher: String?
+        /// What vouched for the server's certificate when the attempt's own verifier did ("DANE-EE"); nil otherwise.
+        public var verifiedBy: String?
         /// The message data was sent (after it, a dropped connection may still have delivered it).
         public var dataSent = false
         /// The connection is clean (RSET answered 250) and may carry the next message.
@@ -49,6 +51,7 @@ extension SMTPClientSession {
         public var tlsActive: Bool
         public var tlsVersion: String?
         public var tlsCipher: String?
+        public var verifiedBy: String?
     }
 
     public enum Action: Sendable {

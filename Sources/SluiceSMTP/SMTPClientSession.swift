@@ -81,13 +81,16 @@ public struct SMTPClientSession: Sendable {
         outcome.usedTLS = negotiated.tlsActive
         outcome.tlsVersion = negotiated.tlsVersion
         outcome.tlsCipher = negotiated.tlsCipher
+        outcome.verifiedBy = negotiated.verifiedBy
     }
 
     /// The first command of a continuing session.
     public mutating func start() -> Action { mail() }
 
     public var negotiated: Negotiated {
-        Negotiated(extensions: extensions, tlsActive: tlsActive, tlsVersion: outcome.tlsVersion, tlsCipher: outcome.tlsCipher)
+        Negotiated(
+            extensions: extensions, tlsActive: tlsActive, tlsVersion: outcome.tlsVersion, tlsCipher: outcome.tlsCipher,
+            verifiedBy: outcome.verifiedBy)
     }
 
     /// The connection failed (refused, reset, timed out, TLS error).
@@ -111,13 +114,15 @@ public struct SMTPClientSession: Sendable {
     /// The greeting command of the dialect.
     private var hello: String { dialect == .lmtp ? "LHLO" : "EHLO" }
 
-    /// The handshake finished; `version` and `cipher` as the TLS layer names them ("TLSv1.3").
-    public mutating func tlsEstablished(version: String? = nil, cipher: String? = nil) -> Action {
+    /// The handshake finished; `version` and `cipher` as the TLS layer names them ("TLSv1.3"); `verifiedBy` what
+    /// vouched for the certificate when the attempt's own verifier did.
+    public mutating func tlsEstablished(version: String? = nil, cipher: String? = nil, verifiedBy: String? = nil) -> Action {
         tlsActive = true
         handshaking = false
         outcome.usedTLS = true
         outcome.tlsVersion = version
         outcome.tlsCipher = cipher
+        outcome.verifiedBy = verifiedBy
         state = .ehloAfterTLS
         return .send("\(hello) \(heloName)\r\n")
     }

@@ -154,14 +154,15 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.delivery.caFile, ca)
         XCTAssertEqual(c.delivery.mtaSTS.httpsPort, 8443)
         XCTAssertEqual(try load(base + "dns: { trust_anchor: \(ca) }\n").dns.trustAnchor, ca)
+        XCTAssertEqual(try load(base + "dns: { trust_anchor: \(ca) }\ndelivery: { tls_policy: { a.example: dane-only } }\n").delivery.tlsPolicy["a.example"], .daneOnly)
         XCTAssertTrue("\(error(base + "dns: { trust_anchor: /nonexistent/root.key }\n").map { "\($0)" } ?? "")".contains("cannot read /nonexistent/root.key"))
         XCTAssertNil(c.delivery.mtaSTS.caFile)
         XCTAssertEqual(try load(base).delivery.tlsPolicy, ["*": .may])
         XCTAssertEqual(try load(base + "delivery: { send_tls: required }\n").delivery.tlsPolicy, ["*": .verify])
         XCTAssertEqual(try load(base + "delivery: { send_tls: none, tls_policy: { a.example: verify } }\n").delivery.tlsPolicy, ["*": DomainTLSPolicy.Mode.none, "a.example": .verify])
         let cases: [(String, Int, String)] = [
-            ("delivery:\n  tls_policy: { a.example: sometimes }\n", 4, "must be one of verify, may, none, got 'sometimes'"),
-            ("delivery:\n  tls_policy: { a.example: dane-only }\n", 4, "dane-only needs DANE"),
+            ("delivery:\n  tls_policy: { a.example: sometimes }\n", 4, "must be one of dane-only, verify, may, none, got 'sometimes'"),
+            ("delivery:\n  tls_policy: { a.example: dane-only }\n", 4, "dane-only needs DNSSEC: set dns.trust_anchor"),
             ("delivery:\n  tls_policy: { \"a b\": verify }\n", 4, "'a b' is not a domain name"),
             ("delivery:\n  send_tls: required\n  tls_policy: { \"*\": may }\n", 5, "the default is given twice"),
             ("delivery:\n  ca_file: /nonexistent/ca.pem\n", 4, "cannot read /nonexistent/ca.pem"),
