@@ -207,13 +207,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // MTA-STS (RFC 8461, R-DELIVER-6): recipient domains' published TLS policies for `send`, fetched with
-        // async-http-client and cached under data_dir.
+        // Outbound TLS for `send` (R-DELIVER-6): DANE (RFC 7672) from DNSSEC-secure TLSA records, MTA-STS (RFC 8461)
+        // policies fetched with async-http-client and cached under data_dir, the administrator's tls_policy table.
         .target(
-            name: "SluiceMTASTS",
+            name: "SluiceOutboundTLS",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluicePipeline",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -309,7 +311,7 @@ let package = Package(
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
                 "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP", "SluiceSRS", "SluiceWebhook", "SluiceARC",
-                "SluiceMTASTS",
+                "SluiceOutboundTLS",
             ],
             swiftSettings: swiftSettings
         ),
@@ -414,8 +416,11 @@ let package = Package(
         .executableTarget(name: "fuzz-mime", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-rules", dependencies: ["SluiceFuzz"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SluiceMTASTSTests",
-            dependencies: ["SluiceMTASTS", "SluiceCore", "SluiceTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            name: "SluiceOutboundTLSTests",
+            dependencies: [
+                "SluiceOutboundTLS", "SluiceCore", "SluiceTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -8,17 +8,17 @@ import SluiceARC
 import SluiceArchive
 import SluiceClientCertificates
 import SluiceCredentials
-import SluiceDNSList
 import SluiceDLP
+import SluiceDNSList
 import SluiceDelivery
 import SluiceLMTP
-import SluiceMTASTS
 import SluiceMailAuth
+import SluiceOutboundTLS
 import SluicePipeline
 import SluicePolicy
 import SluiceQuarantine
-import SluiceScanners
 import SluiceSRS
+import SluiceScanners
 import SluiceWebhook
 
 public enum Components {
@@ -32,7 +32,7 @@ public enum Components {
         DLPComponent(),  // the inspect stage; dlp: and attachment: conditions
         ScannersComponent(),  // clamd as a scan stage; scanners:; virus: conditions
         DeliveryComponent(),  // store, relay, send and bounce targets; upstreams:
-        MTASTSComponent(),  // recipient domains' MTA-STS policies decide TLS for send (delivery.tls_policy, delivery.mta_sts)
+        OutboundTLSComponent(),  // TLS for send per recipient domain: tls_policy entries, DANE, MTA-STS (delivery.tls_policy, delivery.mta_sts)
         LMTPComponent(),  // lmtp targets (Dovecot, Cyrus); lmtp:; deliver_lmtp:
         WebhookComponent(),  // webhook targets (signed JSON over HTTP); webhooks:; webhook:
         SRSComponent(),  // srs:; rewrite_sender: srs; bounces to SRS addresses checked and reversed

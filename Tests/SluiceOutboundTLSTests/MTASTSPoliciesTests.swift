@@ -11,7 +11,7 @@ import SluiceTestSupport
 import Synchronization
 import XCTest
 
-@testable import SluiceMTASTS
+@testable import SluiceOutboundTLS
 
 final class MTASTSPoliciesTests: XCTestCase {
     final class Fixture: DNSResolver, PolicyFetching {
@@ -42,10 +42,10 @@ final class MTASTSPoliciesTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func make(_ f: Fixture, _ clock: ManualClock, table: [String: DomainTLSPolicy.Mode] = ["*": .may]) -> MTASTSPolicies {
-        MTASTSPolicies(
-            resolver: f, fetcher: f, directory: PolicyDirectory(path: directory), clock: clock, io: .singleton, logger: Logger(label: "test"),
-            table: { table })
+    func make(_ f: Fixture, _ clock: ManualClock, table: [String: DomainTLSPolicy.Mode] = ["*": .may]) -> OutboundTLSPolicies {
+        let published = MTASTSPolicies(
+            resolver: f, fetcher: f, directory: PolicyDirectory(path: directory), clock: clock, io: .singleton, logger: Logger(label: "test"))
+        return OutboundTLSPolicies(mtaSTS: published, dane: nil) { table }
     }
 
     func testFetchOnceCacheAndRefetch() async throws {

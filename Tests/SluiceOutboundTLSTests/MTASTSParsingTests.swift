@@ -4,7 +4,7 @@
 import SluiceCore
 import XCTest
 
-@testable import SluiceMTASTS
+@testable import SluiceOutboundTLS
 
 final class MTASTSParsingTests: XCTestCase {
     func testRecord() {

@@ -1,24 +1,21 @@
-// MTASTSPolicies: each recipient domain's outbound TLS policy (RFC 8461
-// §5): the administrator's own `tls_policy` entry for the domain first;
-// else the domain's MTA-STS policy when it publishes one (its TXT record
-// asked each time, which libunbound caches; the policy fetched only for an
-// id not in the cache, once however many deliveries wait for it, and kept
-// in memory and on disk until max_age); else the `*` default. A fetch that
-// fails leaves a valid cached policy in force; a policy past half its life
-// is fetched again in the background.
+// MTASTSPolicies: the MTA-STS policies recipient domains publish (RFC 8461
+// §5): the domain's TXT record asked each time (libunbound caches it), the
+// policy fetched only for an id not in the cache, once however many
+// deliveries wait for it, and kept in memory and on disk until max_age. A
+// fetch that fails leaves a valid cached policy in force; a policy past
+// half its life is fetched again in the background.
 
 import Logging
 import NIOPosix
 import SluiceCore
 
-public actor MTASTSPolicies: OutboundTLSPolicySource {
+actor MTASTSPolicies {
     let resolver: any DNSResolver
     let fetcher: any PolicyFetching
     let directory: PolicyDirectory
     let clock: any SluiceClock
     let io: NIOThreadPool
     let logger: Logger
-    let table: @Sendable () -> [String: DomainTLSPolicy.Mode]
     private var memory: [String: CachedPolicy] = [:]
     private var fetching: [String: Task<CachedPolicy?, Never>] = [:]
     /// Domains whose disk cache was read since the start (found or not): the disk is read once per domain.
@@ -26,7 +23,7 @@ public actor MTASTSPolicies: OutboundTLSPolicySource {
 
     init(
         resolver: any DNSResolver, fetcher: any PolicyFetching, directory: PolicyDirectory, clock: any SluiceClock, io: NIOThreadPool,
-        logger: Logger, table: @escaping @Sendable () -> [String: DomainTLSPolicy.Mode]
+        logger: Logger
     ) {
         self.resolver = resolver
         self.fetcher = fetcher
@@ -34,16 +31,6 @@ public actor MTASTSPolicies: OutboundTLSPolicySource {
         self.clock = clock
         self.io = io
         self.logger = logger
-        self.table = table
-    }
-
-    public func policy(for domain: String) async -> DomainTLSPolicy {
-        let table = self.table()
-        let domain = domain.lowercased()
-        if let own = StaticTLSPolicy.decide(domain, table) { return own }
-        // An address literal has no policy to publish.
-        guard !domain.hasPrefix("[") else { return StaticTLSPolicy.fallback(table) }
-        return await published(domain)?.policy.decision ?? StaticTLSPolicy.fallback(table)
     }
 
     /// The domain's policy in force now, if it has one.
