@@ -279,7 +279,7 @@ struct QueueCommand: AsyncParsableCommand {
                 [
                     "host": remote.name, "address": remote.address ?? NSNull(), "port": remote.port ?? NSNull(),
                     "tls_version": remote.transport.tlsVersion ?? NSNull(), "tls_cipher": remote.transport.tlsCipher ?? NSNull(),
-                    "verified_by": remote.transport.verifiedBy ?? NSNull(),
+                    "verified_by": remote.transport.verifiedBy ?? NSNull(), "tls_policy": remote.transport.policy ?? NSNull(),
                 ]
             } ?? NSNull(),
             "not_before": r.notBefore.map(iso) ?? NSNull(),

@@ -72,6 +72,13 @@ public struct Envelope: Sendable, Codable {
     public var dsnEnvelopeID: String?
     public var client: ClientInfo
     public var receivedAt: Date
+    /// `MAIL FROM ... REQUIRETLS` (RFC 8689): every hop over TLS with a verified certificate to a next hop that
+    /// offers REQUIRETLS, or not at all. Absent (false) in queue files written before it.
+    public var requireTLS: Bool {
+        get { requireTLSParameter ?? false }
+        set { requireTLSParameter = newValue ? true : nil }
+    }
+    private var requireTLSParameter: Bool?
 
     public init(
         queueID: QueueID, sender: MailAddress?, recipients: [Recipient] = [], bodyType: BodyType = .sevenBit,

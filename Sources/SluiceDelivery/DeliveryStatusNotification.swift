@@ -76,8 +76,10 @@ public enum DeliveryStatusNotification {
             out += "Final-Recipient: \(type); \(f.recipient.address)\r\n"
             out += "Action: failed\r\n"
             let status = f.error.reply.status ?? EnhancedStatus(f.error.isPermanent ? 5 : 4, 0, 0)
-            // A temporary failure that ran out of time is reported as permanent (RFC 3463 X.4.7).
-            out += "Status: \(status.klass == 5 ? status.description : "5.4.7")\r\n"
+            // A temporary failure that ran out of time is reported as permanent (RFC 3463 X.4.7); one for security
+            // (X.7.x: TLS required and not to be had, a certificate not verified) keeps its reason, made permanent.
+            let final = status.klass == 5 ? status : status.subject == 7 ? EnhancedStatus(5, 7, status.detail) : EnhancedStatus(5, 4, 7)
+            out += "Status: \(final)\r\n"
             if let remote = f.remote { out += "Remote-MTA: dns; \(remote)\r\n" }
             if let type = f.diagnosticType, f.remote != nil {
                 out += "Diagnostic-Code: \(type); \(f.error.reply.lines.joined(separator: " "))\r\n"

@@ -103,7 +103,7 @@ public final class RelayTarget: DeliveryTarget {
                         await self.deliverer.attempt(message, to: recipients, host: host, tls: pool.tls, credentials: pool.credentials)
                     }
                     let where_ = "\(pool.name) \(host)"
-                    let report = outcome.results(for: recipients, remote: outcome.remote(host, tls: pool.tls, roots: deliverer.trustRoots), context: where_)
+                    let report = outcome.results(for: recipients, remote: outcome.remote(host), context: where_)
                     if let failure = outcome.failure {
                         if failure.isPermanent {
                             // The server understood and said no (e.g. MAIL FROM refused): final for every recipient.

@@ -57,14 +57,30 @@ public struct SMTPDeliverer: Sendable {
         credentials: ClientCredentials? = nil, dialect: SMTPClientSession.Dialect = .smtp, verifier: (any PeerCertificateVerifier)? = nil,
         authenticate: Bool = true
     ) async -> SMTPClientSession.Outcome {
-        let job = SMTPClientSession.Job(
+        var job = SMTPClientSession.Job(
             sender: message?.envelope.sender, recipients: recipients, bodyType: message?.envelope.bodyType ?? .sevenBit,
             smtpUTF8: message?.envelope.smtpUTF8 ?? false, size: message?.deliveredSize ?? 0, credentials: credentials)
+        // REQUIRETLS (RFC 8689) over SMTP: TLS with a verified certificate (DANE's verifier, else the trust roots),
+        // whatever the route's own setting; LMTP is final delivery into the mail store, not a relay hop.
+        var tls = tls
+        var authenticate = authenticate
+        if dialect == .smtp, message?.envelope.requireTLS == true {
+            job.requireTLS = true
+            tls = .required
+            authenticate = true
+        }
         let payload = SMTPClient.Payload(
             bodyPath: message?.bodyPath ?? "/dev/null", bodyOffset: message?.bodyOffset ?? 0, bodyLength: message?.bodyLength ?? 0,
             prefix: message?.prefixBytes ?? [], timeout: message == nil ? .seconds(30) : .minutes(5))
         // A connection verified one way is not reused for a message that asks another (DANE records change).
         let key = "\(dialect) \(host) \(tls) \(authenticate) \(credentials?.username ?? "") \(verifier.map { "\($0)" } ?? "")"
+        // What vouches for the peer when the trust roots do: the context (and a reused connection's key) says so.
+        let byRoots = verifier == nil && tls == .required && authenticate
+        func vouched(_ o: SMTPClientSession.Outcome) -> SMTPClientSession.Outcome {
+            var o = o
+            if byRoots && o.usedTLS && o.verifiedBy == nil { o.verifiedBy = trustRoots }
+            return o
+        }
         let reuse = message != nil ? pool : nil
         if let reuse, let idle = reuse.take(key) {
             var session = SMTPClientSession(continuing: idle.negotiated, heloName: heloName, tls: tls, job: job)
@@ -72,25 +88,22 @@ public struct SMTPDeliverer: Sendable {
             session.dialect = dialect
             if let outcome = await SMTPClient.deliver(on: idle.channel, session: session, payload: payload) {
                 // A cached connection that died before the data was sent: nothing happened; use a new one.
-                if outcome.failure == nil || outcome.dataSent { return outcome }
+                if outcome.failure == nil || outcome.dataSent { return vouched(outcome) }
             }
         }
         var session = SMTPClientSession(heloName: heloName, tls: tls, job: job)
         session.keepOpen = reuse != nil
         session.dialect = dialect
         // `authenticate: false` with tls required: encrypted, unauthenticated (DANE with no usable TLSA record).
-        let context = verifier != nil ? custom : tls == .required && authenticate ? verifying : opportunistic
-        return await SMTPClient.deliver(
-            to: host, session: session, tls: context, verifier: verifier, payload: payload, group: group, io: io, pool: reuse, poolKey: key)
+        let context = verifier != nil ? custom : byRoots ? verifying : opportunistic
+        return vouched(await SMTPClient.deliver(
+            to: host, session: session, tls: context, verifier: verifier, payload: payload, group: group, io: io, pool: reuse, poolKey: key))
     }
 }
 
 extension SMTPClientSession.Outcome {
-    /// The host this outcome is about, with what its transport did (`tls`: the policy of the attempt; `roots`: what
-    /// verified the peer under `required`).
-    public func remote(_ host: SMTPClient.Endpoint, tls: OutboundTLS, roots: String = "system roots") -> RemoteEnd {
-        remote(host, verifiedBy: usedTLS && tls == .required ? roots : nil, policy: nil)
-    }
+    /// The host this outcome is about, with what its transport did (`verifiedBy` as the deliverer recorded it).
+    public func remote(_ host: SMTPClient.Endpoint) -> RemoteEnd { remote(host, verifiedBy: verifiedBy, policy: nil) }
 
     /// The host this outcome is about: `verifiedBy` what vouched for the peer (nil: unverified), `policy` the
     /// destination's TLS policy (for `send`).

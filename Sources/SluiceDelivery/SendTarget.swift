@@ -102,8 +102,8 @@ public final class SendTarget: DeliveryTarget {
             let outcome = await deliverer.attempt(
                 message, to: recipients, host: host, tls: plan.tls, verifier: plan.verifier, authenticate: plan.verify)
             let where_ = "\(domain) via \(host)"
-            let verifiedBy = outcome.verifiedBy ?? (outcome.usedTLS && plan.verify && plan.verifier == nil ? deliverer.trustRoots : nil)
-            let remote = outcome.remote(host, verifiedBy: verifiedBy, policy: plan.policy)
+            let policyName = message.envelope.requireTLS ? "\(plan.policy), requiretls" : plan.policy
+            let remote = outcome.remote(host, verifiedBy: outcome.verifiedBy, policy: policyName)
             let report = outcome.results(for: recipients, remote: remote, context: where_)
             if let failure = outcome.failure {
                 if failure.isPermanent { return report }

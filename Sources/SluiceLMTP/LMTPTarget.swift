@@ -46,7 +46,7 @@ public final class LMTPTarget: DeliveryTarget {
         let outcome = await limiter(server).withSlot(server.name) {
             await self.deliverer.attempt(message, to: to, host: server.endpoint, tls: server.tls, dialect: .lmtp)
         }
-        let report = outcome.results(for: mailboxes, remote: outcome.remote(server.endpoint, tls: server.tls, roots: deliverer.trustRoots), context: "lmtp \(server.name)")
+        let report = outcome.results(for: mailboxes, remote: outcome.remote(server.endpoint), context: "lmtp \(server.name)")
         var results = unusable
         for (box, result) in report.results { for r in byMailbox[box] ?? [] { results[r] = result } }
         return DeliveryReport(results: results, delivered: report.delivered, detail: report.detail)

@@ -1,4 +1,5 @@
-// What an SMTP client session takes and gives: the credentials it may send,
+// What an SMTP client session takes and gives: the job (envelope, what the
+// message needs of the next hop), the credentials it may send,
 // the outcome of an attempt (per recipient), what a connection negotiated
 // for the next session on it, and the actions the glue carries out. The
 // state machine itself is SMTPClientSession.swift.
@@ -19,6 +20,31 @@ public struct ClientCredentials: Sendable, CustomStringConvertible {
 }
 
 extension SMTPClientSession {
+    /// What one session delivers: the envelope and what the message needs of the next hop.
+    public struct Job: Sendable {
+        public var sender: MailAddress?
+        public var recipients: [MailAddress]
+        public var bodyType: BodyType
+        public var smtpUTF8: Bool
+        public var size: Int
+        /// Authenticate before MAIL with these (upstreams with `auth:`).
+        public var credentials: ClientCredentials?
+        /// The message asked for REQUIRETLS: only over TLS, to a server that offers it, with the parameter.
+        public var requireTLS = false
+
+        public init(
+            sender: MailAddress?, recipients: [MailAddress], bodyType: BodyType, smtpUTF8: Bool, size: Int,
+            credentials: ClientCredentials? = nil
+        ) {
+            self.sender = sender
+            self.recipients = recipients
+            self.bodyType = bodyType
+            self.smtpUTF8 = smtpUTF8
+            self.size = size
+            self.credentials = credentials
+        }
+    }
+
     /// The result of one delivery attempt over one connection.
     public struct Outcome: Sendable {
         /// Recipients the server took (the message was accepted after DATA).

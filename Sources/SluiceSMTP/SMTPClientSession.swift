@@ -17,28 +17,6 @@ import Foundation
 import SluiceCore
 
 public struct SMTPClientSession: Sendable {
-    public struct Job: Sendable {
-        public var sender: MailAddress?
-        public var recipients: [MailAddress]
-        public var bodyType: BodyType
-        public var smtpUTF8: Bool
-        public var size: Int
-        /// Authenticate before MAIL with these (upstreams with `auth:`).
-        public var credentials: ClientCredentials?
-
-        public init(
-            sender: MailAddress?, recipients: [MailAddress], bodyType: BodyType, smtpUTF8: Bool, size: Int,
-            credentials: ClientCredentials? = nil
-        ) {
-            self.sender = sender
-            self.recipients = recipients
-            self.bodyType = bodyType
-            self.smtpUTF8 = smtpUTF8
-            self.size = size
-            self.credentials = credentials
-        }
-    }
-
     enum State: Sendable {
         case greeting, ehlo, helo, startTLS, ehloAfterTLS, authPlain, authLogin, authLoginUser, authLoginPassword
         case mail, rcpt(Int), data, body, reset, quit, finished
@@ -272,10 +250,17 @@ public struct SMTPClientSession: Sendable {
         if job.bodyType == .eightBitMIME && !offers("8BITMIME") {
             return failAll(SMTPError(554, .init(5, 6, 3), "The next hop does not support 8BITMIME; the message needs it"))
         }
+        if job.requireTLS {
+            if !tlsActive { return fail(SMTPError(454, .init(4, 7, 10), "REQUIRETLS: the connection to the next hop is not under TLS")) }
+            if !offers("REQUIRETLS") {
+                return failAll(SMTPError(550, .init(5, 7, 30), "REQUIRETLS support required: the next hop does not offer it"))
+            }
+        }
         var command = "MAIL FROM:<\(job.sender?.description ?? "")>"
         if offers("SIZE") { command += " SIZE=\(job.size)" }
         if job.bodyType == .eightBitMIME { command += " BODY=8BITMIME" }
         if job.smtpUTF8 { command += " SMTPUTF8" }
+        if job.requireTLS { command += " REQUIRETLS" }
         command += "\r\n"
         if offers("PIPELINING") {
             for r in job.recipients { command += "RCPT TO:<\(r)>\r\n" }

@@ -28,6 +28,8 @@ public struct MailParameters: Sendable, Equatable {
     public var dsnReturn: DSNReturn?
     public var envelopeID: String?
     public var auth: String?
+    /// REQUIRETLS (RFC 8689).
+    public var requireTLS = false
 
     public init() {}
 }

@@ -163,6 +163,8 @@ public enum SMTPCommandParser {
                 }
             case ("SMTPUTF8", nil):
                 p.smtpUTF8 = true
+            case ("REQUIRETLS", nil):
+                p.requireTLS = true
             case ("RET", let v?):
                 guard let ret = DSNReturn(rawValue: v.uppercased()) else {
                     throw SMTPError(501, .init(5, 5, 4), "Error: bad RET value")

@@ -333,6 +333,9 @@ public struct SMTPServerSession: Sendable {
                 return error(e)
             }
             guard transaction == nil else { return error(SMTPError(503, .init(5, 5, 1), "Error: nested MAIL command")) }
+            if parameters.requireTLS && !client.usesTLS {
+                return error(SMTPError(530, .init(5, 7, 10), "REQUIRETLS needs a TLS connection: issue STARTTLS first"))
+            }
             if let size = parameters.size, size > configuration.maxMessageSize {
                 return error(SMTPError(552, .init(5, 3, 4), "Error: message size exceeds fixed limit"))
             }
@@ -343,6 +346,7 @@ public struct SMTPServerSession: Sendable {
             envelope.declaredSize = parameters.size
             envelope.dsnReturn = parameters.dsnReturn
             envelope.dsnEnvelopeID = parameters.envelopeID
+            envelope.requireTLS = parameters.requireTLS
             state = .checkingSender(envelope)
             return .checkSender(sender)
         case .rcpt(var address, let parameters):
@@ -516,6 +520,8 @@ public struct SMTPServerSession: Sendable {
             "ENHANCEDSTATUSCODES", "CHUNKING", "DSN",
         ]
         if configuration.tlsAvailable && !client.usesTLS { lines.append("STARTTLS") }
+        // RFC 8689 §4: offered only where it can be used, on a connection under TLS.
+        if client.usesTLS { lines.append("REQUIRETLS") }
         if authOffered { lines.append("AUTH PLAIN LOGIN") }
         return SMTPReply(code: 250, status: nil, lines: lines)
     }

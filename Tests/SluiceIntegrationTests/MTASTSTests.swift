@@ -144,6 +144,13 @@ final class MTASTSTests: XCTestCase {
         XCTAssertEqual(Set(messageIDs([tlsHop])), ["<good@test>"])
         XCTAssertEqual(Set(messageIDs([plainHop])), ["<testing@test>", "<plain@test>"])
 
+        // `sluice queue show` names the policy a deferred message's last attempt followed.
+        let (_, list, _) = try relay.cli(["queue", "list", "--json"])
+        let entries = ((try? JSONSerialization.jsonObject(with: Data(list.utf8)) as? [String: Any])?["messages"] as? [[String: Any]]) ?? []
+        let badcert = try XCTUnwrap(entries.first { "\($0)".contains("u@badcert.test") }?["id"] as? String, list)
+        let (_, show, _) = try relay.cli(["queue", "show", badcert, "--json"])
+        XCTAssertTrue(show.contains("tls_policy") && show.contains("mta-sts enforce"), show)
+
         // A second message to good.test: no second fetch.
         try send("v@good.test", "good2")
         XCTAssertTrue(waitUntil(30) { messageIDs([tlsHop]).contains("<good2@test>") }, relay.log())
