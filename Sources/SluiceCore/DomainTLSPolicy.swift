@@ -57,6 +57,9 @@ public struct DomainTLSPolicy: Sendable, Equatable {
         self.hosts = hosts
     }
 
+    /// RFC 8460's policy type for a host without DANE: "sts" (MTA-STS) or "no-policy-found" (a DANE host's is "tlsa").
+    public var reportType: String { source.hasPrefix("mta-sts") ? "sts" : "no-policy-found" }
+
     /// How logs and delivery results name it: "mta-sts enforce", "tls_policy verify", "default may".
     public var name: String { source == "default" || source == "tls_policy" ? "\(source) \(mode.rawValue)" : source }
 
@@ -113,8 +116,8 @@ public enum HostTLSPlan: Sendable {
     /// Try it: with this STARTTLS policy, the chain checked by `verifier` when set, else by the trust roots when
     /// `tls` is required and `verify` is true; `policy` names what decided it.
     case attempt(tls: OutboundTLS, verifier: (any PeerCertificateVerifier)?, verify: Bool, policy: String)
-    /// Skip it: the reason, a 4.7.5 deferral for the host.
-    case skip(String)
+    /// Skip it: the reason (a 4.7.5 deferral for the host) and what TLS reporting calls it.
+    case skip(String, TLSSessionResult.Failure)
 }
 
 extension DomainTLSPolicy {
@@ -126,22 +129,28 @@ extension DomainTLSPolicy {
         case .encrypted?:
             return .attempt(tls: .required, verifier: nil, verify: false, policy: "dane (no usable TLSA record: encrypted, unauthenticated)")
         case .unusable(let why)?:
-            return .skip("\(name): \(why)")
+            return .skip("\(name): \(why)", why.contains("DNSSEC") ? .dnssecInvalid : .tlsaInvalid)
         case nil:
             break
         }
-        if mode == .daneOnly { return .skip("\(name) has no DANE TLSA records (\(self.name))") }
+        if mode == .daneOnly { return .skip("\(name) has no DANE TLSA records (\(self.name))", .daneRequired) }
         if !testing && !allows(mxHost: name) {
-            return .skip("\(name) is not an MX host the policy allows (\(self.name), mx: \(mxPatterns?.joined(separator: ", ") ?? ""))")
+            return .skip("\(name) is not an MX host the policy allows (\(self.name), mx: \(mxPatterns?.joined(separator: ", ") ?? ""))", .validationFailure)
         }
         let tls = testing ? .opportunistic : mode.outbound
         return .attempt(tls: tls, verifier: nil, verify: tls == .required, policy: self.name)
     }
 }
 
-/// Decides each domain's policy; asked once per domain and delivery attempt, so it caches what it fetched.
+/// Decides each domain's policy; asked once per domain and delivery attempt, so it caches what it fetched. Told
+/// what each session under a policy came to (for TLS reporting, RFC 8460).
 public protocol OutboundTLSPolicySource: Sendable {
     func policy(for domain: String) async -> DomainTLSPolicy
+    func record(_ result: TLSSessionResult) async
+}
+
+extension OutboundTLSPolicySource {
+    public func record(_ result: TLSSessionResult) async {}
 }
 
 /// The administrator's table alone: the domain's own entry, else `*` (what `send` does when no component publishes

@@ -79,6 +79,13 @@ public struct Envelope: Sendable, Codable {
         set { requireTLSParameter = newValue ? true : nil }
     }
     private var requireTLSParameter: Bool?
+    /// The message says `TLS-Required: No` (RFC 8689 §5): what the recipient domain publishes (MTA-STS, DANE) is set
+    /// aside; the administrator's own tls_policy levels still hold. Absent (false) in queue files written before it.
+    public var tlsPoliciesWaived: Bool {
+        get { tlsPoliciesWaivedHeader ?? false }
+        set { tlsPoliciesWaivedHeader = newValue ? true : nil }
+    }
+    private var tlsPoliciesWaivedHeader: Bool?
 
     public init(
         queueID: QueueID, sender: MailAddress?, recipients: [Recipient] = [], bodyType: BodyType = .sevenBit,

@@ -2,8 +2,9 @@
 // The DSN is a new message from the null sender to the original sender; the
 // rules of the listener the original came in on decide where it goes, as for
 // any message (the pipeline's decide stage, on the current runtime), and it
-// is committed to the queue like any other. This host vouches for it: it is
-// signed for its From: domain (MAILER-DAEMON@hostname) when a key covers it.
+// is committed to the queue like any other (LocalSubmitter). This host
+// vouches for it: it is signed for its From: domain (MAILER-DAEMON@hostname)
+// when a key covers it.
 
 import Foundation
 import Logging
@@ -38,27 +39,16 @@ struct DSNBouncer: Bouncer {
         original = box.bytes
         var envelope = entry.envelope
         if entry.size > maxReturnedBytes { envelope.dsnReturn = .headers }
-        let id = QueueID.generate()
         let bytes = DeliveryStatusNotification.build(
             envelope: envelope, failed: failed, reportingMTA: hostname, original: original, date: clock.now(),
-            boundaryID: id.rawValue)
-        var client = ClientInfo(address: nil, listener: entry.envelope.client.listener)
-        client.helo = hostname
-        var dsn = Envelope(
-            queueID: id, sender: nil, recipients: [Recipient(address: sender, notify: .never)], bodyType: .eightBitMIME,
-            smtpUTF8: !sender.isASCII, client: client, receivedAt: clock.now())
-        dsn.dsnReturn = nil
-        let headerEnd = DeliveryStatusNotification.headerSection(bytes).count
-        var message = ReceivedMessage(
-            envelope: dsn, headers: MessageHeaders(parsing: bytes[..<headerEnd]), spoolPath: store.spoolPath(for: id), size: bytes.count)
-        message.verdicts.sender = SenderAuthorization(principal: "this host (delivery status notification)", fromDomains: [hostname.lowercased()])
-        let decision = Decide.decide(message, runtime: runtime.current)
-        decision.log(logger, queueID: id)
-        if let reject = decision.reject { throw reject }
-        let queued = QueueEntry(envelope: dsn, plan: decision.plan, size: bytes.count, queuedAt: clock.now())
-        try await fileIO { try store.submit(bytes, queued) }
-        await observer.queued(queued)
-        return id
+            boundaryID: QueueID.generate().rawValue)
+        // The queue manager that asked schedules the DSN itself.
+        let submitter = LocalSubmitter(
+            store: store, runtime: runtime, hostname: hostname, observer: observer, clock: clock, fileIO: fileIO, logger: logger, manager: nil)
+        return try await submitter.submit(
+            LocalMessage(
+                sender: nil, recipients: [sender], bytes: bytes, listener: entry.envelope.client.listener,
+                principal: "this host (delivery status notification)", fromDomain: hostname))
     }
 }
 

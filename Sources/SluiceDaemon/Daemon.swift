@@ -98,6 +98,11 @@ public struct Daemon {
             DSNBouncer(
                 store: store, runtime: runtime, hostname: config.hostname, observer: host.queueObserver, clock: clock, fileIO: fileWork,
                 logger: logger))
+        // What components write themselves (reports) is queued like a DSN, and the queue manager told.
+        host.environment.localMail.connect(
+            LocalSubmitter(
+                store: store, runtime: runtime, hostname: config.hostname, observer: host.queueObserver, clock: clock, fileIO: fileWork,
+                logger: logger, manager: manager))
         let checks = SessionChecks([DiskSpaceCheck(disk: disk)] + host.sessionChecks)
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.

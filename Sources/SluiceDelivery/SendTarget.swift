@@ -25,11 +25,13 @@ public final class SendTarget: DeliveryTarget {
     let hostname: String
     let domains: KeyedLimiter
     let logger: Logger
+    let clock: any SluiceClock
 
     public init(
         resolver: any DNSResolver, deliverer: SMTPDeliverer, port: Int, policies: any OutboundTLSPolicySource, hostname: String,
-        destinationConcurrency: Int, logger: Logger
+        destinationConcurrency: Int, logger: Logger, clock: any SluiceClock = WallClock()
     ) {
+        self.clock = clock
         self.resolver = resolver
         self.deliverer = deliverer
         self.port = port
@@ -75,14 +77,24 @@ public final class SendTarget: DeliveryTarget {
         case .failure(let e): return all(e)
         case .success(let list): endpoints = list
         }
-        let policy = await policies.policy(for: domain)
+        var policy = await policies.policy(for: domain)
+        if message.envelope.tlsPoliciesWaived {
+            // TLS-Required: No (RFC 8689 §5): what the domain publishes (MTA-STS, DANE) is set aside; the administrator's
+            // own levels hold, and STARTTLS is still used when offered.
+            policy.hosts = [:]
+            if policy.source.hasPrefix("mta-sts") { policy = DomainTLSPolicy(mode: .may, source: "TLS-Required: No") }
+        }
         var plans: [(host: SMTPClient.Endpoint, tls: OutboundTLS, verifier: (any PeerCertificateVerifier)?, verify: Bool, policy: String)] = []
         var skipped: [String] = []
         for host in endpoints {
             let name = host.serverName ?? host.host
             switch policy.plan(forHost: name) {
-            case .skip(let why):
-                if !skipped.contains(why) { skipped.append(why) }
+            case .skip(let why, let failure):
+                if !skipped.contains(why) {
+                    skipped.append(why)
+                    await policies.record(
+                        TLSSessionResult(domain: domain, policy: policy, mxHost: name, receivingIP: nil, failure: failure, detail: why, at: clock.now()))
+                }
             case .attempt(let tls, let verifier, let verify, let named):
                 if policy.testing && !policy.allows(mxHost: name) {
                     logger.event(.attempt, level: .info, "MX host outside the domain's policy in testing; delivered anyway", [.route: domain, .policy: policy.name, .remote: name])
@@ -105,6 +117,7 @@ public final class SendTarget: DeliveryTarget {
             let policyName = message.envelope.requireTLS ? "\(plan.policy), requiretls" : plan.policy
             let remote = outcome.remote(host, verifiedBy: outcome.verifiedBy, policy: policyName)
             let report = outcome.results(for: recipients, remote: remote, context: where_)
+            if let result = TLSReportClassifier.result(outcome, domain: domain, policy: policy, host: host, at: clock.now()) { await policies.record(result) }
             if let failure = outcome.failure {
                 if failure.isPermanent { return report }
                 logger.event(.attempt, level: .info, "MX host failed; trying the next", [.route: where_, .reply: "\(failure.reply)", .reason: failure.reason])

@@ -538,6 +538,9 @@ public struct SMTPServerSession: Sendable {
             state = .command(nil)
         } else {
             t.envelope.client = client
+            // RFC 8689 §5: "TLS-Required: No" asks that the recipients' TLS policies be set aside; REQUIRETLS wins.
+            t.envelope.tlsPoliciesWaived = !t.envelope.requireTLS
+                && filter.headers.first("TLS-Required")?.trimmingCharacters(in: .whitespaces).lowercased() == "no"
             actions.append(.endMessage(t.envelope, filter.headers))
             state = .awaitingResult(t.envelope.queueID)
         }

@@ -69,7 +69,10 @@ final class DANETests: XCTestCase {
         }
 
         XCTAssertTrue(waitUntil(30) { Set(messageIDs([hop])) == ["<ee@test>", "<ta@test>", "<plain@test>"] }, relay.log())
-        let delivered = relay.log().split(separator: "\n").filter { $0.contains("\"event\":\"delivered\"") }
+        // The next hop stores each message before its 250 reaches the relay, which logs the delivery after it.
+        let deliveries = { relay.log().split(separator: "\n").filter { $0.contains("\"event\":\"delivered\"") } }
+        XCTAssertTrue(waitUntil(30) { deliveries().count >= 3 }, relay.log())
+        let delivered = deliveries()
         func line(_ domain: String) -> String { String(delivered.first { $0.contains("u@\(domain)") } ?? "") }
         XCTAssertTrue(line("ee.test").contains("verified (DANE-EE), policy dane"), line("ee.test"))
         XCTAssertTrue(line("ta.test").contains("verified (DANE-TA), policy dane"), line("ta.test"))

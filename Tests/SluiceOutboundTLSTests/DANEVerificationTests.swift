@@ -99,14 +99,14 @@ final class DANEVerificationTests: XCTestCase {
         guard case .attempt(.required, nil, true, "mta-sts enforce") = p.plan(forHost: "mx1.d.test") else { return XCTFail() }
         // DANE comes before the MTA-STS list: mx2 is not in it, and is used with its verifier.
         guard case .attempt(.required, let v?, true, "dane") = p.plan(forHost: "MX2.d.test."), "\(v)" == "accept" else { return XCTFail() }
-        guard case .skip(let why) = p.plan(forHost: "mx3.d.test") else { return XCTFail() }
+        guard case .skip(let why, .dnssecInvalid) = p.plan(forHost: "mx3.d.test") else { return XCTFail() }
         XCTAssertTrue(why.contains("DNSSEC"))
         guard case .attempt(.required, nil, false, _) = p.plan(forHost: "mx4.d.test") else { return XCTFail("encrypted, unauthenticated") }
-        guard case .skip = p.plan(forHost: "mx5.d.test") else { return XCTFail("outside the MTA-STS list") }
+        guard case .skip(_, .validationFailure) = p.plan(forHost: "mx5.d.test") else { return XCTFail("outside the MTA-STS list") }
         p.testing = true
         guard case .attempt(.opportunistic, nil, false, _) = p.plan(forHost: "mx5.d.test") else { return XCTFail("testing delivers") }
         let only = DomainTLSPolicy(mode: .daneOnly, source: "tls_policy", hosts: ["mx2.d.test": .verified(by: Accept())])
-        guard case .skip = only.plan(forHost: "mx1.d.test") else { return XCTFail("dane-only: no TLSA, no delivery") }
+        guard case .skip(_, .daneRequired) = only.plan(forHost: "mx1.d.test") else { return XCTFail("dane-only: no TLSA, no delivery") }
         guard case .attempt(_, _?, _, _) = only.plan(forHost: "mx2.d.test") else { return XCTFail() }
         guard case .attempt(.opportunistic, nil, false, "default may") = DomainTLSPolicy(mode: .may, source: "default").plan(forHost: "a.test") else {
             return XCTFail()

@@ -41,6 +41,22 @@ final class RequireTLSSessionTests: XCTestCase {
         XCTAssertThrowsError(try SMTPCommandParser.parseMailParameters(["REQUIRETLS=yes"]))
     }
 
+    func testTLSRequiredNoHeaderWaivesPoliciesUnlessREQUIRETLS() {
+        func send(_ mailParameters: String) -> Envelope? {
+            let t = SessionTranscript()
+            t.send("EHLO c.test")
+            t.send("STARTTLS")
+            t.send("EHLO c.test")
+            t.send("MAIL FROM:<a@c.test>\(mailParameters)")
+            t.send("RCPT TO:<b@d.test>")
+            t.send("DATA")
+            t.raw("TLS-Required: No\r\nSubject: x\r\n\r\nhi\r\n.\r\n")
+            return t.messages.first?.0
+        }
+        XCTAssertEqual(send("")?.tlsPoliciesWaived, true)
+        XCTAssertEqual(send(" REQUIRETLS")?.tlsPoliciesWaived, false, "REQUIRETLS: the header is ignored")
+    }
+
     func testEnvelopeFilesWithoutTheFlagStillRead() throws {
         var e = Envelope(queueID: QueueID("1K0000000000000A")!, sender: nil, client: ClientInfo(address: IPAddress("192.0.2.1"), listener: "t"))
         let old = try JSONEncoder().encode(e)

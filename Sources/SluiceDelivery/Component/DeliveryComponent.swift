@@ -50,7 +50,7 @@ public struct DeliveryComponent: Component {
             pools: { runtime.current.part(UpstreamPools.self)?.pools ?? [] }, deliverer: deliverer, clock: env.clock, logger: env.logger)
         let send = SendTarget(
             resolver: resolver, deliverer: deliverer, port: config.delivery.sendPort, policies: host.outboundTLSPolicy, hostname: config.hostname,
-            destinationConcurrency: config.delivery.destinationConcurrency, logger: env.logger)
+            destinationConcurrency: config.delivery.destinationConcurrency, logger: env.logger, clock: env.clock)
         try host.add(target: StoreTarget(io: env.executors.files), kind: "store")
         try host.add(target: relay, kind: "relay")
         try host.add(target: send, kind: "send")

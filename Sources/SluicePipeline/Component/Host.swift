@@ -40,6 +40,8 @@ public struct HostEnvironment: Sendable {
     public let queue: QueueStore?
     /// What the stages computed for a queued message that its deliveries reuse (in memory, bounded).
     public let handoff: MessageHandoff
+    /// Queues messages this host writes (reports), once the daemon's queue manager runs.
+    public let localMail = LocalMail()
 
     public init(
         mode: Mode, runtime: RuntimeHolder, executors: Executors, logger: Logger, storage: Storage, clock: any SluiceClock = WallClock(),

@@ -26,4 +26,9 @@ public final class OutboundTLSPolicySlot: OutboundTLSPolicySource {
         let s = source.withLock { $0 } ?? fallback
         return await s.policy(for: domain)
     }
+
+    public func record(_ result: TLSSessionResult) async {
+        let s = source.withLock { $0 } ?? fallback
+        await s.record(result)
+    }
 }
