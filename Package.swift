@@ -171,6 +171,7 @@ let package = Package(
                 "SluiceCore", "SluiceConfig", "SluiceRules", "SluicePipeline", "COpenSSL",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -212,7 +213,7 @@ let package = Package(
         .target(
             name: "SluiceOutboundTLS",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluicePipeline",
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceSMTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -394,6 +395,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceQueue", "SluiceDaemon", "SluiceCredentials", "SluiceRules", "SluiceMailAuth", "SluiceDLP",
                 "SluiceArchive", "SluicePipeline", "SluiceDNS", "SluiceComponents", "SluiceScanners", "SluiceDNSList", "SluiceDelivery", "SluiceAdmin", "SluiceQuarantine",
+                "SluiceOutboundTLS",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -418,7 +420,8 @@ let package = Package(
         .testTarget(
             name: "SluiceOutboundTLSTests",
             dependencies: [
-                "SluiceOutboundTLS", "SluiceCore", "SluiceTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                "SluiceOutboundTLS", "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

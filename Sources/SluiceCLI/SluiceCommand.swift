@@ -18,7 +18,7 @@ public struct SluiceCommand: AsyncParsableCommand {
         version: SluiceVersion.description,
         subcommands: [
             ServeCommand.self, CheckCommand.self, QueueCommand.self, QuarantineCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
-            ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self, ArchiveCommand.self,
+            ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self, ArchiveCommand.self, TLSRPTCommand.self,
         ])
 
     public init() {}

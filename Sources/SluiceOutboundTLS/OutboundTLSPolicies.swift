@@ -3,6 +3,7 @@
 // `delivery.tls_policy` entry (verify, may or none: nothing else is asked);
 // else DANE for each MX host with secure TLSA records (with dane-only, for
 // those alone); else the domain's MTA-STS policy; else the `*` default.
+// What each session under it came to goes to the day's TLS-RPT log.
 
 import SluiceCore
 
@@ -11,6 +12,10 @@ struct OutboundTLSPolicies: OutboundTLSPolicySource {
     /// nil without a DNSSEC trust anchor: no answer can be secure, so no TLSA is asked.
     let dane: DANEHosts?
     let table: @Sendable () -> [String: DomainTLSPolicy.Mode]
+    /// Where each session's result is kept for the day's TLS-RPT reports (nil: not kept).
+    var log: TLSResultLog?
+
+    func record(_ result: TLSSessionResult) async { await log?.append(TLSResultRecord(result)) }
 
     func policy(for domain: String) async -> DomainTLSPolicy {
         let table = self.table()

@@ -127,8 +127,10 @@ final class MTASTSTests: XCTestCase {
 
         // Enforce, matching MX, certificate verified for its name: delivered over TLS, the policy named.
         XCTAssertTrue(waitUntil(30) { messageIDs([tlsHop]).contains("<good@test>") }, relay.log())
-        XCTAssertTrue(relay.waitForLog("policy mta-sts enforce"), relay.log())
-        let delivered = relay.log().split(separator: "\n").first { $0.contains("\"event\":\"delivered\"") && $0.contains("good.test") } ?? ""
+        // The next hop stores the message before its 250 reaches the relay, which logs the delivery after it.
+        let line = { relay.log().split(separator: "\n").first { $0.contains("\"event\":\"delivered\"") && $0.contains("u@good.test") } }
+        XCTAssertTrue(waitUntil(30) { line() != nil }, relay.log())
+        let delivered = line() ?? ""
         XCTAssertTrue(delivered.contains("verified (system roots and \(pki)/ca.pem)"), String(delivered))
         // Testing delivers though the MX is outside its list and offers no TLS; a domain without a policy as before.
         XCTAssertTrue(waitUntil(30) { Set(messageIDs([plainHop])) == ["<testing@test>", "<plain@test>"] }, relay.log())
@@ -154,10 +156,28 @@ final class MTASTSTests: XCTestCase {
         // A second message to good.test: no second fetch.
         try send("v@good.test", "good2")
         XCTAssertTrue(waitUntil(30) { messageIDs([tlsHop]).contains("<good2@test>") }, relay.log())
+        // The next hop stores the message before its 250 reaches the relay, which records the session after it.
+        XCTAssertTrue(waitUntil(30) { relay.log().split(separator: "\n").contains { $0.contains("\"event\":\"delivered\"") && $0.contains("v@good.test") } })
         XCTAssertEqual(server.requests(for: "mta-sts.good.test"), 1)
         let (statusCode, status, _) = try relay.cli(["status", "--json"])
         XCTAssertEqual(statusCode, 0)
         XCTAssertTrue(status.contains("\"mta_sts\"") && status.contains("good.test"), status)
+
+        // The day's TLS-RPT reports, made on demand: sessions per policy domain, failures by type.
+        let (rptCode, rpt, rptErr) = try relay.cli(["tlsrpt", "send", "--json"])
+        XCTAssertEqual(rptCode, 0, rptErr)
+        let files = ((try? JSONSerialization.jsonObject(with: Data(rpt.utf8)) as? [String: Any])?["reports"] as? [String: String]) ?? [:]
+        func report(_ domain: String) -> [String: Any] {
+            guard let path = files[domain], let data = FileManager.default.contents(atPath: path) else { return [:] }
+            return ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["policies"] as? [[String: Any]])?.first ?? [:]
+        }
+        XCTAssertEqual((report("good.test")["policy"] as? [String: Any])?["policy-type"] as? String, "sts", rpt)
+        XCTAssertGreaterThanOrEqual((report("good.test")["summary"] as? [String: Int])?["total-successful-session-count"] ?? 0, 2, rpt)
+        func failureTypes(_ domain: String) -> [String] { ((report(domain)["failure-details"] as? [[String: Any]]) ?? []).compactMap { $0["result-type"] as? String } }
+        XCTAssertEqual(failureTypes("badcert.test"), ["certificate-host-mismatch"])
+        XCTAssertEqual(failureTypes("strip.test"), ["starttls-not-supported"])
+        XCTAssertEqual(failureTypes("wrongmx.test"), ["validation-failure"])
+        XCTAssertEqual(failureTypes("testing.test"), ["starttls-not-supported"], "testing delivered in clear, and says so")
 
         // The policy server goes away and the relay restarts: the cached policy is still enforced.
         server.stop()
@@ -167,5 +187,13 @@ final class MTASTSTests: XCTestCase {
         XCTAssertTrue(waitUntil(30) { messageIDs([tlsHop]).contains("<good3@test>") }, relay.log())
         let afterRestart = relay.log().split(separator: "\n").filter { $0.contains("\"event\":\"delivered\"") && $0.contains("w@good.test") }
         XCTAssertTrue(afterRestart.contains { $0.contains("policy mta-sts enforce") }, relay.log())
+
+        // TLS-Required: No (RFC 8689 §5): the domain's policy set aside; delivered to the host without STARTTLS.
+        let r = try TestSMTPClient.sendMessage(
+            port: relay.port(), from: "app@example.test", to: "x@strip.test",
+            message: "From: app@example.test\r\nTLS-Required: No\r\nMessage-ID: <waived@test>\r\nSubject: w\r\n\r\nhello\r\n")
+        XCTAssertEqual(r.code, 250)
+        XCTAssertTrue(waitUntil(30) { messageIDs([plainHop]).contains("<waived@test>") }, relay.log())
+        XCTAssertTrue(waitUntil(30) { relay.log().split(separator: "\n").contains { $0.contains("x@strip.test") && $0.contains("policy TLS-Required: No") } }, relay.log())
     }
 }

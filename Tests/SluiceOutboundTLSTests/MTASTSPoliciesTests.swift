@@ -80,6 +80,20 @@ final class MTASTSPoliciesTests: XCTestCase {
         XCTAssertEqual(kept.mxPatterns, ["*.d.test"], "a failed fetch leaves the valid policy in force")
     }
 
+    func testAPolicyHostThatIsDownIsNotAskedAgainForFiveMinutes() async throws {
+        let f = Fixture()
+        let clock = ManualClock()
+        f.txt.withLock { $0["_mta-sts.d.test"] = ["v=STSv1; id=1"] }
+        let p = make(f, clock)
+        for _ in 0..<3 { _ = await p.policy(for: "d.test") }
+        XCTAssertEqual(f.fetches.withLock { $0 }.count, 1, "one failed fetch, then the default without asking again")
+        clock.advance(by: 301)
+        f.texts.withLock { $0["d.test"] = enforce }
+        let back = await p.policy(for: "d.test")
+        XCTAssertEqual(back.source, "mta-sts enforce")
+        XCTAssertEqual(f.fetches.withLock { $0 }.count, 2)
+    }
+
     func testDiskCacheSurvivesARestart() async throws {
         let f = Fixture()
         let clock = ManualClock()

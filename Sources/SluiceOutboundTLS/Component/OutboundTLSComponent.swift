@@ -48,7 +48,12 @@ public struct OutboundTLSComponent: Component {
             resolver: resolver, fetcher: fetcher, directory: PolicyDirectory(path: (config.dataDir as NSString).appendingPathComponent("mta-sts")),
             clock: env.clock, io: env.executors.files, logger: env.logger)
         let dane = config.dns.trustAnchor == nil ? nil : DANEHosts(resolver: resolver, port: config.delivery.sendPort, clock: env.clock)
-        try host.setOutboundTLSPolicy(OutboundTLSPolicies(mtaSTS: published, dane: dane) { runtime.current.config.delivery.tlsPolicy })
+        var policies = OutboundTLSPolicies(mtaSTS: published, dane: dane) { runtime.current.config.delivery.tlsPolicy }
+        let reports = (config.dataDir as NSString).appendingPathComponent("tlsrpt")
+        policies.log = TLSResultLog(directory: reports + "/results", io: env.executors.files, logger: env.logger)
+        try host.setOutboundTLSPolicy(policies)
+        let mailer = TLSReportMailer(resolver: resolver, localMail: env.localMail, clock: env.clock, logger: env.logger)
+        host.add(service: DailyReportService(config: config, clock: env.clock, io: env.executors.files, mailer: mailer, logger: env.logger))
         let clock = env.clock
         host.add(status: StatusSection(name: "mta_sts") {
             let now = clock.now()

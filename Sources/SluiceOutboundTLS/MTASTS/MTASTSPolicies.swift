@@ -5,6 +5,7 @@
 // fetch that fails leaves a valid cached policy in force; a policy past
 // half its life is fetched again in the background.
 
+import Foundation
 import Logging
 import NIOPosix
 import SluiceCore
@@ -18,8 +19,13 @@ actor MTASTSPolicies {
     let logger: Logger
     private var memory: [String: CachedPolicy] = [:]
     private var fetching: [String: Task<CachedPolicy?, Never>] = [:]
-    /// Domains whose disk cache was read since the start (found or not): the disk is read once per domain.
-    private var readFromDisk: Set<String> = []
+    /// Each domain's disk cache, read once per domain since the start (found or not); concurrent deliveries wait for
+    /// the one read.
+    private var diskReads: [String: Task<CachedPolicy?, Never>] = [:]
+    /// When a fetch last failed, per domain: it is not tried again for `retryAfterFailure` (a policy host that is
+    /// down would otherwise hold each delivery to its domain for the client's connect timeout).
+    private var failedAt: [String: Date] = [:]
+    static let retryAfterFailure: Double = 300
 
     init(
         resolver: any DNSResolver, fetcher: any PolicyFetching, directory: PolicyDirectory, clock: any SluiceClock, io: NIOThreadPool,
@@ -49,10 +55,12 @@ actor MTASTSPolicies {
         case .none:
             return valid
         case .record(let record):
+            let recentlyFailed = failedAt[domain].map { now.timeIntervalSince($0) < Self.retryAfterFailure } ?? false
             if let valid, valid.id == record.id {
-                if valid.wantsRefresh(at: now) && fetching[domain] == nil { _ = fetch(domain, id: record.id, keeping: valid) }
+                if valid.wantsRefresh(at: now) && fetching[domain] == nil && !recentlyFailed { _ = fetch(domain, id: record.id, keeping: valid) }
                 return valid
             }
+            if recentlyFailed && fetching[domain] == nil { return valid }
             return await fetch(domain, id: record.id, keeping: valid).value
         }
     }
@@ -63,7 +71,11 @@ actor MTASTSPolicies {
         let task = Task { () -> CachedPolicy? in
             let result = await self.download(domain, id: id)
             self.fetching[domain] = nil
-            guard let fresh = result else { return valid }
+            guard let fresh = result else {
+                self.failedAt[domain] = self.clock.now()
+                return valid
+            }
+            self.failedAt[domain] = nil
             self.memory[domain] = fresh
             return fresh
         }
@@ -100,12 +112,17 @@ actor MTASTSPolicies {
     /// The cached entry from memory, or from disk the first time a domain is asked after a start.
     private func cachedEntry(_ domain: String) async -> CachedPolicy? {
         if let entry = memory[domain] { return entry }
-        guard readFromDisk.insert(domain).inserted else { return nil }
+        if let reading = diskReads[domain] { return await reading.value }
         let directory = self.directory
-        // A cache that cannot be read now (thread pool stopping) is no cache: the policy is fetched.
-        guard let entry = try? await io.runIfActive({ directory.read(domain) }) else { return nil }
-        memory[domain] = entry
-        return entry
+        let io = self.io
+        let task = Task { () -> CachedPolicy? in
+            // A cache that cannot be read now (thread pool stopping) is no cache: the policy is fetched.
+            guard let entry = try? await io.runIfActive({ directory.read(domain) }) else { return nil }
+            if self.memory[domain] == nil { self.memory[domain] = entry }
+            return self.memory[domain]
+        }
+        diskReads[domain] = task
+        return await task.value
     }
 
     /// What `sluice status` shows: every cached policy and whether it is still in force.
