@@ -25,7 +25,7 @@ enum TLSReportClassifier {
             let why = failure.reason
             if why.contains("DANE") { return make(.validationFailure, why) }
             if why.contains("Hostname") || why.contains("hostname") { return make(.certificateHostMismatch, why) }
-            if why.contains("verify") || why.contains("issuer") || why.contains("self-signed") || why.contains("self signed") {
+            if why.contains("VERIFY_FAILED") || why.contains("verify") || why.contains("issuer") || why.contains("self-signed") || why.contains("self signed") {
                 return make(.certificateNotTrusted, why)
             }
             return make(.validationFailure, why)

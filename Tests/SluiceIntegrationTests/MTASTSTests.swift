@@ -58,7 +58,7 @@ final class PolicyServer {
 }
 
 final class MTASTSTests: XCTestCase {
-    static let policyDomains = ["good", "wrongmx", "badcert", "strip", "testing"]
+    static let policyDomains = ["good", "wrongmx", "badcert", "strip", "testing", "untrusted"]
 
     static var zone: String {
         var z = "$ORIGIN test.\n$TTL 60\n"
@@ -70,6 +70,8 @@ final class MTASTSTests: XCTestCase {
         // good, wrongmx and badcert reach the TLS next hop; strip and testing the one without STARTTLS.
         z += "mx.good.test. IN A 127.0.0.1\nmx.wrongmx.test. IN A 127.0.0.1\nmx.badcert.test. IN A 127.0.0.1\n"
         z += "mx.strip.test. IN A 127.0.0.2\nmx.testing.test. IN A 127.0.0.2\n"
+        // untrusted reaches a next hop whose certificate names it but comes from a CA nobody configured.
+        z += "mx.untrusted.test. IN A 127.0.0.3\n"
         z += "plain.test. IN MX 10 mx.plain.test.\nmx.plain.test. IN A 127.0.0.2\n"
         return z
     }
@@ -85,12 +87,14 @@ final class MTASTSTests: XCTestCase {
         let policyHosts = Self.policyDomains.map { "mta-sts.\($0).test" }.joined(separator: ",")
         let (made, _, madeErr) = try runTool("/bin/sh", [MTLSTests.interop + "/make_server_pki.sh", pki, "mx=mx.good.test", "policy=\(policyHosts)"])
         XCTAssertEqual(made, 0, madeErr)
+        let (otherMade, _, otherErr) = try runTool("/bin/sh", [MTLSTests.interop + "/make_server_pki.sh", pki + "/other", "mx=mx.untrusted.test"])
+        XCTAssertEqual(otherMade, 0, otherErr)
         let policies = pki + "/policies"
         try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
         for (domain, text) in [
             ("good", Self.policy("enforce", mx: "mx.good.test")), ("wrongmx", Self.policy("enforce", mx: "other.wrongmx.test")),
             ("badcert", Self.policy("enforce", mx: "*.badcert.test")), ("strip", Self.policy("enforce", mx: "mx.strip.test")),
-            ("testing", Self.policy("testing", mx: "elsewhere.testing.test")),
+            ("testing", Self.policy("testing", mx: "elsewhere.testing.test")), ("untrusted", Self.policy("enforce", mx: "mx.untrusted.test")),
         ] {
             try text.write(toFile: "\(policies)/mta-sts.\(domain).test.txt", atomically: true, encoding: .utf8)
         }
@@ -109,6 +113,8 @@ final class MTASTSTests: XCTestCase {
             """)
         try tlsHop.start()
         try plainHop.start()
+        let untrustedHop = try sinkDaemon(address: "127.0.0.3", port: port, extra: "tls: { certificate: \(pki)/other/mx.pem, key: \(pki)/other/mx.key }")
+        try untrustedHop.start()
         let relay = try DaemonProcess(yaml: """
             dns: { nameserver: "127.0.0.1:\(dns.port)", timeout: 5s }
             delivery: { send_port: \(port), retry_schedule: [1s], ca_file: \(pki)/ca.pem, mta_sts: { https_port: \(server.port) } }
@@ -140,7 +146,9 @@ final class MTASTSTests: XCTestCase {
         XCTAssertTrue(relay.waitForLog("TLS handshake failed", timeout: 30), relay.log())
         XCTAssertTrue(relay.waitForLog("TLS required but the server does not offer STARTTLS", timeout: 30), relay.log())
         let deferrals = { relay.log().split(separator: "\n").filter { $0.contains("\"event\":\"deferred\"") } }
-        XCTAssertTrue(waitUntil(30) { ["wrongmx", "badcert", "strip"].allSatisfy { d in deferrals().filter { $0.contains("\(d).test") }.count >= 2 } }, relay.log())
+        XCTAssertTrue(waitUntil(30) { ["wrongmx", "badcert", "strip", "untrusted"].allSatisfy { d in deferrals().filter { $0.contains("\(d).test") }.count >= 2 } }, relay.log())
+        XCTAssertTrue(deferrals().filter { $0.contains("u@untrusted.test") }.allSatisfy { $0.contains("4.7.5") }, relay.log())
+        XCTAssertEqual(untrustedHop.outboxFiles().count, 0, "a certificate from an unknown CA gets nothing")
         XCTAssertTrue(deferrals().filter { $0.contains("badcert.test") }.allSatisfy { $0.contains("4.7.5") }, relay.log())
         XCTAssertFalse(relay.log().contains("\"event\":\"failed\""), "nothing the policy forbids is bounced before max_delivery_time")
         XCTAssertEqual(Set(messageIDs([tlsHop])), ["<good@test>"])
@@ -175,6 +183,7 @@ final class MTASTSTests: XCTestCase {
         XCTAssertGreaterThanOrEqual((report("good.test")["summary"] as? [String: Int])?["total-successful-session-count"] ?? 0, 2, rpt)
         func failureTypes(_ domain: String) -> [String] { ((report(domain)["failure-details"] as? [[String: Any]]) ?? []).compactMap { $0["result-type"] as? String } }
         XCTAssertEqual(failureTypes("badcert.test"), ["certificate-host-mismatch"])
+        XCTAssertEqual(failureTypes("untrusted.test"), ["certificate-not-trusted"])
         XCTAssertEqual(failureTypes("strip.test"), ["starttls-not-supported"])
         XCTAssertEqual(failureTypes("wrongmx.test"), ["validation-failure"])
         XCTAssertEqual(failureTypes("testing.test"), ["starttls-not-supported"], "testing delivered in clear, and says so")
