@@ -14,24 +14,19 @@ import SluicePipeline
 import SluiceQueue
 
 struct DSNBouncer: Bouncer {
-    let store: QueueStore
-    let runtime: RuntimeHolder
-    let hostname: String
-    let observer: any QueueObserver
-    let clock: any SluiceClock
-    let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
-    let logger: Logger
+    /// Decides and commits the DSN (without telling the queue manager, which schedules the DSN it asked for).
+    let submitter: LocalSubmitter
     /// Larger originals are returned as headers only.
     let maxReturnedBytes = 10 << 20
 
     func bounce(_ entry: QueueEntry, failed: [DeliveryStatusNotification.FailedRecipient]) async throws -> QueueID? {
         guard let sender = entry.envelope.sender else { return nil }
-        let store = self.store
+        let store = submitter.store
         var original: [UInt8] = []
         let limit = min(entry.size, maxReturnedBytes)
         let path = store.messagePath(for: entry.id)
         let box = OriginalBox()
-        try await fileIO {
+        try await submitter.fileIO {
             guard let h = FileHandle(forReadingAtPath: path) else { return }
             defer { try? h.close() }
             box.bytes = [UInt8](try h.read(upToCount: limit) ?? Data())
@@ -40,15 +35,12 @@ struct DSNBouncer: Bouncer {
         var envelope = entry.envelope
         if entry.size > maxReturnedBytes { envelope.dsnReturn = .headers }
         let bytes = DeliveryStatusNotification.build(
-            envelope: envelope, failed: failed, reportingMTA: hostname, original: original, date: clock.now(),
+            envelope: envelope, failed: failed, reportingMTA: submitter.hostname, original: original, date: submitter.clock.now(),
             boundaryID: QueueID.generate().rawValue)
-        // The queue manager that asked schedules the DSN itself.
-        let submitter = LocalSubmitter(
-            store: store, runtime: runtime, hostname: hostname, observer: observer, clock: clock, fileIO: fileIO, logger: logger, manager: nil)
         return try await submitter.submit(
             LocalMessage(
                 sender: nil, recipients: [sender], bytes: bytes, listener: entry.envelope.client.listener,
-                principal: "this host (delivery status notification)", fromDomain: hostname))
+                principal: "this host (delivery status notification)", fromDomain: submitter.hostname))
     }
 }
 

@@ -94,15 +94,12 @@ public struct Daemon {
         let intake = MessageIntake(
             pipeline: host.pipeline, runtime: runtime, store: store, queueManager: manager, observer: host.queueObserver,
             handoff: host.environment.handoff, clock: clock, fileIO: fileWork)
-        await manager.setBouncer(
-            DSNBouncer(
-                store: store, runtime: runtime, hostname: config.hostname, observer: host.queueObserver, clock: clock, fileIO: fileWork,
-                logger: logger))
+        var submitter = LocalSubmitter(
+            store: store, runtime: runtime, hostname: config.hostname, observer: host.queueObserver, clock: clock, fileIO: fileWork, logger: logger)
+        await manager.setBouncer(DSNBouncer(submitter: submitter))
         // What components write themselves (reports) is queued like a DSN, and the queue manager told.
-        host.environment.localMail.connect(
-            LocalSubmitter(
-                store: store, runtime: runtime, hostname: config.hostname, observer: host.queueObserver, clock: clock, fileIO: fileWork,
-                logger: logger, manager: manager))
+        submitter.manager = manager
+        host.environment.localMail.connect(submitter)
         let checks = SessionChecks([DiskSpaceCheck(disk: disk)] + host.sessionChecks)
 
         // 3. Listeners: admin first, so /readyz can say "not yet" while SMTP binds.

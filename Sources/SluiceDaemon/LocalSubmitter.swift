@@ -20,7 +20,7 @@ struct LocalSubmitter: LocalMailSubmitter {
     let fileIO: @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
     let logger: Logger
     /// Told of each message queued here (the daemon's queue manager); nil when the caller schedules it itself.
-    var manager: QueueManager?
+    var manager: QueueManager? = nil
 
     /// Decides, commits and (with a manager) schedules a message; its queue id.
     func submit(_ m: LocalMessage) async throws -> QueueID {

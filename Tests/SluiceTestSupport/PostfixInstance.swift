@@ -64,7 +64,7 @@ public final class PostfixInstance: @unchecked Sendable {
         let (status, out) = try Self.run("/usr/sbin/postfix", ["-c", "\(directory)/etc", "start"])
         guard status == 0 else { throw PostfixUnavailable(description: "postfix start failed: \(out)") }
         for _ in 0..<200 {
-            if Self.accepts(port) { return }
+            if loopbackAccepts(port) { return }
             usleep(50_000)
         }
         stop()
@@ -94,17 +94,19 @@ public final class PostfixInstance: @unchecked Sendable {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port` now (a server started by a test is up).
+public func loopbackAccepts(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
 }
 
 /// A loopback port nobody listens on right now.

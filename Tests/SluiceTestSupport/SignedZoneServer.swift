@@ -99,8 +99,8 @@ public final class SignedZoneServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(20)
-        while !Self.accepts(port) && Date() < deadline && process.isRunning { usleep(50_000) }
-        guard Self.accepts(port) else {
+        while !loopbackAccepts(port) && Date() < deadline && process.isRunning { usleep(50_000) }
+        guard loopbackAccepts(port) else {
             stop()
             throw SignedZoneUnavailable(description: "nsd did not start: \((try? String(contentsOfFile: directory + "/nsd.log", encoding: .utf8)) ?? "")")
         }
@@ -130,18 +130,6 @@ public final class SignedZoneServer: @unchecked Sendable {
             throw SignedZoneUnavailable(description: "\(tool) \(args.joined(separator: " ")) failed: \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
         }
         return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
     }
 
     public func stop() {

@@ -38,26 +38,14 @@ public final class SpamdInstance: @unchecked Sendable {
         try process.run()
         // Bounded wait until it accepts connections (compiling the shipped rules takes a few seconds).
         let deadline = Date().addingTimeInterval(90)
-        while !Self.accepts(port) && Date() < deadline && process.isRunning { usleep(100_000) }
-        guard Self.accepts(port) else {
+        while !loopbackAccepts(port) && Date() < deadline && process.isRunning { usleep(100_000) }
+        guard loopbackAccepts(port) else {
             stop()
             throw SpamdUnavailable(description: "spamd did not start: \(log)")
         }
     }
 
     public var log: String { (try? String(contentsOfFile: directory + "/spamd.log", encoding: .utf8)) ?? "" }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
 
     public func stop() {
         guard process.isRunning else { return }
