@@ -47,12 +47,7 @@ final class PolicyServer {
         ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("GET \(host) ") }.count
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<100 where process.isRunning { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
+    func stop() { terminateAndWait(process) }
 
     deinit { stop() }
 }

@@ -56,11 +56,7 @@ public final class ClamdInstance: @unchecked Sendable {
     public var log: String { (try? String(contentsOfFile: directory + "/clamd.log", encoding: .utf8)) ?? "" }
 
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            for _ in 0..<200 where process.isRunning { usleep(25_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
+        terminateAndWait(process)
         try? FileManager.default.removeItem(atPath: socket)
     }
 

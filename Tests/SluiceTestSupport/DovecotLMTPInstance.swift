@@ -107,9 +107,7 @@ public final class DovecotLMTPInstance: @unchecked Sendable {
     /// Stops Dovecot (SIGTERM to the master, which ends its children) and waits until its socket is gone.
     public func stop() {
         guard let p = process, p.isRunning else { return }
-        p.terminate()
-        for _ in 0..<200 where p.isRunning { usleep(25_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        terminateAndWait(p)
         for _ in 0..<200 where accepts() { usleep(25_000) }
         process = nil
     }

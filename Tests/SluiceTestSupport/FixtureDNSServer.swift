@@ -69,12 +69,7 @@ public final class FixtureDNSServer: @unchecked Sendable {
     }
 
     public func stop() {
-        // Not waitUntilExit: from a task of an async test it spins on a run loop that never sees the exit.
-        if process.isRunning {
-            process.terminate()
-            for _ in 0..<100 where process.isRunning { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
+        terminateAndWait(process)
         try? FileManager.default.removeItem(atPath: zoneFile)
         try? FileManager.default.removeItem(atPath: logFile)
     }

@@ -96,6 +96,15 @@ public final class PostfixInstance: @unchecked Sendable {
 
 }
 
+/// Stops a server a test started: SIGTERM, up to 5 s for it to exit (polled, never waitUntilExit: from a task of an
+/// async test that spins on a run loop that never sees the exit), then SIGKILL.
+public func terminateAndWait(_ process: Process) {
+    guard process.isRunning else { return }
+    process.terminate()
+    for _ in 0..<200 where process.isRunning { usleep(25_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+}
+
 /// Whether something accepts TCP connections on 127.0.0.1:`port` now (a server started by a test is up).
 public func loopbackAccepts(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -132,12 +132,7 @@ public final class SignedZoneServer: @unchecked Sendable {
         return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     }
 
-    public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<200 where process.isRunning { usleep(25_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
+    public func stop() { terminateAndWait(process) }
 
     deinit {
         stop()

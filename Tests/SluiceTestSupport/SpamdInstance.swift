@@ -47,13 +47,8 @@ public final class SpamdInstance: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: directory + "/spamd.log", encoding: .utf8)) ?? "" }
 
-    public func stop() {
-        guard process.isRunning else { return }
-        // spamd's parent stops its children on SIGTERM.
-        process.terminate()
-        for _ in 0..<200 where process.isRunning { usleep(25_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
+    /// spamd's parent stops its children on SIGTERM.
+    public func stop() { terminateAndWait(process) }
 
     deinit {
         stop()

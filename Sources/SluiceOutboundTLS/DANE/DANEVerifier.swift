@@ -22,6 +22,7 @@ struct DANEVerifier: PeerCertificateVerifier {
         guard let leaf = chain.first else { return .failure(PeerVerificationFailure("DANE: the server presented no certificate")) }
         if records.contains(where: { $0.usage == 3 && TLSAMatch.matches($0, certificate: leaf) }) { return .success("DANE-EE") }
         let anchors = records.filter { $0.usage == 2 }
+        // A chain that swift-certificates cannot read matches no DANE-TA record: the refusal below says so.
         if !anchors.isEmpty, let certificates = try? chain.map({ try Certificate(derEncoded: $0) }) {
             for (i, der) in chain.enumerated() where anchors.contains(where: { TLSAMatch.matches($0, certificate: der) }) {
                 let now = clock.now()
