@@ -5,8 +5,12 @@
 // configuration file knows only the keys of the core and those the
 // components list (SluiceConfiguration.load(file:sections:)).
 
+/// The prefix of a storage backend's section: `storage: { backend: postgres, postgres: {...} }` is read by the section
+/// whose key is "storage.postgres".
+public let storageSectionPrefix = "storage."
+
 public protocol ConfigSection: Sendable {
-    /// The top-level key.
+    /// The top-level key, or "storage.NAME" for a storage backend's settings under `storage:`.
     static var key: String { get }
     /// Reads the section; `node` is nil when the key is absent (then the defaults).
     init(_ node: ConfigNode?, _ context: ConfigContext) throws

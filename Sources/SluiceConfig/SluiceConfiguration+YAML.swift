@@ -51,7 +51,10 @@ extension SluiceConfiguration {
         }
 
         let top = ConfigNode(node: root, path: "", file: file)
-        let keys = try top.mapping(allowed: topLevelKeys + notYetSupported.keys.sorted() + sections.map { $0.key })
+        // A section whose key is "storage.NAME" is a storage backend's settings, under `storage:` beside `backend`.
+        let backendSections = sections.filter { $0.key.hasPrefix(storageSectionPrefix) }
+        let keys = try top.mapping(
+            allowed: topLevelKeys + notYetSupported.keys.sorted() + sections.map { $0.key }.filter { !$0.hasPrefix(storageSectionPrefix) })
         for (key, reason) in notYetSupported.sorted(by: { $0.key < $1.key }) {
             if let n = keys[key] { throw n.error("not supported by this version of Sluice yet (\(reason)); remove it") }
         }
@@ -68,10 +71,13 @@ extension SluiceConfiguration {
 
         // The components' sections first: a policy condition may name what one defines (`dnsbl: zen`).
         let context = ConfigContext(file: file, baseDirectory: base, dataDir: dataDir, hostname: hostname)
+        let storageKeys = try keys["storage"]?.mapping(allowed: ["backend"] + backendSections.map { String($0.key.dropFirst(storageSectionPrefix.count)) })
         var componentSections: [String: any ConfigSection] = [:]
         for section in sections {
             guard componentSections[section.key] == nil else { throw top.error("two components read the section '\(section.key)'") }
-            componentSections[section.key] = try section.init(keys[section.key], context)
+            let node =
+                section.key.hasPrefix(storageSectionPrefix) ? storageKeys?[String(section.key.dropFirst(storageSectionPrefix.count))] : keys[section.key]
+            componentSections[section.key] = try section.init(node, context)
         }
 
         var kinds: [String: any PolicyConditionKind] = [:]
@@ -177,7 +183,7 @@ extension SluiceConfiguration {
 
         var storage = StorageSettings()
         storage.location = top.location
-        if let s = try keys["storage"]?.mapping(allowed: ["backend"]), let b = s["backend"] {
+        if let b = storageKeys?["backend"] {
             storage.backend = try b.nonEmptyString()
             storage.location = b.location
         }

@@ -281,3 +281,47 @@ final class ClientCertificateConfigTests: XCTestCase {
         XCTAssertEqual(principals.principal(for: client)?.name, "client certificate CN=app1")
     }
 }
+
+/// A storage backend's settings: `storage: { backend: NAME, NAME: {...} }`, read by the backend component's section.
+struct ExampleBackendSection: ConfigSection {
+    static let key = "storage.example"
+    var url: String?
+
+    init(_ node: ConfigNode?, _ context: ConfigContext) throws {
+        guard let node else { return }
+        let m = try node.mapping(allowed: ["url"])
+        if let u = m["url"] { url = try u.nonEmptyString() }
+    }
+}
+
+final class StorageBackendSectionTests: XCTestCase {
+    let base = "listeners:\n  - { name: relay, address: 127.0.0.1:2525 }\n"
+    let file = "/srv/sluice/etc/sluice.yaml"
+
+    func testABackendsSettingsAreReadUnderStorageBesideBackend() throws {
+        let c = try SluiceConfiguration.parse(
+            yaml: base + "storage: { backend: example, example: { url: \"db://h/x\" } }\n", file: file, sections: [ExampleBackendSection.self])
+        XCTAssertEqual(c.storage.backend, "example")
+        XCTAssertEqual(c.storage.location, "\(file):3:21")
+        XCTAssertEqual(c.section(ExampleBackendSection.self)?.url, "db://h/x")
+        // Absent: the reader gets nil (its defaults).
+        XCTAssertNil(try SluiceConfiguration.parse(yaml: base, file: file, sections: [ExampleBackendSection.self]).section(ExampleBackendSection.self)?.url)
+        // Its unknown keys are refused where they are; without the component, `storage.example` is an unknown key;
+        // the section's key is never a top-level key.
+        let cases: [(String, [any ConfigSection.Type], Int, Int, String)] = [
+            ("storage: { backend: example, example: { uri: x } }\n", [ExampleBackendSection.self], 3, 41, "unknown key 'uri'"),
+            ("storage: { backend: example, example: { url: x } }\n", [], 3, 30, "unknown key 'example'"),
+            ("example: { url: x }\n", [ExampleBackendSection.self], 3, 1, "unknown key 'example'"),
+        ]
+        for (yaml, sections, line, column, reason) in cases {
+            do {
+                _ = try SluiceConfiguration.parse(yaml: base + yaml, file: file, sections: sections)
+                XCTFail("accepted: \(yaml)")
+            } catch let e as ConfigError {
+                XCTAssertEqual(e.line, line, "\(e)")
+                XCTAssertEqual(e.column, column, "\(e)")
+                XCTAssertTrue(e.reason.contains(reason), "\(e)")
+            }
+        }
+    }
+}
