@@ -25,6 +25,21 @@ public struct CredentialInfo: Sendable, Equatable {
     public var revokedAt: Date?
     public var allowFrom: [String]
 
+    public init(
+        id: Int64, user: String, name: String, createdAt: Date, expiresAt: Date?, lastUsedAt: Date?, retiresAt: Date?, revokedAt: Date?,
+        allowFrom: [String]
+    ) {
+        self.id = id
+        self.user = user
+        self.name = name
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.retiresAt = retiresAt
+        self.revokedAt = revokedAt
+        self.allowFrom = allowFrom
+    }
+
     public func state(at now: Date) -> State {
         if revokedAt != nil { return .revoked }
         if let r = retiresAt { return now < r ? .retiring : .retired }
@@ -35,7 +50,7 @@ public struct CredentialInfo: Sendable, Equatable {
 
 public struct CredentialError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    init(_ d: String) { description = d }
+    public init(_ d: String) { description = d }
 }
 
 struct Candidate: Sendable {
@@ -86,18 +101,12 @@ public final class SQLiteCredentialStore: CredentialStoring {
 
     /// Creates a credential (and its principal if new); returns the secret, shown once.
     public func add(user: String, name: String, allowFrom: [String]?, expiresIn: Double?) async throws -> String {
-        guard Self.isValidName(user) else { throw CredentialError("invalid user name '\(user)': use letters, digits, . _ - @") }
-        guard Self.isValidName(name) else { throw CredentialError("invalid credential name '\(name)': use letters, digits, . _ - @") }
+        try CredentialRules.checkNames(user: user, name: name)
         let secret = Secret.generate()
         let t = now()
         try await db.write { db in
             if let current = try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) {
-                // A new device of an existing user must not quietly change what the user may send as.
-                if let allowFrom, Set(allowFrom) != Set(Self.splitList(current)) {
-                    throw CredentialError(
-                        "\(user) already exists and may send as \(current.isEmpty ? "nothing" : current); change that with "
-                            + "`sluice creds allow \(user) --add ... --remove ...`, or leave --allow-from out")
-                }
+                try CredentialRules.checkAllowFrom(user: user, current: current, requested: allowFrom)
             } else {
                 try db.execute(
                     sql: "INSERT INTO principal (name, allow_from, created_at) VALUES (?, ?, ?)",
@@ -106,7 +115,7 @@ public final class SQLiteCredentialStore: CredentialStoring {
             let live = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM credential WHERE principal = ? AND name = ? AND revoked_at IS NULL AND retires_at IS NULL",
                 arguments: [user, name]) ?? 0
-            guard live == 0 else { throw CredentialError("\(user) already has a credential named '\(name)'; rotate or revoke it") }
+            guard live == 0 else { throw CredentialRules.nameTaken(user: user, name: name) }
             try db.execute(
                 sql: "INSERT INTO credential (principal, name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [user, name, Data(Secret.hash(secret)), t.timeIntervalSince1970, expiresIn.map { t.timeIntervalSince1970 + $0 }])
@@ -122,7 +131,7 @@ public final class SQLiteCredentialStore: CredentialStoring {
             guard let old = try Row.fetchOne(
                 db, sql: "SELECT id, expires_at, created_at FROM credential WHERE principal = ? AND name = ? AND revoked_at IS NULL AND retires_at IS NULL",
                 arguments: [user, name])
-            else { throw CredentialError("\(user) has no live credential named '\(name)'") }
+            else { throw CredentialRules.noLiveCredential(user: user, name: name) }
             let oldID: Int64 = old["id"]
             let lifetime = (old["expires_at"] as Double?).map { $0 - (old["created_at"] as Double) }
             try db.execute(sql: "UPDATE credential SET retires_at = ? WHERE id = ?", arguments: [t.timeIntervalSince1970 + overlap, oldID])
@@ -136,23 +145,23 @@ public final class SQLiteCredentialStore: CredentialStoring {
     /// Revokes every secret of USER/NAME (the device: current and retiring) at once; returns what it revoked.
     @discardableResult
     public func revoke(user: String, name: String) async throws -> [CredentialInfo] {
-        try await revoke(user: user, where: "name = ?", name, missing: "\(user) has no credential named '\(name)' (or it is revoked already)")
+        try await revoke(user: user, where: "name = ?", name, missing: CredentialRules.nothingToRevoke(user: user, name: name))
     }
 
     /// Revokes one secret by the id `creds list` shows; returns it.
     @discardableResult
     public func revoke(user: String, id: Int64) async throws -> [CredentialInfo] {
-        try await revoke(user: user, where: "id = ?", id, missing: "\(user) has no credential with id \(id) (or it is revoked already)")
+        try await revoke(user: user, where: "id = ?", id, missing: CredentialRules.nothingToRevoke(user: user, id: id))
     }
 
     private func revoke(
-        user: String, where filter: String, _ value: some DatabaseValueConvertible & Sendable, missing: String
+        user: String, where filter: String, _ value: some DatabaseValueConvertible & Sendable, missing: CredentialError
     ) async throws -> [CredentialInfo] {
         let t = now().timeIntervalSince1970
         let ids = try await db.write { db -> [Int64] in
             let ids = try Int64.fetchAll(
                 db, sql: "SELECT id FROM credential WHERE principal = ? AND \(filter) AND revoked_at IS NULL", arguments: [user, value])
-            guard !ids.isEmpty else { throw CredentialError(missing) }
+            guard !ids.isEmpty else { throw missing }
             for id in ids { try db.execute(sql: "UPDATE credential SET revoked_at = ? WHERE id = ?", arguments: [t, id]) }
             return ids
         }
@@ -164,16 +173,9 @@ public final class SQLiteCredentialStore: CredentialStoring {
     public func allow(user: String, add: [String], remove: [String]) async throws -> [String] {
         try await db.write { db in
             guard let current = try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user]) else {
-                throw CredentialError("no user \(user); create one with `sluice creds add \(user) --allow-from ...`")
+                throw CredentialRules.noUser(user)
             }
-            var list = Self.splitList(current)
-            for r in remove {
-                guard list.contains(where: { $0.caseInsensitiveCompare(r) == .orderedSame }) else {
-                    throw CredentialError("\(user) may not send as \(r) now; nothing to remove (allowed: \(list.joined(separator: ",")))")
-                }
-                list.removeAll { $0.caseInsensitiveCompare(r) == .orderedSame }
-            }
-            for a in add where !list.contains(where: { $0.caseInsensitiveCompare(a) == .orderedSame }) { list.append(a) }
+            let list = try CredentialRules.changed(CredentialRules.splitList(current), user: user, add: add, remove: remove)
             try db.execute(sql: "UPDATE principal SET allow_from = ? WHERE name = ?", arguments: [list.joined(separator: ","), user])
             return list
         }
@@ -194,7 +196,7 @@ public final class SQLiteCredentialStore: CredentialStoring {
                     lastUsedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)),
                     retiresAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
                     revokedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    allowFrom: Self.splitList(row[7]))
+                    allowFrom: CredentialRules.splitList(row[7]))
             }
         }
     }
@@ -214,16 +216,11 @@ public final class SQLiteCredentialStore: CredentialStoring {
                     """, arguments: [user, t, t]
             ).map { Candidate(id: $0["id"], name: $0["name"], hash: Array($0["secret_hash"] as Data)) }
         }
-        var matched: (Int64, String)?
-        for row in rows {
-            // Every candidate is compared, so timing does not tell which one matched.
-            if Secret.equal(row.hash, hash) { matched = (row.id, row.name) }
-        }
-        guard let matched else { return nil }
+        guard let matched = CredentialRules.match(hash, among: rows.map { ($0.id, $0.name, $0.hash) }) else { return nil }
         try await db.write { db in
-            try db.execute(sql: "UPDATE credential SET last_used_at = ? WHERE id = ?", arguments: [t, matched.0])
+            try db.execute(sql: "UPDATE credential SET last_used_at = ? WHERE id = ?", arguments: [t, matched.id])
         }
-        return matched.1
+        return matched.name
     }
 
     /// The sender addresses/domains USER may use; empty means none configured.
@@ -231,15 +228,7 @@ public final class SQLiteCredentialStore: CredentialStoring {
         let text = try await db.read { db in
             try String.fetchOne(db, sql: "SELECT allow_from FROM principal WHERE name = ?", arguments: [user])
         }
-        return SenderAllowList(Self.splitList(text ?? ""))
+        return SenderAllowList(CredentialRules.splitList(text ?? ""))
     }
 
-    static func splitList(_ text: String) -> [String] {
-        text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    static func isValidName(_ s: String) -> Bool {
-        !s.isEmpty && s.count <= 128
-            && s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-@+".unicodeScalars.contains($0) }
-    }
 }
