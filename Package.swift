@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Vocabulary shared by every stage: addresses, envelope, queue id,
@@ -312,7 +313,22 @@ let package = Package(
             dependencies: [
                 "SluicePipeline", "SluicePolicy", "SluiceCredentials", "SluiceMailAuth", "SluiceDLP", "SluiceDelivery", "SluiceArchive",
                 "SluiceQuarantine", "SluiceDNSList", "SluiceScanners", "SluiceClientCertificates", "SluiceLMTP", "SluiceSRS", "SluiceWebhook", "SluiceARC",
-                "SluiceOutboundTLS",
+                "SluiceOutboundTLS", "SluicePostgres",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The shared store: the postgres backend of every storage contract (credentials and the AUTH throttle,
+        // rate limits, the quarantine index, the archive, DKIM keys), on postgres-nio; versioned migrations.
+        .target(
+            name: "SluicePostgres",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceCredentials", "SluicePolicy", "SluiceQuarantine",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -532,6 +548,16 @@ let package = Package(
         .testTarget(
             name: "SluiceQuarantineTests",
             dependencies: ["SluiceQuarantine", "SluiceQueue", "SluiceCore", "SluiceStoreContracts", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluicePostgresTests",
+            dependencies: [
+                "SluicePostgres", "SluicePipeline", "SluiceConfig", "SluiceCore", "SluiceCredentials", "SluicePolicy", "SluiceQuarantine",
+                "SluiceStoreContracts", "SluiceTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

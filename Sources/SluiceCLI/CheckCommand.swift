@@ -18,13 +18,15 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         // The daemon's own runtime builder: rules, lists, DLP profiles and every active key, validated together.
-        let runtime = try await options.runtime(config)
+        let storage = try options.storage(config)
+        let runtime = try await options.runtime(config, storage: storage)
         for warning in runtime.warnings { FileHandle.standardError.write(Data("sluice: warning: \(warning)\n".utf8)) }
         for (name, set) in runtime.ruleSets.sorted(by: { $0.key < $1.key }) {
             print("\(set.file): ok (rule set '\(name)', \(set.rules.count) rule(s))")
         }
         // What the components do with this configuration ("dkim: ok (...)", "listener mx: verifies ...").
         for note in runtime.notes { print(note) }
+        if let line = try await StorageCommand.check(storage) { print(line) }
         // The resolver the daemon would start with (an unreadable resolv.conf is an error here, not a hang there).
         let resolver: any DNSResolver
         do { resolver = try UnboundResolver.configured(config) } catch { throw UserError("\(error)") }

@@ -19,6 +19,7 @@ public struct SluiceCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, CheckCommand.self, QueueCommand.self, QuarantineCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
             ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self, ArchiveCommand.self, TLSRPTCommand.self,
+            StorageCommand.self,
         ])
 
     public init() {}
@@ -96,9 +97,9 @@ struct ConfigOption: ParsableArguments {
     }
 
     /// The daemon's runtime for this configuration: what `check`, `reload` and `rules test` validate with.
-    func runtime(_ config: SluiceConfiguration) async throws -> Runtime {
+    func runtime(_ config: SluiceConfiguration, storage: Storage? = nil) async throws -> Runtime {
         do {
-            return try await Runtime.build(config, components: Components.standard, storage: try storage(config))
+            return try await Runtime.build(config, components: Components.standard, storage: try storage ?? self.storage(config))
         } catch let e as RuntimeError {
             throw UserError(e.description)
         } catch let e as VocabularyError {

@@ -16,6 +16,7 @@ import SluiceMailAuth
 import SluiceOutboundTLS
 import SluicePipeline
 import SluicePolicy
+import SluicePostgres
 import SluiceQuarantine
 import SluiceSRS
 import SluiceScanners
@@ -38,5 +39,6 @@ public enum Components {
         SRSComponent(),  // srs:; rewrite_sender: srs; bounces to SRS addresses checked and reversed
         ArchiveComponent(),  // archive: targets; archives:, archive_encryption:; retention
         QuarantineComponent(),  // the index of what is held in quarantine
+        PostgresComponent(),  // storage.backend: postgres: credentials, AUTH throttle, rate limits, quarantine index shared by several nodes
     ]
 }

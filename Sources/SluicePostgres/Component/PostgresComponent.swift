@@ -1,0 +1,81 @@
+// PostgresComponent: `storage.backend: postgres`, the shared store of
+// several gateway nodes (R-DELIVER-7). It provides the postgres
+// implementation of the storage contracts (credentials and the AUTH
+// throttle, rate limits, the quarantine index, the schema), all on one pool
+// per process; every other kind of state stays on the node (the embedded
+// stores). The queue is always the node's own: accepted mail never depends on
+// the database.
+
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import SluiceConfig
+import SluiceCore
+import SluiceCredentials
+import SluicePipeline
+import SluicePolicy
+import SluiceQuarantine
+
+public struct PostgresComponent: Component {
+    public let name = "postgres"
+    public static let backend = "postgres"
+    let databases = Databases()
+
+    public init() {}
+
+    public var sections: [any ConfigSection.Type] { [PostgresSection.self] }
+
+    /// The backend named without its settings is an error where it is named, before anything starts.
+    public func configure(_ runtime: inout RuntimeBuilder) async throws {
+        guard runtime.storage.backend == Self.backend else { return }
+        _ = try Self.settings(runtime.config)
+    }
+
+    public func review(_ runtime: Runtime) -> [CheckNote] {
+        guard runtime.config.storage.backend == Self.backend, let s = runtime.config.section(PostgresSection.self), s.configured else { return [] }
+        var notes: [CheckNote] = [
+            .info(
+                "storage: postgres \(s.displayURL) (pool \(s.poolSize), timeout \(PostgresDatabase.format(s.timeout)), "
+                    + "on_unavailable \(s.onUnavailable.rawValue)): credentials, AUTH throttle, rate limits, quarantine index shared")
+        ]
+        if let file = s.passwordFile, let mode = try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            notes.append(.warning("storage.postgres: password file \(file) is readable by others; chmod 600 it"))
+        }
+        if s.tls == .disable || s.tls == .prefer, case .tcp(let host, _) = s.endpoint, !["127.0.0.1", "::1", "localhost"].contains(host) {
+            notes.append(.warning("storage.postgres: sslmode=\(s.tls.rawValue) to \(host) may send the password and the data in clear; use verify-full"))
+        }
+        return notes
+    }
+
+    static func settings(_ config: SluiceConfiguration) throws -> PostgresSection {
+        guard let s = config.section(PostgresSection.self), s.configured else {
+            throw RuntimeError("\(config.storage.location): storage.backend: postgres needs storage.postgres: { url: postgres://USER@HOST/DATABASE }")
+        }
+        return s
+    }
+
+    public func provideStores(_ stores: inout StoreRegistry) {
+        let databases = databases
+        @Sendable func db(_ context: StorageContext) throws -> PostgresDatabase { try databases.open(try Self.settings(context.config), logger: context.logger) }
+        stores.provide((any StorageSchema).self, backend: Self.backend) { PostgresSchema(db: try db($0)) }
+        stores.provide((any CredentialStoring).self, backend: Self.backend) { PostgresCredentialStore(try db($0), clock: $0.clock) }
+        stores.provide((any AuthFailureCounting).self, backend: Self.backend) { PostgresAuthFailures(try db($0)) }
+        stores.provide((any RateLimitCounting).self, backend: Self.backend) { PostgresRateLimitCounters(try db($0)) }
+        stores.provide((any QuarantineIndex).self, backend: Self.backend) { PostgresQuarantineIndex(try db($0)) }
+    }
+}
+
+/// One pool per database a process uses, shared by its stores.
+final class Databases: Sendable {
+    private let open = NIOLockedValueBox<[String: PostgresDatabase]>([:])
+
+    func open(_ settings: PostgresSection, logger: Logger) throws -> PostgresDatabase {
+        let key = "\(settings.displayURL) \(settings.poolSize) \(settings.password ?? "")"
+        return try open.withLockedValue { open in
+            if let db = open[key] { return db }
+            let db = try PostgresDatabase(settings, logger: logger)
+            open[key] = db
+            return db
+        }
+    }
+}
