@@ -47,7 +47,8 @@ public struct PostgresComponent: Component {
         return notes
     }
 
-    static func settings(_ config: SluiceConfiguration) throws -> PostgresSection {
+    /// The settings of `storage.postgres`; an error naming where `backend: postgres` is written when they are missing.
+    public static func settings(_ config: SluiceConfiguration) throws -> PostgresSection {
         guard let s = config.section(PostgresSection.self), s.configured else {
             throw RuntimeError("\(config.storage.location): storage.backend: postgres needs storage.postgres: { url: postgres://USER@HOST/DATABASE }")
         }
