@@ -1,6 +1,7 @@
 // CredentialAuthenticator: SMTP AUTH against the credential store, behind the
 // failed-login throttle. Failures are answered 535 5.7.8 after a growing
-// delay; an IP or user past the limit gets 454 4.7.0 until the window passes.
+// delay; an IP or user past the limit gets 454 4.7.0 until the window passes,
+// and so does every AUTH while the store cannot answer.
 
 import Foundation
 import SluiceCore
@@ -19,7 +20,14 @@ public struct CredentialAuthenticator: SMTPAuthenticator {
         if await throttle.isBlocked(ip: ip, user: user) {
             throw SMTPError(454, .init(4, 7, 0), "Too many failed authentications, try again later", reason: "throttled")
         }
-        if try await store.authenticate(user: user, secret: secret) != nil {
+        let matched: String?
+        do {
+            matched = try await store.authenticate(user: user, secret: secret)
+        } catch {
+            // The store cannot answer (a shared database down): temporary, the client retries (RFC 4954).
+            throw SMTPError(454, .init(4, 7, 0), "Temporary authentication failure, try again later", reason: "credential store: \(error)")
+        }
+        if matched != nil {
             await throttle.recordSuccess(user: user)
             return user
         }
