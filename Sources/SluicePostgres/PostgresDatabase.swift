@@ -29,7 +29,11 @@ public final class PostgresDatabase: Sendable {
         }
         config.options.maximumConnections = settings.poolSize
         config.options.connectTimeout = .milliseconds(Int64(settings.timeout * 1000))
-        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        // The pool logs each failed connection attempt at info; the stores say once a minute that the database is
+        // unavailable, and that is what the log needs.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: config, backgroundLogger: background)
         self.client = client
         runner = Task { await client.run() }
     }

@@ -39,7 +39,7 @@ final class DaemonProcess {
     init(yaml: String = "") throws {
         root = NSTemporaryDirectory() + "sluice-it-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        var config = "hostname: mx.sluice.test\ndata_dir: var\n"
+        var config = (yaml.contains("hostname:") ? "" : "hostname: mx.sluice.test\n") + "data_dir: var\n"
         if !yaml.contains("listeners:") { config += Self.defaultListeners + "\n" }
         if !yaml.contains("admin:") { config += Self.defaultAdmin + "\n" }
         config += yaml + "\n"

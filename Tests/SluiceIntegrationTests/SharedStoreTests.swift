@@ -1,0 +1,143 @@
+// Two gateway nodes sharing one PostgreSQL (storage.backend: postgres), each
+// with its own queue: `sluice storage migrate` and `check`, a credential
+// revoked through one node refused by the other, a per-user limit that holds
+// across both, one quarantine listed from either node, and the database down:
+// AUTH answers 454 4.7.0, mail needing no shared state keeps flowing, and
+// everything works again when the database is back.
+
+import Foundation
+import SluiceTestSupport
+import XCTest
+
+final class SharedStoreTests: XCTestCase {
+    static let rules = """
+        rules:
+          - name: hold-invoices
+            when: [ { subject: { contains: invoice } } ]
+            then: [ quarantine ]
+          - name: everyone
+            then: [ { store: var/sink } ]
+        """
+
+    func node(_ name: String, _ pg: PostgresInstance, database: String) throws -> DaemonProcess {
+        let d = try DaemonProcess(yaml: """
+            hostname: \(name).sluice.test
+            networks: { trusted: [127.0.0.1/32] }
+            policies:
+              submission:
+                default: allow
+                rate_limits:
+                  - { per: user, messages: 10, window: 1m }
+            listeners:
+              - { name: sub, address: "127.0.0.1:0", tls: none, auth: required, auth_requires_tls: false, auth_failure_delay: 10ms, policy: submission, rules: default }
+              - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
+            storage:
+              backend: postgres
+              postgres: { url: "\(pg.url(database))", password_file: "\(pg.passwordFile)", pool_size: 4, timeout: 3s }
+            """)
+        try d.writeRules(Self.rules)
+        return d
+    }
+
+    /// AUTH PLAIN on a new session; returns the reply (and the client, logged in on 235).
+    func login(_ d: DaemonProcess, _ user: String, _ secret: String) throws -> (Int, String, TestSMTPClient) {
+        let c = try TestSMTPClient(port: d.port("sub"))
+        _ = try c.reply()
+        _ = try c.command("EHLO client.test")
+        let token = Data("\0\(user)\0\(secret)".utf8).base64EncodedString()
+        let r = try c.command("AUTH PLAIN \(token)")
+        return (r.code, r.text, c)
+    }
+
+    /// Sends one message on a logged-in session; returns the reply to MAIL (or to the end of data).
+    func send(_ c: TestSMTPClient, subject: String) throws -> (Int, String) {
+        let mail = try c.command("MAIL FROM:<app@example.test>")
+        guard mail.code == 250 else { return (mail.code, mail.text) }
+        XCTAssertEqual(try c.command("RCPT TO:<x@example.org>").code, 250)
+        XCTAssertEqual(try c.command("DATA").code, 354)
+        try c.write("Subject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@test>\r\n\r\nhello\r\n.\r\n")
+        let r = try c.reply()
+        return (r.code, r.text)
+    }
+
+    func testTwoNodesShareCredentialsLimitsAndQuarantineAndRideOutTheDatabaseDown() throws {
+        let pg: PostgresInstance
+        do { pg = try PostgresInstance() } catch let e as PostgresUnavailable { throw XCTSkip("\(e)") }
+        defer { pg.stop() }
+        try pg.createDatabase("sluice")
+        let a = try node("a", pg, database: "sluice")
+        let b = try node("b", pg, database: "sluice")
+
+        // Not migrated: check says what to run; migrate applies, then has nothing to do.
+        var (status, out, err) = try a.cli(["check"])
+        XCTAssertEqual(status, 1, out + err)
+        XCTAssertTrue(err.contains("schema at version 0, this sluice needs") && err.contains("sluice storage migrate"), err)
+        (status, out, err) = try a.cli(["storage", "migrate"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("applied v1"), out)
+        (status, out, err) = try b.cli(["storage", "migrate"])
+        XCTAssertTrue(out.contains("nothing to do"), out + err)
+        (status, out, err) = try b.cli(["check"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("schema at version 1, ok"), out)
+        XCTAssertFalse((out + err).contains(pg.password), "check never shows the password")
+        try a.start()
+        try b.start()
+
+        // A credential made through A works on B; revoked through B, A refuses it at the next AUTH.
+        (status, out, err) = try a.cli(["creds", "add", "app", "--name", "web", "--allow-from", "example.test", "--json"])
+        XCTAssertEqual(status, 0, err)
+        let secret = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["secret"] as? String)
+        XCTAssertEqual(try login(b, "app", secret).0, 235)
+        let listed = try b.cli(["creds", "list"]).1
+        XCTAssertTrue(listed.contains("web"), listed)
+
+        // The per-user limit of 10 messages a minute holds across both nodes (sessions alternate).
+        var accepted = 0
+        var refusal = ""
+        for i in 0..<14 {
+            let (code, _, c) = try login(i % 2 == 0 ? a : b, "app", secret)
+            XCTAssertEqual(code, 235)
+            let (sent, text) = try send(c, subject: "note \(i)")
+            if sent == 250 { accepted += 1 } else { refusal = "\(sent) \(text)" }
+        }
+        XCTAssertEqual(accepted, 10, "a limit of 10 per minute across two nodes")
+        XCTAssertTrue(refusal.hasPrefix("451 4.7.1 Rate limit exceeded"), refusal)
+
+        // A message quarantined on A is listed from B, with the node holding it.
+        let relay = try TestSMTPClient(port: a.port("relay"))
+        _ = try relay.reply()
+        _ = try relay.command("EHLO client.test")
+        let (code, text) = try send(relay, subject: "your invoice")
+        XCTAssertEqual(code, 250, text)
+        let id = String(text.split(separator: " ").last!)
+        XCTAssertTrue(waitUntil(20) { (try? b.cli(["quarantine", "list"]).1.contains(id)) == true }, "quarantined on A, listed on B")
+        let shown = try b.cli(["quarantine", "list", "--json"]).1
+        XCTAssertTrue(shown.contains("a.sluice.test"), shown)
+
+        (status, out, err) = try b.cli(["creds", "revoke", "app", "--name", "web"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(try login(a, "app", secret).0, 535, "revoked through B, refused by A")
+
+        // The database down: AUTH is a temporary failure, relayed mail keeps flowing (the queue is the node's own).
+        (status, out, err) = try a.cli(["creds", "add", "app", "--name", "web2", "--json"])
+        XCTAssertEqual(status, 0, err)
+        let second = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["secret"] as? String)
+        let before = (try? FileManager.default.contentsOfDirectory(atPath: b.root + "/var/sink"))?.count ?? 0
+        pg.stop()
+        let (down, downText, _) = try login(a, "app", second)
+        XCTAssertEqual(down, 454, downText)
+        XCTAssertTrue(downText.hasPrefix("4.7.0"), downText)
+        let during = try TestSMTPClient(port: b.port("relay"))
+        _ = try during.reply()
+        _ = try during.command("EHLO client.test")
+        XCTAssertEqual(try send(during, subject: "while the database is down").0, 250)
+        XCTAssertEqual(DaemonProcess.waitForFiles(in: b.root + "/var/sink", count: before + 1).count, before + 1, "delivered with the database down")
+        XCTAssertFalse(a.log().contains(pg.password), "the log never shows the password")
+
+        try pg.start()
+        XCTAssertTrue(waitUntil(60) { (try? self.login(a, "app", second).0) == 235 }, "AUTH works again once the database is back")
+        XCTAssertEqual(a.stop(), 0)
+        XCTAssertEqual(b.stop(), 0)
+    }
+}
