@@ -68,6 +68,25 @@ public struct ArchivedMessage: Sendable, Hashable {
     public var submission = ArchiveSubmission()
     /// Under legal hold: kept past its archive's retention and not deleted until released.
     public var held = false
+
+    public init(
+        id: Int64, archive: String, queueID: String, receivedAt: Date, sender: String, recipients: [String], from: String, subject: String,
+        messageID: String, size: Int, attachments: [String], dlpSummary: String, authSummary: String
+    ) {
+        self.id = id
+        self.archive = archive
+        self.queueID = queueID
+        self.receivedAt = receivedAt
+        self.sender = sender
+        self.recipients = recipients
+        self.from = from
+        self.subject = subject
+        self.messageID = messageID
+        self.size = size
+        self.attachments = attachments
+        self.dlpSummary = dlpSummary
+        self.authSummary = authSummary
+    }
 }
 
 /// Who handed a message over and what the checks said: recorded with it, each a search filter.
@@ -125,6 +144,15 @@ public struct ArchiveStats: Sendable, Hashable {
     public var storedBytes: Int
     public var oldest: Date?
     public var newest: Date?
+
+    public init(archive: String, messages: Int, bytes: Int, storedBytes: Int, oldest: Date?, newest: Date?) {
+        self.archive = archive
+        self.messages = messages
+        self.bytes = bytes
+        self.storedBytes = storedBytes
+        self.oldest = oldest
+        self.newest = newest
+    }
 }
 
 /// The archive's storage contract: async, so that a database shared by several nodes fits behind it;

@@ -104,8 +104,9 @@ public struct ArchiveTextQuery: Equatable, Sendable {
         return out
     }
 
-    /// The words of a token, as the index splits text: runs of letters and digits, lowercased.
-    static func words(_ text: String) -> [String] {
+    /// The words of a token, as the index splits text: runs of letters and digits, lowercased (a store that builds
+    /// its own index splits documents with this too).
+    public static func words(_ text: String) -> [String] {
         var out: [String] = []
         var word = ""
         for c in text {

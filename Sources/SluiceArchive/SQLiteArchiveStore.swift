@@ -109,7 +109,7 @@ public final class SQLiteArchiveStore: Sendable {
     }
 
     public func add(_ entries: [ArchiveEntry]) throws {
-        let rows = try entries.map { e in (e, try seal(try Deflate.compress(e.raw))) }
+        let rows = try entries.map { e in (e, try ArchiveBody.pack(e.raw, keys: keys)) }
         try db.write { db in
             // Statements prepared once per transaction, not per row.
             let insertMessage = try db.cachedStatement(
@@ -279,17 +279,7 @@ public final class SQLiteArchiveStore: Sendable {
             return nil
         }
         let packed: Data = row[0]
-        return try Deflate.decompress(try unseal([UInt8](packed)), size: row[1])
-    }
-
-    func seal(_ packed: [UInt8]) throws -> [UInt8] { try keys?.seal(packed) ?? packed }
-
-    func unseal(_ body: [UInt8]) throws -> [UInt8] {
-        guard ArchiveKeyRing.isSealed(body) else { return body }
-        guard let keys else {
-            throw ArchiveError("the message is sealed (archive_encryption), and no key_file is configured to open it")
-        }
-        return try keys.open(body)
+        return try ArchiveBody.unpack([UInt8](packed), size: row[1], keys: keys)
     }
 
     /// Seals every message with the newest key (plain ones too), a batch per transaction; returns how
@@ -306,9 +296,7 @@ public final class SQLiteArchiveStore: Sendable {
             after = last[0]
             var updates: [(Int64, [UInt8])] = []
             for row in rows {
-                let body = [UInt8](row[1] as Data)
-                if ArchiveKeyRing.keyID(of: body) == keys.current.id { continue }
-                updates.append((row[0], try keys.seal(try unseal(body))))
+                if let sealed = try ArchiveBody.resealed([UInt8](row[1] as Data), keys: keys) { updates.append((row[0], sealed)) }
             }
             try db.write { db in
                 for (id, sealed) in updates {
