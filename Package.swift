@@ -322,7 +322,7 @@ let package = Package(
         .target(
             name: "SluicePostgres",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceCredentials", "SluicePolicy", "SluiceQuarantine",
+                "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceCredentials", "SluicePolicy", "SluiceQuarantine", "SluiceArchive",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -554,9 +554,10 @@ let package = Package(
             name: "SluicePostgresTests",
             dependencies: [
                 "SluicePostgres", "SluicePipeline", "SluiceConfig", "SluiceCore", "SluiceCredentials", "SluicePolicy", "SluiceQuarantine",
-                "SluiceStoreContracts", "SluiceTestSupport",
+                "SluiceArchive", "SluiceStoreContracts", "SluiceTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

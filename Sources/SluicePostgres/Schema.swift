@@ -92,6 +92,43 @@ enum Schema {
             """,
             "CREATE INDEX quarantine_node ON quarantine (node)",
             "CREATE INDEX quarantine_queued ON quarantine (queued_at, queue_id)",
-        ]
+        ],
+        // 2: the archive: messages (bytes deflated and sealed as on SQLite, not compressed again by TOAST), their words
+        // under a GIN index, and the address and DLP keys by time received.
+        [
+            """
+            CREATE TABLE archive_message (
+                id bigserial PRIMARY KEY, archive text NOT NULL, queue_id text NOT NULL, received_at double precision NOT NULL,
+                sender text NOT NULL, recipients text NOT NULL, from_header text NOT NULL, to_header text NOT NULL, cc_header text NOT NULL,
+                subject text NOT NULL, message_id text NOT NULL, size bigint NOT NULL, attachments text NOT NULL, dlp text NOT NULL,
+                auth text NOT NULL, stored_size bigint NOT NULL, body bytea NOT NULL, client_ip text NOT NULL, listener text NOT NULL,
+                user_name text NOT NULL, tls text NOT NULL, dlp_profiles text NOT NULL, dmarc text NOT NULL,
+                held boolean NOT NULL DEFAULT false, words tsvector NOT NULL,
+                UNIQUE (archive, queue_id))
+            """,
+            "ALTER TABLE archive_message ALTER COLUMN body SET STORAGE EXTERNAL",
+            "CREATE INDEX archive_message_time ON archive_message (received_at, id)",
+            "CREATE INDEX archive_message_archive ON archive_message (archive, received_at)",
+            "CREATE INDEX archive_message_words ON archive_message USING gin (words)",
+            "CREATE INDEX archive_message_client_ip ON archive_message (client_ip, id)",
+            "CREATE INDEX archive_message_listener ON archive_message (listener, id)",
+            "CREATE INDEX archive_message_user ON archive_message (user_name, id)",
+            "CREATE INDEX archive_message_dmarc ON archive_message (dmarc, id)",
+            "CREATE INDEX archive_message_held ON archive_message (held) WHERE held",
+            """
+            CREATE TABLE archive_key (
+                key text COLLATE "C" NOT NULL, received_at double precision NOT NULL,
+                message_id bigint NOT NULL REFERENCES archive_message (id) ON DELETE CASCADE,
+                PRIMARY KEY (key, received_at, message_id))
+            """,
+            "CREATE INDEX archive_key_message ON archive_key (message_id)",
+            """
+            CREATE TABLE archive_dlp (
+                message_id bigint NOT NULL REFERENCES archive_message (id) ON DELETE CASCADE, profile text NOT NULL,
+                received_at double precision NOT NULL)
+            """,
+            "CREATE INDEX archive_dlp_profile ON archive_dlp (profile, received_at, message_id)",
+            "CREATE INDEX archive_dlp_message ON archive_dlp (message_id)",
+        ],
     ]
 }

@@ -3,6 +3,7 @@
 // PostgreSQL server; each store gets a new, migrated database.
 
 import Foundation
+import SluiceArchive
 import SluiceCredentials
 import SluicePolicy
 import SluiceQuarantine
@@ -31,6 +32,12 @@ final class PostgresContractTests: XCTestCase {
         let server = try PostgresFixture.server()
         let next = try await PostgresFixture.databases(3, on: server)
         try await RateLimitCountingContract { try PostgresFixture.storage(try next()).store((any RateLimitCounting).self) }.run()
+    }
+
+    func testTheArchivePassesTheContract() async throws {
+        let server = try PostgresFixture.server()
+        let next = try await PostgresFixture.databases(6, on: server)
+        try await ArchiveStoreContract { try PostgresFixture.storage(try next()).store((any ArchiveStore).self) }.run()
     }
 
     func testTheQuarantineIndexPassesTheContract() async throws {

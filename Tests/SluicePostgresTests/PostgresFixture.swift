@@ -6,11 +6,13 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import SluiceArchive
 import SluiceConfig
 import SluiceCore
 import SluicePipeline
 import SluicePostgres
 import SluiceTestSupport
+import NIOPosix
 
 enum PostgresFixture {
     /// One server for the whole test process, started on first use.
@@ -40,17 +42,18 @@ enum PostgresFixture {
     }
 
     /// A configuration for `database` on `server`; `extra` goes into the postgres: mapping.
-    static func config(_ server: PostgresInstance, database: String, extra: String = "") throws -> SluiceConfiguration {
+    static func config(_ server: PostgresInstance, database: String, extra: String = "", top: String = "") throws -> SluiceConfiguration {
         let dir = NSTemporaryDirectory() + "sluice-pgcfg-\(UUID().uuidString.prefix(8))"
         let yaml = """
             data_dir: \(dir)/var
-            storage:
+            \(top)storage:
               backend: postgres
               postgres: { url: "\(server.url(database))", password_file: "\(server.passwordFile)", pool_size: 4\(extra) }
             listeners:
               - { name: relay, address: 127.0.0.1:2525 }
             """
-        return try SluiceConfiguration.parse(yaml: yaml, file: dir + "/etc/sluice.yaml", sections: [PostgresSection.self])
+        return try SluiceConfiguration.parse(
+            yaml: yaml, file: dir + "/etc/sluice.yaml", sections: [PostgresSection.self, ArchivesSection.self, ArchiveEncryptionSection.self])
     }
 
     static func storage(_ config: SluiceConfiguration, clock: any SluiceClock = WallClock()) throws -> Storage {
@@ -81,5 +84,13 @@ enum PostgresFixture {
                 return configs.removeFirst()
             }
         }
+    }
+}
+
+enum NIOThreadPoolForTests {
+    static func make() -> NIOThreadPool {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
     }
 }

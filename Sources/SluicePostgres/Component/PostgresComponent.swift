@@ -1,7 +1,7 @@
 // PostgresComponent: `storage.backend: postgres`, the shared store of
 // several gateway nodes (R-DELIVER-7). It provides the postgres
 // implementation of the storage contracts (credentials and the AUTH
-// throttle, rate limits, the quarantine index, the schema), all on one pool
+// throttle, rate limits, the quarantine index, the archive, the schema), all on one pool
 // per process; every other kind of state stays on the node (the embedded
 // stores). The queue is always the node's own: accepted mail never depends on
 // the database.
@@ -9,6 +9,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import SluiceArchive
 import SluiceConfig
 import SluiceCore
 import SluiceCredentials
@@ -36,7 +37,7 @@ public struct PostgresComponent: Component {
         var notes: [CheckNote] = [
             .info(
                 "storage: postgres \(s.displayURL) (pool \(s.poolSize), timeout \(PostgresDatabase.format(s.timeout)), "
-                    + "on_unavailable \(s.onUnavailable.rawValue)): credentials, AUTH throttle, rate limits, quarantine index shared")
+                    + "on_unavailable \(s.onUnavailable.rawValue)): credentials, AUTH throttle, rate limits, quarantine index, archive shared")
         ]
         if let file = s.passwordFile, let mode = try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int, mode & 0o077 != 0 {
             notes.append(.warning("storage.postgres: password file \(file) is readable by others; chmod 600 it"))
@@ -63,6 +64,7 @@ public struct PostgresComponent: Component {
         stores.provide((any AuthFailureCounting).self, backend: Self.backend) { PostgresAuthFailures(try db($0)) }
         stores.provide((any RateLimitCounting).self, backend: Self.backend) { PostgresRateLimitCounters(try db($0)) }
         stores.provide((any QuarantineIndex).self, backend: Self.backend) { PostgresQuarantineIndex(try db($0)) }
+        stores.provide((any ArchiveStore).self, backend: Self.backend) { PostgresArchiveStore(try db($0), keyFile: $0.config.archiveKeyFile) }
     }
 }
 
