@@ -142,7 +142,7 @@ public struct Daemon {
         let systemd = SystemdNotifier()
         let reload = ReloadService(
             configFile: config.file, components: components, storage: storage, runtime: runtime, tls: tls, logger: logger, systemd: systemd,
-            hangups: hangups)
+            hangups: hangups, requests: host.environment.reloads)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: QueueService(manager: manager, rescans: rescans)), .init(service: MemoryService(manager: manager, clock: clock)),
         ]

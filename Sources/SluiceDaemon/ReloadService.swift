@@ -29,14 +29,17 @@ final class ReloadService: Service {
     let logger: Logger
     let systemd: SystemdNotifier
     let hangups: UnixSignalsSequence
+    /// What components ask for (ReloadRequests): served like a SIGHUP, one reload at a time.
+    let requests: ReloadRequests
     private let sequence = NIOLockedValueBox(0)
 
     /// `hangups` must be created before the daemon says it is ready, so that an
     /// early SIGHUP reloads instead of killing the process (its default action).
     init(
         configFile: String, components: [any Component], storage: Storage, runtime: RuntimeHolder, tls: ListenerTLSHolders, logger: Logger,
-        systemd: SystemdNotifier, hangups: UnixSignalsSequence
+        systemd: SystemdNotifier, hangups: UnixSignalsSequence, requests: ReloadRequests
     ) {
+        self.requests = requests
         self.configFile = configFile
         self.components = components
         self.storage = storage
@@ -48,14 +51,22 @@ final class ReloadService: Service {
     }
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            for await _ in hangups.cancelOnGracefulShutdown() {
-                await reload()
+        // SIGHUPs and components' requests in one sequence, so that reloads never overlap.
+        let (merged, feed) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in self.hangups.cancelOnGracefulShutdown() { feed.yield("SIGHUP") }
+                feed.finish()
             }
-        } onGracefulShutdown: {}
+            group.addTask {
+                for await reason in self.requests.requests.cancelOnGracefulShutdown() { feed.yield(reason) }
+            }
+            for await reason in merged { await reload(reason: reason) }
+            group.cancelAll()
+        }
     }
 
-    func reload() async {
+    func reload(reason: String = "SIGHUP") async {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
@@ -76,7 +87,7 @@ final class ReloadService: Service {
         tls.replace(with: contexts)
         runtime.replace(new)
         for warning in new.warnings { logger.event(.configWarning, level: .warning, "\(warning)") }
-        var fields: [LogKey: String] = [.file: configFile]
+        var fields: [LogKey: String] = [.file: configFile, .trigger: reason]
         if !needsRestart.isEmpty { fields[.reason] = "changes to \(needsRestart.joined(separator: ", ")) take effect after a restart" }
         logger.event(.reload, level: .notice, "configuration reloaded", fields)
         systemd.notify("STATUS=configuration reloaded")

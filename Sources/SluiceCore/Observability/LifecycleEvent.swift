@@ -79,6 +79,8 @@ public enum LogKey: String, Sendable {
     case domain
     /// The TLS policy a delivery followed or a domain published ("mta-sts enforce").
     case policy
+    /// What started it: a reload's "SIGHUP", or why a component asked for one.
+    case trigger
 }
 
 extension Logger {

@@ -42,6 +42,8 @@ public struct HostEnvironment: Sendable {
     public let handoff: MessageHandoff
     /// Queues messages this host writes (reports), once the daemon's queue manager runs.
     public let localMail = LocalMail()
+    /// Asks the daemon to reload (a component's shared state changed).
+    public let reloads = ReloadRequests()
 
     public init(
         mode: Mode, runtime: RuntimeHolder, executors: Executors, logger: Logger, storage: Storage, clock: any SluiceClock = WallClock(),
