@@ -32,8 +32,39 @@ public struct QuarantineAdmin: Sendable {
         return e
     }
 
-    /// Releases a message to every held recipient, or to `only`; returns the recipients released.
-    public func release(_ id: String, only: String?) async throws -> [MailAddress] {
+    /// What a release or a deletion did: done here, or asked of the node that holds the message.
+    public enum Outcome: Sendable, Equatable {
+        case released([MailAddress])
+        case deleted
+        /// Left for that node (a shared index): its daemon applies it at its next look at the store.
+        case requested(node: String)
+    }
+
+    /// The node holding a message when it is not this one (the shared index says so); nil for this node's.
+    func otherNode(_ id: String) async throws -> QuarantineRecord? {
+        let qid = try QueueAdmin.parseID(id)
+        guard let record = try? await index.record(for: qid), record.node != node else { return nil }
+        return record
+    }
+
+    /// Releases a message to every held recipient, or to `only`: here when this node holds it, else by a request to
+    /// the node that does.
+    public func release(_ id: String, only: String?) async throws -> Outcome {
+        if let record = try await otherNode(id) {
+            if let only, !record.recipients.contains(where: { $0.lowercased() == only.lowercased() }) {
+                throw AdminError(
+                    "\(only.lowercased()) is not a quarantined recipient of \(record.queueID) (held for: \(record.recipients.joined(separator: ", ")))")
+            }
+            do {
+                try await index.request(QuarantineRequest(queueID: record.queueID, action: .release, only: only?.lowercased(), by: node), node: record.node)
+            } catch { throw AdminError("\(error)") }
+            return .requested(node: record.node)
+        }
+        return .released(try await releaseHere(id, only: only))
+    }
+
+    /// Releases a message of this node's queue; returns the recipients released.
+    public func releaseHere(_ id: String, only: String?) async throws -> [MailAddress] {
         let e = try entry(id)
         if let only, !e.quarantinedRecipients.contains(where: { $0.description.lowercased() == only.lowercased() }) {
             throw AdminError(
@@ -44,8 +75,39 @@ public struct QuarantineAdmin: Sendable {
         return result.recipients
     }
 
-    public func delete(_ id: String) async throws {
+    public func delete(_ id: String) async throws -> Outcome {
+        if let record = try await otherNode(id) {
+            do {
+                try await index.request(QuarantineRequest(queueID: record.queueID, action: .delete, only: nil, by: node), node: record.node)
+            } catch { throw AdminError("\(error)") }
+            return .requested(node: record.node)
+        }
+        try await deleteHere(id)
+        return .deleted
+    }
+
+    public func deleteHere(_ id: String) async throws {
         let e = try entry(id)
         _ = try await queue.delete([e.id])
+    }
+
+    /// Applies the requests other nodes left for this one; returns what each did (an error's text for one that failed).
+    public func applyRequests() async throws -> [(QuarantineRequest, String)] {
+        var done: [(QuarantineRequest, String)] = []
+        for r in try await index.takeRequests(node: node) {
+            do {
+                switch r.action {
+                case .release:
+                    let released = try await releaseHere(r.queueID.rawValue, only: r.only)
+                    done.append((r, "released to \(released.map(\.description).joined(separator: ", "))"))
+                case .delete:
+                    try await deleteHere(r.queueID.rawValue)
+                    done.append((r, "deleted"))
+                }
+            } catch {
+                done.append((r, "not applied: \(error)"))
+            }
+        }
+        return done
     }
 }

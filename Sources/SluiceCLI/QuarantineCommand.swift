@@ -132,9 +132,12 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try QuarantineCommand.admin(options)
-            let released = try await admin.release(id, only: to)
             let e = try QueueAdmin.parseID(id)
-            print("released \(e) to \(released.map(\.description).joined(separator: ", "))")
+            switch try await admin.release(id, only: to) {
+            case .released(let released): print("released \(e) to \(released.map(\.description).joined(separator: ", "))")
+            case .requested(let node): print("asked \(node), which holds \(e), to release it\(to.map { " to \($0.lowercased())" } ?? "") (applied at its next look at the shared store)")
+            case .deleted: break
+            }
         }
     }
 
@@ -145,8 +148,12 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try QuarantineCommand.admin(options)
-            try await admin.delete(id)
-            print("deleted \(try QueueAdmin.parseID(id))")
+            let e = try QueueAdmin.parseID(id)
+            if case .requested(let node) = try await admin.delete(id) {
+                print("asked \(node), which holds \(e), to delete it (applied at its next look at the shared store)")
+            } else {
+                print("deleted \(e)")
+            }
         }
     }
 }

@@ -56,6 +56,27 @@ public struct QuarantineQuery: Sendable {
     public init() {}
 }
 
+/// What an operator on one node asked of a message another node holds: the holding node applies it to its queue.
+public struct QuarantineRequest: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        case release, delete
+    }
+
+    public var queueID: QueueID
+    public var action: Action
+    /// Release only this recipient (nil: every held one).
+    public var only: String?
+    /// The node that asked.
+    public var by: String
+
+    public init(queueID: QueueID, action: Action, only: String?, by: String) {
+        self.queueID = queueID
+        self.action = action
+        self.only = only
+        self.by = by
+    }
+}
+
 public protocol QuarantineIndex: Sendable {
     /// Adds or replaces the record of a message.
     func record(_ record: QuarantineRecord) async throws
@@ -66,4 +87,17 @@ public protocol QuarantineIndex: Sendable {
     func record(for id: QueueID) async throws -> QuarantineRecord?
     /// Every message the index holds for a node (to rebuild it from that node's queue).
     func ids(node: String) async throws -> [QueueID]
+    /// Leaves a request for `node`, which holds the message (an index shared by several nodes).
+    func request(_ request: QuarantineRequest, node: String) async throws
+    /// The requests left for `node`, oldest first, taken: each is returned once.
+    func takeRequests(node: String) async throws -> [QuarantineRequest]
+}
+
+extension QuarantineIndex {
+    /// An index of one node's quarantine has no other node to ask.
+    public func request(_ request: QuarantineRequest, node: String) async throws {
+        throw QuarantineIndexError("\(request.queueID) is held by \(node), and this quarantine index is not shared with it (storage.backend)")
+    }
+
+    public func takeRequests(node: String) async throws -> [QuarantineRequest] { [] }
 }

@@ -67,5 +67,28 @@ public struct QuarantineIndexContract {
         try await index.remove(b.queueID)  // forgetting twice is no error
         let left = try await index.list(QuarantineQuery())
         XCTAssertEqual(left.count, 2)
+        try await requestsAreTakenOnceInOrder(index, a.queueID, c.queueID)
+    }
+
+    /// A shared index carries requests to the node holding a message, each taken once, oldest first; an index of one
+    /// node's quarantine refuses to carry any.
+    func requestsAreTakenOnceInOrder(_ index: any QuarantineIndex, _ first: QueueID, _ second: QueueID) async throws {
+        let release = QuarantineRequest(queueID: second, action: .release, only: "b3@example.org", by: "mx1")
+        do {
+            try await index.request(release, node: "mx2")
+        } catch {
+            XCTAssertTrue("\(error)".contains("not shared"), "says why: \(error)")
+            let none = try await index.takeRequests(node: "mx2")
+            XCTAssertEqual(none, [])
+            return
+        }
+        let delete = QuarantineRequest(queueID: first, action: .delete, only: nil, by: "mx2")
+        try await index.request(delete, node: "mx1")
+        let forMX2 = try await index.takeRequests(node: "mx2")
+        XCTAssertEqual(forMX2, [release])
+        let again = try await index.takeRequests(node: "mx2")
+        XCTAssertEqual(again, [], "taken once")
+        let forMX1 = try await index.takeRequests(node: "mx1")
+        XCTAssertEqual(forMX1, [delete])
     }
 }
