@@ -60,7 +60,8 @@ public struct ArchiveKeyRing: Sendable {
         return "\(id) " + key.withUnsafeBytes { Data($0).base64EncodedString() }
     }
 
-    func seal(_ plain: [UInt8]) throws -> [UInt8] {
+    /// AES-256-GCM with the newest key, the key id in front (any key file of this format: the archive's, a KEK).
+    public func seal(_ plain: [UInt8]) throws -> [UInt8] {
         let box = try AES.GCM.seal(plain, using: current.key)
         guard let combined = box.combined else { throw ArchiveError("AES-GCM gave no combined box") }
         let id = Array(current.id.utf8)
@@ -77,7 +78,8 @@ public struct ArchiveKeyRing: Sendable {
         return String(decoding: body[(magic.count + 1)..<(magic.count + 1 + length)], as: UTF8.self)
     }
 
-    func open(_ body: [UInt8]) throws -> [UInt8] {
+    /// Opens what `seal` made with any key of the ring.
+    public func open(_ body: [UInt8]) throws -> [UInt8] {
         guard let id = Self.keyID(of: body) else { throw ArchiveError("a sealed message is damaged (no key id)") }
         guard let key = keys.first(where: { $0.id == id }) else {
             throw ArchiveError("the message is sealed with key '\(id)', which the archive key file does not hold")
