@@ -323,7 +323,11 @@ let package = Package(
             name: "SluicePostgres",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluicePipeline", "SluiceCredentials", "SluicePolicy", "SluiceQuarantine", "SluiceArchive",
+                "SluiceMailAuth", "SluiceAdmin", "SluiceQueue",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -554,7 +558,7 @@ let package = Package(
             name: "SluicePostgresTests",
             dependencies: [
                 "SluicePostgres", "SluicePipeline", "SluiceConfig", "SluiceCore", "SluiceCredentials", "SluicePolicy", "SluiceQuarantine",
-                "SluiceArchive", "SluiceStoreContracts", "SluiceTestSupport",
+                "SluiceArchive", "SluiceMailAuth", "SluiceStoreContracts", "SluiceTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

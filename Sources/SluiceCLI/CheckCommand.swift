@@ -14,6 +14,8 @@ struct CheckCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Flag(help: "Also look up each DKIM key's TXT record (through dns:) and compare it with the key file.")
     var dns = false
+    @Flag(help: "Also compare the nodes sharing the store (storage.backend: postgres): exit 1 when they drift apart.")
+    var cluster = false
 
     func run() async throws {
         let config = try options.load()
@@ -32,6 +34,16 @@ struct CheckCommand: AsyncParsableCommand {
         do { resolver = try UnboundResolver.configured(config) } catch { throw UserError("\(error)") }
         if dns { try await checkPublishedKeys(try await DKIMCommand.admin(options, config: config).store.keys(configured: config.dkim), resolver: resolver) }
         print("\(options.path): ok (\(config.listeners.count) listener(s): \(config.listeners.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")))")
+        if cluster {
+            guard let view = try await ClusterCommand.view(storage) else {
+                print("cluster: storage.backend \(embeddedBackend) shares nothing; one node, no drift")
+                return
+            }
+            for n in view.down { FileHandle.standardError.write(Data("sluice: warning: cluster: \(n.node) not seen since \(QueueCommand.iso(n.lastSeen))\n".utf8)) }
+            let drift = view.drift
+            guard drift.isEmpty else { throw UserError("cluster: " + drift.joined(separator: "; ")) }
+            print("cluster: \(view.live.count) node(s) up (\(view.live.map(\.node).joined(separator: ", "))), no drift")
+        }
     }
 
     /// Active keys must be published with the same public key; publish-only ones should be (a warning).

@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import SluiceAdmin
 import SluiceConfig
+import SluicePipeline
 import SluiceMailAuth
 
 struct DKIMCommand: AsyncParsableCommand {
@@ -68,9 +69,26 @@ struct DKIMCommand: AsyncParsableCommand {
             }
             print("\(selector)._domainkey.\(d). IN TXT \(DKIMKeys.quoted(key.record))")
             print("")
-            for line in Self.advice(config: config, configPath: options.path, domain: d, selector: selector, algorithm: alg, path: path) {
+            let shared = out == nil && (try? options.storage(config!).backend) != embeddedBackend
+            let advice =
+                shared
+                ? Self.sharedAdvice(config: config!, configPath: options.path, domain: d, selector: selector, path: path)
+                : Self.advice(config: config, configPath: options.path, domain: d, selector: selector, algorithm: alg, path: path)
+            for line in advice {
                 print("# " + line)
             }
+        }
+
+        /// What to do next with a key kept in a store shared by several nodes: its state is the store's.
+        static func sharedAdvice(config: SluiceConfiguration, configPath: String, domain: String, selector: String, path: String) -> [String] {
+            var lines = ["key kept in \(path)."]
+            if config.dkim.contains(where: { $0.domain.lowercased() == domain }) {
+                lines.append("Every node sharing the store has it as publish-only (unless the dkim: list of \(configPath) says otherwise).")
+            } else {
+                lines.append("Add { domain: \(domain), selector: \(selector), state: publish-only } to the dkim: list of \(configPath) on every node.")
+            }
+            lines.append("Publish the record above, then `sluice dkim activate --domain \(domain) --selector \(selector)` on any node.")
+            return lines
         }
 
         /// What to do next, from what the configuration already says about this key (the default config lists
@@ -136,6 +154,12 @@ struct DKIMCommand: AsyncParsableCommand {
 }
 
 extension DKIMCommand {
+    /// How far a state change reaches: every node when the store is shared.
+    static func everywhere(_ options: ConfigOption, _ config: SluiceConfiguration) -> String {
+        guard let backend = try? options.storage(config).backend, backend != embeddedBackend else { return "" }
+        return " in the shared store (\(backend)): every running node reloads its keys when it next looks (storage.\(backend).refresh)"
+    }
+
     /// `sluice dkim activate|retire`: a key's state, in the store (with the embedded store: which line to edit).
     struct Activate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a key sign (after its record is published).")
@@ -146,7 +170,7 @@ extension DKIMCommand {
         func run() async throws {
             let config = try options.load()
             try await DKIMCommand.admin(options, config: config).setState(domain: domain, selector: selector, state: .active)
-            print("\(selector)._domainkey.\(domain.lowercased()) is active")
+            print("\(selector)._domainkey.\(domain.lowercased()) is active\(DKIMCommand.everywhere(options, config))")
         }
     }
 
@@ -159,7 +183,7 @@ extension DKIMCommand {
         func run() async throws {
             let config = try options.load()
             try await DKIMCommand.admin(options, config: config).setState(domain: domain, selector: selector, state: .retired)
-            print("\(selector)._domainkey.\(domain.lowercased()) is retired")
+            print("\(selector)._domainkey.\(domain.lowercased()) is retired\(DKIMCommand.everywhere(options, config))")
         }
     }
 

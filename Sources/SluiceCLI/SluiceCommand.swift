@@ -19,7 +19,7 @@ public struct SluiceCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, CheckCommand.self, QueueCommand.self, QuarantineCommand.self, RulesCommand.self, CredsCommand.self, StatusCommand.self,
             ReloadCommand.self, TraceCommand.self, DKIMCommand.self, DLPCommand.self, ArchiveCommand.self, TLSRPTCommand.self,
-            StorageCommand.self,
+            StorageCommand.self, ClusterCommand.self,
         ])
 
     public init() {}

@@ -44,12 +44,16 @@ public struct PostgresSection: ConfigSection {
     public var timeout = 5.0
     /// The password file, for the warning about its mode.
     public var passwordFile: String?
+    /// The key-encryption key file that seals DKIM private keys in the store (the same file on every node).
+    public var kekFile: String?
+    /// How often a node reports itself and looks for what other nodes changed (DKIM states, quarantine requests).
+    public var refresh = 5.0
 
     public init(_ node: ConfigNode?, _ context: ConfigContext) throws {
         guard let node else { return }
         configured = true
         location = node.location
-        let m = try node.mapping(allowed: ["url", "pool_size", "password_file", "on_unavailable", "timeout"])
+        let m = try node.mapping(allowed: ["url", "pool_size", "password_file", "on_unavailable", "timeout", "kek_file", "refresh"])
         guard let urlNode = m["url"] else { throw node.error("postgres needs 'url:' (postgres://USER@HOST:PORT/DATABASE)") }
         try readURL(try urlNode.nonEmptyString(), urlNode, context)
         if let n = m["pool_size"] { poolSize = try n.int(in: 1...1000) }
@@ -57,6 +61,15 @@ public struct PostgresSection: ConfigSection {
         if let n = m["timeout"] {
             timeout = try n.duration()
             guard timeout > 0, timeout <= 300 else { throw n.error("timeout must be more than 0s and at most 5m") }
+        }
+        if let n = m["refresh"] {
+            refresh = try n.duration()
+            guard refresh >= 0.1, refresh <= 300 else { throw n.error("refresh must be between 100ms and 5m") }
+        }
+        if let n = m["kek_file"] {
+            let file = context.resolve(try n.nonEmptyString())
+            guard FileManager.default.isReadableFile(atPath: file) else { throw n.error("cannot read the key-encryption key file \(file)") }
+            kekFile = file
         }
         if let n = m["password_file"] {
             let file = context.resolve(try n.nonEmptyString())

@@ -130,5 +130,28 @@ enum Schema {
             "CREATE INDEX archive_dlp_profile ON archive_dlp (profile, received_at, message_id)",
             "CREATE INDEX archive_dlp_message ON archive_dlp (message_id)",
         ],
+        // 3: DKIM keys (sealed with the nodes' key-encryption key) and their states; serials nodes watch for changes;
+        // quarantine requests between nodes; the nodes' heartbeats.
+        [
+            """
+            CREATE TABLE dkim_key (
+                domain text NOT NULL, selector text NOT NULL, algorithm text NOT NULL, private_key bytea, state text,
+                created_at double precision NOT NULL, changed_at double precision NOT NULL, PRIMARY KEY (domain, selector))
+            """,
+            "CREATE TABLE sluice_serial (name text PRIMARY KEY, serial bigint NOT NULL)",
+            // Requests for the node holding a quarantined message, taken by that node's daemon.
+            """
+            CREATE TABLE quarantine_request (
+                id bigserial PRIMARY KEY, node text NOT NULL, queue_id text NOT NULL, action text NOT NULL, only_recipient text,
+                requested_by text NOT NULL, requested_at double precision NOT NULL)
+            """,
+            "CREATE INDEX quarantine_request_node ON quarantine_request (node, id)",
+            // The nodes sharing the store, as each reports itself on its heartbeat.
+            """
+            CREATE TABLE sluice_node (
+                name text PRIMARY KEY, version text NOT NULL, config_digest text NOT NULL, rules_digest text NOT NULL,
+                dkim text[] NOT NULL, queue_depth bigint NOT NULL, started_at double precision NOT NULL, last_seen double precision NOT NULL)
+            """,
+        ],
     ]
 }

@@ -1,7 +1,8 @@
 // PostgresComponent: `storage.backend: postgres`, the shared store of
 // several gateway nodes (R-DELIVER-7). It provides the postgres
 // implementation of the storage contracts (credentials and the AUTH
-// throttle, rate limits, the quarantine index, the archive, the schema), all on one pool
+// throttle, rate limits, the quarantine index, the archive, DKIM keys and
+// their states, the schema), all on one pool
 // per process; every other kind of state stays on the node (the embedded
 // stores). The queue is always the node's own: accepted mail never depends on
 // the database.
@@ -13,8 +14,11 @@ import SluiceArchive
 import SluiceConfig
 import SluiceCore
 import SluiceCredentials
+import SluiceMailAuth
 import SluicePipeline
 import SluicePolicy
+import SluiceAdmin
+import SluiceQueue
 import SluiceQuarantine
 
 public struct PostgresComponent: Component {
@@ -37,7 +41,7 @@ public struct PostgresComponent: Component {
         var notes: [CheckNote] = [
             .info(
                 "storage: postgres \(s.displayURL) (pool \(s.poolSize), timeout \(PostgresDatabase.format(s.timeout)), "
-                    + "on_unavailable \(s.onUnavailable.rawValue)): credentials, AUTH throttle, rate limits, quarantine index, archive shared")
+                    + "on_unavailable \(s.onUnavailable.rawValue)): credentials, AUTH throttle, rate limits, quarantine index, archive, DKIM keys shared")
         ]
         if let file = s.passwordFile, let mode = try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int, mode & 0o077 != 0 {
             notes.append(.warning("storage.postgres: password file \(file) is readable by others; chmod 600 it"))
@@ -56,6 +60,31 @@ public struct PostgresComponent: Component {
         return s
     }
 
+    public func activate(_ host: inout HostBuilder) throws {
+        guard host.mode == .daemon, host.environment.storage.backend == Self.backend, let queue = host.environment.queue else { return }
+        let env = host.environment
+        let settings = try Self.settings(host.config)
+        let db = try databases.open(settings, logger: env.logger)
+        let index = try env.storage.store((any QuarantineIndex).self)
+        let observer = QuarantineIndexer(index: index, queue: queue, node: host.config.hostname, logger: env.logger)
+        let quarantine = QuarantineAdmin(
+            index: index, queue: QueueAdmin(store: queue, notifier: SelfNotifier(store: queue), observer: observer, clock: env.clock),
+            node: host.config.hostname)
+        let depth = QueueDepthCounter()
+        host.add(queueObserver: depth)
+        host.add(
+            service: PostgresNodeService(
+                registry: PostgresClusterRegistry(db), keys: PostgresDKIMKeyStore(db, dataDir: host.config.dataDir, clock: { env.clock.now() }),
+                quarantine: quarantine, depth: depth, environment: env, refresh: settings.refresh, logger: env.logger))
+        host.add(status: StatusSection(name: "storage") {
+            let version = try? await db.schemaVersion()
+            return .object([
+                "backend": .string(Self.backend), "url": .string(settings.displayURL),
+                "schema": version.map { .int(Int64($0)) } ?? .string("unavailable"), "wanted_schema": .int(Int64(Schema.current)),
+            ])
+        })
+    }
+
     public func provideStores(_ stores: inout StoreRegistry) {
         let databases = databases
         @Sendable func db(_ context: StorageContext) throws -> PostgresDatabase { try databases.open(try Self.settings(context.config), logger: context.logger) }
@@ -65,6 +94,11 @@ public struct PostgresComponent: Component {
         stores.provide((any RateLimitCounting).self, backend: Self.backend) { PostgresRateLimitCounters(try db($0)) }
         stores.provide((any QuarantineIndex).self, backend: Self.backend) { PostgresQuarantineIndex(try db($0)) }
         stores.provide((any ArchiveStore).self, backend: Self.backend) { PostgresArchiveStore(try db($0), keyFile: $0.config.archiveKeyFile) }
+        stores.provide((any ClusterRegistry).self, backend: Self.backend) { PostgresClusterRegistry(try db($0)) }
+        stores.provide((any DKIMKeyStore).self, backend: Self.backend) { context in
+            let clock = context.clock
+            return PostgresDKIMKeyStore(try db(context), dataDir: context.config.dataDir, clock: { clock.now() })
+        }
     }
 }
 

@@ -89,6 +89,35 @@ public final class PostgresQuarantineIndex: QuarantineIndex {
         }
     }
 
+    public func request(_ r: QuarantineRequest, node: String) async throws {
+        let (id, action, t) = (r.queueID.rawValue, r.action.rawValue, Date().timeIntervalSince1970)
+        try await db.run { client in
+            try await client.query(
+                """
+                INSERT INTO quarantine_request (node, queue_id, action, only_recipient, requested_by, requested_at)
+                VALUES (\(node), \(id), \(action), \(r.only), \(r.by), \(t))
+                """, logger: self.db.logger)
+            return ()
+        }
+    }
+
+    public func takeRequests(node: String) async throws -> [QuarantineRequest] {
+        try await db.run { client in
+            var taken: [(Int64, QuarantineRequest)] = []
+            let rows = try await client.query(
+                """
+                DELETE FROM quarantine_request WHERE id IN (
+                    SELECT id FROM quarantine_request WHERE node = \(node) ORDER BY id FOR UPDATE SKIP LOCKED)
+                RETURNING id, queue_id, action, only_recipient, requested_by
+                """, logger: self.db.logger)
+            for try await (n, id, action, only, by) in rows.decode((Int64, String, String, String?, String).self) {
+                guard let q = QueueID(id), let a = QuarantineRequest.Action(rawValue: action) else { continue }
+                taken.append((n, QuarantineRequest(queueID: q, action: a, only: only, by: by)))
+            }
+            return taken.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
     public func ids(node: String) async throws -> [QueueID] {
         try await db.run { client in
             var out: [QueueID] = []
