@@ -81,7 +81,7 @@ final class ComponentSectionsTests: XCTestCase {
             ("upstreams:\n  u: { hosts: [a.test], backup: nope }\n", 4, "backup 'nope' must name another upstream"),
             ("upstreams:\n  u: { hosts: [a.test], auth: { username: x } }\n", 4, "needs 'username:' and 'password_file:'"),
             ("dkim:\n  - { domain: a.test, selector: s, key: k.pem, state: on }\n", 4, "must be one of active, publish-only, retired, got 'on'"),
-            ("dkim:\n  - { domain: a.test, selector: s }\n", 4, "needs 'domain:', 'selector:' and 'key:'"),
+            ("dkim:\n  - { domain: a.test, key: k.pem }\n", 4, "needs 'domain:' and 'selector:'"),
             ("archives:\n  a: { retention: forever }\n", 4, "expected a duration"),
             ("archive_encryption: {}\n", 3, "needs key_file"),
         ]

@@ -15,12 +15,14 @@ public struct DKIMSection: ConfigSection {
         guard let d = node else { return }
         for item in try d.list() {
             let m = try item.mapping(allowed: ["domain", "selector", "algorithm", "key", "state", "headers", "oversign"])
-            guard let domain = m["domain"], let selector = m["selector"], let key = m["key"] else {
-                throw item.error("a DKIM key needs 'domain:', 'selector:' and 'key:' (a PEM file; `sluice dkim keygen` makes one)")
+            guard let domain = m["domain"], let selector = m["selector"] else {
+                throw item.error("a DKIM key needs 'domain:' and 'selector:' (and 'key:', a PEM file, unless it is where `sluice dkim keygen` puts it)")
             }
-            var k = DKIMKeySettings(
-                domain: try domain.nonEmptyString().lowercased(), selector: try selector.nonEmptyString(),
-                keyFile: context.resolve(try key.nonEmptyString()))
+            let (d, s) = (try domain.nonEmptyString().lowercased(), try selector.nonEmptyString())
+            // Without key: the file `sluice dkim keygen` writes (DATA_DIR/dkim/DOMAIN.SELECTOR.pem); a shared store keeps
+            // keys itself and reads no file.
+            let file = try m["key"].map { context.resolve(try $0.nonEmptyString()) } ?? "\(context.dataDir)/dkim/\(d).\(s).pem"
+            var k = DKIMKeySettings(domain: d, selector: s, keyFile: file)
             if let a = m["algorithm"] { k.algorithm = try a.choice(DKIMKeySettings.Algorithm.self) }
             if let st = m["state"] { k.state = try st.choice(DKIMKeySettings.State.self) }
             if let h = m["headers"] {
