@@ -28,8 +28,8 @@ struct StorageCommand: AsyncParsableCommand {
                 let applied = try await schema.migrate()
                 print(
                     applied.isEmpty
-                        ? "storage: \(storage.backend) \(schema.location): schema at version \(schema.wanted), nothing to do"
-                        : "storage: \(storage.backend) \(schema.location): applied \(applied.map { "v\($0)" }.joined(separator: ", ")); schema at version \(schema.wanted)")
+                        ? "storage: \(storage.backend) \(schema.location): the schema is at version \(schema.wanted), nothing to do"
+                        : "storage: \(storage.backend) \(schema.location): applied \(applied.map { "v\($0)" }.joined(separator: ", ")); the schema is at version \(schema.wanted)")
             } catch {
                 throw UserError("storage: \(error)")
             }
@@ -53,12 +53,12 @@ struct StorageCommand: AsyncParsableCommand {
             return nil
         }
         if found < schema.wanted {
-            throw UserError("storage: \(schema.location): schema at version \(found), this sluice needs \(schema.wanted): run `sluice storage migrate`")
+            throw UserError("storage: \(schema.location): the schema is at version \(found), this sluice needs \(schema.wanted): run `sluice storage migrate`")
         }
         if found > schema.wanted {
             throw UserError(
-                "storage: \(schema.location): schema at version \(found) is newer than this sluice's \(schema.wanted); run the newer sluice")
+                "storage: \(schema.location): the schema is at version \(found), newer than this sluice's \(schema.wanted); run the newer sluice")
         }
-        return "storage: \(storage.backend) \(schema.location): schema at version \(found), ok"
+        return "storage: \(storage.backend) \(schema.location): the schema is at version \(found), ok"
     }
 }

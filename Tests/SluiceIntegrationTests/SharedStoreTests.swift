@@ -19,9 +19,14 @@ final class SharedStoreTests: XCTestCase {
             then: [ { store: var/sink } ]
         """
 
-    func node(_ name: String, _ pg: PostgresInstance, database: String) throws -> DaemonProcess {
+    /// One nameserver for every node: their configurations differ only in hostname:, as a cluster's do.
+    let dns = try? FixtureDNSServer(zone: "")
+
+    func node(_ name: String, _ pg: PostgresInstance, database: String, extra: String = "", postgres: String = "") throws -> DaemonProcess {
         let d = try DaemonProcess(yaml: """
             hostname: \(name).sluice.test
+            dns: { nameserver: "127.0.0.1:\(dns?.port ?? 53)", timeout: 2s }
+            \(extra)
             networks: { trusted: [127.0.0.1/32] }
             policies:
               submission:
@@ -33,7 +38,7 @@ final class SharedStoreTests: XCTestCase {
               - { name: relay, address: "127.0.0.1:0", tls: none, rules: default }
             storage:
               backend: postgres
-              postgres: { url: "\(pg.url(database))", password_file: "\(pg.passwordFile)", pool_size: 4, timeout: 3s }
+              postgres: { url: "\(pg.url(database))", password_file: "\(pg.passwordFile)", pool_size: 4, timeout: 3s\(postgres) }
             """)
         try d.writeRules(Self.rules)
         return d
@@ -55,9 +60,90 @@ final class SharedStoreTests: XCTestCase {
         guard mail.code == 250 else { return (mail.code, mail.text) }
         XCTAssertEqual(try c.command("RCPT TO:<x@example.org>").code, 250)
         XCTAssertEqual(try c.command("DATA").code, 354)
-        try c.write("Subject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@test>\r\n\r\nhello\r\n.\r\n")
+        try c.write("From: App <app@example.test>\r\nTo: x@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@test>\r\n\r\nhello\r\n.\r\n")
         let r = try c.reply()
         return (r.code, r.text)
+    }
+
+    /// The message stored in `dir` whose text contains `needle` (polled with a bound).
+    func stored(in dir: String, containing needle: String, timeout: Double = 30) -> String? {
+        var found: String?
+        _ = waitUntil(timeout) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            found = names.lazy.compactMap { FileManager.default.contents(atPath: dir + "/" + $0).map { String(decoding: $0, as: UTF8.self) } }
+                .first { $0.contains(needle) }
+            return found != nil
+        }
+        return found
+    }
+
+    func relay(_ d: DaemonProcess, subject: String) throws -> (Int, String) {
+        let c = try TestSMTPClient(port: d.port("relay"))
+        _ = try c.reply()
+        _ = try c.command("EHLO client.test")
+        return try send(c, subject: subject)
+    }
+
+    func testOneSigningIdentityOneQuarantineAndDriftAcrossNodes() throws {
+        let pg: PostgresInstance
+        do { pg = try PostgresInstance() } catch let e as PostgresUnavailable { throw XCTSkip("\(e)") }
+        defer { pg.stop() }
+        try pg.createDatabase("sluice")
+        // Every node holds the same key-encryption key; the dkim: list names the domain and its first selector.
+        let kek = pg.directory + "/kek"
+        let (made, line, _) = try runTool(DaemonProcess.binary, ["archive", "keygen", "--out", kek])
+        XCTAssertEqual(made, 0, line)
+        let extra = "dkim:\n  - { domain: example.test, selector: s1, algorithm: ed25519-sha256, state: active }"
+        let postgres = ", refresh: 500ms, kek_file: \(kek)"
+        let a = try node("a", pg, database: "sluice", extra: extra, postgres: postgres)
+        let b = try node("b", pg, database: "sluice", extra: extra, postgres: postgres)
+        XCTAssertEqual(try a.cli(["storage", "migrate"]).0, 0)
+        var (status, out, err) = try a.cli(["dkim", "keygen", "--domain", "example.test", "--selector", "s1", "--algorithm", "ed25519"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("key kept in the shared store"), out)
+        (status, out, err) = try b.cli(["dkim", "keygen", "--domain", "example.test", "--selector", "s2", "--algorithm", "ed25519"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("sluice dkim activate --domain example.test --selector s2"), out)
+        XCTAssertFalse(try pg.query("SELECT encode(private_key, 'escape') FROM dkim_key", database: "sluice").contains("PRIVATE KEY"), "sealed")
+        try a.start()
+        try b.start()
+
+        // B signs with s1 only; s2 made active through A: B's next message carries s2 too, with no restart.
+        XCTAssertEqual(try relay(b, subject: "before").0, 250)
+        let before = try XCTUnwrap(stored(in: b.root + "/var/sink", containing: "Subject: before"))
+        XCTAssertTrue(before.contains("s=s1;") && !before.contains("s=s2;"), before)
+        (status, out, err) = try a.cli(["dkim", "activate", "--domain", "example.test", "--selector", "s2"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("in the shared store"), out)
+        XCTAssertTrue(b.waitForLog("dkim keys or states changed in the shared store", timeout: 30), b.log())
+        XCTAssertEqual(try relay(b, subject: "after").0, 250)
+        let after = try XCTUnwrap(stored(in: b.root + "/var/sink", containing: "Subject: after"))
+        XCTAssertTrue(after.contains("s=s2;"), after)
+
+        // A message quarantined on A, released from B: A delivers it.
+        let (code, text) = try relay(a, subject: "your invoice")
+        XCTAssertEqual(code, 250, text)
+        let id = String(text.split(separator: " ").last!)
+        XCTAssertTrue(waitUntil(20) { (try? b.cli(["quarantine", "list"]).1.contains(id)) == true }, "listed on B")
+        (status, out, err) = try b.cli(["quarantine", "release", id])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("asked a.sluice.test"), out)
+        XCTAssertNotNil(stored(in: a.root + "/var/sink", containing: "Subject: your invoice"), "released from B, delivered by A")
+        XCTAssertTrue(waitUntil(20) { (try? b.cli(["quarantine", "list"]).1.contains("Quarantine is empty")) == true })
+
+        // Both nodes report; then B is given different rules: drift, and check --cluster fails.
+        XCTAssertTrue(waitUntil(20) { (try? b.cli(["cluster", "status"]).1.contains("2 node(s) up, no drift")) == true }, "both nodes up, no drift")
+        (status, out, err) = try a.cli(["check", "--cluster"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("no drift"), out)
+        try b.writeRules(Self.rules + "\n  - name: extra\n    when: [ { subject: { contains: extra } } ]\n    then: [ { reject: { code: 554, status: 5.7.1, message: no } } ]\n")
+        XCTAssertTrue(waitUntil(30) { (try? a.cli(["check", "--cluster"]).0) == 1 }, "drift fails check --cluster")
+        (status, out, err) = try a.cli(["check", "--cluster"])
+        XCTAssertTrue(err.contains("rules differs"), err)
+        (_, out, _) = try a.cli(["cluster", "status", "--json"])
+        XCTAssertTrue(out.contains("\"drift\""), out)
+        XCTAssertEqual(a.stop(), 0)
+        XCTAssertEqual(b.stop(), 0)
     }
 
     func testTwoNodesShareCredentialsLimitsAndQuarantineAndRideOutTheDatabaseDown() throws {
@@ -71,7 +157,7 @@ final class SharedStoreTests: XCTestCase {
         // Not migrated: check says what to run; migrate applies, then has nothing to do.
         var (status, out, err) = try a.cli(["check"])
         XCTAssertEqual(status, 1, out + err)
-        XCTAssertTrue(err.contains("schema at version 0, this sluice needs") && err.contains("sluice storage migrate"), err)
+        XCTAssertTrue(err.contains("the schema is at version 0, this sluice needs") && err.contains("sluice storage migrate"), err)
         (status, out, err) = try a.cli(["storage", "migrate"])
         XCTAssertEqual(status, 0, err)
         XCTAssertTrue(out.contains("applied v1"), out)
@@ -79,7 +165,7 @@ final class SharedStoreTests: XCTestCase {
         XCTAssertTrue(out.contains("nothing to do"), out + err)
         (status, out, err) = try b.cli(["check"])
         XCTAssertEqual(status, 0, err)
-        XCTAssertTrue(out.contains("schema at version 1, ok"), out)
+        XCTAssertTrue(out.contains("the schema is at version") && out.contains(", ok"), out)
         XCTAssertFalse((out + err).contains(pg.password), "check never shows the password")
         try a.start()
         try b.start()

@@ -61,6 +61,7 @@ public final class PostgresDKIMKeyStore: DKIMKeyStore {
 
     public func keys(configured: [DKIMKeySettings]) async throws -> [DKIMKeyRecord] {
         let domains = Array(Set(configured.map { $0.domain.lowercased() })).sorted()
+        guard !domains.isEmpty else { return [] }  // no domain to sign for: nothing to ask the store
         var rows: [Row]
         var note: String?
         do {
