@@ -21,7 +21,7 @@ BUILD_PACKAGES = libsqlite3-dev pkg-config libunbound-dev libopendkim-dev libspf
 # SpamAssassin's spamd (a private instance per test, local rules only), Dovecot's LMTP (a private instance per
 # test, Maildir users in a temp dir), NSD and ldnsutils (DNSSEC-signed fixture zones for DANE: ldns-signzone signs, a
 # private nsd serves them).
-TEST_PACKAGES  = postgresql swaks dovecot-core dovecot-lmtpd nsd ldnsutils libnet-ssleay-perl python3 python3-dnslib python3-dkim python3-authres libpython3.11-testsuite openssl ca-certificates zip p7zip-full zstd lz4 cpio xz-utils bzip2 postfix fonts-dejavu-core clamav-daemon spamassassin spamd
+TEST_PACKAGES  = postgresql haproxy swaks dovecot-core dovecot-lmtpd nsd ldnsutils libnet-ssleay-perl python3 python3-dnslib python3-dkim python3-authres libpython3.11-testsuite openssl ca-certificates zip p7zip-full zstd lz4 cpio xz-utils bzip2 postfix fonts-dejavu-core clamav-daemon spamassassin spamd
 # Python libraries that make the documents and images the DLP tests attach (Tests/interop/make_documents.py,
 # make_images.py) and validate the webhook JSON against its schema (jsonschema), installed with pip into the python3 on PATH (the one the tests run).
 PIP_PACKAGES   = python-docx openpyxl python-pptx odfpy reportlab pillow jsonschema
