@@ -27,6 +27,8 @@ public struct ArchiveEntry: Sendable {
     /// The message exactly as delivered.
     public var raw: [UInt8]
     public var submission = ArchiveSubmission()
+    /// Under legal hold from the start (a message copied from another store that held it).
+    public var held = false
 
     public init(
         archive: String, queueID: String, receivedAt: Date, sender: String, recipients: [String], from: String, to: String, cc: String,
@@ -191,4 +193,11 @@ public struct ArchiveCursor: Sendable, Equatable {
         receivedAt = message.receivedAt
         id = message.id
     }
+}
+
+/// A store whose whole content can be read out as entries (the message bytes, the index text, the hold), to copy it
+/// to another backend (`sluice storage copy`); the destination takes them with `add`.
+public protocol ArchiveCopySource: Sendable {
+    /// Up to `limit` messages after the one with id `after`, in id order, with their ids.
+    func export(after: Int64, limit: Int) async throws -> [(id: Int64, entry: ArchiveEntry)]
 }

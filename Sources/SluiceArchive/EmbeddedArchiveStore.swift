@@ -59,3 +59,9 @@ public final class EmbeddedArchiveStore: ArchiveStore {
     public func rekey() async throws -> Int { try await run(absent: 0) { try $0.rekey() } }
     public func stats() async throws -> [ArchiveStats] { try await run(absent: []) { try $0.stats() } }
 }
+
+extension EmbeddedArchiveStore: ArchiveCopySource {
+    public func export(after: Int64, limit: Int) async throws -> [(id: Int64, entry: ArchiveEntry)] {
+        try await run(absent: []) { try $0.export(after: after, limit: limit) }
+    }
+}

@@ -116,8 +116,8 @@ public final class SQLiteArchiveStore: Sendable {
                 sql: """
                     INSERT OR IGNORE INTO message (archive, queue_id, received_at, sender, recipients, from_header, to_header, cc_header,
                             subject, message_id, size, attachments, dlp, auth, stored_size, body, client_ip, listener, user_name, tls,
-                            dlp_profiles, dmarc)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            dlp_profiles, dmarc, held)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let insertProfile = try db.cachedStatement(sql: "INSERT INTO message_dlp (message_id, profile, received_at) VALUES (?, ?, ?)")
             let insertText = try db.cachedStatement(
@@ -128,7 +128,7 @@ public final class SQLiteArchiveStore: Sendable {
                         e.archive, e.queueID, e.receivedAt.timeIntervalSince1970, e.sender, e.recipients.joined(separator: ", "), e.from, e.to,
                         e.cc, e.subject, e.messageID, e.raw.count, e.attachments.joined(separator: "\n"), e.dlpSummary, e.authSummary,
                         packed.count, Data(packed), e.submission.clientIP, e.submission.listener, e.submission.user, e.submission.tls,
-                        e.submission.dlpProfiles.joined(separator: ","), e.submission.dmarc,
+                        e.submission.dlpProfiles.joined(separator: ","), e.submission.dmarc, e.held,
                     ])
                 guard db.changesCount > 0 else { continue }  // archived before (a retried delivery)
                 let rowID = db.lastInsertedRowID
@@ -373,6 +373,35 @@ public final class SQLiteArchiveStore: Sendable {
         try db.execute(sql: "DELETE FROM message_key WHERE message_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
+    }
+
+    /// Up to `limit` messages after id `after`, whole: metadata, the bytes, the index text, the hold.
+    public func export(after: Int64, limit: Int) throws -> [(id: Int64, entry: ArchiveEntry)] {
+        let rows = try db.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, m.archive, m.queue_id, m.received_at, m.sender, m.recipients, m.from_header, m.to_header, m.cc_header, m.subject,
+                        m.message_id, m.attachments, m.dlp, m.auth, m.body, m.size, m.client_ip, m.listener, m.user_name, m.tls, m.dlp_profiles,
+                        m.dmarc, m.held, t.body
+                    FROM message m LEFT JOIN message_text t ON t.rowid = m.id WHERE m.id > ? ORDER BY m.id LIMIT ?
+                    """, arguments: [after, limit])
+        }
+        return try rows.map { r in
+            var e = ArchiveEntry(
+                archive: r[1], queueID: r[2], receivedAt: Date(timeIntervalSince1970: r[3]), sender: r[4],
+                recipients: (r[5] as String).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, from: r[6], to: r[7],
+                cc: r[8], subject: r[9], messageID: r[10], attachments: (r[11] as String).split(separator: "\n").map(String.init), dlpSummary: r[12],
+                authSummary: r[13], bodyText: (r[23] as String?) ?? "", raw: try ArchiveBody.unpack([UInt8](r[14] as Data), size: r[15], keys: keys))
+            e.submission.clientIP = r[16]
+            e.submission.listener = r[17]
+            e.submission.user = r[18]
+            e.submission.tls = r[19]
+            e.submission.dlpProfiles = (r[20] as String).split(separator: ",").map(String.init)
+            e.submission.dmarc = r[21]
+            e.held = r[22]
+            return (r[0] as Int64, e)
+        }
     }
 
     public func stats() throws -> [ArchiveStats] {

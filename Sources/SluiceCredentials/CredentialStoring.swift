@@ -37,3 +37,44 @@ public protocol AuthFailureCounting: Sendable {
     /// Forgets the failures of a key (a success clears the user's).
     func clear(key: String) async
 }
+
+/// A credential store's whole content as stored (hashes, never secrets), to copy it to another backend
+/// (`sluice storage copy`).
+public struct CredentialExport: Sendable, Equatable {
+    public struct Principal: Sendable, Equatable {
+        public var name: String
+        public var allowFrom: [String]
+        public var createdAt: Date
+
+        public init(name: String, allowFrom: [String], createdAt: Date) {
+            self.name = name
+            self.allowFrom = allowFrom
+            self.createdAt = createdAt
+        }
+    }
+
+    public struct Credential: Sendable, Equatable {
+        public var info: CredentialInfo
+        public var hash: [UInt8]
+
+        public init(info: CredentialInfo, hash: [UInt8]) {
+            self.info = info
+            self.hash = hash
+        }
+    }
+
+    public var principals: [Principal] = []
+    public var credentials: [Credential] = []
+
+    public init(principals: [Principal] = [], credentials: [Credential] = []) {
+        self.principals = principals
+        self.credentials = credentials
+    }
+}
+
+/// Copying a credential store: what it holds, and taking in another's (users it has already are kept as they are).
+public protocol CredentialCopying: Sendable {
+    func exportAll() async throws -> CredentialExport
+    /// Adds the users this store does not have yet, with their credentials; returns how many credentials were added.
+    func importAll(_ export: CredentialExport) async throws -> Int
+}

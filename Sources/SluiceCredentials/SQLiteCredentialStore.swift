@@ -232,3 +232,45 @@ public final class SQLiteCredentialStore: CredentialStoring {
     }
 
 }
+
+extension SQLiteCredentialStore: CredentialCopying {
+    public func exportAll() async throws -> CredentialExport {
+        let hashes = try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, secret_hash FROM credential").map { ($0[0] as Int64, Array($0[1] as Data)) }
+        }
+        let byID = Dictionary(uniqueKeysWithValues: hashes)
+        let principals = try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, allow_from, created_at FROM principal ORDER BY name").map {
+                CredentialExport.Principal(name: $0[0], allowFrom: CredentialRules.splitList($0[1]), createdAt: Date(timeIntervalSince1970: $0[2]))
+            }
+        }
+        let credentials = try await list().map { CredentialExport.Credential(info: $0, hash: byID[$0.id] ?? []) }
+        return CredentialExport(principals: principals, credentials: credentials)
+    }
+
+    public func importAll(_ e: CredentialExport) async throws -> Int {
+        try await db.write { db in
+            var added = 0
+            for p in e.principals {
+                guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM principal WHERE name = ?", arguments: [p.name]) == 0 else { continue }
+                try db.execute(
+                    sql: "INSERT INTO principal (name, allow_from, created_at) VALUES (?, ?, ?)",
+                    arguments: [p.name, p.allowFrom.joined(separator: ","), p.createdAt.timeIntervalSince1970])
+                for c in e.credentials where c.info.user == p.name {
+                    let i = c.info
+                    try db.execute(
+                        sql: """
+                            INSERT INTO credential (principal, name, secret_hash, created_at, expires_at, last_used_at, retires_at, revoked_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            i.user, i.name, Data(c.hash), i.createdAt.timeIntervalSince1970, i.expiresAt?.timeIntervalSince1970,
+                            i.lastUsedAt?.timeIntervalSince1970, i.retiresAt?.timeIntervalSince1970, i.revokedAt?.timeIntervalSince1970,
+                        ])
+                    added += 1
+                }
+            }
+            return added
+        }
+    }
+}

@@ -28,6 +28,9 @@ public struct ArchiveComponent: Component {
         stores.provide((any ArchiveStore).self) { context in
             EmbeddedArchiveStore(path: context.config.archiveFile, keyFile: context.config.archiveKeyFile, io: context.executors.database)
         }
+        stores.provide((any ArchiveCopySource).self) { context in
+            EmbeddedArchiveStore(path: context.config.archiveFile, keyFile: context.config.archiveKeyFile, io: context.executors.database)
+        }
     }
 
     public func activate(_ host: inout HostBuilder) throws {

@@ -29,6 +29,10 @@ public struct SenderIdentityComponent: Component {
             return try SQLiteCredentialStore(path: context.config.credentialsFile, now: { clock.now() })
         }
         stores.provide((any AuthFailureCounting).self) { _ in MemoryAuthFailures() }
+        stores.provide((any CredentialCopying).self) { context in
+            let clock = context.clock
+            return try SQLiteCredentialStore(path: context.config.credentialsFile, now: { clock.now() })
+        }
     }
 
     public func activate(_ host: inout HostBuilder) throws {
