@@ -146,6 +146,62 @@ final class SharedStoreTests: XCTestCase {
         XCTAssertEqual(b.stop(), 0)
     }
 
+    /// One node on SQLite moves to PostgreSQL: `storage copy`, then `backend: postgres`; its devices keep their secrets,
+    /// its archive stays searchable, its quarantine listed, its key signing.
+    func testANodeCopiesItsEmbeddedStateIntoTheSharedStore() throws {
+        let pg: PostgresInstance
+        do { pg = try PostgresInstance() } catch let e as PostgresUnavailable { throw XCTSkip("\(e)") }
+        defer { pg.stop() }
+        try pg.createDatabase("sluice")
+        let kek = pg.directory + "/kek"
+        XCTAssertEqual(try runTool(DaemonProcess.binary, ["archive", "keygen", "--out", kek]).0, 0)
+        let a = try node(
+            "a", pg, database: "sluice",
+            extra: "archives: { main: { retention: 30d } }\ndkim:\n  - { domain: example.test, selector: s1, algorithm: ed25519-sha256, state: active }",
+            postgres: ", kek_file: \(kek)")
+        try a.writeRules(Self.rules.replacingOccurrences(of: "then: [ { store: var/sink } ]", with: "then: [ { archive: main }, { store: var/sink } ]"))
+        try String(contentsOfFile: a.configPath, encoding: .utf8).replacingOccurrences(of: "backend: postgres", with: "backend: sqlite")
+            .write(toFile: a.configPath, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try a.cli(["dkim", "keygen", "--domain", "example.test", "--selector", "s1", "--algorithm", "ed25519"]).0, 0)
+        var (status, out, err) = try a.cli(["creds", "add", "app", "--name", "web", "--allow-from", "example.test", "--json"])
+        XCTAssertEqual(status, 0, err)
+        let secret = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["secret"] as? String)
+        try a.start()
+        XCTAssertEqual(try relay(a, subject: "quarterly falcon report").0, 250)
+        let (held, heldText) = try relay(a, subject: "your invoice")
+        XCTAssertEqual(held, 250)
+        let heldID = String(heldText.split(separator: " ").last!)
+        XCTAssertTrue(waitUntil(20) { (try? a.cli(["archive", "search", "--text", "falcon"]).1.contains("falcon")) == true })
+        XCTAssertEqual(a.stop(), 0)
+
+        (status, out, err) = try a.cli(["storage", "copy", "--from", "sqlite", "--to", "postgres"])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(err.contains("run `sluice storage migrate --backend postgres`"), err)
+        XCTAssertEqual(try a.cli(["storage", "migrate", "--backend", "postgres"]).0, 0)
+        (status, out, err) = try a.cli(["storage", "copy", "--from", "sqlite", "--to", "postgres"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("1 credential(s) added"), out)
+        XCTAssertTrue(out.contains("archive: 1 message(s) copied"), out)
+        XCTAssertTrue(out.contains("quarantine index: 1 held message(s)"), out)
+        XCTAssertTrue(out.contains("s1._domainkey.example.test active"), out)
+        (status, out, err) = try a.cli(["storage", "copy", "--from", "sqlite", "--to", "postgres"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("0 credential(s) added"), "a second copy adds nothing: \(out)")
+
+        try String(contentsOfFile: a.configPath, encoding: .utf8).replacingOccurrences(of: "backend: sqlite", with: "backend: postgres")
+            .write(toFile: a.configPath, atomically: true, encoding: .utf8)
+        try a.start()
+        XCTAssertEqual(try login(a, "app", secret).0, 235, "the device keeps its secret")
+        (status, out, err) = try a.cli(["archive", "search", "--text", "falcon", "--json"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("quarterly falcon report"), out)
+        XCTAssertTrue(try a.cli(["quarantine", "list"]).1.contains(heldID))
+        XCTAssertEqual(try relay(a, subject: "signed from the shared store").0, 250)
+        let signed = try XCTUnwrap(stored(in: a.root + "/var/sink", containing: "Subject: signed from the shared store"))
+        XCTAssertTrue(signed.contains("s=s1;"), signed)
+        XCTAssertEqual(a.stop(), 0)
+    }
+
     func testTwoNodesShareCredentialsLimitsAndQuarantineAndRideOutTheDatabaseDown() throws {
         let pg: PostgresInstance
         do { pg = try PostgresInstance() } catch let e as PostgresUnavailable { throw XCTSkip("\(e)") }

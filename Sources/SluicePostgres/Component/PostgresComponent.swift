@@ -90,6 +90,7 @@ public struct PostgresComponent: Component {
         @Sendable func db(_ context: StorageContext) throws -> PostgresDatabase { try databases.open(try Self.settings(context.config), logger: context.logger) }
         stores.provide((any StorageSchema).self, backend: Self.backend) { PostgresSchema(db: try db($0)) }
         stores.provide((any CredentialStoring).self, backend: Self.backend) { PostgresCredentialStore(try db($0), clock: $0.clock) }
+        stores.provide((any CredentialCopying).self, backend: Self.backend) { PostgresCredentialStore(try db($0), clock: $0.clock) }
         stores.provide((any AuthFailureCounting).self, backend: Self.backend) { PostgresAuthFailures(try db($0)) }
         stores.provide((any RateLimitCounting).self, backend: Self.backend) { PostgresRateLimitCounters(try db($0)) }
         stores.provide((any QuarantineIndex).self, backend: Self.backend) { PostgresQuarantineIndex(try db($0)) }

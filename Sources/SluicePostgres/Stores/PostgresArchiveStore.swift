@@ -51,10 +51,10 @@ public final class PostgresArchiveStore: ArchiveStore {
                     """
                     INSERT INTO archive_message (archive, queue_id, received_at, sender, recipients, from_header, to_header, cc_header,
                         subject, message_id, size, attachments, dlp, auth, stored_size, body, client_ip, listener, user_name, tls,
-                        dlp_profiles, dmarc, words)
+                        dlp_profiles, dmarc, words, held)
                     VALUES (\(e.archive), \(e.queueID), \(time), \(e.sender), \(recipients), \(e.from), \(e.to), \(e.cc), \(e.subject),
                         \(e.messageID), \(e.raw.count), \(attachments), \(e.dlpSummary), \(e.authSummary), \(body.count), \(Data(body)),
-                        \(s.clientIP), \(s.listener), \(s.user), \(s.tls), \(profiles), \(s.dmarc), \(words)::tsvector)
+                        \(s.clientIP), \(s.listener), \(s.user), \(s.tls), \(profiles), \(s.dmarc), \(words)::tsvector, \(e.held))
                     ON CONFLICT (archive, queue_id) DO NOTHING RETURNING id
                     """, logger: self.db.logger)
                 for try await v in inserted.decode(Int64.self) { id = v }
