@@ -43,8 +43,16 @@ public struct QuarantineAdmin: Sendable {
     /// The node holding a message when it is not this one (the shared index says so); nil for this node's.
     func otherNode(_ id: String) async throws -> QuarantineRecord? {
         let qid = try QueueAdmin.parseID(id)
-        guard let record = try? await index.record(for: qid), record.node != node else { return nil }
-        return record
+        do {
+            guard let record = try await index.record(for: qid), record.node != node else { return nil }
+            return record
+        } catch {
+            // The index cannot answer (a shared one down): a message of this node's queue is still handled here.
+            guard try queue.store.load(qid) != nil else {
+                throw AdminError("\(qid) is not in this node's queue, and the quarantine index cannot say which node holds it: \(error)")
+            }
+            return nil
+        }
     }
 
     /// Releases a message to every held recipient, or to `only`: here when this node holds it, else by a request to

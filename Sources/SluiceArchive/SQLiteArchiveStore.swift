@@ -5,7 +5,6 @@
 // Its calls block: EmbeddedArchiveStore runs them on the database pool behind
 // the async ArchiveStore contract.
 
-import CZlib
 import Foundation
 import GRDB
 
@@ -375,35 +374,6 @@ public final class SQLiteArchiveStore: Sendable {
         try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
     }
 
-    /// Up to `limit` messages after id `after`, whole: metadata, the bytes, the index text, the hold.
-    public func export(after: Int64, limit: Int) throws -> [(id: Int64, entry: ArchiveEntry)] {
-        let rows = try db.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.id, m.archive, m.queue_id, m.received_at, m.sender, m.recipients, m.from_header, m.to_header, m.cc_header, m.subject,
-                        m.message_id, m.attachments, m.dlp, m.auth, m.body, m.size, m.client_ip, m.listener, m.user_name, m.tls, m.dlp_profiles,
-                        m.dmarc, m.held, t.body
-                    FROM message m LEFT JOIN message_text t ON t.rowid = m.id WHERE m.id > ? ORDER BY m.id LIMIT ?
-                    """, arguments: [after, limit])
-        }
-        return try rows.map { r in
-            var e = ArchiveEntry(
-                archive: r[1], queueID: r[2], receivedAt: Date(timeIntervalSince1970: r[3]), sender: r[4],
-                recipients: (r[5] as String).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, from: r[6], to: r[7],
-                cc: r[8], subject: r[9], messageID: r[10], attachments: (r[11] as String).split(separator: "\n").map(String.init), dlpSummary: r[12],
-                authSummary: r[13], bodyText: (r[23] as String?) ?? "", raw: try ArchiveBody.unpack([UInt8](r[14] as Data), size: r[15], keys: keys))
-            e.submission.clientIP = r[16]
-            e.submission.listener = r[17]
-            e.submission.user = r[18]
-            e.submission.tls = r[19]
-            e.submission.dlpProfiles = (r[20] as String).split(separator: ",").map(String.init)
-            e.submission.dmarc = r[21]
-            e.held = r[22]
-            return (r[0] as Int64, e)
-        }
-    }
-
     public func stats() throws -> [ArchiveStats] {
         try db.read { db in
             try Row.fetchAll(
@@ -421,25 +391,4 @@ public final class SQLiteArchiveStore: Sendable {
 public struct ArchiveError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ d: String) { description = d }
-}
-
-/// zlib deflate for the stored messages, at level 1: 1.6x the speed of level 6 for about 5% more bytes (the
-/// archive write was a fifth of the full pipeline's CPU at 100 KiB, most of it in zlib).
-enum Deflate {
-    static func compress(_ input: [UInt8]) throws -> [UInt8] {
-        var size = compressBound(uLong(input.count))
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let status = out.withUnsafeMutableBufferPointer { o in input.withUnsafeBufferPointer { i in compress2(o.baseAddress, &size, i.baseAddress, uLong(i.count), 1) } }
-        guard status == Z_OK else { throw ArchiveError("compression failed (zlib \(status))") }
-        out.removeLast(out.count - Int(size))
-        return out
-    }
-
-    static func decompress(_ input: [UInt8], size: Int) throws -> [UInt8] {
-        var length = uLongf(size)
-        var out = [UInt8](repeating: 0, count: max(1, size))
-        let status = out.withUnsafeMutableBufferPointer { o in input.withUnsafeBufferPointer { i in uncompress(o.baseAddress, &length, i.baseAddress, uLong(i.count)) } }
-        guard status == Z_OK, Int(length) == size else { throw ArchiveError("a stored message is damaged (zlib \(status))") }
-        return size == 0 ? [] : out
-    }
 }

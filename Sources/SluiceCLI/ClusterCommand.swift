@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Foundation
+import SluiceCore
 import SluicePipeline
 
 struct ClusterCommand: AsyncParsableCommand {
@@ -24,7 +25,7 @@ struct ClusterCommand: AsyncParsableCommand {
         do { registry = try storage.store((any ClusterRegistry).self) } catch { throw UserError("cluster: \(error)") }
         let nodes: [NodeReport]
         do { nodes = try await registry.nodes() } catch { throw UserError("cluster: \(error)") }
-        let cutoff = Date().addingTimeInterval(-3 * registry.heartbeat)
+        let cutoff = WallClock().now().addingTimeInterval(-3 * registry.heartbeat)
         return View(live: nodes.filter { $0.lastSeen >= cutoff }, down: nodes.filter { $0.lastSeen < cutoff })
     }
 

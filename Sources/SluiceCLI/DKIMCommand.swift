@@ -69,7 +69,7 @@ struct DKIMCommand: AsyncParsableCommand {
             }
             print("\(selector)._domainkey.\(d). IN TXT \(DKIMKeys.quoted(key.record))")
             print("")
-            let shared = out == nil && (try? options.storage(config!).backend) != embeddedBackend
+            let shared = out == nil && config?.storage.backend != embeddedBackend
             let advice =
                 shared
                 ? Self.sharedAdvice(config: config!, configPath: options.path, domain: d, selector: selector, path: path)
@@ -156,7 +156,8 @@ struct DKIMCommand: AsyncParsableCommand {
 extension DKIMCommand {
     /// How far a state change reaches: every node when the store is shared.
     static func everywhere(_ options: ConfigOption, _ config: SluiceConfiguration) -> String {
-        guard let backend = try? options.storage(config).backend, backend != embeddedBackend else { return "" }
+        let backend = config.storage.backend
+        guard backend != embeddedBackend else { return "" }
         return " in the shared store (\(backend)): every running node reloads its keys when it next looks (storage.\(backend).refresh)"
     }
 

@@ -9,17 +9,21 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresNIO
+import SluiceCore
 
 public final class PostgresDatabase: Sendable {
     public let settings: PostgresSection
     let client: PostgresClient
     let logger: Logger
+    /// The one clock (times written to the store, how often an outage is logged).
+    let clock: any SluiceClock
     private let runner: Task<Void, Never>
     private let schemaChecked = NIOLockedValueBox(false)
 
-    public init(_ settings: PostgresSection, logger: Logger) throws {
+    public init(_ settings: PostgresSection, logger: Logger, clock: any SluiceClock) throws {
         self.settings = settings
         self.logger = logger
+        self.clock = clock
         var config: PostgresClient.Configuration
         switch settings.endpoint {
         case .tcp(let host, let port):

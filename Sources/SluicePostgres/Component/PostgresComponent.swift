@@ -64,7 +64,7 @@ public struct PostgresComponent: Component {
         guard host.mode == .daemon, host.environment.storage.backend == Self.backend, let queue = host.environment.queue else { return }
         let env = host.environment
         let settings = try Self.settings(host.config)
-        let db = try databases.open(settings, logger: env.logger)
+        let db = try databases.open(settings, logger: env.logger, clock: env.clock)
         let index = try env.storage.store((any QuarantineIndex).self)
         let observer = QuarantineIndexer(index: index, queue: queue, node: host.config.hostname, logger: env.logger)
         let quarantine = QuarantineAdmin(
@@ -87,7 +87,9 @@ public struct PostgresComponent: Component {
 
     public func provideStores(_ stores: inout StoreRegistry) {
         let databases = databases
-        @Sendable func db(_ context: StorageContext) throws -> PostgresDatabase { try databases.open(try Self.settings(context.config), logger: context.logger) }
+        @Sendable func db(_ context: StorageContext) throws -> PostgresDatabase {
+            try databases.open(try Self.settings(context.config), logger: context.logger, clock: context.clock)
+        }
         stores.provide((any StorageSchema).self, backend: Self.backend) { PostgresSchema(db: try db($0)) }
         stores.provide((any CredentialStoring).self, backend: Self.backend) { PostgresCredentialStore(try db($0), clock: $0.clock) }
         stores.provide((any CredentialCopying).self, backend: Self.backend) { PostgresCredentialStore(try db($0), clock: $0.clock) }
@@ -107,11 +109,11 @@ public struct PostgresComponent: Component {
 final class Databases: Sendable {
     private let open = NIOLockedValueBox<[String: PostgresDatabase]>([:])
 
-    func open(_ settings: PostgresSection, logger: Logger) throws -> PostgresDatabase {
+    func open(_ settings: PostgresSection, logger: Logger, clock: any SluiceClock) throws -> PostgresDatabase {
         let key = "\(settings.displayURL) \(settings.poolSize) \(settings.password ?? "")"
         return try open.withLockedValue { open in
             if let db = open[key] { return db }
-            let db = try PostgresDatabase(settings, logger: logger)
+            let db = try PostgresDatabase(settings, logger: logger, clock: clock)
             open[key] = db
             return db
         }

@@ -18,23 +18,23 @@ import SluicePolicy
 /// Logs a database failure at most once a minute.
 final class UnavailableLog: Sendable {
     private let last = NIOLockedValueBox<Date?>(nil)
-    let logger: Logger
+    let db: PostgresDatabase
     let what: String
 
-    init(_ logger: Logger, what: String) {
-        self.logger = logger
+    init(_ db: PostgresDatabase, what: String) {
+        self.db = db
         self.what = what
     }
 
     func note(_ error: any Error, failOpen: Bool) {
-        let now = Date()
+        let now = db.clock.now()
         let due = last.withLockedValue { last -> Bool in
             guard last.map({ now.timeIntervalSince($0) >= 60 }) ?? true else { return false }
             last = now
             return true
         }
         guard due else { return }
-        logger.error(
+        db.logger.error(
             "shared store unavailable",
             metadata: ["store": "\(what)", "error": "\(error)", "on_unavailable": "\(failOpen ? "fail_open: not counted" : "fail_closed: refused")"])
     }
@@ -46,7 +46,7 @@ public final class PostgresRateLimitCounters: RateLimitCounting {
 
     public init(_ db: PostgresDatabase) {
         self.db = db
-        log = UnavailableLog(db.logger, what: "rate limits")
+        log = UnavailableLog(db, what: "rate limits")
     }
 
     public func admit(_ requests: [RateLimitRequest], at t: Date) async -> RateLimitRequest? {
@@ -78,7 +78,7 @@ public final class PostgresAuthFailures: AuthFailureCounting {
 
     public init(_ db: PostgresDatabase) {
         self.db = db
-        log = UnavailableLog(db.logger, what: "AUTH throttle")
+        log = UnavailableLog(db, what: "AUTH throttle")
     }
 
     /// What a count is while the database cannot say: none (fail_open) or past any limit (fail_closed).

@@ -90,7 +90,7 @@ public final class PostgresQuarantineIndex: QuarantineIndex {
     }
 
     public func request(_ r: QuarantineRequest, node: String) async throws {
-        let (id, action, t) = (r.queueID.rawValue, r.action.rawValue, Date().timeIntervalSince1970)
+        let (id, action, t) = (r.queueID.rawValue, r.action.rawValue, db.clock.now().timeIntervalSince1970)
         try await db.run { client in
             try await client.query(
                 """
