@@ -7,6 +7,7 @@
 
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import SluiceCore
 import SluiceQueue
@@ -16,21 +17,34 @@ public struct QuarantineIndexer: QueueObserver {
     let queue: QueueStore
     let node: String
     let logger: Logger
+    /// The daemon's indexer sees every message this node holds in quarantine (it records them as they are queued, and
+    /// finds the older ones when it rebuilds): it forgets only those, instead of asking the index to forget every
+    /// message that leaves the queue (a database round trip per message with a shared index). nil: every change is
+    /// written (a command's indexer, which sees only what it changes).
+    let held: NIOLockedValueBox<Set<QueueID>>?
 
-    public init(index: any QuarantineIndex, queue: QueueStore, node: String, logger: Logger) {
+    /// `followsTheQueue`: this indexer observes every change of the queue (the daemon's).
+    public init(index: any QuarantineIndex, queue: QueueStore, node: String, logger: Logger, followsTheQueue: Bool = false) {
         self.index = index
         self.queue = queue
         self.node = node
         self.logger = logger
+        held = followsTheQueue ? NIOLockedValueBox([]) : nil
     }
 
-    public func queued(_ entry: QueueEntry) async { await changed(entry.id, to: entry) }
+    public func queued(_ entry: QueueEntry) async {
+        // A message just queued is in no index unless it is held.
+        guard entry.isQuarantined else { return }
+        await changed(entry.id, to: entry)
+    }
 
     public func changed(_ id: QueueID, to entry: QueueEntry?) async {
         do {
             if let entry, entry.isQuarantined {
+                held?.withLockedValue { _ = $0.insert(id) }
                 try await index.record(QuarantineRecord(entry, node: node, subject: subject(of: id)))
             } else {
+                if let held, held.withLockedValue({ $0.remove(id) == nil }) { return }  // never held here: nothing to forget
                 try await index.remove(id)
             }
         } catch {
@@ -57,13 +71,14 @@ public struct QuarantineIndexer: QueueObserver {
         }
         let candidates: [QueueID]
         if let io { candidates = try await io.runIfActive(scan) } else { candidates = try scan() }
-        var held = Set<QueueID>()
+        var found = Set<QueueID>()
         for id in candidates {
             guard let e = try queue.load(id), e.isQuarantined else { continue }
-            held.insert(id)
+            found.insert(id)
+            self.held?.withLockedValue { _ = $0.insert(id) }
             try await index.record(QuarantineRecord(e, node: node, subject: subject(of: id)))
         }
-        for id in try await index.ids(node: node) where !held.contains(id) { try await index.remove(id) }
+        for id in try await index.ids(node: node) where !found.contains(id) { try await index.remove(id) }
     }
 
     /// The decoded Subject of a queued message (from its first 64 KiB).

@@ -27,7 +27,8 @@ public struct QuarantineComponent: Component {
         guard host.mode == .daemon, let queue = host.environment.queue else { return }
         let env = host.environment
         let indexer = QuarantineIndexer(
-            index: try env.storage.store((any QuarantineIndex).self), queue: queue, node: host.config.hostname, logger: env.logger)
+            index: try env.storage.store((any QuarantineIndex).self), queue: queue, node: host.config.hostname, logger: env.logger,
+            followsTheQueue: true)
         host.add(queueObserver: indexer)
         host.add(service: QuarantineRebuildService(indexer: indexer, io: env.executors.files, logger: env.logger))
     }
