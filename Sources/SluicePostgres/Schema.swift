@@ -27,7 +27,9 @@ enum Schema {
                 expires_at double precision, last_used_at double precision, retires_at double precision, revoked_at double precision)
             """,
             "CREATE INDEX credential_principal ON credential (principal, name)",
-            "CREATE TABLE auth_failure (key text NOT NULL, at double precision NOT NULL)",
+            // The counters are unlogged: written without WAL, so a check commits without waiting for a disk flush;
+            // a crash of the database server empties them (the windows start again), which is what they are worth.
+            "CREATE UNLOGGED TABLE auth_failure (key text NOT NULL, at double precision NOT NULL)",
             "CREATE INDEX auth_failure_key ON auth_failure (key, at)",
             // Records failures and returns each key's count within the window, in one round trip.
             """
@@ -40,7 +42,7 @@ enum Schema {
             $$
             """,
             """
-            CREATE TABLE rate_counter (
+            CREATE UNLOGGED TABLE rate_counter (
                 key text PRIMARY KEY, start double precision NOT NULL, current double precision NOT NULL,
                 previous double precision NOT NULL)
             """,
