@@ -7,6 +7,7 @@
 # row and its index). Runs alternate so drift hits both alike. Prints one
 # line per run, the medians and the ratio PostgreSQL / SQLite.
 #   RUNS=3 MESSAGES=3000 SIZE=4096 SESSIONS=20 bench/shared-store.sh
+# LIMIT= (empty) leaves the rate limit out, ARCHIVE= the archive: what each costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -23,12 +24,14 @@ WORK=$(mktemp -d /tmp/sluice-shared.XXXXXX)
 chmod 755 "$WORK"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/dkim.pem" 2>/dev/null
 chmod 644 "$WORK/dkim.pem"
+# On PostgreSQL the signing key lives in the store, sealed with this key-encryption key (storage copy puts it there).
+"$SLUICE_BIN" archive keygen --out "$WORK/kek" >/dev/null
 PG_PORT=$(free_port)
 mkdir -p "$WORK/pg" && chown postgres "$WORK/pg"
-as_pg() { setpriv --reuid=postgres --regid=postgres --clear-groups -- "$@"; }
-as_pg "$PGBIN/initdb" -D "$WORK/pg/data" -U sluice --auth=trust -E UTF8 --no-locale >/dev/null
-as_pg "$PGBIN/postgres" -D "$WORK/pg/data" -p "$PG_PORT" -c listen_addresses=127.0.0.1 -c unix_socket_directories="$WORK/pg" \
-  -c shared_buffers=256MB > "$WORK/pg/log" 2>&1 &
+setpriv --reuid=postgres --regid=postgres --clear-groups -- "$PGBIN/initdb" -D "$WORK/pg/data" -U sluice --auth=trust -E UTF8 --no-locale >/dev/null
+# setpriv execs the server: PG_PID is the postmaster's own, and SIGINT (a fast shutdown) reaches it.
+setpriv --reuid=postgres --regid=postgres --clear-groups -- "$PGBIN/postgres" -D "$WORK/pg/data" -p "$PG_PORT" \
+  -c listen_addresses=127.0.0.1 -c unix_socket_directories="$WORK/pg" -c shared_buffers=256MB > "$WORK/pg/log" 2>&1 &
 PG_PID=$!
 SINK_PID=
 cleanup() {
@@ -45,11 +48,11 @@ run() {  # run BACKEND RUN -> prints msg/s
   local storage=""
   if [ "$1" = postgres ]; then
     psql -d postgres -c "CREATE DATABASE bench$2" >/dev/null
-    storage="storage: { backend: postgres, postgres: { url: \"postgres://sluice@127.0.0.1:$PG_PORT/bench$2?sslmode=disable\", pool_size: 20 } }"
+    storage="storage: { backend: postgres, postgres: { url: \"postgres://sluice@127.0.0.1:$PG_PORT/bench$2?sslmode=disable\", pool_size: 20, kek_file: \"$WORK/kek\" } }"
   fi
   start_counting_sink
   EXTRA="policies:
-  bench: { default: allow, rate_limits: [ { per: client_ip, messages: 100000000, window: 1m } ] }
+  bench: { default: allow, rate_limits: [ ${LIMIT-{ per: client_ip, messages: 100000000, window: 1m \}} ] }
 $storage"
   # The full pipeline of lib.sh, with the policy and the storage block.
   BENCH_DIR=$(mktemp -d /tmp/sluice-bench.XXXXXX)
@@ -73,10 +76,15 @@ rules:
   - { name: no-secrets, when: [ { dlp: secrets } ], then: [ { reject: { code: 550, status: 5.7.1 } } ] }
   - { name: pii, when: [ { dlp: pii } ], then: [ { add_header: { name: X-DLP, value: pii } } ] }
   - name: out
-    then: [ { archive: default }, { relay: sink } ]
+    then: [ ARCHIVE{ relay: sink } ]
 YAML
+  sed -i "s/ARCHIVE/${ARCHIVE-\{ archive: default \}, }/" "$BENCH_DIR/rules/bench.yaml"
   cp rules/dlp.yaml "$BENCH_DIR/rules/dlp.yaml"
-  [ "$1" = postgres ] && "$SLUICE_BIN" storage migrate --config "$BENCH_DIR/etc/sluice.yaml" >/dev/null
+  if [ "$1" = postgres ]; then
+    "$SLUICE_BIN" storage migrate --config "$BENCH_DIR/etc/sluice.yaml" >/dev/null
+    "$SLUICE_BIN" storage copy --from sqlite --to postgres --config "$BENCH_DIR/etc/sluice.yaml" >/dev/null
+  fi
+  "$SLUICE_BIN" check --config "$BENCH_DIR/etc/sluice.yaml" >/dev/null || { echo "$1: the configuration does not check" >&2; exit 1; }
   run_sluice
   local start end
   start=$(date +%s.%N)

@@ -19,13 +19,20 @@ final class SharedStoreTests: XCTestCase {
             then: [ { store: var/sink } ]
         """
 
-    /// One nameserver for every node: their configurations differ only in hostname:, as a cluster's do.
-    let dns = try? FixtureDNSServer(zone: "")
+    /// One nameserver for every node of a test (their configurations differ only in hostname:, as a cluster's do),
+    /// stopped when the test ends.
+    var dns: FixtureDNSServer?
+
+    override func tearDown() {
+        dns = nil
+        super.tearDown()
+    }
 
     func node(_ name: String, _ pg: PostgresInstance, database: String, extra: String = "", postgres: String = "") throws -> DaemonProcess {
+        if dns == nil { dns = try FixtureDNSServer(zone: "") }
         let d = try DaemonProcess(yaml: """
             hostname: \(name).sluice.test
-            dns: { nameserver: "127.0.0.1:\(dns?.port ?? 53)", timeout: 2s }
+            dns: { nameserver: "127.0.0.1:\(dns!.port)", timeout: 2s }
             \(extra)
             networks: { trusted: [127.0.0.1/32] }
             policies:
