@@ -81,18 +81,9 @@ public final class PostgresDatabase: Sendable {
         let seconds = settings.timeout
         let name = settings.displayURL
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw PostgresStoreError(.unavailable, "\(name): no answer within \(Self.format(seconds))")
-                }
-                return value
-            }
+            return try await Deadline.run(seconds: seconds, body)
+        } catch is Deadline.Expired {
+            throw PostgresStoreError(.unavailable, "\(name): no answer within \(Self.format(seconds))")
         } catch {
             throw PostgresStoreError.from(error, database: name)
         }
