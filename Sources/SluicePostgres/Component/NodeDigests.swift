@@ -12,7 +12,10 @@ enum NodeDigests {
     static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined().prefix(16).description }
 
     static func config(file: String) -> String {
-        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            return "unreadable"  // shown as the digest, so the node stands out in cluster status
+        }
         let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter {
             !$0.trimmingCharacters(in: .whitespaces).hasPrefix("hostname:")
         }
@@ -26,6 +29,7 @@ enum NodeDigests {
         guard let walker = FileManager.default.enumerator(atPath: dir) else { return out }
         while let path = walker.nextObject() as? String {
             let full = dir + "/" + path
+            // A file gone between the walk and this look is not part of the rules any more.
             guard let a = try? FileManager.default.attributesOfItem(atPath: full), a[.type] as? FileAttributeType == .typeRegular else { continue }
             out[path] = [(a[.size] as? Int) ?? 0, Int(((a[.modificationDate] as? Date) ?? .distantPast).timeIntervalSince1970 * 1000)]
         }
@@ -47,8 +51,13 @@ enum NodeDigests {
             let key: String
             if k.state == .retired {
                 key = "-"
-            } else if let pem = k.privateKeyPEM, let txt = try? DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(k.algorithm)) {
-                key = hex(SHA256.hash(data: Data((DKIMTags.parse(txt)["p"] ?? txt).utf8)))
+            } else if let pem = k.privateKeyPEM {
+                do {
+                    let txt = try DKIMKeys.txtRecord(privateKeyPEM: pem, algorithm: DKIMAlgorithm(k.algorithm))
+                    key = hex(SHA256.hash(data: Data((DKIMTags.parse(txt)["p"] ?? txt).utf8)))
+                } catch {
+                    key = "unusable"  // the runtime refuses such a key; the report says so instead of a fingerprint
+                }
             } else {
                 key = "missing"
             }

@@ -43,8 +43,15 @@ public struct PostgresComponent: Component {
                 "storage: postgres \(s.displayURL) (pool \(s.poolSize), timeout \(PostgresDatabase.format(s.timeout)), "
                     + "on_unavailable \(s.onUnavailable.rawValue)): credentials, AUTH throttle, rate limits, quarantine index, archive, DKIM keys shared")
         ]
-        if let file = s.passwordFile, let mode = try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            notes.append(.warning("storage.postgres: password file \(file) is readable by others; chmod 600 it"))
+        if let file = s.passwordFile {
+            // The file was read at load; its mode only decides a warning, and so does a mode that cannot be read.
+            do {
+                if let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                    notes.append(.warning("storage.postgres: password file \(file) is readable by others; chmod 600 it"))
+                }
+            } catch {
+                notes.append(.warning("storage.postgres: cannot check who may read password file \(file): \(error)"))
+            }
         }
         if s.tls == .disable || s.tls == .prefer, case .tcp(let host, _) = s.endpoint, !["127.0.0.1", "::1", "localhost"].contains(host) {
             notes.append(.warning("storage.postgres: sslmode=\(s.tls.rawValue) to \(host) may send the password and the data in clear; use verify-full"))
@@ -77,10 +84,10 @@ public struct PostgresComponent: Component {
                 registry: PostgresClusterRegistry(db), keys: PostgresDKIMKeyStore(db, dataDir: host.config.dataDir, clock: { env.clock.now() }),
                 quarantine: quarantine, depth: depth, environment: env, refresh: settings.refresh, logger: env.logger))
         host.add(status: StatusSection(name: "storage") {
-            let version = try? await db.schemaVersion()
+            let schema: JSONValue
+            do { schema = .int(Int64(try await db.schemaVersion())) } catch { schema = .string("unavailable: \(error)") }
             return .object([
-                "backend": .string(Self.backend), "url": .string(settings.displayURL),
-                "schema": version.map { .int(Int64($0)) } ?? .string("unavailable"), "wanted_schema": .int(Int64(Schema.current)),
+                "backend": .string(Self.backend), "url": .string(settings.displayURL), "schema": schema, "wanted_schema": .int(Int64(Schema.current)),
             ])
         })
     }

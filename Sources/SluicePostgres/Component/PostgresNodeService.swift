@@ -15,6 +15,7 @@ import SluiceConfig
 import SluiceCore
 import SluiceMailAuth
 import SluicePipeline
+import SluiceQuarantine
 import SluiceQueue
 
 struct PostgresNodeService: Service {
@@ -35,11 +36,15 @@ struct PostgresNodeService: Service {
             var digests = Digests()
             while !Task.isCancelled {
                 let runtime = environment.runtime.current
-                if let serial = try? await keys.serial() {
+                do {
+                    let serial = try await keys.serial()
                     if let last = lastSerial, serial != last {
                         environment.reloads.request("dkim keys or states changed in the shared store")
                     }
                     lastSerial = serial
+                } catch {
+                    // The database is unavailable (the stores log it once a minute): the next round looks again.
+                    logger.debug("cannot read the dkim serial", metadata: ["error": "\(error)"])
                 }
                 digests.update(runtime.config)
                 let report = NodeReport(
@@ -56,7 +61,12 @@ struct PostgresNodeService: Service {
     }
 
     func applyRequests() async {
-        guard let done = try? await quarantine.applyRequests() else { return }
+        let done: [(QuarantineRequest, String)]
+        do { done = try await quarantine.applyRequests() } catch {
+            // Requests stay in the store until taken: the next round takes them.
+            logger.debug("cannot read quarantine requests", metadata: ["error": "\(error)"])
+            return
+        }
         for (request, outcome) in done {
             logger.event(
                 request.action == .release ? .released : .removed, level: .notice, "quarantine \(request.action.rawValue) asked by \(request.by)",
@@ -73,6 +83,7 @@ struct PostgresNodeService: Service {
         var rulesDir = ""
 
         mutating func update(_ c: SluiceConfiguration) {
+            // Only decides whether to hash the file again; a file that cannot be stat'ed is hashed as "unreadable".
             let attributes = try? FileManager.default.attributesOfItem(atPath: c.file)
             let stamp = [(attributes?[.size] as? Int) ?? 0, Int(((attributes?[.modificationDate] as? Date) ?? .distantPast).timeIntervalSince1970 * 1000)]
             if stamp != configStamp || config.isEmpty {
@@ -96,8 +107,13 @@ final class QueueDepthCounter: QueueObserver {
     var value: Int { box.withLockedValue { max(0, $0) } }
 
     func count(_ env: HostEnvironment) async {
-        guard let queue = env.queue, let n = try? await env.executors.files.runIfActive({ try queue.ids().count }) else { return }
-        box.withLockedValue { $0 += n }
+        guard let queue = env.queue else { return }
+        do {
+            let n = try await env.executors.files.runIfActive { try queue.ids().count }
+            box.withLockedValue { $0 += n }
+        } catch {
+            env.logger.warning("cannot count the queue for the cluster report; it counts from zero", metadata: ["error": "\(error)"])
+        }
     }
 
     func queued(_ entry: QueueEntry) async { box.withLockedValue { $0 += 1 } }
@@ -114,7 +130,8 @@ struct SelfNotifier: QueueChangeNotifier {
 
     func queueChanged(_ ids: [QueueID]) async {
         guard !ids.isEmpty else { return }
-        try? store.postNotice(ids)
+        // Without a notice, the signal alone makes the queue manager read the whole queue: slower, as complete.
+        do { try store.postNotice(ids) } catch {}
         kill(getpid(), SIGUSR1)
     }
 }

@@ -81,7 +81,7 @@ public final class PostgresDKIMKeyStore: DKIMKeyStore {
             rows = cached.filter { domains.contains($0.domain) }
             note = "from this node's copy (the shared store is unavailable: \(e))"
         }
-        let kek = try? kek()
+        let kek: Result<ArchiveKeyRing?, any Error> = Result { try self.kek() }
         var byName = Dictionary(rows.map { ("\($0.domain)/\($0.selector)", $0) }, uniquingKeysWith: { a, _ in a })
         var out: [DKIMKeyRecord] = []
         for k in configured {
@@ -103,8 +103,8 @@ public final class PostgresDKIMKeyStore: DKIMKeyStore {
     }
 
     func record(
-        domain: String, selector: String, algorithm: DKIMKeySettings.Algorithm, state: DKIMKeySettings.State, row: Row?, kek: ArchiveKeyRing?,
-        note: String?
+        domain: String, selector: String, algorithm: DKIMKeySettings.Algorithm, state: DKIMKeySettings.State, row: Row?,
+        kek: Result<ArchiveKeyRing?, any Error>, note: String?
     ) -> DKIMKeyRecord {
         let name = "\(selector)._domainkey.\(domain)"
         var r = DKIMKeyRecord(
@@ -115,12 +115,18 @@ public final class PostgresDKIMKeyStore: DKIMKeyStore {
             r.problem = "the shared store has no private key for \(name) (sluice dkim keygen --domain \(domain) --selector \(selector))"
             return r
         }
-        guard let kek else {
-            r.problem = "the key of \(name) is sealed, and storage.postgres.kek_file is not configured (or cannot be read) to open it"
+        let ring: ArchiveKeyRing
+        switch kek {
+        case .success(let k?): ring = k
+        case .success(nil):
+            r.problem = "the key of \(name) is sealed, and storage.postgres.kek_file is not configured to open it"
+            return r
+        case .failure(let error):
+            r.problem = "the key of \(name) is sealed, and \(error)"
             return r
         }
         do {
-            r.privateKeyPEM = String(decoding: try kek.open([UInt8](sealed)), as: UTF8.self)
+            r.privateKeyPEM = String(decoding: try ring.open([UInt8](sealed)), as: UTF8.self)
         } catch {
             r.problem = "the key of \(name) does not open with storage.postgres.kek_file: \(error)"
         }
@@ -225,6 +231,9 @@ public final class PostgresDKIMKeyStore: DKIMKeyStore {
 
     func loadCache() -> [Row]? {
         guard let data = FileManager.default.contents(atPath: cacheFile) else { return nil }
-        return try? JSONDecoder().decode([Row].self, from: data)
+        do { return try JSONDecoder().decode([Row].self, from: data) } catch {
+            db.logger.warning("the copy of the shared DKIM keys does not read; it is not used", metadata: ["file": "\(cacheFile)", "error": "\(error)"])
+            return nil
+        }
     }
 }

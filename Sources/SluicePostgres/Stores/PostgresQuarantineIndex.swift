@@ -73,6 +73,7 @@ public final class PostgresQuarantineIndex: QuarantineIndex {
                 QuarantineRecord(
                     queueID: queueID, node: node, queuedAt: Date(timeIntervalSince1970: at), sender: sender, subject: subject, size: size,
                     recipients: recipients, reasons: reasons,
+                    // Written by record() from a [String: String]; a row that does not read shows no verdicts, the rest of it stands.
                     verdicts: (try? JSONDecoder().decode([String: String].self, from: Data(verdicts.utf8))) ?? [:]))
         }
         return out
